@@ -1,0 +1,231 @@
+// The configuration of dirproxyd, as loaded from one YAML file (see
+// docs/configuration.md and ../shared/CONFIG.md). A Config is immutable once
+// loaded: every setting has its default here, and config_loader.cpp holds the
+// YAML key and the validation of each setting next to each other.
+//
+// Nothing in this module knows about directories, sockets or JSON.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dirproxy::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class LogLevel { trace, debug, info, warn, error };
+enum class LogFormat { text, json };
+enum class UserManagement { internal, external };
+enum class Membership { aggregate, first };
+enum class DirectoryType { internal, ldap };
+enum class Permissions { read_only, read_only_local_groups, read_write };
+enum class OnUnavailable { fail, skip };
+enum class LdapSchema { openldap, active_directory };
+enum class SearchScope { one, sub };
+enum class MemberFormat { dn, username };
+enum class SignupMode { disabled, open, restricted };
+enum class StartTls { none, opportunistic, required };
+
+struct SiteLinks {
+  std::string signup = "{base_url}/signup?token={token}";
+  std::string confirm = "{base_url}/signup/confirm?token={token}";
+  std::string password_reset = "{base_url}/password/reset?token={token}";
+};
+
+struct Site {
+  std::string name = "dirproxy";
+  std::string base_url = "http://localhost";
+  SiteLinks links;
+};
+
+struct Admins {
+  std::vector<std::string> users;   // local account names
+  std::vector<std::string> groups;  // local group names
+};
+
+struct Server {
+  std::filesystem::path socket = "/run/dirproxy/dirproxy.sock";
+  std::uint32_t socket_mode = 0660;
+  std::string socket_group;  // empty = the daemon's group
+  std::size_t max_request_bytes = 65536;
+  std::size_t max_connections = 1024;
+  Duration idle_timeout = std::chrono::minutes(5);
+  unsigned workers = 0;  // 0 = number of cores
+  Admins admins;
+};
+
+struct Log {
+  LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::text;
+  bool audit = true;
+};
+
+struct LdapUsers {
+  std::string base = "ou=people";
+  SearchScope scope = SearchScope::sub;
+  std::string object_class = "inetOrgPerson";
+  std::string filter;
+  std::string username_attribute = "uid";
+  std::string email_attribute = "mail";
+  std::string display_name_attribute = "cn";
+  std::string first_name_attribute = "givenName";
+  std::string last_name_attribute = "sn";
+  std::string rdn_attribute = "uid";
+  std::vector<std::string> create_object_classes = {"inetOrgPerson"};
+  std::string disabled_attribute;
+  std::uint64_t disabled_bitmask = 0;
+};
+
+struct LdapGroups {
+  std::string base = "ou=groups";
+  SearchScope scope = SearchScope::sub;
+  std::string object_class = "groupOfNames";
+  std::string name_attribute = "cn";
+  std::string description_attribute = "description";
+  std::string member_attribute = "member";
+  MemberFormat member_format = MemberFormat::dn;
+  std::string user_membership_attribute;
+};
+
+struct LdapTimeouts {
+  Duration connect = std::chrono::seconds(3);
+  Duration operation = std::chrono::seconds(5);
+};
+
+struct Cache {
+  Duration ttl = std::chrono::minutes(5);  // 0 = no caching
+  Duration negative_ttl = std::chrono::seconds(30);
+  std::size_t max_entries = 100000;
+};
+
+// Settings of an ldap directory; unused for type internal. For schema
+// active_directory the loader applies AD's presets to every key the file
+// does not set explicitly.
+struct LdapSettings {
+  LdapSchema schema = LdapSchema::openldap;
+  std::vector<std::string> uri = {"ldap://127.0.0.1:389"};
+  bool start_tls = false;
+  std::string tls_ca_file;
+  bool tls_verify = true;
+  std::string bind_dn;
+  std::string bind_password_file;
+  std::string bind_password;  // the secret read from bind_password_file
+  std::string base_dn;
+  LdapUsers users;
+  LdapGroups groups;
+  bool nested_groups = false;
+  unsigned nested_max_depth = 8;
+  unsigned page_size = 500;
+  LdapTimeouts timeouts;
+  unsigned pool_size = 4;
+  Duration retry_backoff = std::chrono::seconds(1);
+  Cache cache;
+};
+
+struct DirectoryConfig {
+  std::string name;
+  DirectoryType type = DirectoryType::internal;
+  Permissions permissions = Permissions::read_only;  // internal defaults to read_write
+  OnUnavailable on_unavailable = OnUnavailable::fail;
+  LdapSettings ldap;
+};
+
+// libsodium Argon2id cost; the named levels resolve to libsodium's constants.
+struct PasswordHash {
+  std::uint64_t opslimit = 2;           // crypto_pwhash_OPSLIMIT_INTERACTIVE
+  std::size_t memlimit = 67108864;      // crypto_pwhash_MEMLIMIT_INTERACTIVE
+};
+
+struct Accounts {
+  std::string username_pattern = "^[a-z0-9][a-z0-9._-]{0,63}$";
+  std::size_t password_min_length = 10;
+  std::size_t password_max_length = 1024;
+  bool unique_email = true;
+  std::vector<std::string> default_groups;
+  std::string admin_group;
+  PasswordHash password_hash;
+};
+
+struct Signup {
+  SignupMode mode = SignupMode::disabled;
+  std::vector<std::string> domains;  // lower-cased; "example.com" or "*.example.com"
+  bool notify_admins = true;
+  Duration confirmation_ttl = std::chrono::hours(24);
+};
+
+struct Invitations {
+  bool per_recipient = true;
+  Duration ttl = std::chrono::hours(24 * 7);
+  std::vector<std::string> default_groups;
+};
+
+struct PasswordReset {
+  Duration ttl = std::chrono::hours(24);
+  Duration new_user_ttl = std::chrono::hours(24 * 7);
+};
+
+struct AccessRequests {
+  bool enabled = false;
+};
+
+// An email template override read from mail.templates_dir at load time.
+struct TemplateOverride {
+  std::string name;     // signup_confirm, invitation, ...
+  std::string subject;  // without "Subject: "
+  std::string body;
+};
+
+struct Mail {
+  std::string smtp_url = "smtp://127.0.0.1:25";
+  StartTls starttls = StartTls::opportunistic;
+  std::string username;
+  std::string password_file;
+  std::string password;  // the secret read from password_file
+  std::string from;      // required
+  std::string templates_dir;
+  std::vector<TemplateOverride> templates;
+  Duration timeout = std::chrono::seconds(10);
+  unsigned max_attempts = 10;
+  Duration retry_backoff = std::chrono::seconds(30);
+};
+
+struct Lockout {
+  unsigned max_failures = 10;
+  Duration window = std::chrono::minutes(15);
+  Duration duration = std::chrono::minutes(15);
+};
+
+struct RateLimit {
+  unsigned requests = 20;
+  Duration per = std::chrono::hours(1);
+};
+
+struct Security {
+  Lockout lockout;
+  RateLimit rate_limit;
+};
+
+struct Config {
+  Site site;
+  Server server;
+  std::filesystem::path state_dir = "/var/lib/dirproxy";
+  Log log;
+  UserManagement user_management = UserManagement::internal;
+  Membership membership = Membership::aggregate;
+  std::vector<DirectoryConfig> directories;
+  Accounts accounts;
+  Signup signup;
+  Invitations invitations;
+  PasswordReset password_reset;
+  AccessRequests access_requests;
+  std::optional<Mail> mail;  // absent = no mail server configured
+  Security security;
+
+  std::filesystem::path source;  // the file this was loaded from
+};
+
+}  // namespace dirproxy::config
