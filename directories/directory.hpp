@@ -1,0 +1,129 @@
+// The Directory interface: one source of users and groups (the internal SQLite
+// directory, an LDAP server, ...). DirectoryChain walks an ordered list of
+// them; nothing else in the daemon talks to a Directory directly.
+//
+// Every method is synchronous and may block (SQLite, Argon2id, libldap); the
+// daemon calls them from its worker pool, never from the io thread. All
+// methods are safe to call from several threads at once.
+//
+// Conventions: a missing user or group is a value (std::nullopt), not an
+// error. An unreachable directory answers ErrorCode::directory_unavailable with
+// Error::directory set to its name. Names are compared case-insensitively;
+// the stored spelling is returned.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "directories/result.hpp"
+
+namespace dirproxy {
+
+using config::DirectoryType;
+using config::OnUnavailable;
+using config::Permissions;
+
+struct User {
+  std::string username;
+  std::optional<std::string> email;
+  std::optional<std::string> display_name;
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  bool active = true;
+  std::string directory;  // name of the owning directory
+};
+
+struct Group {
+  std::string name;
+  std::optional<std::string> description;
+  std::string directory;              // name of the directory holding it
+  std::vector<std::string> members;   // usernames, sorted
+};
+
+struct NewUser {
+  std::string username;
+  std::string email;
+  std::string display_name;
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  std::optional<std::string> password;  // none: the account cannot log in yet
+  bool active = true;
+};
+
+// Fields to change; an unset optional leaves the field as it is.
+struct UserChanges {
+  std::optional<std::string> email;
+  std::optional<std::string> display_name;
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  std::optional<bool> active;
+
+  bool empty() const {
+    return !email && !display_name && !first_name && !last_name && !active;
+  }
+};
+
+enum class AuthOutcome {
+  success,         // the password is right and the account is active
+  wrong_password,  // also: the account has no password yet
+  disabled,        // the password is right but the account is inactive
+};
+
+struct DirectoryStatus {
+  bool up = true;
+  std::string detail;                  // the last error when down
+  std::optional<std::size_t> users;    // user count, when cheap to know
+};
+
+class Directory {
+ public:
+  virtual ~Directory() = default;
+
+  // The configured name, type, permissions and down-behaviour.
+  virtual const std::string& name() const = 0;
+  virtual DirectoryType type() const = 0;
+  virtual Permissions permissions() const = 0;
+  virtual OnUnavailable on_unavailable() const = 0;
+
+  // The user with this username, nullopt when this directory has none.
+  virtual Result<std::optional<User>> find_user_by_name(std::string_view username) = 0;
+  // The user with this email (compared case-insensitively), nullopt when none.
+  // When several match, the one with the smallest username.
+  virtual Result<std::optional<User>> find_user_by_email(std::string_view email) = 0;
+  // Verifies `password` for a user this directory owns (as returned by a
+  // find_user_* call). Never called with an empty password.
+  virtual Result<AuthOutcome> authenticate(const User& user, std::string_view password) = 0;
+  // Users whose username, email or display name contains `query`
+  // (case-insensitive; empty = all), sorted by username, at most `limit`.
+  virtual Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) = 0;
+
+  // Names of the groups of this directory that list `username` as a member.
+  virtual Result<std::vector<std::string>> groups_of(std::string_view username) = 0;
+  // The group with this name and its members in this directory, or nullopt.
+  virtual Result<std::optional<Group>> find_group(std::string_view name) = 0;
+
+  // Writes. The chain checks permissions and uniqueness across directories
+  // before calling these; a directory still refuses with read_only when it
+  // cannot write, conflict on a duplicate and not_found on a missing target.
+  virtual Result<User> create_user(const NewUser& user) = 0;
+  virtual Result<User> update_user(std::string_view username, const UserChanges& changes) = 0;
+  virtual Result<void> delete_user(std::string_view username) = 0;
+  virtual Result<void> set_password(std::string_view username, std::string_view password) = 0;
+  virtual Result<Group> create_group(std::string_view name,
+                                     const std::optional<std::string>& description) = 0;
+  virtual Result<void> delete_group(std::string_view name) = 0;
+  // Adding a member already present, or removing one absent, succeeds.
+  virtual Result<void> add_member(std::string_view group, std::string_view username) = 0;
+  virtual Result<void> remove_member(std::string_view group, std::string_view username) = 0;
+
+  // Whether the directory is reachable now, for list_directories.
+  virtual DirectoryStatus status() = 0;
+};
+
+using DirectoryPtr = std::shared_ptr<Directory>;
+
+}  // namespace dirproxy

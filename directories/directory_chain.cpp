@@ -1,0 +1,371 @@
+#include "directories/directory_chain.hpp"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "directories/names.hpp"
+
+namespace dirproxy {
+namespace {
+
+// A directory's answer of "down" always names the directory, so the client
+// learns which one (PROTOCOL.md: `directory` is added).
+Error name_directory(Error error, const Directory& directory) {
+  if (error.code == ErrorCode::directory_unavailable && error.directory.empty()) {
+    error.directory = directory.name();
+  }
+  return error;
+}
+
+bool is_down(const Error& error) { return error.code == ErrorCode::directory_unavailable; }
+
+bool skips_when_down(const Directory& directory) {
+  return directory.on_unavailable() == OnUnavailable::skip;
+}
+
+bool can_write_users(const Directory& directory) {
+  return directory.permissions() == Permissions::read_write;
+}
+
+// Groups can be created in and changed by a read_write directory only; a
+// read_only_local_groups directory keeps its local groups in the internal one.
+bool can_write_groups(const Directory& directory) {
+  return directory.permissions() == Permissions::read_write;
+}
+
+Error read_only_error(const Directory& directory, std::string_view what) {
+  return make_error(ErrorCode::read_only,
+                    "directory '" + directory.name() + "' does not permit changing " + std::string(what));
+}
+
+Error invalid_credentials() {
+  return make_error(ErrorCode::invalid_credentials, "wrong username or password");
+}
+
+}  // namespace
+
+DirectoryChain::DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptions options,
+                               PasswordHasherPtr hasher)
+    : directories_(std::move(directories)), options_(options), hasher_(std::move(hasher)) {}
+
+template <typename T, typename Lookup>
+Result<std::optional<std::pair<T, Directory*>>> DirectoryChain::first_match(Lookup lookup, Walk walk) {
+  for (const auto& directory : directories_) {
+    Result<std::optional<T>> found = lookup(*directory);
+    if (!found) {
+      if (is_down(found.error()) && walk == Walk::lookup && skips_when_down(*directory)) continue;
+      return name_directory(std::move(found).error(), *directory);
+    }
+    if (found->has_value()) {
+      return std::optional<std::pair<T, Directory*>>(std::in_place, std::move(**found),
+                                                     directory.get());
+    }
+  }
+  return std::optional<std::pair<T, Directory*>>();
+}
+
+Result<std::optional<std::pair<User, Directory*>>> DirectoryChain::owner_of(std::string_view username,
+                                                                             Walk walk) {
+  return first_match<User>([&](Directory& d) { return d.find_user_by_name(username); }, walk);
+}
+
+Result<std::optional<std::pair<Group, Directory*>>> DirectoryChain::group_owner(std::string_view name,
+                                                                                 Walk walk) {
+  return first_match<Group>([&](Directory& d) { return d.find_group(name); }, walk);
+}
+
+Directory* DirectoryChain::internal_directory() const {
+  for (const auto& directory : directories_) {
+    if (directory->type() == DirectoryType::internal) return directory.get();
+  }
+  return nullptr;
+}
+
+Result<std::optional<User>> DirectoryChain::find_user(std::string_view username) {
+  auto owner = owner_of(username, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) return std::optional<User>();
+  return std::optional<User>(std::move((*owner)->first));
+}
+
+Result<std::optional<User>> DirectoryChain::find_user_by_email(std::string_view email) {
+  auto found = first_match<User>([&](Directory& d) { return d.find_user_by_email(email); }, Walk::lookup);
+  if (!found) return std::move(found).error();
+  if (!found->has_value()) return std::optional<User>();
+  return std::optional<User>(std::move((*found)->first));
+}
+
+Result<std::vector<User>> DirectoryChain::find_users(std::string_view query, std::size_t limit) {
+  std::vector<User> users;
+  std::set<std::string> seen;  // folded usernames already answered
+  for (std::size_t index = 0; index < directories_.size(); ++index) {
+    Directory& directory = *directories_[index];
+    auto matches = directory.search_users(query, limit);
+    if (!matches) {
+      if (is_down(matches.error()) && skips_when_down(directory)) continue;
+      return name_directory(std::move(matches).error(), directory);
+    }
+    for (auto& user : *matches) {
+      std::string key = fold_name(user.username);
+      if (seen.contains(key)) continue;
+      // A name that an earlier directory owns belongs to that directory even
+      // when its entry there does not match the query (rule 1).
+      bool shadowed = false;
+      for (std::size_t earlier = 0; earlier < index && !shadowed; ++earlier) {
+        auto there = directories_[earlier]->find_user_by_name(user.username);
+        if (!there) {
+          if (is_down(there.error()) && skips_when_down(*directories_[earlier])) continue;
+          return name_directory(std::move(there).error(), *directories_[earlier]);
+        }
+        shadowed = there->has_value();
+      }
+      seen.insert(std::move(key));
+      if (!shadowed) users.push_back(std::move(user));
+    }
+  }
+  std::sort(users.begin(), users.end(), [](const User& a, const User& b) {
+    return fold_name(a.username) < fold_name(b.username);
+  });
+  if (users.size() > limit) users.resize(limit);
+  return users;
+}
+
+Result<User> DirectoryChain::authenticate(std::string_view username, std::string_view password) {
+  // An LDAP simple bind with an empty password is an anonymous bind that
+  // "succeeds"; refuse it before any directory sees it.
+  if (password.empty()) return invalid_credentials();
+
+  auto owner = owner_of(username, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) {
+    hasher_->dummy_verify(password);
+    return invalid_credentials();
+  }
+  auto& [user, directory] = **owner;
+  // Only the owner is asked; whatever it answers is the answer (rule 3).
+  auto outcome = directory->authenticate(user, password);
+  if (!outcome) return name_directory(std::move(outcome).error(), *directory);
+  switch (*outcome) {
+    case AuthOutcome::success:
+      return std::move(user);
+    case AuthOutcome::disabled:
+      return make_error(ErrorCode::account_disabled, "the account '" + user.username + "' is disabled");
+    case AuthOutcome::wrong_password:
+      break;
+  }
+  return invalid_credentials();
+}
+
+Result<std::vector<std::string>> DirectoryChain::user_groups(std::string_view username) {
+  auto user = find_user(username);
+  if (!user) return std::move(user).error();
+  if (!user->has_value()) {
+    return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  }
+  return user_groups(**user);
+}
+
+Result<std::vector<std::string>> DirectoryChain::user_groups(const User& user) {
+  std::vector<Directory*> sources;
+  if (options_.membership == config::Membership::aggregate) {
+    for (const auto& directory : directories_) sources.push_back(directory.get());
+  } else {
+    for (const auto& directory : directories_) {
+      if (directory->name() == user.directory) sources.push_back(directory.get());
+    }
+    Directory* internal = internal_directory();
+    if (!sources.empty() && sources.front()->permissions() == Permissions::read_only_local_groups &&
+        internal != nullptr && internal != sources.front()) {
+      sources.push_back(internal);
+    }
+  }
+
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (Directory* directory : sources) {
+    auto groups = directory->groups_of(user.username);
+    if (!groups) {
+      if (is_down(groups.error()) && skips_when_down(*directory)) continue;
+      return name_directory(std::move(groups).error(), *directory);
+    }
+    for (auto& name : *groups) {
+      if (seen.insert(fold_name(name)).second) names.push_back(std::move(name));
+    }
+  }
+  std::sort(names.begin(), names.end(),
+            [](const std::string& a, const std::string& b) { return fold_name(a) < fold_name(b); });
+  return names;
+}
+
+Result<std::optional<Group>> DirectoryChain::find_group(std::string_view name) {
+  std::optional<Group> result;
+  std::set<std::string> members;  // folded, to de-duplicate
+  for (const auto& directory : directories_) {
+    if (result && options_.membership == config::Membership::first) break;
+    auto group = directory->find_group(name);
+    if (!group) {
+      if (is_down(group.error()) && skips_when_down(*directory)) continue;
+      return name_directory(std::move(group).error(), *directory);
+    }
+    if (!group->has_value()) continue;
+    if (!result) {
+      result = std::move(**group);
+      for (const auto& member : result->members) members.insert(fold_name(member));
+      continue;
+    }
+    for (auto& member : (*group)->members) {
+      if (members.insert(fold_name(member)).second) result->members.push_back(std::move(member));
+    }
+  }
+  if (result) {
+    std::sort(result->members.begin(), result->members.end(),
+              [](const std::string& a, const std::string& b) { return fold_name(a) < fold_name(b); });
+  }
+  return result;
+}
+
+Result<void> DirectoryChain::check_email_free(std::string_view email, std::string_view except_username) {
+  if (!options_.unique_email) return {};
+  for (const auto& directory : directories_) {
+    auto found = directory->find_user_by_email(email);
+    if (!found) return name_directory(std::move(found).error(), *directory);
+    if (found->has_value() && !same_name((*found)->username, except_username)) {
+      return make_error(ErrorCode::conflict, "the email address is already in use", "email");
+    }
+  }
+  return {};
+}
+
+Result<User> DirectoryChain::create_user(const NewUser& user) {
+  // Uniqueness is checked across the whole chain, and a directory that is
+  // down cannot be checked: refuse rather than create a shadowed duplicate.
+  auto existing = owner_of(user.username, Walk::strict);
+  if (!existing) return std::move(existing).error();
+  if (existing->has_value()) {
+    return make_error(ErrorCode::conflict, "the username '" + user.username + "' is taken", "username");
+  }
+  if (auto free = check_email_free(user.email, user.username); !free) return std::move(free).error();
+
+  for (const auto& directory : directories_) {
+    if (!can_write_users(*directory)) continue;
+    auto created = directory->create_user(user);
+    if (!created) return name_directory(std::move(created).error(), *directory);
+    return created;
+  }
+  return make_error(ErrorCode::read_only, "no directory permits creating users");
+}
+
+Result<User> DirectoryChain::update_user(std::string_view username, const UserChanges& changes) {
+  auto owner = owner_of(username, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  auto& [user, directory] = **owner;
+  if (!can_write_users(*directory)) return read_only_error(*directory, "users");
+  if (changes.email) {
+    if (auto free = check_email_free(*changes.email, user.username); !free) return std::move(free).error();
+  }
+  auto updated = directory->update_user(user.username, changes);
+  if (!updated) return name_directory(std::move(updated).error(), *directory);
+  return updated;
+}
+
+Result<void> DirectoryChain::delete_user(std::string_view username) {
+  auto owner = owner_of(username, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  auto& [user, directory] = **owner;
+  if (!can_write_users(*directory)) return read_only_error(*directory, "users");
+  if (auto deleted = directory->delete_user(user.username); !deleted) {
+    return name_directory(std::move(deleted).error(), *directory);
+  }
+  // Internal groups list users of every directory by name; drop the deleted
+  // user from them so that a later account of that name inherits nothing.
+  Directory* internal = internal_directory();
+  if (internal != nullptr && internal != directory && can_write_groups(*internal)) {
+    auto groups = internal->groups_of(user.username);
+    if (groups) {
+      for (const auto& group : *groups) (void)internal->remove_member(group, user.username);
+    }
+  }
+  return {};
+}
+
+Result<void> DirectoryChain::set_password(std::string_view username, std::string_view password) {
+  auto owner = owner_of(username, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  auto& [user, directory] = **owner;
+  if (!can_write_users(*directory)) return read_only_error(*directory, "passwords");
+  auto changed = directory->set_password(user.username, password);
+  if (!changed) return name_directory(std::move(changed).error(), *directory);
+  return {};
+}
+
+Result<void> DirectoryChain::change_password(std::string_view username, std::string_view old_password,
+                                             std::string_view new_password) {
+  // The old password is checked first, so that a caller without it learns
+  // nothing about the account, not even whether it is read-only.
+  auto user = authenticate(username, old_password);
+  if (!user) return std::move(user).error();
+  return set_password(user->username, new_password);
+}
+
+Result<Group> DirectoryChain::create_group(std::string_view name,
+                                           const std::optional<std::string>& description) {
+  auto existing = group_owner(name, Walk::strict);
+  if (!existing) return std::move(existing).error();
+  if (existing->has_value()) {
+    return make_error(ErrorCode::conflict, "the group '" + std::string(name) + "' exists", "name");
+  }
+  for (const auto& directory : directories_) {
+    if (!can_write_groups(*directory)) continue;
+    auto created = directory->create_group(name, description);
+    if (!created) return name_directory(std::move(created).error(), *directory);
+    return created;
+  }
+  return make_error(ErrorCode::read_only, "no directory permits creating groups");
+}
+
+Result<void> DirectoryChain::delete_group(std::string_view name) {
+  auto owner = group_owner(name, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) return make_error(ErrorCode::not_found, "no group '" + std::string(name) + "'");
+  auto& [group, directory] = **owner;
+  if (!can_write_groups(*directory)) return read_only_error(*directory, "groups");
+  auto deleted = directory->delete_group(group.name);
+  if (!deleted) return name_directory(std::move(deleted).error(), *directory);
+  return {};
+}
+
+Result<void> DirectoryChain::add_member(std::string_view group_name, std::string_view username) {
+  auto user = owner_of(username, Walk::lookup);
+  if (!user) return std::move(user).error();
+  if (!user->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  auto owner = group_owner(group_name, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) {
+    return make_error(ErrorCode::not_found, "no group '" + std::string(group_name) + "'");
+  }
+  auto& [group, directory] = **owner;
+  if (!can_write_groups(*directory)) return read_only_error(*directory, "group memberships");
+  auto added = directory->add_member(group.name, (*user)->first.username);
+  if (!added) return name_directory(std::move(added).error(), *directory);
+  return {};
+}
+
+Result<void> DirectoryChain::remove_member(std::string_view group_name, std::string_view username) {
+  // The user need not exist any more: removing a stale member must work.
+  auto owner = group_owner(group_name, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) {
+    return make_error(ErrorCode::not_found, "no group '" + std::string(group_name) + "'");
+  }
+  auto& [group, directory] = **owner;
+  if (!can_write_groups(*directory)) return read_only_error(*directory, "group memberships");
+  auto removed = directory->remove_member(group.name, username);
+  if (!removed) return name_directory(std::move(removed).error(), *directory);
+  return {};
+}
+
+}  // namespace dirproxy

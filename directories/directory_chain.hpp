@@ -1,0 +1,110 @@
+// DirectoryChain: the configured directories in order, and the only thing the
+// daemon talks to. It implements the chain rules of DESIGN.md:
+//
+//  1. Lookups walk the directories in order; the first that has the user owns
+//     it ("shadowing"). Names compare case-insensitively.
+//  2. A directory that is down stops the walk with directory_unavailable under
+//     on_unavailable: fail, and is passed over under skip. Checks that guard a
+//     write (is this username taken?) never pass over a down directory.
+//  3. authenticate verifies the password only in the owning directory; a wrong
+//     password never falls through. Unknown user and wrong password give the
+//     same invalid_credentials after the same work (a dummy Argon2id verify).
+//     An empty password is refused before any directory is asked.
+//  4. Groups aggregate over every directory (membership: aggregate) or come
+//     from the owning directory only (first). Internal groups may list users of
+//     any directory; under `first` a read_only_local_groups directory's users
+//     also get their groups from the internal directory, where that setting
+//     keeps them.
+//  5. New users and groups go to the first directory whose permissions allow
+//     creating them; updates go to the owner, which may answer read_only. A
+//     username (or, with unique_email, an email) taken anywhere is a conflict.
+//  6. Users are never merged across directories by email.
+//
+// Every method blocks (it calls directories); run it on the worker pool.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "directories/directory.hpp"
+#include "directories/password_hasher.hpp"
+#include "directories/result.hpp"
+
+namespace dirproxy {
+
+struct ChainOptions {
+  config::Membership membership = config::Membership::aggregate;
+  bool unique_email = true;
+};
+
+class DirectoryChain final {
+ public:
+  DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptions options,
+                 PasswordHasherPtr hasher);
+
+  // The owner of `username` (rule 1), or nullopt when no directory has it.
+  Result<std::optional<User>> find_user(std::string_view username);
+  // The first directory's user with this email, or nullopt (rule 6).
+  Result<std::optional<User>> find_user_by_email(std::string_view email);
+  // Users matching `query` in any directory, sorted by username, each name
+  // only from the directory that owns it, at most `limit`.
+  Result<std::vector<User>> find_users(std::string_view query, std::size_t limit);
+
+  // The owner's user when `password` is right (rule 3). Errors:
+  // invalid_credentials (unknown user, wrong or empty password),
+  // account_disabled (right password, inactive account), directory_unavailable.
+  Result<User> authenticate(std::string_view username, std::string_view password);
+
+  // Sorted group names of an existing user (rule 4); not_found when no
+  // directory has the user.
+  Result<std::vector<std::string>> user_groups(const User& user);
+  Result<std::vector<std::string>> user_groups(std::string_view username);
+  // The group with members aggregated per rule 4, or nullopt.
+  Result<std::optional<Group>> find_group(std::string_view name);
+
+  // Writes (rule 5). Errors: conflict, not_found, read_only,
+  // directory_unavailable, and what the target directory answers.
+  Result<User> create_user(const NewUser& user);
+  Result<User> update_user(std::string_view username, const UserChanges& changes);
+  Result<void> delete_user(std::string_view username);
+  Result<void> set_password(std::string_view username, std::string_view password);
+  // Checks `old_password` as authenticate() does, then sets the new one.
+  Result<void> change_password(std::string_view username, std::string_view old_password,
+                               std::string_view new_password);
+  Result<Group> create_group(std::string_view name, const std::optional<std::string>& description);
+  Result<void> delete_group(std::string_view name);
+  // The user must exist somewhere in the chain; the group's owner stores it.
+  Result<void> add_member(std::string_view group, std::string_view username);
+  Result<void> remove_member(std::string_view group, std::string_view username);
+
+  // The directories in configured order, for list_directories.
+  const std::vector<DirectoryPtr>& directories() const { return directories_; }
+  const ChainOptions& options() const { return options_; }
+
+ private:
+  // How a walk treats a directory that is down (rule 2).
+  enum class Walk {
+    lookup,  // per the directory's on_unavailable
+    strict,  // always stop: used to guard writes
+  };
+
+  template <typename T, typename Lookup>
+  Result<std::optional<std::pair<T, Directory*>>> first_match(Lookup lookup, Walk walk);
+
+  Result<std::optional<std::pair<User, Directory*>>> owner_of(std::string_view username, Walk walk);
+  Result<std::optional<std::pair<Group, Directory*>>> group_owner(std::string_view name, Walk walk);
+  Result<void> check_email_free(std::string_view email, std::string_view except_username);
+  Directory* internal_directory() const;
+
+  std::vector<DirectoryPtr> directories_;
+  ChainOptions options_;
+  PasswordHasherPtr hasher_;
+};
+
+using DirectoryChainPtr = std::shared_ptr<DirectoryChain>;
+
+}  // namespace dirproxy

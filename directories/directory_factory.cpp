@@ -1,0 +1,26 @@
+#include "directories/directory_factory.hpp"
+
+#include "directories/internal/internal_directory.hpp"
+
+namespace dirproxy {
+
+Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config,
+                                                    StateDatabasePtr database,
+                                                    PasswordHasherPtr hasher) {
+  std::vector<DirectoryPtr> directories;
+  for (const auto& settings : config.directories) {
+    switch (settings.type) {
+      case DirectoryType::internal:
+        directories.push_back(std::make_shared<InternalDirectory>(settings, database, hasher,
+                                                                  config.accounts.unique_email));
+        break;
+      case DirectoryType::ldap:
+        return fail(ErrorCode::bad_request,
+                    "directory '" + settings.name +
+                        "': type ldap is not available in this build yet");
+    }
+  }
+  return directories;
+}
+
+}  // namespace dirproxy

@@ -1,0 +1,20 @@
+// Builds the configured directories, in order, as Directory objects. The one
+// place that knows every concrete directory type, so that the chain and the
+// daemon only ever see the Directory interface.
+#pragma once
+
+#include <vector>
+
+#include "config/config.hpp"
+#include "directories/directory.hpp"
+#include "directories/internal/state_database.hpp"
+#include "directories/password_hasher.hpp"
+
+namespace dirproxy {
+
+// Fails (bad_request, naming the directory) for a type this build cannot serve.
+Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config,
+                                                    StateDatabasePtr database,
+                                                    PasswordHasherPtr hasher);
+
+}  // namespace dirproxy

@@ -1,0 +1,640 @@
+#include "directories/internal/internal_directory.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <limits>
+#include <utility>
+
+#include "directories/names.hpp"
+
+namespace dirproxy {
+
+namespace {
+
+// The columns read_user() expects, in its order.
+constexpr std::string_view kUserColumns =
+    "username, email, display_name, first_name, last_name, active";
+
+std::string select_users(std::string_view rest) {
+  return "SELECT " + std::string(kUserColumns) + " FROM users " + std::string(rest);
+}
+
+// Reads kUserColumns starting at column `first`.
+User read_user(const SqlStatement& row, const std::string& directory, int first = 0) {
+  User user;
+  user.username = row.column_text(first);
+  user.email = row.column_optional_text(first + 1);
+  user.display_name = row.column_optional_text(first + 2);
+  user.first_name = row.column_optional_text(first + 3);
+  user.last_name = row.column_optional_text(first + 4);
+  user.active = row.column_int64(first + 5) != 0;
+  user.directory = directory;
+  return user;
+}
+
+// Optional fields are stored as NULL rather than "", so that callers see one
+// spelling of "not set" (std::nullopt, JSON null).
+std::optional<std::string> nullable(std::string_view text) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  return std::string(text);
+}
+
+std::optional<std::string> nullable(const std::string& text) {
+  return nullable(std::string_view(text));
+}
+
+std::optional<std::string> nullable(const std::optional<std::string>& text) {
+  return text ? nullable(std::string_view(*text)) : std::nullopt;
+}
+
+// RFC 3339 in UTC with second precision, e.g. 2024-05-01T12:34:56Z.
+std::string now_rfc3339() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[sizeof "YYYY-MM-DDTHH:MM:SSZ" + 8] = {};
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// A LIKE pattern matching `query` anywhere, with LIKE's wildcards and the
+// escape character itself escaped (used with ESCAPE '\').
+std::string contains_pattern(std::string_view query) {
+  std::string pattern = "%";
+  for (const char c : query) {
+    if (c == '%' || c == '_' || c == '\\') {
+      pattern += '\\';
+    }
+    pattern += c;
+  }
+  pattern += '%';
+  return pattern;
+}
+
+std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+Error no_user(std::string_view username) {
+  return make_error(ErrorCode::not_found, "no user " + in_quotes(username));
+}
+
+Error no_group(std::string_view name) {
+  return make_error(ErrorCode::not_found, "no group " + in_quotes(name));
+}
+
+// The id of the group called `name`, nullopt when there is none.
+Result<std::optional<std::int64_t>> find_group_id(const StateDatabase::Lease& lease,
+                                                  std::string_view name) {
+  auto statement = lease.prepare("SELECT id FROM groups WHERE name = ?1", name);
+  if (!statement) {
+    return statement.error();
+  }
+  auto row = statement->step();
+  if (!row) {
+    return row.error();
+  }
+  if (!*row) {
+    return std::optional<std::int64_t>();
+  }
+  return std::optional<std::int64_t>(statement->column_int64(0));
+}
+
+// Whether the query (prepared with its parameters) returns at least one row.
+Result<bool> has_row(Result<SqlStatement> statement) {
+  if (!statement) {
+    return statement.error();
+  }
+  return statement->step();
+}
+
+// The user on the first row of the query, nullopt when there is none.
+Result<std::optional<User>> first_user(Result<SqlStatement> statement,
+                                       const std::string& directory) {
+  if (!statement) {
+    return statement.error();
+  }
+  auto row = statement->step();
+  if (!row) {
+    return row.error();
+  }
+  if (!*row) {
+    return std::optional<User>();
+  }
+  return std::optional<User>(read_user(*statement, directory));
+}
+
+// Runs a statement that returns no rows.
+Result<void> run(Result<SqlStatement> statement) {
+  if (!statement) {
+    return statement.error();
+  }
+  return statement->run();
+}
+
+}  // namespace
+
+InternalDirectory::InternalDirectory(const config::DirectoryConfig& config,
+                                     StateDatabasePtr database, PasswordHasherPtr hasher,
+                                     bool unique_email)
+    : name_(config.name),
+      permissions_(config.permissions),
+      on_unavailable_(config.on_unavailable),
+      database_(std::move(database)),
+      hasher_(std::move(hasher)),
+      unique_email_(unique_email) {}
+
+Result<void> InternalDirectory::check_user_writes() const {
+  if (permissions_ != Permissions::read_write) {
+    return fail(ErrorCode::read_only, "directory " + in_quotes(name_) + " is read-only");
+  }
+  return {};
+}
+
+Result<void> InternalDirectory::check_group_writes() const {
+  if (permissions_ == Permissions::read_only) {
+    return fail(ErrorCode::read_only, "directory " + in_quotes(name_) + " is read-only");
+  }
+  return {};
+}
+
+// --- Lookups ----------------------------------------------------------------
+
+Result<std::optional<User>> InternalDirectory::find_user_by_name(std::string_view username) {
+  auto lease = database_->acquire();
+  return first_user(lease.prepare(select_users("WHERE username = ?1"), username), name_);
+}
+
+Result<std::optional<User>> InternalDirectory::find_user_by_email(std::string_view email) {
+  // ORDER BY uses the column's NOCASE collation, like every name comparison.
+  auto lease = database_->acquire();
+  return first_user(
+      lease.prepare(select_users("WHERE email = ?1 ORDER BY username LIMIT 1"), email), name_);
+}
+
+Result<AuthOutcome> InternalDirectory::authenticate(const User& user, std::string_view password) {
+  std::optional<std::string> stored_hash;
+  bool active = false;
+  {
+    // Only the read holds the connection; the verify below takes ~50 ms.
+    auto lease = database_->acquire();
+    auto statement = lease.prepare("SELECT password_hash, active FROM users WHERE username = ?1",
+                                   user.username);
+    if (!statement) {
+      return statement.error();
+    }
+    auto row = statement->step();
+    if (!row) {
+      return row.error();
+    }
+    if (*row) {
+      stored_hash = statement->column_optional_text(0);
+      active = statement->column_int64(1) != 0;
+    }
+  }
+  if (!stored_hash) {
+    // Unknown user or no password yet: the same work as a wrong password.
+    hasher_->dummy_verify(password);
+    return AuthOutcome::wrong_password;
+  }
+  if (!hasher_->verify(*stored_hash, password)) {
+    return AuthOutcome::wrong_password;
+  }
+  if (!active) {
+    return AuthOutcome::disabled;
+  }
+  if (hasher_->needs_rehash(*stored_hash)) {
+    rehash(user.username, *stored_hash, password);
+  }
+  return AuthOutcome::success;
+}
+
+void InternalDirectory::rehash(std::string_view username, const std::string& old_hash,
+                               std::string_view password) {
+  auto fresh = hasher_->hash(password);
+  if (!fresh) {
+    return;
+  }
+  // Only replaces the hash just verified: a password set meanwhile wins.
+  auto lease = database_->acquire();
+  static_cast<void>(run(lease.prepare(
+      "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND password_hash = ?3", *fresh,
+      username, old_hash)));
+}
+
+Result<std::vector<User>> InternalDirectory::search_users(std::string_view query,
+                                                          std::size_t limit) {
+  // LIKE ignores ASCII case only, like COLLATE NOCASE. The empty query gives
+  // "%%", which matches every username.
+  const auto max_rows = static_cast<std::int64_t>(
+      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+  auto lease = database_->acquire();
+  auto statement = lease.prepare(
+      select_users("WHERE username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\'"
+                   " OR display_name LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2"),
+      contains_pattern(query), max_rows);
+  if (!statement) {
+    return statement.error();
+  }
+  std::vector<User> users;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return users;
+    }
+    users.push_back(read_user(*statement, name_));
+  }
+}
+
+Result<std::vector<std::string>> InternalDirectory::groups_of(std::string_view username) {
+  auto lease = database_->acquire();
+  auto statement = lease.prepare(
+      "SELECT g.name FROM memberships m JOIN groups g ON g.id = m.group_id"
+      " WHERE m.username = ?1 ORDER BY g.name",
+      username);
+  if (!statement) {
+    return statement.error();
+  }
+  std::vector<std::string> names;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return names;
+    }
+    names.push_back(statement->column_text(0));
+  }
+}
+
+Result<std::optional<Group>> InternalDirectory::find_group(std::string_view name) {
+  auto lease = database_->acquire();
+  // One snapshot for the group and its members.
+  auto transaction = lease.begin(TransactionMode::read);
+  if (!transaction) {
+    return transaction.error();
+  }
+  auto group_row = lease.prepare("SELECT id, name, description FROM groups WHERE name = ?1", name);
+  if (!group_row) {
+    return group_row.error();
+  }
+  auto found = group_row->step();
+  if (!found) {
+    return found.error();
+  }
+  if (!*found) {
+    return std::optional<Group>();
+  }
+  Group group;
+  const std::int64_t id = group_row->column_int64(0);
+  group.name = group_row->column_text(1);
+  group.description = group_row->column_optional_text(2);
+  group.directory = name_;
+
+  auto members = lease.prepare(
+      "SELECT username FROM memberships WHERE group_id = ?1 ORDER BY username", id);
+  if (!members) {
+    return members.error();
+  }
+  for (;;) {
+    auto row = members->step();
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      break;
+    }
+    group.members.push_back(members->column_text(0));
+  }
+  return std::optional<Group>(std::move(group));
+}
+
+// --- Writes -----------------------------------------------------------------
+
+Result<User> InternalDirectory::create_user(const NewUser& new_user) {
+  if (auto allowed = check_user_writes(); !allowed) {
+    return std::move(allowed).error();
+  }
+  // Hash before taking the write lock: Argon2id must not stall other writers.
+  std::optional<std::string> password_hash;
+  if (new_user.password) {
+    auto hashed = hasher_->hash(*new_user.password);
+    if (!hashed) {
+      return hashed.error();
+    }
+    password_hash = std::move(hashed).value();
+  }
+  User user;
+  user.username = new_user.username;
+  user.email = nullable(new_user.email);
+  user.display_name = nullable(new_user.display_name);
+  user.first_name = nullable(new_user.first_name);
+  user.last_name = nullable(new_user.last_name);
+  user.active = new_user.active;
+  user.directory = name_;
+  const std::string now = now_rfc3339();
+
+  auto lease = database_->acquire();
+  // IMMEDIATE: the uniqueness checks and the insert see no other writer.
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) {
+    return transaction.error();
+  }
+  auto taken = has_row(lease.prepare("SELECT 1 FROM users WHERE username = ?1", user.username));
+  if (!taken) {
+    return taken.error();
+  }
+  if (*taken) {
+    return fail(ErrorCode::conflict, "user " + in_quotes(user.username) + " already exists",
+                "username");
+  }
+  if (unique_email_ && user.email) {
+    auto email_taken =
+        has_row(lease.prepare("SELECT 1 FROM users WHERE email = ?1 LIMIT 1", *user.email));
+    if (!email_taken) {
+      return email_taken.error();
+    }
+    if (*email_taken) {
+      return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use",
+                  "email");
+    }
+  }
+  auto inserted = run(lease.prepare(
+      "INSERT INTO users (username, email, display_name, first_name, last_name, active,"
+      " password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+      user.username, user.email, user.display_name, user.first_name, user.last_name,
+      std::int64_t{user.active ? 1 : 0}, password_hash, now));
+  if (!inserted) {
+    return std::move(inserted).error();
+  }
+  if (auto committed = transaction->commit(); !committed) {
+    return std::move(committed).error();
+  }
+  return user;
+}
+
+Result<User> InternalDirectory::update_user(std::string_view username,
+                                            const UserChanges& changes) {
+  if (auto allowed = check_user_writes(); !allowed) {
+    return std::move(allowed).error();
+  }
+  auto lease = database_->acquire();
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) {
+    return transaction.error();
+  }
+  std::int64_t id = 0;
+  User user;
+  {
+    auto current = lease.prepare(
+        "SELECT id, " + std::string(kUserColumns) + " FROM users WHERE username = ?1", username);
+    if (!current) {
+      return current.error();
+    }
+    auto row = current->step();
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return no_user(username);
+    }
+    id = current->column_int64(0);
+    user = read_user(*current, name_, /*first=*/1);
+  }
+  if (changes.empty()) {
+    return user;
+  }
+
+  const std::optional<std::string> old_email = user.email;
+  if (changes.email) {
+    user.email = nullable(*changes.email);
+  }
+  if (changes.display_name) {
+    user.display_name = nullable(*changes.display_name);
+  }
+  if (changes.first_name) {
+    user.first_name = nullable(*changes.first_name);
+  }
+  if (changes.last_name) {
+    user.last_name = nullable(*changes.last_name);
+  }
+  if (changes.active) {
+    user.active = *changes.active;
+  }
+  // Only a changed email is checked, so an update of other fields still
+  // works for accounts that share an email from before unique_email was on.
+  const bool email_changed =
+      user.email && !(old_email && same_name(*old_email, *user.email));
+  if (unique_email_ && email_changed) {
+    auto email_taken = has_row(lease.prepare(
+        "SELECT 1 FROM users WHERE email = ?1 AND id <> ?2 LIMIT 1", *user.email, id));
+    if (!email_taken) {
+      return email_taken.error();
+    }
+    if (*email_taken) {
+      return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use",
+                  "email");
+    }
+  }
+  auto updated = run(lease.prepare(
+      "UPDATE users SET email = ?1, display_name = ?2, first_name = ?3, last_name = ?4,"
+      " active = ?5, updated_at = ?6 WHERE id = ?7",
+      user.email, user.display_name, user.first_name, user.last_name,
+      std::int64_t{user.active ? 1 : 0}, now_rfc3339(), id));
+  if (!updated) {
+    return std::move(updated).error();
+  }
+  if (auto committed = transaction->commit(); !committed) {
+    return std::move(committed).error();
+  }
+  return user;
+}
+
+Result<void> InternalDirectory::delete_user(std::string_view username) {
+  if (auto allowed = check_user_writes(); !allowed) {
+    return allowed;
+  }
+  auto lease = database_->acquire();
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) {
+    return transaction.error();
+  }
+  if (auto deleted = run(lease.prepare("DELETE FROM users WHERE username = ?1", username));
+      !deleted) {
+    return deleted;
+  }
+  if (lease.changes() == 0) {
+    return no_user(username);
+  }
+  // Memberships are keyed by username, not by users.id, so no cascade
+  // removes them; a later account with this name must not inherit them.
+  if (auto removed = run(lease.prepare("DELETE FROM memberships WHERE username = ?1", username));
+      !removed) {
+    return removed;
+  }
+  return transaction->commit();
+}
+
+Result<void> InternalDirectory::set_password(std::string_view username,
+                                             std::string_view password) {
+  if (auto allowed = check_user_writes(); !allowed) {
+    return allowed;
+  }
+  auto hashed = hasher_->hash(password);  // before taking a connection
+  if (!hashed) {
+    return hashed.error();
+  }
+  auto lease = database_->acquire();
+  if (auto updated = run(lease.prepare(
+          "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE username = ?3", *hashed,
+          now_rfc3339(), username));
+      !updated) {
+    return updated;
+  }
+  if (lease.changes() == 0) {
+    return no_user(username);
+  }
+  return {};
+}
+
+Result<Group> InternalDirectory::create_group(std::string_view name,
+                                              const std::optional<std::string>& description) {
+  if (auto allowed = check_group_writes(); !allowed) {
+    return std::move(allowed).error();
+  }
+  Group group;
+  group.name = std::string(name);
+  group.description = nullable(description);
+  group.directory = name_;
+
+  auto lease = database_->acquire();
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) {
+    return transaction.error();
+  }
+  auto taken = has_row(lease.prepare("SELECT 1 FROM groups WHERE name = ?1", group.name));
+  if (!taken) {
+    return taken.error();
+  }
+  if (*taken) {
+    return fail(ErrorCode::conflict, "group " + in_quotes(group.name) + " already exists", "name");
+  }
+  const std::string now = now_rfc3339();
+  auto inserted = run(lease.prepare(
+      "INSERT INTO groups (name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+      group.name, group.description, now));
+  if (!inserted) {
+    return std::move(inserted).error();
+  }
+  if (auto committed = transaction->commit(); !committed) {
+    return std::move(committed).error();
+  }
+  return group;
+}
+
+Result<void> InternalDirectory::delete_group(std::string_view name) {
+  if (auto allowed = check_group_writes(); !allowed) {
+    return allowed;
+  }
+  // Memberships go with it: ON DELETE CASCADE, foreign_keys=ON.
+  auto lease = database_->acquire();
+  if (auto deleted = run(lease.prepare("DELETE FROM groups WHERE name = ?1", name)); !deleted) {
+    return deleted;
+  }
+  if (lease.changes() == 0) {
+    return no_group(name);
+  }
+  return {};
+}
+
+Result<void> InternalDirectory::add_member(std::string_view group, std::string_view username) {
+  if (auto allowed = check_group_writes(); !allowed) {
+    return allowed;
+  }
+  auto lease = database_->acquire();
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) {
+    return transaction.error();
+  }
+  auto group_id = find_group_id(lease, group);
+  if (!group_id) {
+    return group_id.error();
+  }
+  if (!*group_id) {
+    return no_group(group);
+  }
+  // A user of this directory is listed under its stored spelling; any other
+  // name (a user of another directory) as given.
+  if (auto inserted = run(lease.prepare(
+          "INSERT INTO memberships (group_id, username)"
+          " VALUES (?1, COALESCE((SELECT username FROM users WHERE username = ?2), ?2))"
+          " ON CONFLICT DO NOTHING",
+          **group_id, username));
+      !inserted) {
+    return inserted;
+  }
+  if (lease.changes() > 0) {
+    if (auto touched = run(lease.prepare("UPDATE groups SET updated_at = ?1 WHERE id = ?2",
+                                         now_rfc3339(), **group_id));
+        !touched) {
+      return touched;
+    }
+  }
+  return transaction->commit();
+}
+
+Result<void> InternalDirectory::remove_member(std::string_view group,
+                                              std::string_view username) {
+  if (auto allowed = check_group_writes(); !allowed) {
+    return allowed;
+  }
+  auto lease = database_->acquire();
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) {
+    return transaction.error();
+  }
+  auto group_id = find_group_id(lease, group);
+  if (!group_id) {
+    return group_id.error();
+  }
+  if (!*group_id) {
+    return no_group(group);
+  }
+  if (auto removed = run(lease.prepare(
+          "DELETE FROM memberships WHERE group_id = ?1 AND username = ?2", **group_id, username));
+      !removed) {
+    return removed;
+  }
+  if (lease.changes() > 0) {
+    if (auto touched = run(lease.prepare("UPDATE groups SET updated_at = ?1 WHERE id = ?2",
+                                         now_rfc3339(), **group_id));
+        !touched) {
+      return touched;
+    }
+  }
+  return transaction->commit();
+}
+
+// --- Status -----------------------------------------------------------------
+
+DirectoryStatus InternalDirectory::status() {
+  DirectoryStatus status;
+  auto lease = database_->acquire();
+  auto statement = lease.prepare("SELECT COUNT(*) FROM users");
+  Result<bool> row = statement ? statement->step() : Result<bool>(statement.error());
+  if (!row || !*row) {
+    status.up = false;
+    status.detail = row ? "no result from COUNT(*)" : row.error().message;
+    return status;
+  }
+  status.users = static_cast<std::size_t>(statement->column_int64(0));
+  return status;
+}
+
+}  // namespace dirproxy

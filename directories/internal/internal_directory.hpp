@@ -1,0 +1,72 @@
+// The internal directory: dirproxy's own writable users and groups, stored in
+// the state database (tables users, groups, memberships) with Argon2id
+// password hashes. Its groups may list users of any directory, because
+// memberships are stored by username.
+//
+// Every call borrows a pooled connection for as long as its SQL runs and no
+// longer: Argon2id hashing and verification happen with no connection held
+// and outside any transaction, so slow hashes never block other requests'
+// reads or other writers.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+#include "directories/directory.hpp"
+#include "directories/internal/state_database.hpp"
+#include "directories/password_hasher.hpp"
+
+namespace dirproxy {
+
+class InternalDirectory final : public Directory {
+ public:
+  // `unique_email` (accounts.unique_email): refuse a second user with the
+  // same email (compared case-insensitively) with conflict, field "email".
+  // Permissions: read_only refuses every write; read_only_local_groups
+  // refuses user writes but allows group and membership writes.
+  InternalDirectory(const config::DirectoryConfig& config, StateDatabasePtr database,
+                    PasswordHasherPtr hasher, bool unique_email);
+
+  const std::string& name() const override { return name_; }
+  DirectoryType type() const override { return DirectoryType::internal; }
+  Permissions permissions() const override { return permissions_; }
+  OnUnavailable on_unavailable() const override { return on_unavailable_; }
+
+  Result<std::optional<User>> find_user_by_name(std::string_view username) override;
+  Result<std::optional<User>> find_user_by_email(std::string_view email) override;
+  Result<AuthOutcome> authenticate(const User& user, std::string_view password) override;
+  Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) override;
+
+  Result<std::vector<std::string>> groups_of(std::string_view username) override;
+  Result<std::optional<Group>> find_group(std::string_view name) override;
+
+  Result<User> create_user(const NewUser& user) override;
+  Result<User> update_user(std::string_view username, const UserChanges& changes) override;
+  Result<void> delete_user(std::string_view username) override;
+  Result<void> set_password(std::string_view username, std::string_view password) override;
+  Result<Group> create_group(std::string_view name,
+                             const std::optional<std::string>& description) override;
+  Result<void> delete_group(std::string_view name) override;
+  Result<void> add_member(std::string_view group, std::string_view username) override;
+  Result<void> remove_member(std::string_view group, std::string_view username) override;
+
+  DirectoryStatus status() override;
+
+ private:
+  // read_only unless this directory's permissions allow the write.
+  Result<void> check_user_writes() const;
+  Result<void> check_group_writes() const;
+  // Stores a fresh hash after a successful login with outdated limits;
+  // failures are ignored (the old hash still works).
+  void rehash(std::string_view username, const std::string& old_hash,
+              std::string_view password);
+
+  const std::string name_;
+  const Permissions permissions_;
+  const OnUnavailable on_unavailable_;
+  const StateDatabasePtr database_;
+  const PasswordHasherPtr hasher_;
+  const bool unique_email_;
+};
+
+}  // namespace dirproxy
