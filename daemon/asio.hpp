@@ -1,0 +1,13 @@
+// The one place that includes Boost.Asio. With g++ 12, <utility> must come
+// before <boost/asio.hpp> (DESIGN.md, Concurrency).
+#pragma once
+
+#include <utility>
+
+#include <boost/asio.hpp>
+
+namespace dirproxy {
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+}  // namespace dirproxy

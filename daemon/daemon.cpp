@@ -1,0 +1,169 @@
+#include "daemon/daemon.hpp"
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "config/config_loader.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/request_dispatcher.hpp"
+#include "daemon/server.hpp"
+#include "daemon/worker_pool.hpp"
+
+namespace dirproxy {
+namespace {
+
+constexpr std::chrono::seconds kShutdownGrace{10};
+
+const std::shared_ptr<spdlog::logger>& log() {
+  static const auto logger = logging::logger("daemon");
+  return logger;
+}
+
+unsigned worker_count(const config::Config& config) {
+  if (config.server.workers != 0) return config.server.workers;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string joined;
+  for (const auto& line : lines) joined += (joined.empty() ? "" : "; ") + line;
+  return joined;
+}
+
+// Settings that the running process cannot change without a restart.
+void warn_about_restart_only_changes(const config::Config& running, const config::Config& loaded) {
+  auto warn = [](const char* key) { log()->warn("reload: {} changed; it takes effect at the next restart", key); };
+  if (running.server.socket != loaded.server.socket) warn("server.socket");
+  if (running.server.socket_mode != loaded.server.socket_mode) warn("server.socket_mode");
+  if (running.server.socket_group != loaded.server.socket_group) warn("server.socket_group");
+  if (running.server.workers != loaded.server.workers) warn("server.workers");
+  if (running.state_dir != loaded.state_dir) warn("state_dir");
+}
+
+}  // namespace
+
+int check_config(const std::filesystem::path& config_path) {
+  auto loaded = config::load_config_file(config_path);
+  for (const auto& warning : loaded.warnings) std::cerr << "warning: " << warning << "\n";
+  for (const auto& error : loaded.errors) std::cerr << error << "\n";
+  if (!loaded.ok()) {
+    std::cerr << config_path.string() << ": " << loaded.errors.size() << " error(s)\n";
+    return 1;
+  }
+  std::cerr << config_path.string() << ": OK\n";
+  return 0;
+}
+
+Daemon::Daemon(std::filesystem::path config_path) : config_path_(std::move(config_path)) {}
+
+int Daemon::run() {
+  auto loaded = config::load_config_file(config_path_);
+  for (const auto& error : loaded.errors) std::cerr << error << "\n";
+  if (!loaded.ok()) {
+    std::cerr << "dirproxyd: " << config_path_.string() << " is not valid; not starting\n";
+    return 1;
+  }
+  auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
+  logging::configure(config->log);
+  for (const auto& warning : loaded.warnings) log()->warn("{}", warning);
+
+  const unsigned workers = worker_count(*config);
+  auto database = StateDatabase::open(config->state_dir, workers);
+  if (!database) {
+    log()->critical("cannot open the state database: {}", database.error().message);
+    return 1;
+  }
+  database_ = std::move(*database);
+  auto runtime = build_runtime(config, database_);
+  if (!runtime) {
+    log()->critical("{}", runtime.error().message);
+    return 1;
+  }
+  runtime_ = std::move(*runtime);
+
+  // Writes to a client that went away must fail, not kill the daemon.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context io(1);
+  WorkerPool pool(workers);
+  pool_ = &pool;
+  RequestDispatcher dispatcher(pool, [this] { return runtime_; }, [this] { return reload(); });
+  Server server(io, pool, dispatcher, [this] { return runtime_; });
+  if (auto listening = server.listen(config->server); !listening) {
+    log()->critical("{}", listening.error().message);
+    return 1;
+  }
+
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  request_stop_ = [&] {
+    if (stopping_) return;
+    stopping_ = true;
+    log()->info("stopping: no new connections; finishing requests in flight");
+    signals.cancel();
+    asio::co_spawn(io, [&]() -> awaitable<void> {
+      co_await server.shutdown(kShutdownGrace);
+      io.stop();
+    }, asio::detached);
+  };
+  asio::co_spawn(io, handle_signals(signals), asio::detached);
+  server.start();
+  log()->info("dirproxyd {} ready: {} directories, {} workers", DIRPROXY_VERSION,
+              runtime_->chain->directories().size(), workers);
+
+  io.run();
+
+  // Blocking work still queued finishes before the database closes.
+  pool.join();
+  pool_ = nullptr;
+  runtime_.reset();
+  database_.reset();
+  log()->info("stopped");
+  return 0;
+}
+
+awaitable<void> Daemon::handle_signals(asio::signal_set& signals) {
+  while (!stopping_) {
+    boost::system::error_code ec;
+    int signal = co_await signals.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec) break;
+    if (signal == SIGHUP) {
+      log()->info("SIGHUP: reloading {}", config_path_.string());
+      (void)co_await reload();
+      continue;
+    }
+    request_stop_();
+  }
+}
+
+awaitable<Result<void>> Daemon::reload() {
+  // Reading the file and building directories block: both run on the pool;
+  // only the swap happens here, on the io thread.
+  auto path = config_path_;
+  auto database = database_;
+  auto running = runtime_;
+  Result<RuntimePtr> built = co_await pool_->run([path, database, running]() -> Result<RuntimePtr> {
+    auto loaded = config::load_config_file(path);
+    if (!loaded.ok()) {
+      return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + join_lines(loaded.errors));
+    }
+    for (const auto& warning : loaded.warnings) log()->warn("{}", warning);
+    warn_about_restart_only_changes(*running->config, *loaded.config);
+    auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
+    auto runtime = build_runtime(config, database);
+    if (!runtime) {
+      return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + runtime.error().message);
+    }
+    return runtime;
+  });
+  if (!built) {
+    log()->error("{}", built.error().message);
+    co_return std::move(built).error();
+  }
+  runtime_ = std::move(*built);
+  logging::configure(runtime_->config->log);
+  log()->info("configuration reloaded from {}", path.string());
+  co_return Result<void>{};
+}
+
+}  // namespace dirproxy

@@ -1,0 +1,41 @@
+// dirproxyd's life cycle: load the configuration, open the state database,
+// build the directory chain, listen, serve until SIGTERM/SIGINT, reload on
+// SIGHUP or the `reload` operation, and shut down cleanly (stop accepting,
+// finish in-flight requests, close the database, remove the socket).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "config/config.hpp"
+#include "daemon/asio.hpp"
+#include "daemon/runtime.hpp"
+#include "daemon/worker_pool.hpp"
+
+namespace dirproxy {
+
+class Daemon final {
+ public:
+  explicit Daemon(std::filesystem::path config_path);
+
+  // Runs until a stop signal; returns the process exit code (0 on a clean
+  // stop, 1 when start-up failed).
+  int run();
+
+ private:
+  awaitable<Result<void>> reload();
+  awaitable<void> handle_signals(asio::signal_set& signals);
+
+  std::filesystem::path config_path_;
+  RuntimePtr runtime_;
+  std::shared_ptr<StateDatabase> database_;
+  WorkerPool* pool_ = nullptr;  // set while run() runs
+  std::function<void()> request_stop_;
+  bool stopping_ = false;
+};
+
+// Validates a configuration file for --check-config: prints every error and
+// warning to stderr; returns 0 when it is valid, 1 when not.
+int check_config(const std::filesystem::path& config_path);
+
+}  // namespace dirproxy

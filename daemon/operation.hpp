@@ -1,0 +1,36 @@
+// One protocol operation: its name, whether it is for admins only, the
+// parameters it accepts, and the blocking function that carries it out on the
+// worker pool. The dispatcher checks the peer and the parameters before
+// calling `run`, so `run` may read parameters of the declared types directly.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "daemon/protocol/protocol.hpp"
+#include "daemon/runtime.hpp"
+
+namespace dirproxy {
+
+struct OperationContext {
+  const protocol::Json& params;
+  const Runtime& runtime;
+};
+
+struct Operation {
+  std::string_view name;
+  bool admin = false;
+  std::vector<protocol::ParamSpec> params;  // besides client_ip / actor
+  Result<protocol::Json> (*run)(const OperationContext&) = nullptr;
+  // Changes state: on one connection it waits for every earlier request, and
+  // every later request waits for it, so a client sees its own writes.
+  bool writes = false;
+};
+
+// Lookups, authentication and the admin operations on users and groups.
+const std::vector<Operation>& directory_operations();
+
+// The protocol's User object ("groups" is added by authenticate).
+protocol::Json user_json(const User& user);
+
+}  // namespace dirproxy

@@ -1,0 +1,155 @@
+#include "daemon/request_dispatcher.hpp"
+
+#include <exception>
+
+#include "daemon/logging.hpp"
+#include "daemon/request_redaction.hpp"
+
+namespace dirproxy {
+namespace {
+
+using protocol::Json;
+
+// Operations the dispatcher answers itself: they need the daemon, not a
+// directory, and never block.
+constexpr std::string_view kPing = "ping";
+constexpr std::string_view kReload = "reload";
+
+// The audit line names the account or group an operation acted on.
+std::string audit_target(const Json& params) {
+  for (const char* key : {"username", "name", "group"}) {
+    auto it = params.find(key);
+    if (it != params.end() && it->is_string()) {
+      std::string target = std::string(key) + "=" + Json(*it).dump();
+      if (std::string_view(key) == "group") {
+        if (auto user = params.find("username"); user != params.end() && user->is_string()) {
+          target += " username=" + Json(*user).dump();
+        }
+      }
+      return target;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+RequestDispatcher::RequestDispatcher(WorkerPool& pool, std::function<RuntimePtr()> runtime,
+                                     ReloadFunction reload)
+    : pool_(pool),
+      runtime_(std::move(runtime)),
+      reload_(std::move(reload)),
+      started_(std::chrono::steady_clock::now()) {
+  for (const auto& operation : directory_operations()) operations_.emplace(operation.name, operation);
+  operations_.emplace(kPing, Operation{kPing, false, {}, nullptr});
+  operations_.emplace(kReload, Operation{kReload, true, {}, nullptr, /*writes=*/true});
+}
+
+PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& peer) const {
+  static const auto log = logging::logger("request");
+  PreparedRequest prepared;
+  Json id;
+  auto request = protocol::parse_request(line, &id);
+  if (!request) {
+    // The line may hold a password: log only that it was refused.
+    log->debug("conn={} refused a {}-byte line: {}", peer.connection, line.size(), request.error().message);
+    prepared.answer = protocol::error_line(id, request.error());
+    return prepared;
+  }
+  prepared.request = std::move(*request);
+  const auto& req = prepared.request;
+  if (log->should_log(spdlog::level::debug)) {
+    Json logged = req.params;
+    logged["op"] = req.op;
+    log->debug("conn={} id={} {}", peer.connection, req.id.dump(), redacted_request(logged));
+  }
+
+  auto found = operations_.find(req.op);
+  if (found == operations_.end()) {
+    prepared.answer =
+        protocol::error_line(req.id, make_error(ErrorCode::unknown_op, "no operation '" + req.op + "'", "op"));
+    return prepared;
+  }
+  const Operation& operation = found->second;
+  if (operation.admin && !peer.admin) {
+    Error refused = make_error(ErrorCode::forbidden, "'" + req.op + "' is for admins only");
+    audit(req, peer, refused);
+    prepared.answer = protocol::error_line(req.id, refused);
+    return prepared;
+  }
+  // client_ip is accepted by every public operation, actor by every admin one.
+  std::vector<protocol::ParamSpec> specs = operation.params;
+  specs.push_back({operation.admin ? "actor" : "client_ip", protocol::ParamType::string, false});
+  if (auto checked = protocol::check_params(req.params, specs); !checked) {
+    prepared.answer = protocol::error_line(req.id, checked.error());
+    return prepared;
+  }
+  prepared.operation = &operation;
+  prepared.writes = operation.writes;
+  return prepared;
+}
+
+awaitable<std::string> RequestDispatcher::execute(PreparedRequest prepared, const Peer& peer) {
+  static const auto log = logging::logger("request");
+  if (prepared.answer) co_return std::move(*prepared.answer);
+  const Operation& operation = *prepared.operation;
+  const auto& request = prepared.request;
+
+  Result<Json> result = co_await run(operation, request, runtime_());
+  if (operation.admin || (operation.name == "authenticate" && !result)) audit(request, peer, result);
+  if (!result) {
+    if (result.error().code == ErrorCode::internal_error) {
+      log->error("conn={} id={} op={} failed: {}", peer.connection, request.id.dump(), request.op,
+                 result.error().message);
+      co_return protocol::error_line(request.id,
+                                     make_error(ErrorCode::internal_error, "internal error; see the daemon's log"));
+    }
+    co_return protocol::error_line(request.id, result.error());
+  }
+  co_return protocol::success_line(request.id, *result);
+}
+
+awaitable<std::string> RequestDispatcher::handle(std::string_view line, const Peer& peer) {
+  co_return co_await execute(prepare(line, peer), peer);
+}
+
+awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const protocol::Request& request,
+                                               RuntimePtr runtime) {
+  if (operation.name == kPing) {
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+    co_return Json{{"version", DIRPROXY_VERSION}, {"uptime_s", uptime.count()}};
+  }
+  if (operation.name == kReload) {
+    auto reloaded = co_await reload_();
+    if (!reloaded) co_return std::move(reloaded).error();
+    co_return Json::object();
+  }
+  try {
+    co_return co_await pool_.run([&]() -> Result<Json> {
+      return operation.run(OperationContext{request.params, *runtime});
+    });
+  } catch (const std::exception& e) {
+    // A bug or an unexpected library failure: one request fails, the daemon
+    // and the connection go on.
+    co_return make_error(ErrorCode::internal_error, std::string("unexpected exception: ") + e.what());
+  }
+}
+
+void RequestDispatcher::audit(const protocol::Request& request, const Peer& peer,
+                              const Result<Json>& result) const {
+  std::string line = "op=" + request.op;
+  if (auto actor = request.params.find("actor"); actor != request.params.end() && actor->is_string()) {
+    line += " actor=" + actor->dump();
+  }
+  if (peer.credentials) {
+    line += " peer_uid=" + std::to_string(peer.credentials->uid) + " peer_pid=" + std::to_string(peer.credentials->pid);
+  }
+  if (auto target = audit_target(request.params); !target.empty()) line += " " + target;
+  if (auto ip = request.params.find("client_ip"); ip != request.params.end() && ip->is_string()) {
+    line += " client_ip=" + ip->dump();
+  }
+  line += result ? std::string(" result=ok") : " result=" + std::string(to_string(result.error().code));
+  logging::audit(line);
+}
+
+}  // namespace dirproxy

@@ -1,0 +1,24 @@
+#include "daemon/runtime.hpp"
+
+#include <thread>
+
+#include "directories/directory_factory.hpp"
+
+namespace dirproxy {
+
+Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
+                                 std::shared_ptr<StateDatabase> database) {
+  const auto& cost = config->accounts.password_hash;
+  // Each Argon2id verify holds memlimit bytes; at most one per core at once.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  auto hasher = std::make_shared<const PasswordHasher>(cost.opslimit, cost.memlimit, cores);
+
+  auto directories = build_directories(*config, database, hasher);
+  if (!directories) return std::move(directories).error();
+  ChainOptions options{config->membership, config->accounts.unique_email};
+  auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
+  return std::make_shared<const Runtime>(
+      Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts)});
+}
+
+}  // namespace dirproxy

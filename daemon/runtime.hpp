@@ -1,0 +1,30 @@
+// The configuration in force and everything built from it. A reload builds a
+// new Runtime and swaps the pointer; requests already running keep the one
+// they started with, so a reload never pulls a directory out from under them.
+#pragma once
+
+#include <memory>
+
+#include "config/config.hpp"
+#include "daemon/account_policy.hpp"
+#include "directories/directory_chain.hpp"
+#include "directories/internal/state_database.hpp"
+#include "directories/password_hasher.hpp"
+
+namespace dirproxy {
+
+struct Runtime {
+  std::shared_ptr<const config::Config> config;
+  PasswordHasherPtr hasher;
+  DirectoryChainPtr chain;
+  AccountPolicy policy;
+};
+
+using RuntimePtr = std::shared_ptr<const Runtime>;
+
+// Builds the directories of `config` over the open state database. Fails when
+// a directory cannot be built (for example a type this build does not have).
+Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
+                                 std::shared_ptr<StateDatabase> database);
+
+}  // namespace dirproxy

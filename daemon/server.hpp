@@ -1,0 +1,58 @@
+// The Unix socket listener of the protocol: creates the socket file with the
+// configured mode and group (replacing a stale one left by a crash, refusing
+// to take over a live one), accepts connections up to server.max_connections,
+// learns each peer's credentials, and on shutdown stops accepting, lets every
+// connection answer what it has read, and removes the socket file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "config/config.hpp"
+#include "daemon/asio.hpp"
+#include "daemon/connection.hpp"
+#include "daemon/request_dispatcher.hpp"
+#include "daemon/worker_pool.hpp"
+
+namespace dirproxy {
+
+class Server final {
+ public:
+  Server(asio::io_context& io, WorkerPool& pool, RequestDispatcher& dispatcher,
+         std::function<RuntimePtr()> runtime);
+  ~Server();
+
+  // Creates and binds the socket per `settings`. Fails with a message naming
+  // the path when it cannot, or when another daemon is listening on it.
+  Result<void> listen(const config::Server& settings);
+
+  // Starts accepting (listen() must have succeeded).
+  void start();
+
+  // Stops accepting, stops every connection gracefully and waits up to
+  // `grace` for them to finish, then closes what is left and removes the
+  // socket file.
+  awaitable<void> shutdown(std::chrono::milliseconds grace);
+
+  std::size_t connection_count() const { return connections_.size(); }
+
+ private:
+  awaitable<void> accept_loop();
+  awaitable<void> serve(UnixSocket socket);
+  void remove_socket_file();
+
+  asio::io_context& io_;
+  WorkerPool& pool_;
+  RequestDispatcher& dispatcher_;
+  std::function<RuntimePtr()> runtime_;
+  asio::local::stream_protocol::acceptor acceptor_;
+  std::filesystem::path socket_path_;
+  bool accepting_ = false;
+  std::uint64_t next_connection_ = 1;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace dirproxy
