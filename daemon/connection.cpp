@@ -104,7 +104,7 @@ awaitable<void> Connection::answer(PreparedRequest request, std::shared_ptr<Slot
     std::erase(blocked_, &turn);
   }
   try {
-    slot->response = co_await dispatcher_.execute(std::move(request), peer_);
+    slot->response = co_await dispatcher_.execute(request, peer_);
   } catch (const std::exception& e) {
     log()->error("conn={} request failed unexpectedly: {}", peer_.connection, e.what());
     slot->response = protocol::error_line(nullptr, make_error(ErrorCode::internal_error, "internal error"));

@@ -142,7 +142,7 @@ awaitable<Result<void>> Daemon::reload() {
   auto path = config_path_;
   auto database = database_;
   auto running = runtime_;
-  Result<RuntimePtr> built = co_await pool_->run([path, database, running]() -> Result<RuntimePtr> {
+  auto rebuild = [path, database, running]() -> Result<RuntimePtr> {
     auto loaded = config::load_config_file(path);
     if (!loaded.ok()) {
       return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + join_lines(loaded.errors));
@@ -155,7 +155,8 @@ awaitable<Result<void>> Daemon::reload() {
       return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + runtime.error().message);
     }
     return runtime;
-  });
+  };
+  Result<RuntimePtr> built = co_await pool_->run(rebuild);
   if (!built) {
     log()->error("{}", built.error().message);
     co_return std::move(built).error();

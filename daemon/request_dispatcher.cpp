@@ -89,13 +89,14 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
   return prepared;
 }
 
-awaitable<std::string> RequestDispatcher::execute(PreparedRequest prepared, const Peer& peer) {
+awaitable<std::string> RequestDispatcher::execute(const PreparedRequest& prepared, const Peer& peer) {
   static const auto log = logging::logger("request");
-  if (prepared.answer) co_return std::move(*prepared.answer);
+  if (prepared.answer) co_return *prepared.answer;
   const Operation& operation = *prepared.operation;
   const auto& request = prepared.request;
 
-  Result<Json> result = co_await run(operation, request, runtime_());
+  RuntimePtr runtime = runtime_();
+  Result<Json> result = co_await run(operation, request, runtime);
   if (operation.admin || (operation.name == "authenticate" && !result)) audit(request, peer, result);
   if (!result) {
     if (result.error().code == ErrorCode::internal_error) {
@@ -110,11 +111,12 @@ awaitable<std::string> RequestDispatcher::execute(PreparedRequest prepared, cons
 }
 
 awaitable<std::string> RequestDispatcher::handle(std::string_view line, const Peer& peer) {
-  co_return co_await execute(prepare(line, peer), peer);
+  PreparedRequest prepared = prepare(line, peer);
+  co_return co_await execute(prepared, peer);
 }
 
 awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const protocol::Request& request,
-                                               RuntimePtr runtime) {
+                                               const RuntimePtr& runtime) {
   if (operation.name == kPing) {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
     co_return Json{{"version", DIRPROXY_VERSION}, {"uptime_s", uptime.count()}};
@@ -125,9 +127,8 @@ awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const
     co_return Json::object();
   }
   try {
-    co_return co_await pool_.run([&]() -> Result<Json> {
-      return operation.run(OperationContext{request.params, *runtime});
-    });
+    auto work = [&]() -> Result<Json> { return operation.run(OperationContext{request.params, *runtime}); };
+    co_return co_await pool_.run(work);
   } catch (const std::exception& e) {
     // A bug or an unexpected library failure: one request fails, the daemon
     // and the connection go on.

@@ -47,14 +47,14 @@ class RequestDispatcher final {
   PreparedRequest prepare(std::string_view line, const Peer& peer) const;
 
   // The response line (without '\n') of a prepared request.
-  awaitable<std::string> execute(PreparedRequest prepared, const Peer& peer);
+  awaitable<std::string> execute(const PreparedRequest& prepared, const Peer& peer);
 
   // prepare() then execute().
   awaitable<std::string> handle(std::string_view line, const Peer& peer);
 
  private:
   awaitable<Result<protocol::Json>> run(const Operation& operation, const protocol::Request& request,
-                                        RuntimePtr runtime);
+                                        const RuntimePtr& runtime);
   void audit(const protocol::Request& request, const Peer& peer, const Result<protocol::Json>& result) const;
 
   WorkerPool& pool_;

@@ -151,7 +151,8 @@ awaitable<void> Server::serve(UnixSocket socket) {
   if (peer.credentials) {
     const auto credentials = *peer.credentials;
     const auto admins = settings.admins;
-    peer.admin = co_await pool_.run([credentials, admins] { return is_admin(credentials, admins); });
+    auto check_admin = [credentials, admins] { return is_admin(credentials, admins); };
+    peer.admin = co_await pool_.run(check_admin);
   }
   log()->debug("conn={} accepted from pid={} uid={} admin={}", peer.connection,
                peer.credentials ? peer.credentials->pid : 0,

@@ -1,6 +1,12 @@
 // The bounded pool that runs blocking work (Argon2id, SQLite, libldap) so the
-// io thread never blocks. `co_await pool.run(fn)` runs fn on a worker and
-// resumes the awaiting coroutine on its own executor (the io thread).
+// io thread never blocks. `co_await pool.run(work)` runs work() on a worker
+// and resumes the awaiting coroutine on its own executor (the io thread).
+//
+// g++ 12 destroys a capturing lambda twice when it is a temporary in the same
+// expression as co_await (a double free, seen in reload), so run() takes the
+// callable by lvalue reference: name it first, then await it. The same rule
+// holds for every co_await in this project: no temporaries with destructors
+// (lambdas with captures, shared_ptr or string arguments) in its expression.
 #pragma once
 
 #include <exception>
@@ -19,7 +25,7 @@ class WorkerPool final {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   template <typename Work>
-  awaitable<std::invoke_result_t<Work&>> run(Work work) {
+  awaitable<std::invoke_result_t<Work&>> run(Work& work) {
     using Value = std::invoke_result_t<Work&>;
     std::optional<Value> value;
     std::exception_ptr failure;
