@@ -75,6 +75,15 @@ Result<std::optional<std::pair<Group, Directory*>>> DirectoryChain::group_owner(
   return first_match<Group>([&](Directory& d) { return d.find_group(name); }, walk);
 }
 
+Result<std::pair<Group, Directory*>> DirectoryChain::writable_group_owner(std::string_view name,
+                                                                         std::string_view what) {
+  auto owner = group_owner(name, Walk::lookup);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) return make_error(ErrorCode::not_found, "no group '" + std::string(name) + "'");
+  if (!can_write_groups(*(*owner)->second)) return read_only_error(*(*owner)->second, what);
+  return std::move(**owner);
+}
+
 Directory* DirectoryChain::internal_directory() const {
   for (const auto& directory : directories_) {
     if (directory->type() == DirectoryType::internal) return directory.get();
@@ -328,11 +337,9 @@ Result<Group> DirectoryChain::create_group(std::string_view name,
 }
 
 Result<void> DirectoryChain::delete_group(std::string_view name) {
-  auto owner = group_owner(name, Walk::lookup);
+  auto owner = writable_group_owner(name, "groups");
   if (!owner) return std::move(owner).error();
-  if (!owner->has_value()) return make_error(ErrorCode::not_found, "no group '" + std::string(name) + "'");
-  auto& [group, directory] = **owner;
-  if (!can_write_groups(*directory)) return read_only_error(*directory, "groups");
+  auto& [group, directory] = *owner;
   auto deleted = directory->delete_group(group.name);
   if (!deleted) return name_directory(std::move(deleted).error(), *directory);
   return {};
@@ -342,13 +349,9 @@ Result<void> DirectoryChain::add_member(std::string_view group_name, std::string
   auto user = owner_of(username, Walk::lookup);
   if (!user) return std::move(user).error();
   if (!user->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
-  auto owner = group_owner(group_name, Walk::lookup);
+  auto owner = writable_group_owner(group_name, "group memberships");
   if (!owner) return std::move(owner).error();
-  if (!owner->has_value()) {
-    return make_error(ErrorCode::not_found, "no group '" + std::string(group_name) + "'");
-  }
-  auto& [group, directory] = **owner;
-  if (!can_write_groups(*directory)) return read_only_error(*directory, "group memberships");
+  auto& [group, directory] = *owner;
   auto added = directory->add_member(group.name, (*user)->first.username);
   if (!added) return name_directory(std::move(added).error(), *directory);
   return {};
@@ -356,13 +359,9 @@ Result<void> DirectoryChain::add_member(std::string_view group_name, std::string
 
 Result<void> DirectoryChain::remove_member(std::string_view group_name, std::string_view username) {
   // The user need not exist any more: removing a stale member must work.
-  auto owner = group_owner(group_name, Walk::lookup);
+  auto owner = writable_group_owner(group_name, "group memberships");
   if (!owner) return std::move(owner).error();
-  if (!owner->has_value()) {
-    return make_error(ErrorCode::not_found, "no group '" + std::string(group_name) + "'");
-  }
-  auto& [group, directory] = **owner;
-  if (!can_write_groups(*directory)) return read_only_error(*directory, "group memberships");
+  auto& [group, directory] = *owner;
   auto removed = directory->remove_member(group.name, username);
   if (!removed) return name_directory(std::move(removed).error(), *directory);
   return {};

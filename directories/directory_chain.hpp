@@ -97,6 +97,9 @@ class DirectoryChain final {
 
   Result<std::optional<std::pair<User, Directory*>>> owner_of(std::string_view username, Walk walk);
   Result<std::optional<std::pair<Group, Directory*>>> group_owner(std::string_view name, Walk walk);
+  // The owner of group `name`, when it permits changing `what`; not_found
+  // or read_only otherwise.
+  Result<std::pair<Group, Directory*>> writable_group_owner(std::string_view name, std::string_view what);
   Result<void> check_email_free(std::string_view email, std::string_view except_username);
   Directory* internal_directory() const;
 

@@ -554,43 +554,22 @@ Result<void> InternalDirectory::delete_group(std::string_view name) {
 }
 
 Result<void> InternalDirectory::add_member(std::string_view group, std::string_view username) {
-  if (auto allowed = check_group_writes(); !allowed) {
-    return allowed;
-  }
-  auto lease = database_->acquire();
-  auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) {
-    return transaction.error();
-  }
-  auto group_id = find_group_id(lease, group);
-  if (!group_id) {
-    return group_id.error();
-  }
-  if (!*group_id) {
-    return no_group(group);
-  }
   // A user of this directory is listed under its stored spelling; any other
   // name (a user of another directory) as given.
-  if (auto inserted = run(lease.prepare(
-          "INSERT INTO memberships (group_id, username)"
-          " VALUES (?1, COALESCE((SELECT username FROM users WHERE username = ?2), ?2))"
-          " ON CONFLICT DO NOTHING",
-          **group_id, username));
-      !inserted) {
-    return inserted;
-  }
-  if (lease.changes() > 0) {
-    if (auto touched = run(lease.prepare("UPDATE groups SET updated_at = ?1 WHERE id = ?2",
-                                         now_rfc3339(), **group_id));
-        !touched) {
-      return touched;
-    }
-  }
-  return transaction->commit();
+  return change_membership(group, username,
+                           "INSERT INTO memberships (group_id, username)"
+                           " VALUES (?1, COALESCE((SELECT username FROM users WHERE username = ?2), ?2))"
+                           " ON CONFLICT DO NOTHING");
 }
 
 Result<void> InternalDirectory::remove_member(std::string_view group,
                                               std::string_view username) {
+  return change_membership(group, username,
+                           "DELETE FROM memberships WHERE group_id = ?1 AND username = ?2");
+}
+
+Result<void> InternalDirectory::change_membership(std::string_view group, std::string_view username,
+                                                  std::string_view sql) {
   if (auto allowed = check_group_writes(); !allowed) {
     return allowed;
   }
@@ -606,11 +585,10 @@ Result<void> InternalDirectory::remove_member(std::string_view group,
   if (!*group_id) {
     return no_group(group);
   }
-  if (auto removed = run(lease.prepare(
-          "DELETE FROM memberships WHERE group_id = ?1 AND username = ?2", **group_id, username));
-      !removed) {
-    return removed;
+  if (auto changed = run(lease.prepare(sql, **group_id, username)); !changed) {
+    return changed;
   }
+  // An unchanged member list leaves the group's updated_at alone.
   if (lease.changes() > 0) {
     if (auto touched = run(lease.prepare("UPDATE groups SET updated_at = ?1 WHERE id = ?2",
                                          now_rfc3339(), **group_id));

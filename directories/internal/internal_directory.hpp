@@ -56,6 +56,10 @@ class InternalDirectory final : public Directory {
   // read_only unless this directory's permissions allow the write.
   Result<void> check_user_writes() const;
   Result<void> check_group_writes() const;
+  // Runs `sql` (?1 = group id, ?2 = username) on an existing group in one
+  // write transaction; not_found when the group is missing.
+  Result<void> change_membership(std::string_view group, std::string_view username,
+                                 std::string_view sql);
   // Stores a fresh hash after a successful login with outdated limits;
   // failures are ignored (the old hash still works).
   void rehash(std::string_view username, const std::string& old_hash,
