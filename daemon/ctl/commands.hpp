@@ -1,0 +1,17 @@
+// dirproxyctl's command line: every subcommand, its arguments, and the
+// protocol request it becomes (see the table in PROTOCOL.md). Declaring a
+// subcommand and building its request sit side by side so that the two
+// cannot drift apart.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "daemon/ctl/command.hpp"
+
+namespace dirproxy::ctl {
+
+// Declares the subcommands on `app`. When app.parse() succeeds, `command`
+// holds the chosen one. Usage errors surface as CLI::ParseError from parse().
+void add_commands(CLI::App& app, Command& command);
+
+}  // namespace dirproxy::ctl
