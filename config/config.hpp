@@ -172,7 +172,8 @@ struct AccessRequests {
   bool enabled = false;
 };
 
-// An email template override read from mail.templates_dir at load time.
+// An email template override read from mail.templates_dir at load time; the
+// names and the format are mail_template.hpp's.
 struct TemplateOverride {
   std::string name;     // signup_confirm, invitation, ...
   std::string subject;  // without "Subject: "

@@ -1,40 +1,32 @@
-// How the loader reads: the YAML document is walked once, section by section.
-// Each section is a `Section`, which hands out the value of a key at most once
-// and, when it goes out of scope, reports every key nobody asked for as
-// unknown. Each setting is one line below -- its key, the struct member that
-// holds its default (config.hpp) and the typed parser with its range -- so
-// adding a setting is one edit. Parsers report through a `Field`, which knows
-// the key path and the position, so every message has the same form. The
-// cross-field rules run at the end, on the finished Config.
+// dirproxy's settings, read section by section: each setting is one line
+// below -- its YAML key, the Config member that holds its default
+// (config.hpp) and the typed parser with its range -- so adding a setting is
+// one edit. The value formats particular to dirproxy sit next to the settings
+// that use them, the presets and rules between keys of one section inside
+// its reader, and the rules between sections at the end, on the finished
+// Config. How a Section, a Field and the typed parsers work is
+// yaml_reader.hpp's business; the format of the email templates is
+// mail_template.hpp's.
 //
-// Exceptions stop here: yaml-cpp's parse errors become "syntax error"
-// messages, std::regex's become a message on username_pattern, and anything
-// unexpected becomes one error in load_config_text.
+// Exceptions stop here: yaml-cpp's become "syntax error" messages in
+// yaml_reader.cpp, std::regex's become a message on username_pattern, and
+// anything unexpected becomes one error in load_config_text.
 #include "config/config_loader.hpp"
-
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <charconv>
-#include <cstdlib>
-#include <fstream>
-#include <limits>
-#include <map>
 #include <optional>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <system_error>
-#include <tuple>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "config/dns_name.hpp"
-#include "config/duration.hpp"
 #include "config/email_address.hpp"
+#include "config/mail_template.hpp"
+#include "config/text_file.hpp"
+#include "config/yaml_reader.hpp"
 
 namespace dirproxy::config {
 
@@ -43,107 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------------------
-// Messages
-
-class Diagnostics {
- public:
-  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
-
-  void error(const YAML::Mark& mark, std::string_view path, std::string_view message) {
-    add(errors_, mark, path, message);
-  }
-  void warning(const YAML::Mark& mark, std::string_view path, std::string_view message) {
-    add(warnings_, mark, path, message);
-  }
-  // For messages about the file as a whole, which has no position.
-  void file_error(std::string_view message) {
-    errors_.push_back({0, 0, file_ + ": " + std::string(message)});
-  }
-
-  // Where the value of `path` sits, so that the cross-field rules, which run
-  // after parsing, can point at the keys they are about.
-  void remember(const std::string& path, const YAML::Mark& mark) { marks_.emplace(path, mark); }
-  std::optional<YAML::Mark> find(const std::string& path) const {
-    if (auto it = marks_.find(path); it != marks_.end()) return it->second;
-    return std::nullopt;
-  }
-  // The value of `path`, else that of `fallback`, else the top of the file.
-  YAML::Mark where(const std::string& path, const std::string& fallback = {}) const {
-    return find(path).value_or(find(fallback).value_or(YAML::Mark()));
-  }
-
-  std::vector<std::string> errors() const { return sorted(errors_); }
-  std::vector<std::string> warnings() const { return sorted(warnings_); }
-
- private:
-  struct Message {
-    int line;
-    int column;
-    std::string text;
-  };
-
-  void add(std::vector<Message>& to, const YAML::Mark& mark, std::string_view path,
-           std::string_view message) {
-    // yaml-cpp counts from 0 (and uses -1 for "no position"); editors count from 1.
-    const int line = mark.line < 0 ? 1 : mark.line + 1;
-    const int column = mark.column < 0 ? 1 : mark.column + 1;
-    std::string text = file_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
-    if (!path.empty()) text += std::string(path) + ": ";
-    text += message;
-    to.push_back({line, column, std::move(text)});
-  }
-
-  // In file order, which is how an administrator fixes them.
-  static std::vector<std::string> sorted(std::vector<Message> messages) {
-    std::stable_sort(messages.begin(), messages.end(), [](const Message& a, const Message& b) {
-      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
-    std::vector<std::string> out;
-    for (Message& m : messages) out.push_back(std::move(m.text));
-    return out;
-  }
-
-  std::string file_;
-  std::vector<Message> errors_;
-  std::vector<Message> warnings_;
-  std::map<std::string, YAML::Mark> marks_;
-};
-
-std::string_view kind_of(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Scalar: return "a single value";
-    default: return "nothing";
-  }
-}
-
-// One value of the file: parsers complain through it, so that every message
-// carries the key path and the position of the value.
-struct Field {
-  YAML::Node node;
-  std::string path;
-  YAML::Mark mark;
-  Diagnostics* diagnostics;
-
-  void error(std::string_view message) const { diagnostics->error(mark, path, message); }
-  void warning(std::string_view message) const { diagnostics->warning(mark, path, message); }
-
-  Field item(std::size_t index, const YAML::Node& value) const {
-    return {value, path + "[" + std::to_string(index) + "]", value.Mark(), diagnostics};
-  }
-};
-
-// ---------------------------------------------------------------------------
-// Typed parsers: (const Field&) -> std::optional<T>, nullopt after an error.
-
-std::optional<std::string> scalar(const Field& field, std::string_view expected) {
-  if (!field.node.IsScalar()) {
-    field.error("expected " + std::string(expected) + ", got " + std::string(kind_of(field.node)));
-    return std::nullopt;
-  }
-  return field.node.Scalar();
-}
+// Value formats used by several settings
 
 bool has_control_or_space(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
@@ -169,446 +61,6 @@ std::string lower_case(std::string_view text) {
   }
   return out;
 }
-
-std::optional<std::string> text(const Field& field) { return scalar(field, "a string"); }
-
-std::optional<std::string> non_empty_text(const Field& field) {
-  auto value = text(field);
-  if (value && value->empty()) {
-    field.error("must not be empty");
-    return std::nullopt;
-  }
-  return value;
-}
-
-// YAML 1.2's spellings only: "yes", "on" and friends are YAML 1.1 and a
-// common source of surprises ("no" as a country code), so they are refused.
-std::optional<bool> boolean(const Field& field) {
-  auto value = scalar(field, "true or false");
-  if (!value) return std::nullopt;
-  if (*value == "true" || *value == "True" || *value == "TRUE") return true;
-  if (*value == "false" || *value == "False" || *value == "FALSE") return false;
-  field.error("expected true or false, got '" + *value + "'");
-  return std::nullopt;
-}
-
-template <class T>
-auto whole_number(T min, T max = std::numeric_limits<T>::max()) {
-  return [min, max](const Field& field) -> std::optional<T> {
-    auto value = scalar(field, "a whole number");
-    if (!value) return std::nullopt;
-    const bool digits_only = !value->empty() && std::all_of(value->begin(), value->end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
-    if (!digits_only) {
-      field.error("expected a whole number, got '" + *value + "'");
-      return std::nullopt;
-    }
-    std::uint64_t number = 0;
-    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), number);
-    if (ec != std::errc() || number > static_cast<std::uint64_t>(max)) {
-      field.error("must be at most " + std::to_string(max));
-      return std::nullopt;
-    }
-    if (number < static_cast<std::uint64_t>(min)) {
-      field.error("must be at least " + std::to_string(min));
-      return std::nullopt;
-    }
-    return static_cast<T>(number);
-  };
-}
-
-std::optional<Duration> any_duration(const Field& field) {
-  auto value = scalar(field, "a duration like 5s");
-  if (!value) return std::nullopt;
-  auto duration = parse_duration(*value);
-  if (!duration) field.error("expected a duration like 5s");
-  return duration;
-}
-
-std::optional<Duration> positive_duration(const Field& field) {
-  auto duration = any_duration(field);
-  if (duration && duration->count() == 0) {
-    field.error("must be greater than 0");
-    return std::nullopt;
-  }
-  return duration;
-}
-
-// Exactly the words listed; the message lists them all.
-template <class E>
-auto one_of(std::initializer_list<std::pair<std::string_view, E>> words) {
-  return [choices = std::vector<std::pair<std::string_view, E>>(words)](
-             const Field& field) -> std::optional<E> {
-    std::string allowed;
-    for (const auto& [word, value] : choices) allowed += (allowed.empty() ? "" : "|") + std::string(word);
-    auto given = scalar(field, "one of " + allowed);
-    if (!given) return std::nullopt;
-    for (const auto& [word, value] : choices) {
-      if (*given == word) return value;
-    }
-    field.error("expected one of " + allowed + ", got '" + *given + "'");
-    return std::nullopt;
-  };
-}
-
-template <class Parser>
-auto list_of(Parser parse_item) {
-  using Item = typename std::invoke_result_t<Parser, const Field&>::value_type;
-  return [parse_item](const Field& field) -> std::optional<std::vector<Item>> {
-    if (!field.node.IsSequence()) {
-      field.error("expected a list, got " + std::string(kind_of(field.node)));
-      return std::nullopt;
-    }
-    std::vector<Item> items;
-    bool ok = true;
-    for (std::size_t i = 0; i < field.node.size(); ++i) {
-      auto item = parse_item(field.item(i, field.node[i]));
-      if (item) {
-        items.push_back(std::move(*item));
-      } else {
-        ok = false;  // keep going: every bad item gets its own message
-      }
-    }
-    if (!ok) return std::nullopt;
-    return items;
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Sections
-
-// Levenshtein distance, for "did you mean" on unknown keys.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// A YAML mapping being read. Every key is handed out at most once; when the
-// Section is destroyed, keys that no reader asked for are reported as unknown.
-// Reporting from the destructor (rather than from a finish() call) means a
-// reader cannot forget it, and an ignored typo is the one failure the
-// configuration must never have.
-class Section {
- public:
-  // A section over the mapping in `field`; anything else is reported.
-  explicit Section(const Field& field) : Section(field.diagnostics, field.path, field.mark) {
-    if (field.node.IsMap()) {
-      load(field.node);
-    } else {
-      field.error("expected a mapping, got " + std::string(kind_of(field.node)));
-      broken_ = true;
-    }
-  }
-
-  // The top level: an empty document reads as an empty mapping. A missing
-  // top-level key is reported at 1:1, the start of the file.
-  static Section top(Diagnostics& diagnostics, const YAML::Node& document) {
-    Section section(&diagnostics, "", YAML::Mark());
-    if (document.IsMap()) {
-      section.load(document);
-    } else if (document.IsDefined() && !document.IsNull()) {
-      diagnostics.error(document.Mark(), "",
-                        "expected a mapping of settings at the top level, got " +
-                            std::string(kind_of(document)));
-      section.broken_ = true;
-    }
-    return section;
-  }
-
-  Section(Section&& other) noexcept
-      : diagnostics_(other.diagnostics_),
-        path_(std::move(other.path_)),
-        mark_(other.mark_),
-        entries_(std::move(other.entries_)),
-        asked_(std::move(other.asked_)),
-        refusal_(std::move(other.refusal_)),
-        broken_(other.broken_),
-        report_unread_(other.report_unread_) {
-    other.report_unread_ = false;
-  }
-  Section(const Section&) = delete;
-  Section& operator=(const Section&) = delete;
-  Section& operator=(Section&&) = delete;
-
-  ~Section() {
-    if (!report_unread_) return;
-    for (const Entry& entry : entries_) {
-      if (entry.taken) continue;
-      std::string message = "unknown key '" + entry.key + "'";
-      if (auto suggestion = closest_known(entry.key)) message += " (did you mean '" + *suggestion + "'?)";
-      diagnostics_->error(entry.key_mark, child_path(entry.key), message);
-    }
-  }
-
-  std::string child_path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-
-  bool has(std::string_view key) const {
-    return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
-  }
-
-  // The value under `key`, which is then consumed; nullopt when absent (or
-  // refused, see refuse_every_key).
-  std::optional<Field> take(std::string_view key) {
-    asked_.emplace_back(key);
-    for (Entry& entry : entries_) {
-      if (entry.key != key) continue;
-      entry.taken = true;
-      if (refusal_) {
-        diagnostics_->error(entry.key_mark, child_path(key), *refusal_);
-        return std::nullopt;
-      }
-      // A key with nothing after it has no position of its own worth showing.
-      const YAML::Mark mark = entry.value.IsNull() ? entry.key_mark : entry.value.Mark();
-      diagnostics_->remember(child_path(key), mark);
-      return Field{entry.value, child_path(key), mark, diagnostics_};
-    }
-    return std::nullopt;
-  }
-
-  // Parses `key` into `member` when present; the default stays otherwise.
-  // True when the key was present and valid.
-  template <class T, class Parser>
-  bool read(std::string_view key, T& member, Parser parse) {
-    auto field = take(key);
-    if (!field) return false;
-    auto value = parse(*field);
-    if (!value) return false;
-    member = std::move(*value);
-    return true;
-  }
-
-  template <class T, class Parser>
-  bool read_required(std::string_view key, T& member, Parser parse) {
-    if (!has(key)) {
-      asked_.emplace_back(key);
-      missing(key);
-      return false;
-    }
-    return read(key, member, parse);
-  }
-
-  // The mapping under `key`; an empty section when absent.
-  Section section(std::string_view key) {
-    if (auto field = take(key)) return Section(*field);
-    Section empty(diagnostics_, child_path(key), mark_);
-    empty.refusal_ = refusal_;
-    empty.broken_ = broken_;
-    return empty;
-  }
-
-  // An error about `key` found after it was read, by a rule between keys;
-  // placed at the key's value, or at the section when the key is absent.
-  void error_at(std::string_view key, std::string_view message) {
-    diagnostics_->error(diagnostics_->find(child_path(key)).value_or(mark_), child_path(key), message);
-  }
-
-  // From now on every key asked for that is present is an error with this
-  // message: how an internal directory rejects the ldap-only keys without
-  // listing them a second time.
-  void refuse_every_key(std::string message) { refusal_ = std::move(message); }
-
-  // Stops reporting unknown keys, after an error that makes them meaningless
-  // (a directory whose type is unknown has no known keys).
-  void ignore_unread() { report_unread_ = false; }
-
- private:
-  struct Entry {
-    std::string key;
-    YAML::Mark key_mark;
-    YAML::Node value;
-    bool taken = false;
-  };
-
-  Section(Diagnostics* diagnostics, std::string path, YAML::Mark mark)
-      : diagnostics_(diagnostics), path_(std::move(path)), mark_(mark) {}
-
-  void load(const YAML::Node& map) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& key = it->first;
-      if (!key.IsScalar()) {
-        diagnostics_->error(key.Mark(), path_, "expected a plain key, got " + std::string(kind_of(key)));
-        continue;
-      }
-      auto first = std::find_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) { return e.key == key.Scalar(); });
-      if (first != entries_.end()) {
-        diagnostics_->error(key.Mark(), child_path(key.Scalar()),
-                            "duplicate key '" + key.Scalar() + "' (first at line " +
-                                std::to_string(first->key_mark.line + 1) + ")");
-        continue;
-      }
-      entries_.push_back({key.Scalar(), key.Mark(), it->second});
-    }
-  }
-
-  void missing(std::string_view key) {
-    if (broken_ || refusal_) return;  // the cause has been reported already
-    diagnostics_->error(mark_, child_path(key), "required but missing");
-  }
-
-  std::optional<std::string> closest_known(const std::string& key) const {
-    std::optional<std::string> best;
-    std::size_t best_distance = 3;  // two edits at most, or the hint misleads
-    for (const std::string& known : asked_) {
-      const std::size_t distance = edit_distance(key, known);
-      if (distance < best_distance && distance < known.size()) {
-        best = known;
-        best_distance = distance;
-      }
-    }
-    return best;
-  }
-
-  Diagnostics* diagnostics_;
-  std::string path_;
-  YAML::Mark mark_;
-  std::vector<Entry> entries_;
-  std::vector<std::string> asked_;  // every key some reader looked for
-  std::optional<std::string> refusal_;
-  bool broken_ = false;
-  bool report_unread_ = true;
-};
-
-// ---------------------------------------------------------------------------
-// Paths and secrets
-
-// strerror() is not thread-safe, and a reload may run beside other threads.
-std::string errno_text() { return std::generic_category().message(errno); }
-
-constexpr std::string_view kCredentialsPrefix = "$CREDENTIALS_DIRECTORY/";
-
-// Where a path written in the file points. Relative paths are relative to the
-// file's own directory, not to the working directory (systemd runs the daemon
-// in /); "$CREDENTIALS_DIRECTORY/" is where systemd puts LoadCredential= files.
-auto path_in(const fs::path& base_dir) {
-  return [base_dir](const Field& field) -> std::optional<fs::path> {
-    auto value = non_empty_text(field);
-    if (!value) return std::nullopt;
-    if (value->starts_with(kCredentialsPrefix)) {
-      const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
-      if (credentials == nullptr || *credentials == '\0') {
-        field.error("starts with $CREDENTIALS_DIRECTORY/ but CREDENTIALS_DIRECTORY is not set "
-                    "(set it, or run under systemd with LoadCredential=)");
-        return std::nullopt;
-      }
-      return (fs::path(credentials) / value->substr(kCredentialsPrefix.size())).lexically_normal();
-    }
-    if (value->starts_with('$')) {
-      field.error("only $CREDENTIALS_DIRECTORY/ is expanded in paths");
-      return std::nullopt;
-    }
-    const fs::path path(*value);
-    return (path.is_absolute() ? path : base_dir / path).lexically_normal();
-  };
-}
-
-// Like path_in, for settings where "" means "none".
-auto optional_path_in(const fs::path& base_dir) {
-  return [base_dir](const Field& field) -> std::optional<std::string> {
-    if (field.node.IsScalar() && field.node.Scalar().empty()) return std::string();
-    auto path = path_in(base_dir)(field);
-    if (!path) return std::nullopt;
-    return path->string();
-  };
-}
-
-// Opens `path` for reading; on failure `reason` says why.
-std::optional<std::ifstream> open_for_reading(const fs::path& path, std::string& reason) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    reason = "cannot read " + path.string() + ": " + errno_text();
-    return std::nullopt;
-  }
-  // Opening a directory succeeds on Linux; reading it would not.
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    reason = "cannot read " + path.string() + ": is a directory";
-    return std::nullopt;
-  }
-  return in;
-}
-
-// Like optional_path_in, for files the daemon will read later: checked now,
-// so that a misspelt path fails --check-config instead of the first TLS
-// handshake.
-auto optional_readable_file_in(const fs::path& base_dir) {
-  return [base_dir](const Field& field) -> std::optional<std::string> {
-    auto path = optional_path_in(base_dir)(field);
-    if (!path || path->empty()) return path;
-    std::string reason;
-    if (!open_for_reading(*path, reason)) {
-      field.error(reason);
-      return std::nullopt;
-    }
-    return path;
-  };
-}
-
-// The first line of a secret file, without its line ending. On failure
-// `reason` says why without quoting any of the content.
-std::optional<std::string> read_first_line(const fs::path& path, std::string& reason) {
-  auto in = open_for_reading(path, reason);
-  if (!in) return std::nullopt;
-  std::string line;
-  std::getline(*in, line);
-  if (in->bad()) {
-    reason = "cannot read " + path.string();
-    return std::nullopt;
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) {
-    reason = "the first line of " + path.string() + " is empty";
-    return std::nullopt;
-  }
-  return line;
-}
-
-// The whole content of `path`; on failure, `reason` says why.
-std::optional<std::string> read_whole_file(const fs::path& path, std::string& reason) {
-  auto in = open_for_reading(path, reason);
-  if (!in) return std::nullopt;
-  std::string content((std::istreambuf_iterator<char>(*in)), std::istreambuf_iterator<char>());
-  if (in->bad()) {
-    reason = "cannot read " + path.string();
-    return std::nullopt;
-  }
-  return content;
-}
-
-// Reads the *_password_file setting `key` into `file` and the secret it holds
-// into `secret`. Secrets are never inline in the YAML, so that the file can be
-// world-readable and the secret cannot end up in a message.
-void read_secret_file(Section& section, std::string_view key, std::string& file,
-                      std::string& secret, const fs::path& base_dir) {
-  auto field = section.take(key);
-  if (!field) return;
-  auto path = optional_path_in(base_dir)(*field);
-  if (!path) return;
-  file = std::move(*path);
-  if (file.empty()) return;
-  std::string reason;
-  if (auto line = read_first_line(file, reason)) {
-    secret = std::move(*line);
-  } else {
-    field->error(reason);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Value formats used by several settings
 
 std::optional<std::string> single_line_text(const Field& field) {
   auto value = non_empty_text(field);
@@ -1068,113 +520,6 @@ std::optional<std::string> mail_from(const Field& field) {
   return value;
 }
 
-constexpr std::array<std::string_view, 6> kTemplateNames = {
-    "signup_confirm", "invitation", "new_user", "password_reset", "admin_new_account", "access_request"};
-constexpr std::array<std::string_view, 7> kPlaceholders = {
-    "site_name", "link", "username", "display_name", "email", "message", "expires"};
-
-template <std::size_t N>
-std::string joined(const std::array<std::string_view, N>& words, std::string_view before = "",
-                   std::string_view after = "") {
-  std::string out;
-  for (std::string_view word : words) {
-    out += (out.empty() ? "" : ", ") + std::string(before) + std::string(word) + std::string(after);
-  }
-  return out;
-}
-
-// What is wrong with the placeholders of one template line, or empty. Only
-// the exact spellings count: "{{ link }}" would be sent as is, so it is an
-// error like any other unknown placeholder.
-std::string placeholder_problem(std::string_view line) {
-  std::size_t open = 0;
-  while ((open = line.find("{{", open)) != std::string_view::npos) {
-    const std::size_t close = line.find("}}", open + 2);
-    if (close == std::string_view::npos) return "'{{' without a closing '}}'";
-    const std::string_view name = line.substr(open + 2, close - open - 2);
-    if (std::find(kPlaceholders.begin(), kPlaceholders.end(), name) == kPlaceholders.end()) {
-      return "unknown placeholder {{" + std::string(name) + "}} (known: " +
-             joined(kPlaceholders, "{{", "}}") + ")";
-    }
-    open = close + 2;
-  }
-  return {};
-}
-
-// Parses "Subject: ...", a blank line, then the body. Each problem is
-// reported as "FILE:LINE: ..." on the templates_dir setting.
-std::optional<TemplateOverride> parse_template(const Field& field, const std::string& file_name,
-                                               std::string_view name, const std::string& content) {
-  std::vector<std::string> lines;
-  std::istringstream in(content);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(std::move(line));
-  }
-  bool ok = true;
-  auto problem = [&](std::size_t line_number, const std::string& message) {
-    field.error(file_name + ":" + std::to_string(line_number) + ": " + message);
-    ok = false;
-  };
-
-  constexpr std::string_view kSubject = "Subject:";
-  TemplateOverride result;
-  result.name = std::string(name);
-  if (lines.empty() || !lines[0].starts_with(kSubject)) {
-    problem(1, "the first line must be 'Subject: ...'");
-    return std::nullopt;
-  }
-  result.subject = lines[0].substr(kSubject.size());
-  result.subject.erase(0, result.subject.find_first_not_of(' '));
-  if (result.subject.empty()) problem(1, "the subject is empty");
-  if (lines.size() < 2 || !lines[1].empty()) problem(2, "the second line must be blank");
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (std::string message = placeholder_problem(lines[i]); !message.empty()) problem(i + 1, message);
-    if (i >= 2) result.body += lines[i] + "\n";
-  }
-  if (!ok) return std::nullopt;
-  return result;
-}
-
-// Reads every NAME.txt of `dir` into `templates`. Other files (a README, an
-// editor's backup) are left alone, but a .txt file whose name is not a
-// template is an error: it is most likely a misspelt override.
-void load_templates(const Field& field, const fs::path& dir, std::vector<TemplateOverride>& templates) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    field.error("not a readable directory: " + dir.string());
-    return;
-  }
-  std::vector<fs::path> files;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    files.push_back(it->path());
-  }
-  if (ec) {
-    field.error("cannot read " + dir.string() + ": " + ec.message());
-    return;
-  }
-  std::sort(files.begin(), files.end());
-
-  for (const fs::path& file : files) {
-    if (file.extension() != ".txt") continue;
-    const std::string file_name = file.filename().string();
-    const std::string name = file.stem().string();
-    if (std::find(kTemplateNames.begin(), kTemplateNames.end(), name) == kTemplateNames.end()) {
-      field.error(file_name + ": not a template name (expected one of " + joined(kTemplateNames) + ")");
-      continue;
-    }
-    std::string reason;
-    auto content = read_whole_file(file, reason);
-    if (!content) {
-      field.error(file_name + ": " + reason);
-      continue;
-    }
-    if (auto parsed = parse_template(field, file_name, name, *content)) {
-      templates.push_back(std::move(*parsed));
-    }
-  }
-}
-
 void read_mail(Section section, Mail& mail, const fs::path& base_dir) {
   section.read("smtp_url", mail.smtp_url, [](const Field& field) {
     return url_with_scheme(field, {"smtp://", "smtps://"}, "a URL starting with smtp:// or smtps://");
@@ -1192,11 +537,11 @@ void read_mail(Section section, Mail& mail, const fs::path& base_dir) {
   section.read("username", mail.username, text);
   read_secret_file(section, "password_file", mail.password_file, mail.password, base_dir);
   section.read_required("from", mail.from, mail_from);
-  if (auto field = section.take("templates_dir")) {
-    if (auto dir = optional_path_in(base_dir)(*field)) {
-      mail.templates_dir = *dir;
-      if (!dir->empty()) load_templates(*field, *dir, mail.templates);
-    }
+  section.read("templates_dir", mail.templates_dir, optional_path_in(base_dir));
+  if (!mail.templates_dir.empty()) {
+    MailTemplateOverrides overrides = read_mail_template_overrides(mail.templates_dir);
+    mail.templates = std::move(overrides.templates);
+    for (const std::string& error : overrides.errors) section.error_at("templates_dir", error);
   }
   section.read("timeout", mail.timeout, positive_duration);
   section.read("max_attempts", mail.max_attempts, whole_number<unsigned>(1));
@@ -1274,20 +619,12 @@ void check_cross_field_rules(const Config& config, Diagnostics& diagnostics) {
 }
 
 std::optional<Config> parse(std::string_view yaml, Diagnostics& diagnostics, const fs::path& base_dir) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    diagnostics.error(e.mark, "", "syntax error: " + e.msg);
-    return std::nullopt;
-  }
-  if (documents.size() > 1) {
-    diagnostics.error(documents[1].Mark(), "", "only one YAML document is allowed");
-  }
+  std::optional<YAML::Node> document = parse_document(yaml, diagnostics);
+  if (!document) return std::nullopt;
 
   Config config;
   {
-    Section top = Section::top(diagnostics, documents.empty() ? YAML::Node() : documents[0]);
+    Section top = Section::top(diagnostics, *document);
     read_settings(top, config, base_dir);
   }  // reports the unknown top-level keys
   check_cross_field_rules(config, diagnostics);

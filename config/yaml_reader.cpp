@@ -1,0 +1,325 @@
+#include "config/yaml_reader.hpp"
+
+#include <cstdlib>
+#include <tuple>
+
+#include "config/duration.hpp"
+#include "config/text_file.hpp"
+
+namespace dirproxy::config {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------
+// Messages
+
+void Diagnostics::file_error(std::string_view message) {
+  errors_.push_back({0, 0, file_ + ": " + std::string(message)});
+}
+
+std::optional<YAML::Mark> Diagnostics::find(const std::string& path) const {
+  if (auto it = marks_.find(path); it != marks_.end()) return it->second;
+  return std::nullopt;
+}
+
+YAML::Mark Diagnostics::where(const std::string& path, const std::string& fallback) const {
+  return find(path).value_or(find(fallback).value_or(YAML::Mark()));
+}
+
+void Diagnostics::add(std::vector<Message>& to, const YAML::Mark& mark, std::string_view path,
+                      std::string_view message) {
+  // yaml-cpp counts from 0 (and uses -1 for "no position"); editors count from 1.
+  const int line = mark.line < 0 ? 1 : mark.line + 1;
+  const int column = mark.column < 0 ? 1 : mark.column + 1;
+  std::string text = file_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+  if (!path.empty()) text += std::string(path) + ": ";
+  text += message;
+  to.push_back({line, column, std::move(text)});
+}
+
+// In file order, which is how an administrator fixes them.
+std::vector<std::string> Diagnostics::sorted(std::vector<Message> messages) {
+  std::stable_sort(messages.begin(), messages.end(), [](const Message& a, const Message& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  std::vector<std::string> out;
+  for (Message& m : messages) out.push_back(std::move(m.text));
+  return out;
+}
+
+std::optional<YAML::Node> parse_document(std::string_view yaml, Diagnostics& diagnostics) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    diagnostics.error(e.mark, "", "syntax error: " + e.msg);
+    return std::nullopt;
+  }
+  if (documents.size() > 1) {
+    diagnostics.error(documents[1].Mark(), "", "only one YAML document is allowed");
+  }
+  return documents.empty() ? YAML::Node() : documents[0];
+}
+
+std::string_view kind_of(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Scalar: return "a single value";
+    default: return "nothing";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Typed parsers
+
+std::optional<std::string> scalar(const Field& field, std::string_view expected) {
+  if (!field.node.IsScalar()) {
+    field.error("expected " + std::string(expected) + ", got " + std::string(kind_of(field.node)));
+    return std::nullopt;
+  }
+  return field.node.Scalar();
+}
+
+std::optional<std::string> text(const Field& field) { return scalar(field, "a string"); }
+
+std::optional<std::string> non_empty_text(const Field& field) {
+  auto value = text(field);
+  if (value && value->empty()) {
+    field.error("must not be empty");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<bool> boolean(const Field& field) {
+  auto value = scalar(field, "true or false");
+  if (!value) return std::nullopt;
+  if (*value == "true" || *value == "True" || *value == "TRUE") return true;
+  if (*value == "false" || *value == "False" || *value == "FALSE") return false;
+  field.error("expected true or false, got '" + *value + "'");
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> any_duration(const Field& field) {
+  auto value = scalar(field, "a duration like 5s");
+  if (!value) return std::nullopt;
+  auto duration = parse_duration(*value);
+  if (!duration) field.error("expected a duration like 5s");
+  return duration;
+}
+
+std::optional<std::chrono::milliseconds> positive_duration(const Field& field) {
+  auto duration = any_duration(field);
+  if (duration && duration->count() == 0) {
+    field.error("must be greater than 0");
+    return std::nullopt;
+  }
+  return duration;
+}
+
+// ---------------------------------------------------------------------------
+// Paths
+
+namespace {
+
+constexpr std::string_view kCredentialsPrefix = "$CREDENTIALS_DIRECTORY/";
+
+}  // namespace
+
+std::optional<fs::path> parse_path(const Field& field, const fs::path& base_dir) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  if (value->starts_with(kCredentialsPrefix)) {
+    const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+    if (credentials == nullptr || *credentials == '\0') {
+      field.error("starts with $CREDENTIALS_DIRECTORY/ but CREDENTIALS_DIRECTORY is not set "
+                  "(set it, or run under systemd with LoadCredential=)");
+      return std::nullopt;
+    }
+    return (fs::path(credentials) / value->substr(kCredentialsPrefix.size())).lexically_normal();
+  }
+  if (value->starts_with('$')) {
+    field.error("only $CREDENTIALS_DIRECTORY/ is expanded in paths");
+    return std::nullopt;
+  }
+  const fs::path path(*value);
+  return (path.is_absolute() ? path : base_dir / path).lexically_normal();
+}
+
+std::optional<std::string> parse_optional_path(const Field& field, const fs::path& base_dir) {
+  if (field.node.IsScalar() && field.node.Scalar().empty()) return std::string();
+  auto path = parse_path(field, base_dir);
+  if (!path) return std::nullopt;
+  return path->string();
+}
+
+std::optional<std::string> parse_optional_readable_file(const Field& field, const fs::path& base_dir) {
+  auto path = parse_optional_path(field, base_dir);
+  if (!path || path->empty()) return path;
+  std::string reason;
+  if (!open_for_reading(*path, reason)) {
+    field.error(reason);
+    return std::nullopt;
+  }
+  return path;
+}
+
+// ---------------------------------------------------------------------------
+// Sections
+
+namespace {
+
+// Levenshtein distance, for "did you mean" on unknown keys.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Section::Section(const Field& field) : Section(field.diagnostics, field.path, field.mark) {
+  if (field.node.IsMap()) {
+    load(field.node);
+  } else {
+    field.error("expected a mapping, got " + std::string(kind_of(field.node)));
+    broken_ = true;
+  }
+}
+
+Section Section::top(Diagnostics& diagnostics, const YAML::Node& document) {
+  Section section(&diagnostics, "", YAML::Mark());
+  if (document.IsMap()) {
+    section.load(document);
+  } else if (document.IsDefined() && !document.IsNull()) {
+    diagnostics.error(document.Mark(), "",
+                      "expected a mapping of settings at the top level, got " +
+                          std::string(kind_of(document)));
+    section.broken_ = true;
+  }
+  return section;
+}
+
+Section::Section(Section&& other) noexcept
+    : diagnostics_(other.diagnostics_),
+      path_(std::move(other.path_)),
+      mark_(other.mark_),
+      entries_(std::move(other.entries_)),
+      asked_(std::move(other.asked_)),
+      refusal_(std::move(other.refusal_)),
+      broken_(other.broken_),
+      report_unread_(other.report_unread_) {
+  other.report_unread_ = false;
+}
+
+Section::~Section() {
+  if (!report_unread_) return;
+  for (const Entry& entry : entries_) {
+    if (entry.taken) continue;
+    std::string message = "unknown key '" + entry.key + "'";
+    if (auto suggestion = closest_known(entry.key)) message += " (did you mean '" + *suggestion + "'?)";
+    diagnostics_->error(entry.key_mark, child_path(entry.key), message);
+  }
+}
+
+std::string Section::child_path(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+bool Section::has(std::string_view key) const {
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
+}
+
+std::optional<Field> Section::take(std::string_view key) {
+  asked_.emplace_back(key);
+  for (Entry& entry : entries_) {
+    if (entry.key != key) continue;
+    entry.taken = true;
+    if (refusal_) {
+      diagnostics_->error(entry.key_mark, child_path(key), *refusal_);
+      return std::nullopt;
+    }
+    // A key with nothing after it has no position of its own worth showing.
+    const YAML::Mark mark = entry.value.IsNull() ? entry.key_mark : entry.value.Mark();
+    diagnostics_->remember(child_path(key), mark);
+    return Field{entry.value, child_path(key), mark, diagnostics_};
+  }
+  return std::nullopt;
+}
+
+Section Section::section(std::string_view key) {
+  if (auto field = take(key)) return Section(*field);
+  Section empty(diagnostics_, child_path(key), mark_);
+  empty.refusal_ = refusal_;
+  empty.broken_ = broken_;
+  return empty;
+}
+
+void Section::error_at(std::string_view key, std::string_view message) {
+  diagnostics_->error(diagnostics_->find(child_path(key)).value_or(mark_), child_path(key), message);
+}
+
+void Section::load(const YAML::Node& map) {
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node& key = it->first;
+    if (!key.IsScalar()) {
+      diagnostics_->error(key.Mark(), path_, "expected a plain key, got " + std::string(kind_of(key)));
+      continue;
+    }
+    auto first = std::find_if(entries_.begin(), entries_.end(),
+                              [&](const Entry& e) { return e.key == key.Scalar(); });
+    if (first != entries_.end()) {
+      diagnostics_->error(key.Mark(), child_path(key.Scalar()),
+                          "duplicate key '" + key.Scalar() + "' (first at line " +
+                              std::to_string(first->key_mark.line + 1) + ")");
+      continue;
+    }
+    entries_.push_back({key.Scalar(), key.Mark(), it->second});
+  }
+}
+
+void Section::missing(std::string_view key) {
+  if (broken_ || refusal_) return;  // the cause has been reported already
+  diagnostics_->error(mark_, child_path(key), "required but missing");
+}
+
+std::optional<std::string> Section::closest_known(const std::string& key) const {
+  std::optional<std::string> best;
+  std::size_t best_distance = 3;  // two edits at most, or the hint misleads
+  for (const std::string& known : asked_) {
+    const std::size_t distance = edit_distance(key, known);
+    if (distance < best_distance && distance < known.size()) {
+      best = known;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+void read_secret_file(Section& section, std::string_view key, std::string& file, std::string& secret,
+                      const fs::path& base_dir) {
+  auto field = section.take(key);
+  if (!field) return;
+  auto path = parse_optional_path(*field, base_dir);
+  if (!path) return;
+  file = std::move(*path);
+  if (file.empty()) return;
+  std::string reason;
+  if (auto line = read_first_line(file, reason)) {
+    secret = std::move(*line);
+  } else {
+    field->error(reason);
+  }
+}
+
+}  // namespace dirproxy::config
