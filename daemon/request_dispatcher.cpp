@@ -77,9 +77,12 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
     prepared.answer = protocol::error_line(req.id, refused);
     return prepared;
   }
-  // client_ip is accepted by every public operation, actor by every admin one.
+  // client_ip and actor are accepted by every operation (the contract names
+  // client_ip for public and actor for admin ones; an application that always
+  // sends both must not be refused for it). Both only go to the logs.
   std::vector<protocol::ParamSpec> specs = operation.params;
-  specs.push_back({operation.admin ? "actor" : "client_ip", protocol::ParamType::string, false});
+  specs.push_back({"client_ip", protocol::ParamType::string, false});
+  specs.push_back({"actor", protocol::ParamType::string, false});
   if (auto checked = protocol::check_params(req.params, specs); !checked) {
     prepared.answer = protocol::error_line(req.id, checked.error());
     return prepared;

@@ -1,0 +1,116 @@
+// Shared by the protocol and daemon life-cycle tests: a fixture that owns one
+// DaemonHarness, and small helpers to arrange state through the protocol and
+// to read outcomes (error codes, fields) off responses. Arranging requests
+// throw when the daemon refuses them, so a test that cannot set up its state
+// fails at the step that broke instead of asserting on nonsense.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "daemon_harness.hpp"
+
+namespace dirproxy::integration {
+
+// The error code of a response, or "ok" for a success: one string to compare,
+// which prints the whole story when an assertion fails.
+inline std::string outcome_of(const Json& response) {
+  if (response.value("ok", false) == true) return "ok";
+  if (response.contains("error") && response["error"].contains("code") && response["error"]["code"].is_string()) {
+    return response["error"]["code"].get<std::string>();
+  }
+  return "malformed response: " + response.dump();
+}
+
+// The "field" of a refusal, or "" when it has none.
+inline std::string field_of(const Json& response) {
+  if (!response.contains("error")) return "";
+  return response["error"].value("field", std::string());
+}
+
+inline std::vector<std::string> usernames_of(const Json& users) {
+  std::vector<std::string> names;
+  for (const auto& user : users) names.push_back(user.at("username").get<std::string>());
+  return names;
+}
+
+// The next response on `client`, parsed. Throws when none arrives (closed or
+// timed out) or when it is not JSON: the test then fails at that step.
+inline Json next_response(ProtocolClient& client) {
+  auto line = client.read_line();
+  if (!line) {
+    throw std::runtime_error(std::string("no response line: ") + (client.eof() ? "connection closed" : "timed out"));
+  }
+  Json parsed = Json::parse(*line, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) throw std::runtime_error("response is not JSON: " + *line);
+  return parsed;
+}
+
+// Sends `request` on `client` and returns the response. Throws when the
+// transport fails.
+inline Json call_on(ProtocolClient& client, const Json& request) {
+  auto response = client.call(request);
+  if (!response) throw std::runtime_error("call failed: " + response.error().message);
+  return std::move(response).value();
+}
+
+// True when a ping on `client` is answered with ok.
+inline bool ping_succeeds(ProtocolClient& client) {
+  auto response = client.call({{"op", "ping"}, {"id", "ping"}});
+  return response && outcome_of(*response) == "ok" && (*response)["id"] == "ping";
+}
+
+// A strong enough password for the default policy (10 characters or more).
+constexpr const char* kPassword = "correct horse battery";
+
+// An add_user request for `username` (email username@example.com, display
+// name "User username") with kPassword and no notification.
+inline Json add_user_request(const std::string& username) {
+  return {{"op", "add_user"},
+          {"username", username},
+          {"email", username + "@example.com"},
+          {"display_name", "User " + username},
+          {"password", kPassword},
+          {"notify", false}};
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  // Sends `request` (with id 1) on a new connection; the response, refusal or not.
+  Json send(Json request) {
+    if (!request.contains("id")) request["id"] = 1;
+    return daemon_.call(request);
+  }
+
+  // Sends an arranging request; the test cannot go on if the daemon refuses.
+  Json arrange(Json request) {
+    Json response = send(request);
+    if (outcome_of(response) != "ok") {
+      throw std::runtime_error("arranging request failed: " + request.dump() + " -> " + response.dump());
+    }
+    return response;
+  }
+
+  void add_user(const std::string& username) { arrange(add_user_request(username)); }
+
+  void add_group(const std::string& name) { arrange({{"op", "add_group"}, {"name", name}}); }
+
+  void add_member(const std::string& group, const std::string& username) {
+    arrange({{"op", "add_member"}, {"group", group}, {"username", username}});
+  }
+
+  Json get_user(const std::string& username) { return send({{"op", "get_user"}, {"username", username}}); }
+
+  Json authenticate(const std::string& username, const std::string& password) {
+    return send({{"op", "authenticate"}, {"username", username}, {"password", password}});
+  }
+
+  Json signup_options() { return send({{"op", "signup_options"}}); }
+
+  DaemonHarness daemon_;
+};
+
+}  // namespace dirproxy::integration
