@@ -271,7 +271,9 @@ void Section::error_at(std::string_view key, std::string_view message) {
 
 void Section::load(const YAML::Node& map) {
   for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& key = it->first;
+    // A copy: the iterator hands out a temporary proxy, so a reference to
+    // it->first would dangle (g++ -O2 warns, rightly).
+    const YAML::Node key = it->first;
     if (!key.IsScalar()) {
       diagnostics_->error(key.Mark(), path_, "expected a plain key, got " + std::string(kind_of(key)));
       continue;
