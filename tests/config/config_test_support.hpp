@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "config/config_loader.hpp"
+#include "support/temporary_directory.hpp"
 
 namespace dirproxy::config::testing {
 
@@ -32,33 +33,8 @@ inline Config load_ok(std::string_view yaml, const std::filesystem::path& base_d
   return result.config.value_or(Config{});
 }
 
-// A fresh directory under the test temp dir, removed with its content.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    std::string pattern = (std::filesystem::path(::testing::TempDir()) / "dirproxy-config-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
-  std::filesystem::path write(const std::filesystem::path& relative, std::string_view content) const {
-    const std::filesystem::path file = path_ / relative;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+// A fresh directory for one test, removed with its content.
+using ScratchDirectory = dirproxy::testing::TemporaryDirectory;
 
 // Sets an environment variable for the lifetime of the object.
 class ScopedEnvironment {

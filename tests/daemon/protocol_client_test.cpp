@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/temporary_directory.hpp"
+
 namespace dirproxy::protocol {
 namespace {
 
@@ -27,10 +29,7 @@ using namespace std::chrono_literals;
 class ScriptedServer {
  public:
   explicit ScriptedServer(std::function<void(int connection)> script) {
-    char dir[] = "/tmp/dpc-XXXXXX";
-    if (::mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = dir;
-    path_ = dir_ + "/server.sock";
+    path_ = (directory_.path() / "server.sock").string();
     listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -47,11 +46,7 @@ class ScriptedServer {
     });
   }
 
-  ~ScriptedServer() {
-    join();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
+  ~ScriptedServer() { join(); }
 
   void join() {
     if (thread_.joinable()) thread_.join();
@@ -78,7 +73,8 @@ class ScriptedServer {
   }
 
  private:
-  std::string dir_, path_;
+  dirproxy::testing::TemporaryDirectory directory_{"dpc"};
+  std::string path_;
   UniqueFd listener_;
   std::thread thread_;
 };

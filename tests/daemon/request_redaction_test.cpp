@@ -3,14 +3,11 @@
 // dispatcher at log level trace and reading everything it logged.
 #include "daemon/request_redaction.hpp"
 
-#include <unistd.h>
-
-#include <filesystem>
-
 #include <gtest/gtest.h>
 
 #include "daemon/logging.hpp"
 #include "daemon/request_dispatcher.hpp"
+#include "support/temporary_directory.hpp"
 
 namespace dirproxy {
 namespace {
@@ -53,11 +50,9 @@ TEST(RequestRedaction, LongValuesAreCut) {
 class DispatcherLogs : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/dp-redact-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
+    const auto& dir = directory_.path();
     auto config = std::make_shared<config::Config>();
-    config->state_dir = dir_;
+    config->state_dir = dir;
     config::DirectoryConfig internal;
     internal.name = "internal";
     internal.type = DirectoryType::internal;
@@ -66,17 +61,14 @@ class DispatcherLogs : public ::testing::Test {
     config->accounts.password_hash = {1, 8192};
     config->accounts.password_min_length = 8;
     config->log.level = config::LogLevel::trace;
-    auto database = StateDatabase::open(dir_, 2);
+    auto database = StateDatabase::open(dir, 2);
     ASSERT_TRUE(database);
     auto runtime = build_runtime(config, *database);
     ASSERT_TRUE(runtime);
     runtime_ = *runtime;
     logging::configure(config->log);
   }
-  void TearDown() override {
-    runtime_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { runtime_.reset(); }
 
   // Runs each line through the dispatcher as an admin peer; returns the log.
   std::string run_and_capture(const std::vector<std::string>& lines) {
@@ -93,7 +85,7 @@ class DispatcherLogs : public ::testing::Test {
     return ::testing::internal::GetCapturedStderr();
   }
 
-  std::filesystem::path dir_;
+  testing::TemporaryDirectory directory_{"dp-redact"};
   RuntimePtr runtime_;
   std::vector<std::string> responses_;
 };

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "directories/temporary_directory.hpp"
+#include "support/temporary_directory.hpp"
 
 namespace dirproxy {
 namespace {

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "directories/temporary_directory.hpp"
+#include "support/temporary_directory.hpp"
 
 namespace dirproxy {
 namespace {
