@@ -152,13 +152,16 @@ awaitable<void> Connection::write_responses() {
 awaitable<void> Connection::watch_idle() {
   auto self = shared_from_this();
   while (!closed_) {
-    auto deadline = last_activity_ + limits_.idle_timeout;
-    if (std::chrono::steady_clock::now() >= deadline && slots_.empty()) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto deadline = last_activity_ + limits_.idle_timeout;
+    if (now >= deadline && slots_.empty()) {
       log()->debug("conn={} idle for {} ms; closing", peer_.connection, limits_.idle_timeout.count());
       close();
       break;
     }
-    idle_timer_.expires_at(std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(10)));
+    // Past the deadline but still working on a request: not idle; look again
+    // one whole timeout later (answering it counts as activity).
+    idle_timer_.expires_at(now >= deadline ? now + limits_.idle_timeout : deadline);
     boost::system::error_code ignored;
     co_await idle_timer_.async_wait(asio::redirect_error(use_awaitable, ignored));
   }
