@@ -20,9 +20,17 @@ const std::shared_ptr<spdlog::logger>& log() {
   return logger;
 }
 
+// server.workers: 0 means one thread per core for CPU work (Argon2id, whose
+// concurrency the hasher bounds to the cores anyway) plus one per pooled LDAP
+// connection, since those threads mostly wait on the network: a hung LDAP
+// server must not occupy every thread the internal directory needs.
 unsigned worker_count(const config::Config& config) {
   if (config.server.workers != 0) return config.server.workers;
-  return std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  for (const auto& directory : config.directories) {
+    if (directory.type == config::DirectoryType::ldap) threads += directory.ldap.pool_size;
+  }
+  return threads;
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {

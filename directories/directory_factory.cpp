@@ -1,6 +1,7 @@
 #include "directories/directory_factory.hpp"
 
 #include "directories/internal/internal_directory.hpp"
+#include "directories/ldap/ldap_directory.hpp"
 
 namespace dirproxy {
 
@@ -14,10 +15,12 @@ Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config
         directories.push_back(std::make_shared<InternalDirectory>(settings, database, hasher,
                                                                   config.accounts.unique_email));
         break;
-      case DirectoryType::ldap:
-        return fail(ErrorCode::bad_request,
-                    "directory '" + settings.name +
-                        "': type ldap is not available in this build yet");
+      case DirectoryType::ldap: {
+        auto directory = LdapDirectory::create(settings);
+        if (!directory) return std::move(directory).error();
+        directories.push_back(std::move(*directory));
+        break;
+      }
     }
   }
   return directories;

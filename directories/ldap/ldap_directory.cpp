@@ -1,0 +1,977 @@
+#include "directories/ldap/ldap_directory.hpp"
+
+#include <ldap.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "directories/ldap/crypt_password.hpp"
+#include "directories/ldap/ldap_dn.hpp"
+#include "directories/ldap/ldap_filter.hpp"
+#include "directories/ldap/ldap_handles.hpp"
+#include "directories/names.hpp"
+
+namespace dirproxy {
+namespace {
+
+constexpr std::size_t kMaxSearchEntries = 100000;  // a bound on any one answer
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+int ldap_scope(config::SearchScope scope) {
+  return scope == config::SearchScope::one ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE;
+}
+
+timeval to_timeval(std::chrono::milliseconds timeout) {
+  timeval value{};
+  value.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  value.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  return value;
+}
+
+// libldap wants NULL-terminated char* arrays; this keeps them alive.
+class CStringArray {
+ public:
+  explicit CStringArray(const std::vector<std::string>& strings) {
+    for (const auto& s : strings) pointers_.push_back(const_cast<char*>(s.c_str()));
+    pointers_.push_back(nullptr);
+  }
+  char** get() { return pointers_.data(); }
+
+ private:
+  std::vector<char*> pointers_;
+};
+
+// One modification for ldap_modify_ext_s / ldap_add_ext_s with binary-safe values.
+class Modification {
+ public:
+  Modification(int operation, const std::string& attribute, const std::vector<std::string>& values)
+      : attribute_(attribute), values_(values) {
+    for (auto& value : values_) {
+      bervals_.push_back(berval{static_cast<ber_len_t>(value.size()), value.data()});
+    }
+    for (auto& value : bervals_) pointers_.push_back(&value);
+    pointers_.push_back(nullptr);
+    mod_.mod_op = operation | LDAP_MOD_BVALUES;
+    mod_.mod_type = attribute_.data();
+    mod_.mod_bvalues = values_.empty() && operation == LDAP_MOD_DELETE ? nullptr : pointers_.data();
+  }
+  Modification(const Modification&) = delete;
+  Modification& operator=(const Modification&) = delete;
+  LDAPMod* get() { return &mod_; }
+
+ private:
+  std::string attribute_;
+  std::vector<std::string> values_;
+  std::vector<berval> bervals_;
+  std::vector<berval*> pointers_;
+  LDAPMod mod_{};
+};
+
+std::string error_text(LDAP* ld, int code) {
+  std::string text = ldap_err2string(code);
+  char* diagnostic = nullptr;
+  if (ld != nullptr && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic) == LDAP_OPT_SUCCESS &&
+      diagnostic != nullptr) {
+    LdapStringPtr owned(diagnostic);
+    if (*diagnostic != '\0') text += std::string(" (") + diagnostic + ")";
+  }
+  return text;
+}
+
+// Reads one search result entry: its DN and every attribute's values,
+// binary-safe, attribute names lower-cased and without options (";binary").
+LdapEntry parse_entry(LDAP* ld, LDAPMessage* entry) {
+  LdapEntry parsed;
+  if (LdapStringPtr dn(ldap_get_dn(ld, entry)); dn) parsed.dn = dn.get();
+  BerElement* ber_raw = nullptr;
+  for (char* attribute = ldap_first_attribute(ld, entry, &ber_raw); attribute != nullptr;
+       attribute = ldap_next_attribute(ld, entry, ber_raw)) {
+    LdapStringPtr attribute_owner(attribute);
+    BerValuesPtr values(ldap_get_values_len(ld, entry, attribute));
+    std::string key = lower(attribute);
+    if (auto semicolon = key.find(';'); semicolon != std::string::npos) key.resize(semicolon);
+    auto& stored = parsed.attributes[key];
+    if (values) {
+      for (berval** value = values.get(); *value != nullptr; ++value) {
+        stored.emplace_back((*value)->bv_val, (*value)->bv_len);
+      }
+    }
+  }
+  BerElementPtr ber(ber_raw);
+  return parsed;
+}
+
+bool has_object_class(const LdapEntry& entry, std::string_view object_class) {
+  if (const auto* classes = entry.values("objectclass")) {
+    for (const auto& value : *classes) {
+      if (same_name(value, object_class)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+const std::vector<std::string>* LdapEntry::values(std::string_view attribute) const {
+  auto it = attributes.find(lower(attribute));
+  return it == attributes.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> LdapEntry::first(std::string_view attribute) const {
+  const auto* all = values(attribute);
+  if (all == nullptr || all->empty()) return std::nullopt;
+  return all->front();
+}
+
+LdapDirectory::LdapDirectory(const config::DirectoryConfig& config)
+    : name_(config.name),
+      permissions_(config.permissions),
+      on_unavailable_(config.on_unavailable),
+      settings_(config.ldap),
+      pool_(std::make_unique<LdapConnectionPool>(config.name, config.ldap)),
+      users_by_name_(config.ldap.cache),
+      users_by_email_(config.ldap.cache),
+      groups_of_(config.ldap.cache),
+      groups_(config.ldap.cache) {}
+
+LdapDirectory::~LdapDirectory() = default;
+
+Result<std::shared_ptr<LdapDirectory>> LdapDirectory::create(const config::DirectoryConfig& config) {
+  const auto& ldap = config.ldap;
+  auto refuse = [&](const std::string& key, const std::string& why) {
+    return fail(ErrorCode::bad_request, "directory '" + config.name + "': " + key + ": " + why);
+  };
+  if (config.permissions == Permissions::read_write && ldap.schema == config::LdapSchema::active_directory) {
+    // AD sets passwords only through unicodePwd over TLS, which dirproxy
+    // does not implement; a userPassword write would be kept as clear text.
+    return refuse("permissions", "read_write is not supported for Active Directory; use read_only or "
+                                 "read_only_local_groups");
+  }
+  if (!ldap.users.filter.empty() && !normalize_filter(ldap.users.filter)) {
+    return refuse("users.filter", "not one well-formed LDAP filter: " + ldap.users.filter);
+  }
+  const std::pair<const char*, const std::string*> attributes[] = {
+      {"users.object_class", &ldap.users.object_class},
+      {"users.username_attribute", &ldap.users.username_attribute},
+      {"users.email_attribute", &ldap.users.email_attribute},
+      {"users.display_name_attribute", &ldap.users.display_name_attribute},
+      {"users.first_name_attribute", &ldap.users.first_name_attribute},
+      {"users.last_name_attribute", &ldap.users.last_name_attribute},
+      {"users.rdn_attribute", &ldap.users.rdn_attribute},
+      {"groups.object_class", &ldap.groups.object_class},
+      {"groups.name_attribute", &ldap.groups.name_attribute},
+      {"groups.description_attribute", &ldap.groups.description_attribute},
+      {"groups.member_attribute", &ldap.groups.member_attribute},
+  };
+  for (const auto& [key, value] : attributes) {
+    if (!is_valid_attribute_name(*value)) return refuse(key, "'" + *value + "' is not an attribute name");
+  }
+  for (const auto* optional : {&ldap.users.disabled_attribute, &ldap.groups.user_membership_attribute}) {
+    if (!optional->empty() && !is_valid_attribute_name(*optional)) {
+      return refuse("attribute", "'" + *optional + "' is not an attribute name");
+    }
+  }
+  return std::make_shared<LdapDirectory>(config);
+}
+
+Error LdapDirectory::unavailable(std::string detail) const {
+  Error error = make_error(ErrorCode::directory_unavailable, "directory '" + name_ + "' is unavailable: " + detail);
+  error.directory = name_;
+  return error;
+}
+
+std::string LdapDirectory::users_base() const { return join_dn(settings_.users.base, settings_.base_dn); }
+std::string LdapDirectory::groups_base() const { return join_dn(settings_.groups.base, settings_.base_dn); }
+
+std::string LdapDirectory::user_filter(const std::string& condition) const {
+  return and_filters({equality_filter("objectClass", settings_.users.object_class), settings_.users.filter, condition});
+}
+
+std::string LdapDirectory::group_filter(const std::string& condition) const {
+  return and_filters({equality_filter("objectClass", settings_.groups.object_class), condition});
+}
+
+std::vector<std::string> LdapDirectory::user_attributes() const {
+  const auto& users = settings_.users;
+  std::vector<std::string> attributes = {users.username_attribute, users.email_attribute,
+                                         users.display_name_attribute, users.first_name_attribute,
+                                         users.last_name_attribute};
+  if (!users.disabled_attribute.empty()) attributes.push_back(users.disabled_attribute);
+  if (!settings_.groups.user_membership_attribute.empty()) {
+    attributes.push_back(settings_.groups.user_membership_attribute);
+  }
+  return attributes;
+}
+
+LdapDirectory::UserEntry LdapDirectory::to_user(const LdapEntry& entry) const {
+  const auto& users = settings_.users;
+  UserEntry result;
+  result.dn = entry.dn;
+  result.user.username = entry.first(users.username_attribute).value_or("");
+  result.user.email = entry.first(users.email_attribute);
+  result.user.display_name = entry.first(users.display_name_attribute);
+  result.user.first_name = entry.first(users.first_name_attribute);
+  result.user.last_name = entry.first(users.last_name_attribute);
+  result.user.directory = name_;
+  if (!users.disabled_attribute.empty()) {
+    auto flags = entry.first(users.disabled_attribute);
+    if (flags) {
+      // AD's userAccountControl: an integer whose ACCOUNTDISABLE bit (2)
+      // marks the account inactive.
+      std::uint64_t value = 0;
+      try {
+        value = std::stoull(*flags);
+      } catch (const std::exception&) {
+        value = 0;
+      }
+      result.user.active = (value & users.disabled_bitmask) == 0;
+    }
+  }
+  if (!settings_.groups.user_membership_attribute.empty()) {
+    if (const auto* groups = entry.values(settings_.groups.user_membership_attribute)) result.member_of = *groups;
+  }
+  return result;
+}
+
+// --- Searching ---------------------------------------------------------------
+
+Result<std::vector<LdapEntry>> LdapDirectory::search(const SearchRequest& request) {
+  auto lease = pool_->acquire();
+  if (!lease) return std::move(lease).error();
+  LDAP* ld = lease->get();
+
+  std::vector<std::string> attribute_names = request.attributes;
+  CStringArray attributes(attribute_names);
+  timeval timeout = to_timeval(pool_->operation_timeout());
+  const bool paged = settings_.page_size > 0 && request.size_limit == 0;
+  const std::size_t limit = request.size_limit == 0 ? kMaxSearchEntries : request.size_limit;
+
+  std::vector<LdapEntry> entries;
+  BerValPtr cookie;  // the server's position between pages (RFC 2696)
+  do {
+    LdapControlPtr page_control;
+    LDAPControl* controls[2] = {nullptr, nullptr};
+    if (paged) {
+      berval empty{0, nullptr};
+      LDAPControl* created = nullptr;
+      int rc = ldap_create_page_control(ld, static_cast<ber_int_t>(settings_.page_size),
+                                        cookie ? cookie.get() : &empty, /*iscritical=*/0, &created);
+      if (rc != LDAP_SUCCESS) return fail(ErrorCode::internal_error, "cannot create a paged-results control");
+      page_control.reset(created);
+      controls[0] = created;
+    }
+    LDAPMessage* raw = nullptr;
+    int rc = ldap_search_ext_s(ld, request.base.c_str(), request.scope, request.filter.c_str(), attributes.get(),
+                               /*attrsonly=*/0, paged ? controls : nullptr, /*clientctrls=*/nullptr, &timeout,
+                               paged ? 0 : static_cast<int>(limit), &raw);
+    LdapMessagePtr result(raw);
+    if (LdapConnectionPool::is_connection_error(rc)) {
+      std::string reason = error_text(ld, rc);
+      lease->discard(reason);
+      return unavailable(reason);
+    }
+    if (rc == LDAP_NO_SUCH_OBJECT) {
+      return fail(ErrorCode::internal_error,
+                  "directory '" + name_ + "': the search base " + request.base + " does not exist");
+    }
+    if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED && rc != LDAP_REFERRAL && rc != LDAP_PARTIAL_RESULTS) {
+      return fail(ErrorCode::internal_error,
+                  "directory '" + name_ + "': search of " + request.base + " failed: " + error_text(ld, rc));
+    }
+
+    for (LDAPMessage* entry = ldap_first_entry(ld, result.get()); entry != nullptr;
+         entry = ldap_next_entry(ld, entry)) {
+      entries.push_back(parse_entry(ld, entry));
+    }
+
+    cookie.reset();
+    if (paged) {
+      LDAPControl** returned = nullptr;
+      if (ldap_parse_result(ld, result.get(), nullptr, nullptr, nullptr, nullptr, &returned, /*freeit=*/0) ==
+          LDAP_SUCCESS) {
+        LdapControlsPtr returned_owner(returned);
+        LDAPControl* response = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, returned, nullptr);
+        ber_int_t estimate = 0;
+        berval next{0, nullptr};
+        if (response != nullptr && ldap_parse_pageresponse_control(ld, response, &estimate, &next) == LDAP_SUCCESS) {
+          if (next.bv_len > 0) cookie.reset(ber_bvdup(&next));
+          ber_memfree(next.bv_val);
+        }
+      }
+    }
+  } while (cookie && entries.size() < limit);
+
+  if (entries.size() > limit) entries.resize(limit);
+  return entries;
+}
+
+Result<std::optional<LdapEntry>> LdapDirectory::read_entry(const std::string& dn,
+                                                          const std::vector<std::string>& attributes) {
+  auto entries = search({dn, LDAP_SCOPE_BASE, "(objectClass=*)", attributes, 1});
+  if (!entries) {
+    // A member DN that does not exist (a stale reference) is a miss, not an error.
+    if (entries.error().code == ErrorCode::internal_error &&
+        entries.error().message.find("does not exist") != std::string::npos) {
+      return std::optional<LdapEntry>();
+    }
+    return std::move(entries).error();
+  }
+  if (entries->empty()) return std::optional<LdapEntry>();
+  return std::optional<LdapEntry>(std::move(entries->front()));
+}
+
+Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::find_user_entry(const std::string& attribute,
+                                                                               std::string_view value) {
+  auto entries = search({users_base(), ldap_scope(settings_.users.scope),
+                         user_filter(equality_filter(attribute, value)), user_attributes(), 0});
+  if (!entries) return std::move(entries).error();
+  std::optional<UserEntry> best;
+  for (const auto& entry : *entries) {
+    UserEntry candidate = to_user(entry);
+    if (candidate.user.username.empty()) continue;  // no username attribute: not a usable account
+    if (!best || fold_name(candidate.user.username) < fold_name(best->user.username)) best = std::move(candidate);
+  }
+  return best;
+}
+
+Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::user_entry_by_name(std::string_view username) {
+  const std::string key = fold_name(username);
+  if (auto hit = users_by_name_.get(key)) return hit->value;
+  auto entries = search({users_base(), ldap_scope(settings_.users.scope),
+                         user_filter(equality_filter(settings_.users.username_attribute, username)),
+                         user_attributes(), 0});
+  if (!entries) return std::move(entries).error();
+  std::vector<UserEntry> found;
+  for (const auto& entry : *entries) {
+    UserEntry candidate = to_user(entry);
+    if (same_name(candidate.user.username, username)) found.push_back(std::move(candidate));
+  }
+  if (found.size() > 1) {
+    // Two entries answer to one name: binding as either could log in the
+    // wrong person. Refuse until the directory is fixed.
+    return fail(ErrorCode::internal_error, "directory '" + name_ + "': " + std::to_string(found.size()) +
+                                               " entries have the username '" + std::string(username) + "'");
+  }
+  if (found.empty()) {
+    users_by_name_.put_missing(key);
+    return std::optional<UserEntry>();
+  }
+  users_by_name_.put(key, found.front());
+  return std::optional<UserEntry>(std::move(found.front()));
+}
+
+Result<std::optional<User>> LdapDirectory::find_user_by_name(std::string_view username) {
+  auto entry = user_entry_by_name(username);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return std::optional<User>();
+  return std::optional<User>((*entry)->user);
+}
+
+Result<std::optional<User>> LdapDirectory::find_user_by_email(std::string_view email) {
+  const std::string key = lower(email);
+  if (auto hit = users_by_email_.get(key)) {
+    if (!hit->value) return std::optional<User>();
+    return std::optional<User>(hit->value->user);
+  }
+  auto entry = find_user_entry(settings_.users.email_attribute, email);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) {
+    users_by_email_.put_missing(key);
+    return std::optional<User>();
+  }
+  users_by_email_.put(key, **entry);
+  return std::optional<User>((*entry)->user);
+}
+
+Result<std::vector<User>> LdapDirectory::search_users(std::string_view query, std::size_t limit) {
+  const auto& users = settings_.users;
+  std::string condition;
+  if (!query.empty()) {
+    condition = or_filters({substring_filter(users.username_attribute, query),
+                            substring_filter(users.email_attribute, query),
+                            substring_filter(users.display_name_attribute, query)});
+  }
+  auto entries = search({users_base(), ldap_scope(users.scope), user_filter(condition), user_attributes(), 0});
+  if (!entries) return std::move(entries).error();
+  std::vector<User> found;
+  for (const auto& entry : *entries) {
+    UserEntry candidate = to_user(entry);
+    if (!candidate.user.username.empty()) found.push_back(std::move(candidate.user));
+  }
+  std::sort(found.begin(), found.end(),
+            [](const User& a, const User& b) { return fold_name(a.username) < fold_name(b.username); });
+  if (found.size() > limit) found.resize(limit);
+  return found;
+}
+
+// --- Authentication --------------------------------------------------------------
+
+Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_view password) {
+  // The chain refuses empty passwords before any directory is asked; this
+  // check stays because an empty simple bind is an anonymous bind that would
+  // "succeed" (RFC 4513 5.1.2).
+  if (password.empty()) return AuthOutcome::wrong_password;
+  auto entry = user_entry_by_name(user.username);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return AuthOutcome::wrong_password;
+
+  // A connection of its own: binding as the user must never change the
+  // identity of a pooled service connection.
+  auto connection = pool_->open_unbound();
+  if (!connection) return std::move(connection).error();
+  std::string secret(password);
+  berval credentials{static_cast<ber_len_t>(secret.size()), secret.data()};
+  int rc = ldap_sasl_bind_s(connection->get(), (*entry)->dn.c_str(), LDAP_SASL_SIMPLE, &credentials,
+                            /*serverctrls=*/nullptr, /*clientctrls=*/nullptr, /*servercredp=*/nullptr);
+  std::fill(secret.begin(), secret.end(), '\0');
+  if (LdapConnectionPool::is_connection_error(rc)) {
+    // The server went away mid-bind: mark it down like a pooled connection.
+    std::string reason = error_text(connection->get(), rc);
+    pool_->report_broken(connection->get(), reason);
+    return unavailable(reason);
+  }
+  if (rc != LDAP_SUCCESS) return AuthOutcome::wrong_password;
+  return (*entry)->user.active ? AuthOutcome::success : AuthOutcome::disabled;
+}
+
+// --- Groups --------------------------------------------------------------------
+
+Result<std::optional<LdapEntry>> LdapDirectory::group_entry(std::string_view name) {
+  const auto& groups = settings_.groups;
+  auto entries = search({groups_base(), ldap_scope(groups.scope),
+                         group_filter(equality_filter(groups.name_attribute, name)),
+                         {groups.name_attribute, groups.description_attribute, groups.member_attribute, "objectClass"},
+                         0});
+  if (!entries) return std::move(entries).error();
+  for (auto& entry : *entries) {
+    auto stored = entry.first(groups.name_attribute);
+    if (stored && same_name(*stored, name)) return std::optional<LdapEntry>(std::move(entry));
+  }
+  return std::optional<LdapEntry>();
+}
+
+Result<std::string> LdapDirectory::group_name_of(const std::string& group_dn) {
+  // The name is usually the RDN (cn=developers,...): no round trip then.
+  if (auto rdn = first_rdn(group_dn); rdn && same_name(rdn->first, settings_.groups.name_attribute)) {
+    return rdn->second;
+  }
+  auto entry = read_entry(group_dn, {settings_.groups.name_attribute});
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return std::string();
+  return (*entry)->first(settings_.groups.name_attribute).value_or("");
+}
+
+Result<std::vector<std::string>> LdapDirectory::member_usernames(const LdapEntry& group, unsigned depth,
+                                                                 std::set<std::string>& visited) {
+  const auto& groups = settings_.groups;
+  const auto& users = settings_.users;
+  std::vector<std::string> usernames;
+  const auto* members = group.values(groups.member_attribute);
+  if (members == nullptr) return usernames;
+  if (groups.member_format == config::MemberFormat::username) {
+    for (const auto& member : *members) {
+      if (!member.empty()) usernames.push_back(member);
+    }
+    return usernames;
+  }
+  for (const auto& member_dn : *members) {
+    if (member_dn.empty()) continue;  // the placeholder of an "empty" groupOfNames
+    auto normalized = normalize_dn(member_dn);
+    if (!normalized || !visited.insert(*normalized).second) continue;  // cycles and repeats
+    // A user DN usually names the username in its RDN (uid=alice,...).
+    if (auto rdn = first_rdn(member_dn); rdn && same_name(rdn->first, users.username_attribute) &&
+                                         dn_is_under(member_dn, users_base())) {
+      usernames.push_back(rdn->second);
+      continue;
+    }
+    auto entry = read_entry(member_dn, {users.username_attribute, "objectClass", groups.member_attribute});
+    if (!entry) return std::move(entry).error();
+    if (!entry->has_value()) continue;
+    if (has_object_class(**entry, groups.object_class)) {
+      if (settings_.nested_groups && depth < settings_.nested_max_depth) {
+        auto nested = member_usernames(**entry, depth + 1, visited);
+        if (!nested) return std::move(nested).error();
+        usernames.insert(usernames.end(), nested->begin(), nested->end());
+      }
+      continue;
+    }
+    if (auto username = (*entry)->first(users.username_attribute)) usernames.push_back(*username);
+  }
+  return usernames;
+}
+
+Result<std::optional<Group>> LdapDirectory::find_group(std::string_view name) {
+  const std::string key = fold_name(name);
+  if (auto hit = groups_.get(key)) return hit->value;
+  auto entry = group_entry(name);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) {
+    groups_.put_missing(key);
+    return std::optional<Group>();
+  }
+  std::set<std::string> visited;
+  if (auto self = normalize_dn((*entry)->dn)) visited.insert(*self);
+  auto members = member_usernames(**entry, 0, visited);
+  if (!members) return std::move(members).error();
+  std::sort(members->begin(), members->end(),
+            [](const std::string& a, const std::string& b) { return fold_name(a) < fold_name(b); });
+  members->erase(std::unique(members->begin(), members->end(),
+                             [](const std::string& a, const std::string& b) { return same_name(a, b); }),
+                 members->end());
+  Group group{(*entry)->first(settings_.groups.name_attribute).value_or(std::string(name)),
+              (*entry)->first(settings_.groups.description_attribute), name_, std::move(*members)};
+  groups_.put(key, group);
+  return std::optional<Group>(std::move(group));
+}
+
+Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view username) {
+  const std::string key = fold_name(username);
+  if (auto hit = groups_of_.get(key)) return hit->value.value_or(std::vector<std::string>{});
+  const auto& groups = settings_.groups;
+  auto user = user_entry_by_name(username);
+  if (!user) return std::move(user).error();
+  if (!user->has_value()) return std::vector<std::string>{};
+
+  // Direct groups: from the user's memberOf-style attribute when configured,
+  // else by searching groups whose member attribute names the user.
+  std::vector<std::string> frontier;  // DNs of groups found at the current depth
+  if (!groups.user_membership_attribute.empty()) {
+    frontier = (*user)->member_of;
+  } else {
+    const std::string member = groups.member_format == config::MemberFormat::dn ? (*user)->dn : (*user)->user.username;
+    auto found = search({groups_base(), ldap_scope(groups.scope),
+                         group_filter(equality_filter(groups.member_attribute, member)), {"1.1"}, 0});
+    if (!found) return std::move(found).error();
+    for (const auto& entry : *found) frontier.push_back(entry.dn);
+  }
+
+  // Nested groups: a group that lists a found group as a member contains the
+  // user too, up to nested_max_depth, each group visited once (cycles end).
+  std::set<std::string> visited;
+  std::vector<std::string> group_dns;
+  for (unsigned depth = 0; !frontier.empty(); ++depth) {
+    std::vector<std::string> next;
+    for (const auto& dn : frontier) {
+      auto normalized = normalize_dn(dn);
+      if (!normalized || !visited.insert(*normalized).second) continue;
+      group_dns.push_back(dn);
+      next.push_back(dn);
+    }
+    if (!settings_.nested_groups || depth >= settings_.nested_max_depth ||
+        groups.member_format != config::MemberFormat::dn || next.empty()) {
+      break;
+    }
+    std::vector<std::string> conditions;
+    for (const auto& dn : next) conditions.push_back(equality_filter(groups.member_attribute, dn));
+    auto parents = search({groups_base(), ldap_scope(groups.scope), group_filter(or_filters(conditions)), {"1.1"}, 0});
+    if (!parents) return std::move(parents).error();
+    frontier.clear();
+    for (const auto& entry : *parents) frontier.push_back(entry.dn);
+  }
+
+  std::vector<std::string> names;
+  for (const auto& dn : group_dns) {
+    if (!dn_is_under(dn, groups_base())) continue;  // memberOf may point anywhere
+    auto group_name = group_name_of(dn);
+    if (!group_name) return std::move(group_name).error();
+    if (!group_name->empty()) names.push_back(std::move(*group_name));
+  }
+  std::sort(names.begin(), names.end(),
+            [](const std::string& a, const std::string& b) { return fold_name(a) < fold_name(b); });
+  groups_of_.put(key, names);
+  return names;
+}
+
+// --- Writes ----------------------------------------------------------------------
+
+// The server's access control refused the service account: for the caller
+// this directory is read-only, whatever its configured permissions say.
+Error LdapDirectory::refused_access(LDAP* ld, int rc) const {
+  return make_error(ErrorCode::read_only, "directory '" + name_ + "' refused the change: " + error_text(ld, rc));
+}
+
+Result<void> LdapDirectory::check_writable() const {
+  if (permissions_ != Permissions::read_write) {
+    return fail(ErrorCode::read_only, "directory '" + name_ + "' is read-only");
+  }
+  return {};
+}
+
+void LdapDirectory::forget_everything() {
+  users_by_name_.clear();
+  users_by_email_.clear();
+  groups_of_.clear();
+  groups_.clear();
+}
+
+Result<void> LdapDirectory::modify(const std::string& dn, int operation, const std::string& attribute,
+                                   const std::vector<std::string>& values) {
+  return modify(dn, {Change{operation, attribute, values}});
+}
+
+Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Change>& changes) {
+  auto lease = pool_->acquire();
+  if (!lease) return std::move(lease).error();
+  std::vector<std::unique_ptr<Modification>> owned;
+  std::vector<LDAPMod*> mods;
+  for (const auto& change : changes) {
+    owned.push_back(std::make_unique<Modification>(change.operation, change.attribute, change.values));
+    mods.push_back(owned.back()->get());
+  }
+  mods.push_back(nullptr);
+  const bool only_adds = std::all_of(changes.begin(), changes.end(),
+                                     [](const Change& c) { return c.operation == LDAP_MOD_ADD; });
+  const bool deletes = std::any_of(changes.begin(), changes.end(),
+                                   [](const Change& c) { return c.operation == LDAP_MOD_DELETE; });
+  int rc = ldap_modify_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
+  if (LdapConnectionPool::is_connection_error(rc)) {
+    std::string reason = error_text(lease->get(), rc);
+    lease->discard(reason);
+    return unavailable(reason);
+  }
+  // Adding a value that is there, or removing one that is not, changes nothing.
+  // (The operation is atomic: when it fails, nothing of it was applied.)
+  if ((rc == LDAP_TYPE_OR_VALUE_EXISTS && only_adds) || (rc == LDAP_NO_SUCH_ATTRIBUTE && deletes)) return {};
+  if (rc == LDAP_NO_SUCH_OBJECT) return fail(ErrorCode::not_found, "no entry " + dn + " in directory '" + name_ + "'");
+  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+  if (rc != LDAP_SUCCESS) {
+    return fail(ErrorCode::internal_error,
+                "directory '" + name_ + "': modify of " + dn + " failed: " + error_text(lease->get(), rc));
+  }
+  return {};
+}
+
+Result<void> LdapDirectory::write_password(const std::string& dn, std::string_view password) {
+  auto lease = pool_->acquire();
+  if (!lease) return std::move(lease).error();
+  // RFC 3062 Password Modify: the server hashes the password by its own
+  // policy; the clear text is never stored in the entry by us.
+  std::string secret(password);
+  std::string target = dn;
+  berval user{static_cast<ber_len_t>(target.size()), target.data()};
+  berval new_password{static_cast<ber_len_t>(secret.size()), secret.data()};
+  berval generated{0, nullptr};
+  int rc = ldap_passwd_s(lease->get(), &user, /*oldpw=*/nullptr, &new_password, &generated, nullptr, nullptr);
+  if (generated.bv_val != nullptr) ber_memfree(generated.bv_val);
+  if (rc == LDAP_PROTOCOL_ERROR || rc == LDAP_UNWILLING_TO_PERFORM || rc == LDAP_NOT_SUPPORTED) {
+    // Fallback for servers without the extended operation: userPassword
+    // gets a {CRYPT} hash made here, never the clear text (a plain modify
+    // is stored as given by most servers).
+    auto hashed = crypt_user_password(secret);
+    std::fill(secret.begin(), secret.end(), '\0');
+    if (!hashed) return std::move(hashed).error();
+    return modify(dn, LDAP_MOD_REPLACE, "userPassword", {*hashed});
+  }
+  std::fill(secret.begin(), secret.end(), '\0');
+  if (LdapConnectionPool::is_connection_error(rc)) {
+    std::string reason = error_text(lease->get(), rc);
+    lease->discard(reason);
+    return unavailable(reason);
+  }
+  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+  if (rc != LDAP_SUCCESS) {
+    return fail(ErrorCode::internal_error,
+                "directory '" + name_ + "': password change failed: " + error_text(lease->get(), rc));
+  }
+  return {};
+}
+
+Result<User> LdapDirectory::create_user(const NewUser& user) {
+  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  const auto& users = settings_.users;
+  // The RDN is the username unless the schema names entries by display name
+  // (AD's cn=Alice Liddell).
+  std::string rdn_value = user.username;
+  if (same_name(users.rdn_attribute, users.display_name_attribute) &&
+      !same_name(users.rdn_attribute, users.username_attribute)) {
+    rdn_value = user.display_name;
+  }
+  auto made = make_dn(users.rdn_attribute, rdn_value, users_base());
+  if (!made) return std::move(made).error();
+  const std::string dn = std::move(*made);
+
+  std::map<std::string, std::vector<std::string>> attributes;  // keyed by lower-cased name
+  std::map<std::string, std::string> spelling;
+  auto set = [&](const std::string& attribute, const std::optional<std::string>& value) {
+    if (!value || value->empty()) return;
+    attributes[lower(attribute)] = {*value};
+    spelling[lower(attribute)] = attribute;
+  };
+  attributes["objectclass"] = users.create_object_classes;
+  spelling["objectclass"] = "objectClass";
+  set(users.rdn_attribute, rdn_value);
+  set(users.username_attribute, user.username);
+  set(users.email_attribute, user.email);
+  set(users.display_name_attribute, user.display_name);
+  set(users.first_name_attribute, user.first_name);
+  set(users.last_name_attribute, user.last_name);
+  // person requires cn and sn: fill them from the names we have.
+  if (!attributes.contains("cn")) set("cn", user.display_name);
+  if (!attributes.contains("sn")) set("sn", user.last_name ? user.last_name : std::optional<std::string>(user.display_name));
+
+  std::vector<std::unique_ptr<Modification>> owned;
+  std::vector<LDAPMod*> mods;
+  for (const auto& [key, values] : attributes) {
+    owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, spelling[key], values));
+    mods.push_back(owned.back()->get());
+  }
+  mods.push_back(nullptr);
+  {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
+    if (LdapConnectionPool::is_connection_error(rc)) {
+      std::string reason = error_text(lease->get(), rc);
+      lease->discard(reason);
+      return unavailable(reason);
+    }
+    if (rc == LDAP_ALREADY_EXISTS) {
+      return fail(ErrorCode::conflict, "an entry " + dn + " exists in directory '" + name_ + "'", "username");
+    }
+    if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+    if (rc != LDAP_SUCCESS) {
+      return fail(ErrorCode::internal_error,
+                  "directory '" + name_ + "': adding " + dn + " failed: " + error_text(lease->get(), rc));
+    }
+  }
+  forget_everything();
+  if (user.password) {
+    if (auto written = write_password(dn, *user.password); !written) {
+      // No half-created users: an account whose password could not be set
+      // is removed again.
+      auto lease = pool_->acquire();
+      if (lease) (void)ldap_delete_ext_s(lease->get(), dn.c_str(), nullptr, nullptr);
+      return std::move(written).error();
+    }
+  }
+  auto created = user_entry_by_name(user.username);
+  if (!created) return std::move(created).error();
+  if (!created->has_value()) {
+    return fail(ErrorCode::internal_error, "directory '" + name_ + "': the new entry " + dn +
+                                               " is not found by the configured user search");
+  }
+  return (*created)->user;
+}
+
+Result<User> LdapDirectory::update_user(std::string_view username, const UserChanges& changes) {
+  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  auto entry = user_entry_by_name(username);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  const auto& users = settings_.users;
+  const std::string dn = (*entry)->dn;
+  auto change = [&](const std::string& attribute, const std::optional<std::string>& value) -> Result<void> {
+    if (!value) return {};
+    if (value->empty()) return modify(dn, LDAP_MOD_DELETE, attribute, {});
+    return modify(dn, LDAP_MOD_REPLACE, attribute, {*value});
+  };
+  for (auto [attribute, value] : {std::pair{users.email_attribute, changes.email},
+                                  std::pair{users.display_name_attribute, changes.display_name},
+                                  std::pair{users.first_name_attribute, changes.first_name},
+                                  std::pair{users.last_name_attribute, changes.last_name}}) {
+    if (auto ok = change(attribute, value); !ok) {
+      forget_everything();
+      return std::move(ok).error();
+    }
+  }
+  if (changes.active) {
+    if (users.disabled_attribute.empty() || users.disabled_bitmask == 0) {
+      forget_everything();
+      return fail(ErrorCode::bad_request,
+                  "directory '" + name_ + "' has no disabled_attribute: 'active' cannot be changed there", "active");
+    }
+    auto current = read_entry(dn, {users.disabled_attribute});
+    if (!current) return std::move(current).error();
+    std::uint64_t flags = 0;
+    if (current->has_value()) {
+      if (auto text = (*current)->first(users.disabled_attribute)) flags = std::strtoull(text->c_str(), nullptr, 10);
+    }
+    flags = *changes.active ? (flags & ~users.disabled_bitmask) : (flags | users.disabled_bitmask);
+    if (auto ok = modify(dn, LDAP_MOD_REPLACE, users.disabled_attribute, {std::to_string(flags)}); !ok) {
+      forget_everything();
+      return std::move(ok).error();
+    }
+  }
+  forget_everything();
+  auto updated = user_entry_by_name(username);
+  if (!updated) return std::move(updated).error();
+  if (!updated->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  return (*updated)->user;
+}
+
+Result<void> LdapDirectory::delete_user(std::string_view username) {
+  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  auto entry = user_entry_by_name(username);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  auto lease = pool_->acquire();
+  if (!lease) return std::move(lease).error();
+  int rc = ldap_delete_ext_s(lease->get(), (*entry)->dn.c_str(), nullptr, nullptr);
+  forget_everything();
+  if (LdapConnectionPool::is_connection_error(rc)) {
+    std::string reason = error_text(lease->get(), rc);
+    lease->discard(reason);
+    return unavailable(reason);
+  }
+  if (rc == LDAP_NO_SUCH_OBJECT) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+  if (rc != LDAP_SUCCESS) {
+    return fail(ErrorCode::internal_error, "directory '" + name_ + "': deleting " + (*entry)->dn +
+                                               " failed: " + error_text(lease->get(), rc));
+  }
+  lease = Result<LdapConnectionPool::Lease>(fail(ErrorCode::internal_error, "released"));
+  // Without the server's referential integrity, the groups would keep
+  // listing the deleted DN and hand its memberships to the next account of
+  // that name: take it out of them here.
+  const auto& groups = settings_.groups;
+  const std::string member =
+      groups.member_format == config::MemberFormat::dn ? (*entry)->dn : (*entry)->user.username;
+  auto holding = search({groups_base(), ldap_scope(groups.scope),
+                         group_filter(equality_filter(groups.member_attribute, member)),
+                         {groups.member_attribute, "objectClass"}, 0});
+  if (!holding) return std::move(holding).error();
+  for (const auto& group : *holding) {
+    if (auto removed = remove_from_group(group, member); !removed) return removed;
+  }
+  forget_everything();
+  return {};
+}
+
+Result<void> LdapDirectory::set_password(std::string_view username, std::string_view password) {
+  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  auto entry = user_entry_by_name(username);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
+  return write_password((*entry)->dn, password);
+}
+
+Result<Group> LdapDirectory::create_group(std::string_view name, const std::optional<std::string>& description) {
+  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  const auto& groups = settings_.groups;
+  auto made = make_dn(groups.name_attribute, name, groups_base());
+  if (!made) return std::move(made).error();
+  const std::string dn = std::move(*made);
+  std::vector<std::unique_ptr<Modification>> owned;
+  owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, "objectClass", std::vector<std::string>{groups.object_class}));
+  owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, groups.name_attribute, std::vector<std::string>{std::string(name)}));
+  if (description && !description->empty()) {
+    owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, groups.description_attribute,
+                                                   std::vector<std::string>{*description}));
+  }
+  if (groups.member_format == config::MemberFormat::dn && same_name(groups.object_class, "groupOfNames")) {
+    // groupOfNames must have a member; the empty DN is the customary
+    // placeholder and is skipped when members are read.
+    owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, groups.member_attribute, std::vector<std::string>{""}));
+  }
+  std::vector<LDAPMod*> mods;
+  for (auto& mod : owned) mods.push_back(mod->get());
+  mods.push_back(nullptr);
+  auto lease = pool_->acquire();
+  if (!lease) return std::move(lease).error();
+  int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
+  forget_everything();
+  if (LdapConnectionPool::is_connection_error(rc)) {
+    std::string reason = error_text(lease->get(), rc);
+    lease->discard(reason);
+    return unavailable(reason);
+  }
+  if (rc == LDAP_ALREADY_EXISTS) return fail(ErrorCode::conflict, "group '" + std::string(name) + "' exists", "name");
+  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+  if (rc != LDAP_SUCCESS) {
+    return fail(ErrorCode::internal_error,
+                "directory '" + name_ + "': adding " + dn + " failed: " + error_text(lease->get(), rc));
+  }
+  return Group{std::string(name), description, name_, {}};
+}
+
+Result<void> LdapDirectory::delete_group(std::string_view name) {
+  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  auto entry = group_entry(name);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return fail(ErrorCode::not_found, "no group '" + std::string(name) + "'");
+  auto lease = pool_->acquire();
+  if (!lease) return std::move(lease).error();
+  int rc = ldap_delete_ext_s(lease->get(), (*entry)->dn.c_str(), nullptr, nullptr);
+  forget_everything();
+  if (LdapConnectionPool::is_connection_error(rc)) {
+    std::string reason = error_text(lease->get(), rc);
+    lease->discard(reason);
+    return unavailable(reason);
+  }
+  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+  if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+    return fail(ErrorCode::internal_error, "directory '" + name_ + "': deleting group '" + std::string(name) +
+                                               "' failed: " + error_text(lease->get(), rc));
+  }
+  return {};
+}
+
+Result<void> LdapDirectory::add_member(std::string_view group, std::string_view username) {
+  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  auto entry = group_entry(group);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return fail(ErrorCode::not_found, "no group '" + std::string(group) + "'");
+  std::string member(username);
+  if (settings_.groups.member_format == config::MemberFormat::dn) {
+    auto user = user_entry_by_name(username);
+    if (!user) return std::move(user).error();
+    if (!user->has_value()) {
+      return fail(ErrorCode::bad_request, "user '" + std::string(username) + "' is not in directory '" + name_ +
+                                              "', so its groups cannot list it by DN", "username");
+    }
+    member = (*user)->dn;
+  }
+  auto added = modify((*entry)->dn, LDAP_MOD_ADD, settings_.groups.member_attribute, {member});
+  forget_everything();
+  return added;
+}
+
+Result<void> LdapDirectory::remove_member(std::string_view group, std::string_view username) {
+  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  auto entry = group_entry(group);
+  if (!entry) return std::move(entry).error();
+  if (!entry->has_value()) return fail(ErrorCode::not_found, "no group '" + std::string(group) + "'");
+  std::string member(username);
+  if (settings_.groups.member_format == config::MemberFormat::dn) {
+    auto user = user_entry_by_name(username);
+    if (!user) return std::move(user).error();
+    if (!user->has_value()) return {};  // not a user here, so not a DN member either
+    member = (*user)->dn;
+  }
+  auto removed = remove_from_group(**entry, member);
+  forget_everything();
+  return removed;
+}
+
+Result<void> LdapDirectory::remove_from_group(const LdapEntry& group, const std::string& member) {
+  const auto& groups = settings_.groups;
+  std::vector<Change> changes = {{LDAP_MOD_DELETE, groups.member_attribute, {member}}};
+  if (groups.member_format == config::MemberFormat::dn && has_object_class(group, "groupOfNames")) {
+    // groupOfNames must keep a member: when this is the last real one, the
+    // empty-DN placeholder goes in by the same operation.
+    std::size_t remaining = 0;
+    if (const auto* members = group.values(groups.member_attribute)) {
+      for (const auto& value : *members) {
+        if (!value.empty() && normalize_dn(value) != normalize_dn(member)) ++remaining;
+      }
+      const bool has_placeholder = std::find(members->begin(), members->end(), "") != members->end();
+      if (remaining == 0 && !has_placeholder) changes.insert(changes.begin(), {LDAP_MOD_ADD, groups.member_attribute, {""}});
+    }
+  }
+  return modify(group.dn, changes);
+}
+
+DirectoryStatus LdapDirectory::status() {
+  // A live answer: taking a connection connects (and binds) when none is
+  // open yet, so a directory never contacted is not reported "up".
+  { auto probe = pool_->acquire(); }
+  return pool_->status();
+}
+
+}  // namespace dirproxy

@@ -1,0 +1,134 @@
+// A directory served by an LDAP server (OpenLDAP, Active Directory, 389-ds)
+// through libldap: users and groups are found by the configured bases,
+// scopes, object classes, extra filter and attribute mapping; passwords are
+// verified by a simple bind as the user's DN on a connection of its own;
+// writes (permissions read_write) add, modify and delete entries and set
+// passwords with the Password Modify extended operation.
+//
+// Every value placed in a filter is escaped (RFC 4515) and every DN is built
+// by libldap (RFC 4514). Lookups are cached per directory (cache.*); writes
+// made through dirproxy clear the cache; passwords and bind results are never
+// cached. All methods block (network I/O) and are called from the daemon's
+// worker pool only.
+#pragma once
+
+#include <ldap.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "directories/directory.hpp"
+#include "directories/ldap/ldap_cache.hpp"
+#include "directories/ldap/ldap_connection_pool.hpp"
+
+namespace dirproxy {
+
+// One entry as read from the server: its DN and attribute values, attribute
+// names lower-cased.
+struct LdapEntry {
+  std::string dn;
+  std::map<std::string, std::vector<std::string>> attributes;
+
+  const std::vector<std::string>* values(std::string_view attribute) const;
+  std::optional<std::string> first(std::string_view attribute) const;
+};
+
+class LdapDirectory final : public Directory {
+ public:
+  // Checks what the configuration loader cannot (the extra filter's syntax,
+  // attribute names) and builds the directory; bad_request naming the
+  // directory and the key otherwise. Connects lazily: a server that is down
+  // now does not prevent start-up.
+  static Result<std::shared_ptr<LdapDirectory>> create(const config::DirectoryConfig& config);
+
+  explicit LdapDirectory(const config::DirectoryConfig& config);
+  ~LdapDirectory() override;
+
+  const std::string& name() const override { return name_; }
+  DirectoryType type() const override { return DirectoryType::ldap; }
+  Permissions permissions() const override { return permissions_; }
+  OnUnavailable on_unavailable() const override { return on_unavailable_; }
+
+  Result<std::optional<User>> find_user_by_name(std::string_view username) override;
+  Result<std::optional<User>> find_user_by_email(std::string_view email) override;
+  Result<AuthOutcome> authenticate(const User& user, std::string_view password) override;
+  Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) override;
+
+  Result<std::vector<std::string>> groups_of(std::string_view username) override;
+  Result<std::optional<Group>> find_group(std::string_view name) override;
+
+  Result<User> create_user(const NewUser& user) override;
+  Result<User> update_user(std::string_view username, const UserChanges& changes) override;
+  Result<void> delete_user(std::string_view username) override;
+  Result<void> set_password(std::string_view username, std::string_view password) override;
+  Result<Group> create_group(std::string_view name, const std::optional<std::string>& description) override;
+  Result<void> delete_group(std::string_view name) override;
+  Result<void> add_member(std::string_view group, std::string_view username) override;
+  Result<void> remove_member(std::string_view group, std::string_view username) override;
+
+  DirectoryStatus status() override;
+
+ private:
+  // A user together with the DN it was found at (binds and DN members need it).
+  struct UserEntry {
+    User user;
+    std::string dn;
+    std::vector<std::string> member_of;  // user_membership_attribute values
+  };
+  struct SearchRequest {
+    std::string base;
+    int scope = 0;
+    std::string filter;
+    std::vector<std::string> attributes;
+    std::size_t size_limit = 0;  // 0 = no limit (paged when page_size > 0)
+  };
+
+  Result<std::vector<LdapEntry>> search(const SearchRequest& request);
+  Result<std::optional<LdapEntry>> read_entry(const std::string& dn, const std::vector<std::string>& attributes);
+  Result<std::optional<UserEntry>> find_user_entry(const std::string& attribute, std::string_view value);
+  Result<std::optional<UserEntry>> user_entry_by_name(std::string_view username);
+  Result<std::optional<LdapEntry>> group_entry(std::string_view name);
+  struct Change {
+    int operation;  // LDAP_MOD_ADD / LDAP_MOD_DELETE / LDAP_MOD_REPLACE
+    std::string attribute;
+    std::vector<std::string> values;
+  };
+  // Applies the changes to `dn` in one modify operation (atomic at the server).
+  Result<void> modify(const std::string& dn, const std::vector<Change>& changes);
+  Result<void> modify(const std::string& dn, int operation, const std::string& attribute,
+                      const std::vector<std::string>& values);
+  // Takes `member` (a DN or a username, per member_format) out of `group`,
+  // keeping a groupOfNames valid when it was the last member.
+  Result<void> remove_from_group(const LdapEntry& group, const std::string& member);
+  Result<void> write_password(const std::string& dn, std::string_view password);
+  Result<void> check_writable() const;
+  Error refused_access(LDAP* ld, int rc) const;
+  Result<std::string> group_name_of(const std::string& group_dn);
+  Result<std::vector<std::string>> member_usernames(const LdapEntry& group, unsigned depth,
+                                                    std::set<std::string>& visited);
+  UserEntry to_user(const LdapEntry& entry) const;
+  std::vector<std::string> user_attributes() const;
+  std::string user_filter(const std::string& condition) const;
+  std::string group_filter(const std::string& condition) const;
+  std::string users_base() const;
+  std::string groups_base() const;
+  Error unavailable(std::string detail) const;
+  void forget_everything();
+
+  const std::string name_;
+  const Permissions permissions_;
+  const OnUnavailable on_unavailable_;
+  const config::LdapSettings settings_;
+  std::unique_ptr<LdapConnectionPool> pool_;
+  TtlCache<UserEntry> users_by_name_;
+  TtlCache<UserEntry> users_by_email_;
+  TtlCache<std::vector<std::string>> groups_of_;
+  TtlCache<Group> groups_;
+};
+
+}  // namespace dirproxy

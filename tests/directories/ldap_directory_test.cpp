@@ -1,0 +1,654 @@
+// LdapDirectory against real slapd servers started by the test: lookups and
+// attribute mapping, filter-injection strings, DNs that need escaping,
+// authentication, groups (DN members, memberUid, memberOf, nesting, cycles),
+// paged results, the Active Directory preset, writes verified with
+// ldapsearch / ldapwhoami, and the cache.
+#include "directories/ldap/ldap_directory.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "support/slapd_server.hpp"
+
+namespace dirproxy {
+namespace {
+
+using testing::SlapdServer;
+
+std::string read_data(const std::string& name) {
+  std::ifstream file(std::string(DIRPROXY_TEST_DATA_DIR) + "/ldap/" + name);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+constexpr const char* kServiceDn = "cn=dirproxy,ou=service,dc=example,dc=com";
+constexpr const char* kServicePassword = "dirproxy-service-password";
+
+SlapdServer::Options openldap_options(testing::ServiceAccess access = testing::ServiceAccess::read) {
+  SlapdServer::Options options;
+  options.ldif = read_data("openldap.ldif");
+  options.service_account = testing::ServiceAccount{kServiceDn, kServicePassword, access};
+  return options;
+}
+
+config::DirectoryConfig openldap_config(const SlapdServer& server) {
+  config::DirectoryConfig config;
+  config.name = "corp";
+  config.type = DirectoryType::ldap;
+  config.permissions = Permissions::read_only;
+  auto& ldap = config.ldap;
+  ldap.uri = {server.uri()};
+  ldap.bind_dn = kServiceDn;
+  ldap.bind_password = kServicePassword;
+  ldap.base_dn = server.suffix();
+  ldap.timeouts = {std::chrono::milliseconds(1000), std::chrono::milliseconds(2000)};
+  ldap.retry_backoff = std::chrono::milliseconds(100);
+  ldap.cache.ttl = std::chrono::milliseconds(0);  // most tests look at the server
+  return config;
+}
+
+class LdapDirectoryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new SlapdServer(openldap_options()); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  static LdapDirectory directory(config::DirectoryConfig config) { return LdapDirectory(config); }
+  static config::DirectoryConfig config() { return openldap_config(*server_); }
+
+  static std::optional<User> find(LdapDirectory& directory, std::string_view username) {
+    auto user = directory.find_user_by_name(username);
+    EXPECT_TRUE(user) << user.error().message;
+    return user ? *user : std::nullopt;
+  }
+
+  static SlapdServer* server_;
+};
+
+SlapdServer* LdapDirectoryTest::server_ = nullptr;
+
+// --- Lookups -------------------------------------------------------------------
+
+TEST_F(LdapDirectoryTest, FindsAUserWithTheMappedAttributes) {
+  LdapDirectory corp(config());
+
+  auto alice = find(corp, "alice");
+
+  ASSERT_TRUE(alice);
+  EXPECT_EQ(alice->username, "alice");
+  EXPECT_EQ(alice->email, "alice@example.com");
+  EXPECT_EQ(alice->directory, "corp");
+  EXPECT_TRUE(alice->display_name.has_value());
+  EXPECT_TRUE(alice->first_name.has_value());
+  EXPECT_TRUE(alice->last_name.has_value());
+  EXPECT_TRUE(alice->active);
+}
+
+TEST_F(LdapDirectoryTest, UsernameLookupIgnoresCaseAndReturnsTheStoredSpelling) {
+  LdapDirectory corp(config());
+
+  auto alice = find(corp, "ALICE");
+
+  ASSERT_TRUE(alice);
+  EXPECT_EQ(alice->username, "alice");
+}
+
+TEST_F(LdapDirectoryTest, FindsAUserByEmail) {
+  LdapDirectory corp(config());
+
+  auto user = corp.find_user_by_email("BOB@example.com");
+
+  ASSERT_TRUE(user && user->has_value()) << (user ? "" : user.error().message);
+  EXPECT_EQ((*user)->username, "bob");
+}
+
+TEST_F(LdapDirectoryTest, UnknownUserIsAMiss) {
+  LdapDirectory corp(config());
+
+  EXPECT_FALSE(find(corp, "nobody-here"));
+}
+
+TEST_F(LdapDirectoryTest, FilterInjectionStringsOnlyEverMatchLiterally) {
+  LdapDirectory corp(config());
+
+  EXPECT_FALSE(find(corp, "*"));
+  EXPECT_FALSE(find(corp, "alice*"));
+  EXPECT_FALSE(find(corp, ")(uid=*"));
+  EXPECT_FALSE(find(corp, "*)(|(uid=*"));
+  EXPECT_FALSE(find(corp, std::string("alice\0x", 7)));
+  EXPECT_FALSE(find(corp, "\\"));
+  auto star = find(corp, "st*r");
+  ASSERT_TRUE(star);
+  EXPECT_EQ(star->username, "st*r");
+  auto paren = find(corp, "paren)(x");
+  ASSERT_TRUE(paren);
+  EXPECT_EQ(paren->username, "paren)(x");
+  auto backslash = find(corp, "back\\slash");
+  ASSERT_TRUE(backslash);
+  EXPECT_EQ(backslash->username, "back\\slash");
+}
+
+TEST_F(LdapDirectoryTest, SearchWithInjectionStringsDoesNotWidenTheMatch) {
+  LdapDirectory corp(config());
+
+  auto star = corp.search_users("*", 1000);
+  auto injected = corp.search_users(")(uid=*", 1000);
+
+  // "*" is a literal character: only the one user whose name holds it.
+  ASSERT_TRUE(star) << star.error().message;
+  ASSERT_EQ(star->size(), 1u);
+  EXPECT_EQ(star->front().username, "st*r");
+  ASSERT_TRUE(injected) << injected.error().message;
+  EXPECT_TRUE(injected->empty());
+}
+
+TEST_F(LdapDirectoryTest, SearchUsersIsSortedAndLimited) {
+  LdapDirectory corp(config());
+
+  auto users = corp.search_users("", 3);
+
+  ASSERT_TRUE(users) << users.error().message;
+  ASSERT_EQ(users->size(), 3u);
+  EXPECT_EQ((*users)[0].username, "alice");
+  EXPECT_EQ((*users)[1].username, "back\\slash");
+  EXPECT_EQ((*users)[2].username, "bob");
+}
+
+// --- Authentication ----------------------------------------------------------
+
+TEST_F(LdapDirectoryTest, RightPasswordBindsAsTheUser) {
+  LdapDirectory corp(config());
+  auto alice = find(corp, "alice");
+  ASSERT_TRUE(alice);
+
+  auto outcome = corp.authenticate(*alice, "alice-password");
+
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(*outcome, AuthOutcome::success);
+}
+
+TEST_F(LdapDirectoryTest, WrongPasswordIsWrongPassword) {
+  LdapDirectory corp(config());
+  auto alice = find(corp, "alice");
+  ASSERT_TRUE(alice);
+
+  auto outcome = corp.authenticate(*alice, "bob-password");
+
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(*outcome, AuthOutcome::wrong_password);
+}
+
+TEST_F(LdapDirectoryTest, EmptyPasswordIsNeverAnAnonymousBind) {
+  LdapDirectory corp(config());
+  auto alice = find(corp, "alice");
+  ASSERT_TRUE(alice);
+
+  auto outcome = corp.authenticate(*alice, "");
+
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(*outcome, AuthOutcome::wrong_password);
+}
+
+TEST_F(LdapDirectoryTest, UserWhoseDnNeedsEscapingAuthenticates) {
+  LdapDirectory corp(config());
+  auto frank = find(corp, "frank, jr");
+  ASSERT_TRUE(frank);
+
+  auto outcome = corp.authenticate(*frank, "frank-password");
+
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(*outcome, AuthOutcome::success);
+}
+
+// --- Groups --------------------------------------------------------------------
+
+TEST_F(LdapDirectoryTest, GroupMembersAreMappedFromDnsToUsernames) {
+  LdapDirectory corp(config());
+
+  auto group = corp.find_group("Developers");
+
+  ASSERT_TRUE(group && group->has_value()) << (group ? "" : group.error().message);
+  EXPECT_EQ((*group)->name, "developers");
+  EXPECT_EQ((*group)->directory, "corp");
+  EXPECT_EQ((*group)->members, (std::vector<std::string>{"alice", "bob"}));
+}
+
+TEST_F(LdapDirectoryTest, NestedGroupMembersAreExpandedWhenEnabled) {
+  auto flat_config = config();
+  auto nested_config = config();
+  nested_config.ldap.nested_groups = true;
+  LdapDirectory flat(flat_config);
+  LdapDirectory nested(nested_config);
+
+  auto flat_staff = flat.find_group("staff");
+  auto nested_staff = nested.find_group("staff");
+
+  ASSERT_TRUE(flat_staff && flat_staff->has_value());
+  EXPECT_EQ((*flat_staff)->members, (std::vector<std::string>{"alice", "carol"}));
+  ASSERT_TRUE(nested_staff && nested_staff->has_value());
+  EXPECT_EQ((*nested_staff)->members, (std::vector<std::string>{"alice", "bob", "carol"}));
+}
+
+TEST_F(LdapDirectoryTest, UsersGroupsIncludeParentsOfNestedGroups) {
+  auto nested_config = config();
+  nested_config.ldap.nested_groups = true;
+  LdapDirectory flat(config());
+  LdapDirectory nested(nested_config);
+
+  auto flat_groups = flat.groups_of("bob");
+  auto nested_groups = nested.groups_of("bob");
+
+  ASSERT_TRUE(flat_groups);
+  EXPECT_EQ(*flat_groups, (std::vector<std::string>{"developers"}));
+  ASSERT_TRUE(nested_groups);
+  EXPECT_EQ(*nested_groups, (std::vector<std::string>{"developers", "staff"}));
+}
+
+TEST_F(LdapDirectoryTest, MembershipCyclesEnd) {
+  auto nested_config = config();
+  nested_config.ldap.nested_groups = true;
+  LdapDirectory nested(nested_config);
+
+  auto cycle = nested.find_group("cycle-a");
+  auto carol = nested.groups_of("carol");
+
+  ASSERT_TRUE(cycle && cycle->has_value());
+  EXPECT_EQ((*cycle)->members, (std::vector<std::string>{"carol", "dave"}));
+  ASSERT_TRUE(carol);
+  EXPECT_EQ(*carol, (std::vector<std::string>{"cycle-a", "cycle-b", "staff"}));
+}
+
+TEST(LdapDirectoryNesting, NestingFollowsAtMostTheMaximumNumberOfLevels) {
+  // bob is in developers, which is in staff; "everyone" holds staff: bob is
+  // in everyone two levels up.
+  auto options = openldap_options();
+  options.ldif += "\n" + testing::make_group_ldif("cn=everyone,ou=groups,dc=example,dc=com",
+                                                  {"cn=staff,ou=groups,dc=example,dc=com"});
+  SlapdServer server(options);
+  auto one_level = openldap_config(server);
+  one_level.ldap.nested_groups = true;
+  one_level.ldap.nested_max_depth = 1;
+  auto two_levels = one_level;
+  two_levels.ldap.nested_max_depth = 2;
+  LdapDirectory shallow(one_level);
+  LdapDirectory deep(two_levels);
+
+  auto shallow_groups = shallow.groups_of("bob");
+  auto deep_groups = deep.groups_of("bob");
+  auto shallow_everyone = shallow.find_group("everyone");
+  auto deep_everyone = deep.find_group("everyone");
+
+  ASSERT_TRUE(shallow_groups && deep_groups);
+  EXPECT_EQ(*shallow_groups, (std::vector<std::string>{"developers", "staff"}));
+  EXPECT_EQ(*deep_groups, (std::vector<std::string>{"developers", "everyone", "staff"}));
+  ASSERT_TRUE(shallow_everyone && shallow_everyone->has_value() && deep_everyone && deep_everyone->has_value());
+  EXPECT_EQ((*shallow_everyone)->members, (std::vector<std::string>{"alice", "carol"}));
+  EXPECT_EQ((*deep_everyone)->members, (std::vector<std::string>{"alice", "bob", "carol"}));
+}
+
+TEST(LdapDirectoryCreate, ReadWriteActiveDirectoryIsRefused) {
+  config::DirectoryConfig ad;
+  ad.name = "ad";
+  ad.type = DirectoryType::ldap;
+  ad.permissions = Permissions::read_write;
+  ad.ldap.schema = config::LdapSchema::active_directory;
+
+  auto created = LdapDirectory::create(ad);
+
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, ErrorCode::bad_request);
+  EXPECT_NE(created.error().message.find("directory 'ad': permissions"), std::string::npos) << created.error().message;
+}
+
+TEST(LdapDirectoryCreate, MalformedExtraFilterIsRefusedNamingTheKey) {
+  config::DirectoryConfig corp;
+  corp.name = "corp";
+  corp.type = DirectoryType::ldap;
+  corp.ldap.users.filter = "(|(a=b)(c=d)";
+
+  auto created = LdapDirectory::create(corp);
+
+  ASSERT_FALSE(created);
+  EXPECT_NE(created.error().message.find("directory 'corp': users.filter"), std::string::npos)
+      << created.error().message;
+}
+
+TEST_F(LdapDirectoryTest, MemberUidGroupsListUsernames) {
+  auto posix = config();
+  posix.ldap.groups.base = "ou=posix";
+  posix.ldap.groups.object_class = "posixGroup";
+  posix.ldap.groups.member_attribute = "memberUid";
+  posix.ldap.groups.member_format = config::MemberFormat::username;
+  LdapDirectory corp(posix);
+
+  auto unixers = corp.find_group("unixers");
+  auto alice = corp.groups_of("alice");
+
+  ASSERT_TRUE(unixers && unixers->has_value()) << (unixers ? "" : unixers.error().message);
+  EXPECT_EQ((*unixers)->members, (std::vector<std::string>{"alice", "dave"}));
+  ASSERT_TRUE(alice);
+  EXPECT_EQ(*alice, (std::vector<std::string>{"unixers"}));
+}
+
+TEST_F(LdapDirectoryTest, UnknownGroupIsAMiss) {
+  LdapDirectory corp(config());
+
+  auto group = corp.find_group("*");
+
+  ASSERT_TRUE(group);
+  EXPECT_FALSE(group->has_value());
+}
+
+TEST_F(LdapDirectoryTest, StoppedServerIsDirectoryUnavailableNamingTheDirectory) {
+  SlapdServer gone(openldap_options());
+  auto settings = openldap_config(gone);
+  LdapDirectory corp(settings);
+  gone.stop();
+
+  auto user = corp.find_user_by_name("alice");
+
+  ASSERT_FALSE(user);
+  EXPECT_EQ(user.error().code, ErrorCode::directory_unavailable);
+  EXPECT_EQ(user.error().directory, "corp");
+  EXPECT_FALSE(corp.status().up);
+}
+
+// --- Paged results -------------------------------------------------------------
+
+TEST(LdapDirectoryPaging, PagedSearchReadsPastTheServersSizeLimit) {
+  SlapdServer::Options options = openldap_options();
+  options.ldif += "\n" + testing::make_users_ldif("ou=people,dc=example,dc=com", "user", 600);
+  // The server answers at most 100 entries per search, but any number of
+  // pages of a paged search.
+  options.extra_database_config = {"limits dn.exact=\"" + std::string(kServiceDn) +
+                                   "\" size.soft=100 size.hard=100 size.prtotal=unlimited"};
+  SlapdServer server(options);
+  auto paged_config = openldap_config(server);
+  paged_config.ldap.page_size = 50;
+  auto unpaged_config = openldap_config(server);
+  unpaged_config.ldap.page_size = 0;
+  LdapDirectory paged(paged_config);
+  LdapDirectory unpaged(unpaged_config);
+
+  auto all = paged.search_users("user", 1000);
+  auto truncated = unpaged.search_users("user", 1000);
+
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->size(), 600u);
+  ASSERT_TRUE(truncated) << truncated.error().message;
+  EXPECT_EQ(truncated->size(), 100u);
+}
+
+// --- Active Directory ----------------------------------------------------------
+
+class ActiveDirectoryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    SlapdServer::Options options;
+    options.suffix = "dc=corp,dc=example";
+    options.extra_schema_files = {std::string(DIRPROXY_TEST_DATA_DIR) + "/ldap/ad.schema"};
+    options.ldif = read_data("ad.ldif");
+    options.service_account =
+        testing::ServiceAccount{"cn=svc-dirproxy,cn=Users,dc=corp,dc=example", "svc-dirproxy-password"};
+    server_ = new SlapdServer(options);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  static config::DirectoryConfig ad_config() {
+    // What the loader's active_directory preset produces (CONFIG.md).
+    config::DirectoryConfig config;
+    config.name = "ad";
+    config.type = DirectoryType::ldap;
+    auto& ldap = config.ldap;
+    ldap.schema = config::LdapSchema::active_directory;
+    ldap.uri = {server_->uri()};
+    ldap.bind_dn = "cn=svc-dirproxy,cn=Users,dc=corp,dc=example";
+    ldap.bind_password = "svc-dirproxy-password";
+    ldap.base_dn = "dc=corp,dc=example";
+    ldap.users.base = "cn=Users";
+    ldap.users.object_class = "user";
+    ldap.users.username_attribute = "sAMAccountName";
+    ldap.users.display_name_attribute = "displayName";
+    ldap.users.rdn_attribute = "cn";
+    ldap.users.disabled_attribute = "userAccountControl";
+    ldap.users.disabled_bitmask = 2;
+    ldap.groups.base = "cn=Users";
+    ldap.groups.object_class = "group";
+    ldap.groups.user_membership_attribute = "memberOf";
+    ldap.cache.ttl = std::chrono::milliseconds(0);
+    return config;
+  }
+
+  static SlapdServer* server_;
+};
+
+SlapdServer* ActiveDirectoryTest::server_ = nullptr;
+
+TEST_F(ActiveDirectoryTest, UsersAreFoundBySamAccountNameWithDisplayName) {
+  LdapDirectory ad(ad_config());
+
+  auto grace = ad.find_user_by_name("GRACE");
+
+  ASSERT_TRUE(grace && grace->has_value()) << (grace ? "" : grace.error().message);
+  EXPECT_EQ((*grace)->username, "grace");
+  EXPECT_TRUE((*grace)->display_name.has_value());
+  EXPECT_TRUE((*grace)->active);
+}
+
+TEST_F(ActiveDirectoryTest, AccountDisableBitMakesTheUserInactive) {
+  LdapDirectory ad(ad_config());
+
+  auto dan = ad.find_user_by_name("dan");
+
+  ASSERT_TRUE(dan && dan->has_value());
+  EXPECT_FALSE((*dan)->active);
+}
+
+TEST_F(ActiveDirectoryTest, RightPasswordOnADisabledAccountIsDisabled) {
+  LdapDirectory ad(ad_config());
+  auto dan = ad.find_user_by_name("dan");
+  ASSERT_TRUE(dan && dan->has_value());
+
+  auto right = ad.authenticate(**dan, "dan-password");
+  auto wrong = ad.authenticate(**dan, "guess");
+
+  ASSERT_TRUE(right);
+  EXPECT_EQ(*right, AuthOutcome::disabled);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(*wrong, AuthOutcome::wrong_password);
+}
+
+TEST_F(ActiveDirectoryTest, UserWithACommaInTheDnAuthenticates) {
+  LdapDirectory ad(ad_config());
+  auto grace = ad.find_user_by_name("grace");
+  ASSERT_TRUE(grace && grace->has_value());
+
+  auto outcome = ad.authenticate(**grace, "grace-password");
+
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(*outcome, AuthOutcome::success);
+}
+
+TEST_F(ActiveDirectoryTest, GroupsComeFromMemberOf) {
+  LdapDirectory ad(ad_config());
+
+  auto grace = ad.groups_of("grace");
+
+  ASSERT_TRUE(grace) << grace.error().message;
+  EXPECT_EQ(*grace, (std::vector<std::string>{"Engineers", "Staff"}));
+}
+
+TEST_F(ActiveDirectoryTest, GroupMembersAreMappedToSamAccountNames) {
+  LdapDirectory ad(ad_config());
+
+  auto engineers = ad.find_group("engineers");
+
+  ASSERT_TRUE(engineers && engineers->has_value()) << (engineers ? "" : engineers.error().message);
+  EXPECT_EQ((*engineers)->members, (std::vector<std::string>{"ada", "brian", "grace"}));
+}
+
+// --- Writes --------------------------------------------------------------------
+
+class LdapWritesTest : public ::testing::Test {
+ protected:
+  LdapWritesTest() : server_(openldap_options(testing::ServiceAccess::write)) {
+    settings_ = openldap_config(server_);
+    settings_.permissions = Permissions::read_write;
+  }
+
+  SlapdServer server_;
+  config::DirectoryConfig settings_;
+};
+
+NewUser new_user() {
+  NewUser user;
+  user.username = "zoe";
+  user.email = "zoe@example.com";
+  user.display_name = "Zoe Zed";
+  user.first_name = "Zoe";
+  user.last_name = "Zed";
+  user.password = "zoe-secret-password";
+  return user;
+}
+
+TEST_F(LdapWritesTest, CreatedUserExistsWithAHashedPasswordItCanBindWith) {
+  LdapDirectory corp(settings_);
+
+  auto created = corp.create_user(new_user());
+
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_EQ(created->username, "zoe");
+  EXPECT_EQ(created->email, "zoe@example.com");
+  const std::string entry = server_.search("ou=people,dc=example,dc=com", "(uid=zoe)");
+  EXPECT_NE(entry.find("dn: uid=zoe,ou=people,dc=example,dc=com"), std::string::npos) << entry;
+  EXPECT_NE(entry.find("mail: zoe@example.com"), std::string::npos) << entry;
+  EXPECT_EQ(entry.find("zoe-secret-password"), std::string::npos) << "clear password stored:\n" << entry;
+  EXPECT_EQ(server_.whoami("uid=zoe,ou=people,dc=example,dc=com", "zoe-secret-password").exit_code, 0);
+}
+
+TEST_F(LdapWritesTest, UpdatedAttributesAreWrittenToTheEntry) {
+  LdapDirectory corp(settings_);
+  UserChanges changes;
+  changes.email = "alice.l@example.com";
+  changes.display_name = "Alice L.";
+
+  auto updated = corp.update_user("alice", changes);
+
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->email, "alice.l@example.com");
+  const std::string entry = server_.search("ou=people,dc=example,dc=com", "(uid=alice)");
+  EXPECT_NE(entry.find("mail: alice.l@example.com"), std::string::npos) << entry;
+}
+
+TEST_F(LdapWritesTest, SetPasswordChangesWhatTheUserBindsWith) {
+  LdapDirectory corp(settings_);
+
+  auto changed = corp.set_password("bob", "bob-new-password-1");
+
+  ASSERT_TRUE(changed) << changed.error().message;
+  EXPECT_EQ(server_.whoami("uid=bob,ou=people,dc=example,dc=com", "bob-new-password-1").exit_code, 0);
+  EXPECT_NE(server_.whoami("uid=bob,ou=people,dc=example,dc=com", "bob-password").exit_code, 0);
+}
+
+TEST_F(LdapWritesTest, DeletedUserIsGoneFromTheServer) {
+  LdapDirectory corp(settings_);
+
+  auto deleted = corp.delete_user("dave");
+
+  ASSERT_TRUE(deleted) << deleted.error().message;
+  EXPECT_EQ(server_.search("ou=people,dc=example,dc=com", "(uid=dave)").find("dn:"), std::string::npos);
+  auto again = corp.find_user_by_name("dave");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->has_value());
+}
+
+TEST_F(LdapWritesTest, GroupsAndMembershipsAreWrittenAsDnMembers) {
+  LdapDirectory corp(settings_);
+
+  auto created = corp.create_group("wiki", std::string("Wiki editors"));
+  auto added = corp.add_member("wiki", "carol");
+  auto group = corp.find_group("wiki");
+
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_TRUE(added) << added.error().message;
+  ASSERT_TRUE(group && group->has_value());
+  EXPECT_EQ((*group)->members, (std::vector<std::string>{"carol"}));
+  EXPECT_NE(server_.search("ou=groups,dc=example,dc=com", "(cn=wiki)")
+                .find("member: uid=carol,ou=people,dc=example,dc=com"),
+            std::string::npos);
+
+  ASSERT_TRUE(corp.remove_member("wiki", "carol"));
+  auto emptied = corp.find_group("wiki");
+  ASSERT_TRUE(emptied && emptied->has_value());
+  EXPECT_TRUE((*emptied)->members.empty());
+  ASSERT_TRUE(corp.delete_group("wiki"));
+  auto gone = corp.find_group("wiki");
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->has_value());
+}
+
+TEST_F(LdapWritesTest, ReadOnlyDirectoryRefusesEveryWrite) {
+  settings_.permissions = Permissions::read_only;
+  LdapDirectory corp(settings_);
+
+  auto created = corp.create_user(new_user());
+  auto password = corp.set_password("alice", "whatever-password");
+  auto group = corp.create_group("x", std::nullopt);
+
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, ErrorCode::read_only);
+  ASSERT_FALSE(password);
+  EXPECT_EQ(password.error().code, ErrorCode::read_only);
+  ASSERT_FALSE(group);
+  EXPECT_EQ(group.error().code, ErrorCode::read_only);
+}
+
+// --- Cache ---------------------------------------------------------------------
+
+TEST_F(LdapWritesTest, CachedLookupsAreServedUntilAWriteThroughDirproxy) {
+  settings_.ldap.cache.ttl = std::chrono::minutes(5);
+  settings_.ldap.cache.negative_ttl = std::chrono::minutes(5);
+  LdapDirectory corp(settings_);
+  ASSERT_TRUE(corp.find_user_by_name("carol"));
+  ASSERT_TRUE(corp.find_user_by_name("newcomer"));  // a negative entry
+
+  // Changed behind dirproxy's back: the cache still answers.
+  server_.modify(
+      "dn: uid=carol,ou=people,dc=example,dc=com\nchangetype: modify\nreplace: mail\nmail: c2@example.com\n");
+  auto cached = corp.find_user_by_name("carol");
+  ASSERT_TRUE(cached && cached->has_value());
+  EXPECT_EQ((*cached)->email, "carol@example.com");
+
+  // A write made through dirproxy clears it.
+  UserChanges changes;
+  changes.display_name = "Carol C.";
+  ASSERT_TRUE(corp.update_user("bob", changes));
+  auto fresh = corp.find_user_by_name("carol");
+  ASSERT_TRUE(fresh && fresh->has_value());
+  EXPECT_EQ((*fresh)->email, "c2@example.com");
+}
+
+TEST_F(LdapWritesTest, NegativeEntriesHideANewUserUntilAWrite) {
+  settings_.ldap.cache.ttl = std::chrono::minutes(5);
+  settings_.ldap.cache.negative_ttl = std::chrono::minutes(5);
+  LdapDirectory corp(settings_);
+  auto before = corp.find_user_by_name("zoe");
+  ASSERT_TRUE(before && !before->has_value());
+
+  auto created = corp.create_user(new_user());
+  auto after = corp.find_user_by_name("zoe");
+
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_TRUE(after && after->has_value());
+}
+
+}  // namespace
+}  // namespace dirproxy
