@@ -271,11 +271,7 @@ Result<std::vector<LdapEntry>> LdapDirectory::search(const SearchRequest& reques
                                /*attrsonly=*/0, paged ? controls : nullptr, /*clientctrls=*/nullptr, &timeout,
                                paged ? 0 : static_cast<int>(limit), &raw);
     LdapMessagePtr result(raw);
-    if (LdapConnectionPool::is_connection_error(rc)) {
-      std::string reason = error_text(ld, rc);
-      lease->discard(reason);
-      return unavailable(reason);
-    }
+    if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
     if (rc == LDAP_NO_SUCH_OBJECT) {
       return fail(ErrorCode::internal_error,
                   "directory '" + name_ + "': the search base " + request.base + " does not exist");
@@ -590,6 +586,15 @@ Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view usern
 
 // --- Writes ----------------------------------------------------------------------
 
+// When `rc` says the connection is gone, the lease is discarded (which marks
+// the server down for the pool) and the answer is directory_unavailable.
+std::optional<Error> LdapDirectory::connection_lost(LdapConnectionPool::Lease& lease, int rc) const {
+  if (!LdapConnectionPool::is_connection_error(rc)) return std::nullopt;
+  std::string reason = error_text(lease.get(), rc);
+  lease.discard(reason);
+  return unavailable(std::move(reason));
+}
+
 // The server's access control refused the service account: for the caller
 // this directory is read-only, whatever its configured permissions say.
 Error LdapDirectory::refused_access(LDAP* ld, int rc) const {
@@ -630,11 +635,7 @@ Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Chan
   const bool deletes = std::any_of(changes.begin(), changes.end(),
                                    [](const Change& c) { return c.operation == LDAP_MOD_DELETE; });
   int rc = ldap_modify_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
-  if (LdapConnectionPool::is_connection_error(rc)) {
-    std::string reason = error_text(lease->get(), rc);
-    lease->discard(reason);
-    return unavailable(reason);
-  }
+  if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
   // Adding a value that is there, or removing one that is not, changes nothing.
   // (The operation is atomic: when it fails, nothing of it was applied.)
   if ((rc == LDAP_TYPE_OR_VALUE_EXISTS && only_adds) || (rc == LDAP_NO_SUCH_ATTRIBUTE && deletes)) return {};
@@ -669,11 +670,7 @@ Result<void> LdapDirectory::write_password(const std::string& dn, std::string_vi
     return modify(dn, LDAP_MOD_REPLACE, "userPassword", {*hashed});
   }
   std::fill(secret.begin(), secret.end(), '\0');
-  if (LdapConnectionPool::is_connection_error(rc)) {
-    std::string reason = error_text(lease->get(), rc);
-    lease->discard(reason);
-    return unavailable(reason);
-  }
+  if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
   if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
   if (rc != LDAP_SUCCESS) {
     return fail(ErrorCode::internal_error,
@@ -726,11 +723,7 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
-    if (LdapConnectionPool::is_connection_error(rc)) {
-      std::string reason = error_text(lease->get(), rc);
-      lease->discard(reason);
-      return unavailable(reason);
-    }
+    if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
     if (rc == LDAP_ALREADY_EXISTS) {
       return fail(ErrorCode::conflict, "an entry " + dn + " exists in directory '" + name_ + "'", "username");
     }
@@ -745,8 +738,7 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
     if (auto written = write_password(dn, *user.password); !written) {
       // No half-created users: an account whose password could not be set
       // is removed again.
-      auto lease = pool_->acquire();
-      if (lease) (void)ldap_delete_ext_s(lease->get(), dn.c_str(), nullptr, nullptr);
+      (void)delete_entry(dn, "user '" + user.username + "'");
       return std::move(written).error();
     }
   }
@@ -810,22 +802,7 @@ Result<void> LdapDirectory::delete_user(std::string_view username) {
   auto entry = user_entry_by_name(username);
   if (!entry) return std::move(entry).error();
   if (!entry->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
-  auto lease = pool_->acquire();
-  if (!lease) return std::move(lease).error();
-  int rc = ldap_delete_ext_s(lease->get(), (*entry)->dn.c_str(), nullptr, nullptr);
-  forget_everything();
-  if (LdapConnectionPool::is_connection_error(rc)) {
-    std::string reason = error_text(lease->get(), rc);
-    lease->discard(reason);
-    return unavailable(reason);
-  }
-  if (rc == LDAP_NO_SUCH_OBJECT) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
-  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
-  if (rc != LDAP_SUCCESS) {
-    return fail(ErrorCode::internal_error, "directory '" + name_ + "': deleting " + (*entry)->dn +
-                                               " failed: " + error_text(lease->get(), rc));
-  }
-  lease = Result<LdapConnectionPool::Lease>(fail(ErrorCode::internal_error, "released"));
+  if (auto deleted = delete_entry((*entry)->dn, "user '" + std::string(username) + "'"); !deleted) return deleted;
   // Without the server's referential integrity, the groups would keep
   // listing the deleted DN and hand its memberships to the next account of
   // that name: take it out of them here.
@@ -876,11 +853,7 @@ Result<Group> LdapDirectory::create_group(std::string_view name, const std::opti
   if (!lease) return std::move(lease).error();
   int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
   forget_everything();
-  if (LdapConnectionPool::is_connection_error(rc)) {
-    std::string reason = error_text(lease->get(), rc);
-    lease->discard(reason);
-    return unavailable(reason);
-  }
+  if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
   if (rc == LDAP_ALREADY_EXISTS) return fail(ErrorCode::conflict, "group '" + std::string(name) + "' exists", "name");
   if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
   if (rc != LDAP_SUCCESS) {
@@ -895,19 +868,20 @@ Result<void> LdapDirectory::delete_group(std::string_view name) {
   auto entry = group_entry(name);
   if (!entry) return std::move(entry).error();
   if (!entry->has_value()) return fail(ErrorCode::not_found, "no group '" + std::string(name) + "'");
+  return delete_entry((*entry)->dn, "group '" + std::string(name) + "'");
+}
+
+Result<void> LdapDirectory::delete_entry(const std::string& dn, const std::string& what) {
   auto lease = pool_->acquire();
   if (!lease) return std::move(lease).error();
-  int rc = ldap_delete_ext_s(lease->get(), (*entry)->dn.c_str(), nullptr, nullptr);
+  int rc = ldap_delete_ext_s(lease->get(), dn.c_str(), /*serverctrls=*/nullptr, /*clientctrls=*/nullptr);
   forget_everything();
-  if (LdapConnectionPool::is_connection_error(rc)) {
-    std::string reason = error_text(lease->get(), rc);
-    lease->discard(reason);
-    return unavailable(reason);
-  }
+  if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
+  if (rc == LDAP_NO_SUCH_OBJECT) return fail(ErrorCode::not_found, "no " + what + " in directory '" + name_ + "'");
   if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
-  if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
-    return fail(ErrorCode::internal_error, "directory '" + name_ + "': deleting group '" + std::string(name) +
-                                               "' failed: " + error_text(lease->get(), rc));
+  if (rc != LDAP_SUCCESS) {
+    return fail(ErrorCode::internal_error,
+                "directory '" + name_ + "': deleting " + dn + " failed: " + error_text(lease->get(), rc));
   }
   return {};
 }

@@ -108,6 +108,9 @@ class LdapDirectory final : public Directory {
   Result<void> write_password(const std::string& dn, std::string_view password);
   Result<void> check_writable() const;
   Error refused_access(LDAP* ld, int rc) const;
+  std::optional<Error> connection_lost(LdapConnectionPool::Lease& lease, int rc) const;
+  // Deletes the entry at `dn`; not_found naming `what` when it is gone.
+  Result<void> delete_entry(const std::string& dn, const std::string& what);
   Result<std::string> group_name_of(const std::string& group_dn);
   Result<std::vector<std::string>> member_usernames(const LdapEntry& group, unsigned depth,
                                                     std::set<std::string>& visited);
