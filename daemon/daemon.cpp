@@ -66,6 +66,9 @@ int check_config(const std::filesystem::path& config_path) {
 Daemon::Daemon(std::filesystem::path config_path) : config_path_(std::move(config_path)) {}
 
 int Daemon::run() {
+  notifier_ = SystemdNotifier::from_environment();
+  std::string activation_error;
+  const std::optional<int> inherited = activation_socket(&activation_error);
   auto loaded = config::load_config_file(config_path_);
   for (const auto& error : loaded.errors) std::cerr << error << "\n";
   if (!loaded.ok()) {
@@ -98,7 +101,11 @@ int Daemon::run() {
   pool_ = &pool;
   RequestDispatcher dispatcher(pool, [this] { return runtime_; }, [this] { return reload(); });
   Server server(io, pool, dispatcher, [this] { return runtime_; });
-  if (auto listening = server.listen(config->server); !listening) {
+  if (!activation_error.empty()) {
+    log()->critical("{}", activation_error);
+    return 1;
+  }
+  if (auto listening = inherited ? server.adopt(*inherited) : server.listen(config->server); !listening) {
     log()->critical("{}", listening.error().message);
     return 1;
   }
@@ -108,6 +115,7 @@ int Daemon::run() {
     if (stopping_) return;
     stopping_ = true;
     log()->info("stopping: no new connections; finishing requests in flight");
+    notifier_.notify("STOPPING=1\nSTATUS=stopping: finishing requests in flight");
     signals.cancel();
     asio::co_spawn(io, [&]() -> awaitable<void> {
       co_await server.shutdown(kShutdownGrace);
@@ -116,8 +124,15 @@ int Daemon::run() {
   };
   asio::co_spawn(io, handle_signals(signals), asio::detached);
   server.start();
-  log()->info("dirproxyd {} ready: {} directories, {} workers", DIRPROXY_VERSION,
-              runtime_->chain->directories().size(), workers);
+  // READY=1 once the socket listens and every directory has been checked.
+  asio::co_spawn(io, [this, workers]() -> awaitable<void> {
+    const std::string health = co_await directory_health();
+    log()->info("dirproxyd {} ready ({} workers); directories: {}", DIRPROXY_VERSION, workers, health);
+    notifier_.notify("READY=1\nSTATUS=ready; directories: " + health);
+  }, asio::detached);
+  if (auto interval = notifier_.watchdog_interval()) {
+    asio::co_spawn(io, feed_watchdog(*interval), asio::detached);
+  }
 
   io.run();
 
@@ -144,7 +159,41 @@ awaitable<void> Daemon::handle_signals(asio::signal_set& signals) {
   }
 }
 
+awaitable<std::string> Daemon::directory_health() {
+  RuntimePtr runtime = runtime_;
+  auto check = [runtime]() {
+    std::string health;
+    for (const auto& directory : runtime->chain->directories()) {
+      DirectoryStatus status = directory->status();
+      if (!health.empty()) health += ", ";
+      health += directory->name() + (status.up ? " up" : " down");
+      if (!status.up && !status.detail.empty()) health += " (" + status.detail + ")";
+    }
+    return health;
+  };
+  co_return co_await pool_->run(check);
+}
+
+awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping_) {
+    notifier_.notify("WATCHDOG=1");
+    timer.expires_after(interval);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+  }
+}
+
 awaitable<Result<void>> Daemon::reload() {
+  notifier_.notify(reloading_state());
+  auto outcome = co_await reload_configuration();
+  const std::string health = co_await directory_health();
+  notifier_.notify("READY=1\nSTATUS=" + std::string(outcome ? "reloaded" : "reload refused, running configuration kept") +
+                   "; directories: " + health);
+  co_return outcome;
+}
+
+awaitable<Result<void>> Daemon::reload_configuration() {
   // Reading the file and building directories block: both run on the pool;
   // only the swap happens here, on the io thread.
   auto path = config_path_;

@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "daemon/asio.hpp"
 #include "daemon/runtime.hpp"
+#include "daemon/systemd_notify.hpp"
 #include "daemon/worker_pool.hpp"
 
 namespace dirproxy {
@@ -23,12 +24,20 @@ class Daemon final {
   int run();
 
  private:
+  // Around reload_configuration(): RELOADING=1 before, READY=1 after.
   awaitable<Result<void>> reload();
+  awaitable<Result<void>> reload_configuration();
   awaitable<void> handle_signals(asio::signal_set& signals);
+  // One line on every directory's state ("internal up, corp down: ..."),
+  // checked on the worker pool; for STATUS= and the log.
+  awaitable<std::string> directory_health();
+  // WATCHDOG=1 from the io thread, so that a wedged event loop stops it.
+  awaitable<void> feed_watchdog(std::chrono::microseconds interval);
 
   std::filesystem::path config_path_;
   RuntimePtr runtime_;
   std::shared_ptr<StateDatabase> database_;
+  SystemdNotifier notifier_;
   WorkerPool* pool_ = nullptr;  // set while run() runs
   std::function<void()> request_stop_;
   bool stopping_ = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
 
@@ -43,6 +44,37 @@ class JsonFormatter final : public spdlog::formatter {
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
 
+// Under systemd (JOURNAL_STREAM set) every line starts with its syslog
+// priority, "<6>", which journald turns into the entry's priority, and
+// carries no timestamp: the journal adds its own.
+int syslog_priority(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug: return 7;
+    case spdlog::level::info: return 6;
+    case spdlog::level::warn: return 4;
+    case spdlog::level::err: return 3;
+    case spdlog::level::critical: return 2;
+    default: return 6;
+  }
+}
+
+class JournalFormatter final : public spdlog::formatter {
+ public:
+  explicit JournalFormatter(std::unique_ptr<spdlog::formatter> inner) : inner_(std::move(inner)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string prefix = "<" + std::to_string(syslog_priority(msg.level)) + ">";
+    dest.append(prefix.data(), prefix.data() + prefix.size());
+    inner_->format(msg, dest);
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JournalFormatter>(inner_->clone());
+  }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+};
+
 spdlog::level::level_enum to_spdlog(config::LogLevel level) {
   switch (level) {
     case config::LogLevel::trace: return spdlog::level::trace;
@@ -77,12 +109,18 @@ spdlog::level::level_enum level_of(const std::string& component) {
 void configure(const config::Log& settings) {
   std::lock_guard lock(registry_mutex);
   current_settings = settings;
+  const bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
+  std::unique_ptr<spdlog::formatter> formatter;
   if (settings.format == config::LogFormat::json) {
-    sink()->set_formatter(std::make_unique<JsonFormatter>());
+    formatter = std::make_unique<JsonFormatter>();
+  } else if (journal) {
+    formatter = std::make_unique<spdlog::pattern_formatter>("%l [%n] %v");
   } else {
-    sink()->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v", spdlog::pattern_time_type::utc));
+    formatter = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v",
+                                                            spdlog::pattern_time_type::utc);
   }
+  if (journal) formatter = std::make_unique<JournalFormatter>(std::move(formatter));
+  sink()->set_formatter(std::move(formatter));
   audit_enabled = settings.audit;
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& existing) {
     existing->set_level(level_of(existing->name()));

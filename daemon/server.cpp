@@ -106,6 +106,25 @@ Result<void> Server::listen(const config::Server& settings) {
   return {};
 }
 
+Result<void> Server::adopt(int listening_fd) {
+  int type = 0;
+  int listening = 0;
+  socklen_t length = sizeof(type);
+  sockaddr_un address{};
+  socklen_t address_length = sizeof(address);
+  if (::getsockopt(listening_fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM ||
+      (length = sizeof(listening), ::getsockopt(listening_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length)) != 0 ||
+      listening == 0 || ::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0 ||
+      address.sun_family != AF_UNIX) {
+    return fail(ErrorCode::internal_error, "the socket passed by systemd is not a listening Unix stream socket");
+  }
+  boost::system::error_code ec;
+  acceptor_.assign(asio::local::stream_protocol(), listening_fd, ec);
+  if (ec) return fail(ErrorCode::internal_error, "cannot use the socket passed by systemd: " + ec.message());
+  log()->info("listening on the socket passed by systemd ({})", address.sun_path);
+  return {};
+}
+
 void Server::start() {
   accepting_ = true;
   asio::co_spawn(io_, accept_loop(), asio::detached);

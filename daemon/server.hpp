@@ -29,7 +29,12 @@ class Server final {
   // the path when it cannot, or when another daemon is listening on it.
   Result<void> listen(const config::Server& settings);
 
-  // Starts accepting (listen() must have succeeded).
+  // Takes over a listening socket passed by systemd (socket activation). Its
+  // path, mode and group are the .socket unit's business: nothing is
+  // created, changed or removed on disk.
+  Result<void> adopt(int listening_fd);
+
+  // Starts accepting (listen() or adopt() must have succeeded).
   void start();
 
   // Stops accepting, stops every connection gracefully and waits up to
