@@ -30,6 +30,9 @@ struct Operation {
 // Lookups, authentication and the admin operations on users and groups.
 const std::vector<Operation>& directory_operations();
 
+// Operations on the state database as a whole: the online backup.
+const std::vector<Operation>& state_operations();
+
 // The protocol's User object ("groups" is added by authenticate).
 protocol::Json user_json(const User& user);
 

@@ -15,9 +15,10 @@ using protocol::Json;
 constexpr std::string_view kPing = "ping";
 constexpr std::string_view kReload = "reload";
 
-// The audit line names the account or group an operation acted on.
+// The audit line names the account or group an operation acted on, or the
+// file a backup went to.
 std::string audit_target(const Json& params) {
-  for (const char* key : {"username", "name", "group"}) {
+  for (const char* key : {"username", "name", "group", "path"}) {
     auto it = params.find(key);
     if (it != params.end() && it->is_string()) {
       std::string target = std::string(key) + "=" + Json(*it).dump();
@@ -41,6 +42,7 @@ RequestDispatcher::RequestDispatcher(WorkerPool& pool, std::function<RuntimePtr(
       reload_(std::move(reload)),
       started_(std::chrono::steady_clock::now()) {
   for (const auto& operation : directory_operations()) operations_.emplace(operation.name, operation);
+  for (const auto& operation : state_operations()) operations_.emplace(operation.name, operation);
   operations_.emplace(kPing, Operation{kPing, false, {}, nullptr});
   operations_.emplace(kReload, Operation{kReload, true, {}, nullptr, /*writes=*/true});
 }

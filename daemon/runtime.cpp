@@ -18,7 +18,7 @@ Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
   ChainOptions options{config->membership, config->accounts.unique_email};
   auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
   return std::make_shared<const Runtime>(
-      Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts)});
+      Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts), std::move(database)});
 }
 
 }  // namespace dirproxy

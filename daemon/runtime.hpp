@@ -18,6 +18,10 @@ struct Runtime {
   PasswordHasherPtr hasher;
   DirectoryChainPtr chain;
   AccountPolicy policy;
+  // The daemon's one state database, for operations on the database as a
+  // whole (backup); the same across reloads, since state_dir changes only
+  // at a restart.
+  std::shared_ptr<StateDatabase> database;
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;

@@ -1,5 +1,6 @@
 #include "daemon/ctl/commands.hpp"
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,18 @@ void add_reload(CLI::App& app, Command& command) {
         command = admin_command({{"op", "reload"}});
         command.print_human = confirm("configuration reloaded");
       });
+}
+
+void add_backup(CLI::App& app, Command& command) {
+  auto file = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("backup", "Write an online copy of dirproxyd's state database to FILE");
+  cmd->add_option("FILE", *file, "Where the copy goes (must not exist yet; relative to the current directory)")
+      ->required();
+  cmd->callback([file, &command] {
+    // The daemon resolves nothing against its own working directory.
+    command = admin_command({{"op", "backup"}, {"path", std::filesystem::absolute(*file).string()}});
+    command.print_human = [](const Json& result, std::ostream& out) { out << format_backup(result); };
+  });
 }
 
 // --- user --------------------------------------------------------------------
@@ -322,6 +335,7 @@ void add_commands(CLI::App& app, Command& command) {
   add_group(app, command);
   add_directories(app, command);
   add_reload(app, command);
+  add_backup(app, command);
 }
 
 }  // namespace dirproxy::ctl

@@ -167,4 +167,9 @@ std::string format_ping(const Json& result) {
   return "dirproxyd " + display_member(result, "version") + ", up " + uptime + " s\n";
 }
 
+std::string format_backup(const Json& result) {
+  return "backup written to " + display_member(result, "path") + " (" + display_member(result, "bytes") +
+         " bytes)\n";
+}
+
 }  // namespace dirproxy::ctl

@@ -48,4 +48,7 @@ std::string format_name_list(const Json& names);
 // "dirproxyd VERSION, up N s".
 std::string format_ping(const Json& result);
 
+// "backup written to PATH (N bytes)".
+std::string format_backup(const Json& result);
+
 }  // namespace dirproxy::ctl

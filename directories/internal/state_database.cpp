@@ -248,6 +248,81 @@ Result<void> migrate(sqlite3* connection, const std::filesystem::path& path) {
   return {};
 }
 
+// A backup file being written: created here (O_EXCL, so an existing file or
+// a symlink planted at the path is never opened), and removed again on
+// destruction unless keep() was called, so a failed backup leaves nothing
+// half-written behind.
+class BackupFile final {
+ public:
+  static Result<BackupFile> create(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+      const int error = errno;
+      if (error == EEXIST) {
+        return fail(ErrorCode::bad_request,
+                    "backup target " + in_quotes(path) +
+                        " already exists; a backup never overwrites a file");
+      }
+      return fail(ErrorCode::bad_request,
+                  "cannot create backup target " + in_quotes(path) + ": " + std::strerror(error));
+    }
+    return BackupFile(path, fd);
+  }
+
+  BackupFile(BackupFile&& other) noexcept
+      : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+  BackupFile& operator=(BackupFile&&) = delete;
+  BackupFile(const BackupFile&) = delete;
+  BackupFile& operator=(const BackupFile&) = delete;
+  ~BackupFile() {
+    if (fd_ < 0) {
+      return;
+    }
+    ::close(fd_);
+    if (!kept_) {
+      ::unlink(path_.c_str());
+    }
+  }
+
+  int fd() const { return fd_; }
+  const std::filesystem::path& path() const { return path_; }
+  void keep() { kept_ = true; }
+
+ private:
+  BackupFile(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+
+  std::filesystem::path path_;
+  int fd_ = -1;  // -1 once moved from
+  bool kept_ = false;
+};
+
+struct SqliteBackupFinisher {
+  void operator()(sqlite3_backup* backup) const noexcept { sqlite3_backup_finish(backup); }
+};
+using SqliteBackupPtr = std::unique_ptr<sqlite3_backup, SqliteBackupFinisher>;
+
+Error backup_error(const std::filesystem::path& target, std::string_view what,
+                   std::string_view detail) {
+  return make_error(ErrorCode::internal_error, "backup to " + in_quotes(target) + ": " +
+                                                   std::string(what) + ": " +
+                                                   std::string(detail));
+}
+
+// Makes the new file's directory entry durable, not just its content.
+Result<void> sync_directory_of(const std::filesystem::path& file) {
+  const int fd = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return backup_error(file, "cannot open its directory", std::strerror(errno));
+  }
+  const int synced = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (synced != 0) {
+    return backup_error(file, "cannot sync its directory", std::strerror(error));
+  }
+  return {};
+}
+
 }  // namespace
 
 Error sqlite_error(sqlite3* connection, int result_code, std::string_view what) {
@@ -491,6 +566,70 @@ Result<std::shared_ptr<StateDatabase>> StateDatabase::open(
     pool.push_back(std::move(next).value());
   }
   return std::shared_ptr<StateDatabase>(new StateDatabase(path, std::move(pool)));
+}
+
+Result<std::uint64_t> StateDatabase::backup_to(const std::filesystem::path& target) {
+  // The daemon resolves nothing against its own working directory: a
+  // relative path would land somewhere the caller did not mean.
+  if (!target.is_absolute()) {
+    return fail(ErrorCode::bad_request,
+                "backup target " + in_quotes(target) + " is not an absolute path");
+  }
+  auto file = BackupFile::create(target);
+  if (!file) {
+    return std::move(file).error();
+  }
+  // The mode given to open() is narrowed by the umask; make it exactly 0600.
+  if (::fchmod(file->fd(), 0600) != 0) {
+    return backup_error(target, "cannot set mode 0600", std::strerror(errno));
+  }
+
+  {
+    // NOFOLLOW: the path must still be the regular file created above.
+    sqlite3* raw = nullptr;
+    const int opened = sqlite3_open_v2(
+        target.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+        /*zVfs=*/nullptr);
+    SqliteConnectionPtr destination(raw);  // closed before `file` removes a failed copy
+    if (opened != SQLITE_OK) {
+      return backup_error(target, "cannot open",
+                          raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(opened));
+    }
+    sqlite3_extended_result_codes(destination.get(), 1);
+
+    const Lease source = acquire();
+    SqliteBackupPtr backup(sqlite3_backup_init(destination.get(), /*zDestName=*/"main",
+                                               source.raw(), /*zSourceName=*/"main"));
+    if (!backup) {
+      return backup_error(target, "cannot start the backup", sqlite3_errmsg(destination.get()));
+    }
+    // All pages in one step, that is in one read transaction on the source:
+    // the copy is the database as of that transaction's start. In WAL mode a
+    // reader never blocks writers, so copying in chunks would not let them
+    // through any sooner; it would only end the read transaction between
+    // chunks, and a commit by another connection in between restarts the
+    // copy from the first page, which under steady writes may never finish.
+    const int stepped = sqlite3_backup_step(backup.get(), /*nPage=*/-1);
+    const int finished = sqlite3_backup_finish(backup.release());
+    if (stepped != SQLITE_DONE || finished != SQLITE_OK) {
+      return backup_error(target, "copying failed", sqlite3_errmsg(destination.get()));
+    }
+  }
+
+  // SQLite synced the file when the copy committed; sync once more through
+  // our own descriptor, then the directory entry.
+  if (::fsync(file->fd()) != 0) {
+    return backup_error(target, "cannot sync", std::strerror(errno));
+  }
+  if (auto synced = sync_directory_of(target); !synced) {
+    return std::move(synced).error();
+  }
+  struct stat info {};
+  if (::fstat(file->fd(), &info) != 0) {
+    return backup_error(target, "cannot read its size", std::strerror(errno));
+  }
+  file->keep();
+  return static_cast<std::uint64_t>(info.st_size);
 }
 
 int StateDatabase::schema_version() { return std::end(kMigrations)[-1].version; }

@@ -165,6 +165,17 @@ class StateDatabase final {
   // The database file.
   const std::filesystem::path& path() const { return path_; }
 
+  // Writes a consistent copy of the database, as of one moment, to `target`
+  // with SQLite's online backup API while other connections go on reading
+  // and writing, and returns the copy's size in bytes. The copy is a plain
+  // database file of mode 0600 (it holds password hashes) that
+  // StateDatabase::open() accepts as dirproxy.db. `target` must be an
+  // absolute path that does not exist yet; an existing file is never
+  // touched. bad_request, naming the path, when `target` is relative, exists
+  // or cannot be created; internal_error when the copy fails, in which case
+  // nothing is left at `target`. Holds one pooled connection meanwhile.
+  Result<std::uint64_t> backup_to(const std::filesystem::path& target);
+
   StateDatabase(const StateDatabase&) = delete;
   StateDatabase& operator=(const StateDatabase&) = delete;
 

@@ -357,5 +357,159 @@ TEST_F(StateDatabaseTest, AMembershipOfAMissingGroupIsRefused) {
       << inserted.error().message;
 }
 
+// --- backup_to --------------------------------------------------------------
+
+// The file's bytes, to show that a refused backup left a file as it was.
+std::string file_content(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class StateDatabaseBackupTest : public StateDatabaseTest {
+ protected:
+  // Opens a copy as a restore would use it: as dirproxy.db of a fresh state_dir.
+  StateDatabasePtr open_as_restored(const std::filesystem::path& copy) {
+    const auto state_dir = temp_.path() / "restored";
+    std::filesystem::create_directories(state_dir);
+    std::filesystem::copy_file(copy, state_dir / "dirproxy.db");
+    auto database = StateDatabase::open(state_dir, 1);
+    EXPECT_TRUE(database.has_value()) << database.error().message;
+    return database ? *database : nullptr;
+  }
+};
+
+TEST_F(StateDatabaseBackupTest, TheCopyIsADatabaseWithTheSameRowsAndSchemaVersion) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  {
+    auto lease = database->acquire();
+    ASSERT_TRUE(lease.execute(
+        "INSERT INTO users (username, email, password_hash, created_at, updated_at)"
+        " VALUES ('alice', 'alice@example.com', '$argon2id$hash', 'then', 'now');"
+        "INSERT INTO groups (id, name, created_at, updated_at) VALUES (1, 'staff', 'then', 'now');"
+        "INSERT INTO memberships (group_id, username) VALUES (1, 'alice');"));
+  }
+  const auto target = temp_.path() / "backup.db";
+
+  auto bytes = database->backup_to(target);
+
+  ASSERT_TRUE(bytes.has_value()) << bytes.error().message;
+  EXPECT_EQ(*bytes, std::filesystem::file_size(target));
+  auto restored = open_as_restored(target);
+  ASSERT_TRUE(restored);
+  auto lease = restored->acquire();
+  EXPECT_EQ(query_text(lease, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"),
+            std::to_string(StateDatabase::schema_version()));
+  EXPECT_EQ(query_text(lease, "SELECT username || ' ' || email || ' ' || password_hash FROM users"),
+            "alice alice@example.com $argon2id$hash");
+  EXPECT_EQ(query_text(lease, "SELECT name FROM groups"), "staff");
+  EXPECT_EQ(query_text(lease, "SELECT group_id || ' ' || username FROM memberships"), "1 alice");
+}
+
+TEST_F(StateDatabaseBackupTest, TheCopyIsReadableByTheOwnerOnlyWhateverTheUmask) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  const auto target = temp_.path() / "backup.db";
+
+  const mode_t previous = ::umask(0277);  // would leave 0400 of the 0600 asked for
+  auto bytes = database->backup_to(target);
+  ::umask(previous);
+
+  ASSERT_TRUE(bytes.has_value()) << bytes.error().message;
+  struct stat info {};
+  ASSERT_EQ(::stat(target.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISREG(info.st_mode));
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
+}
+
+TEST_F(StateDatabaseBackupTest, TheCopyHasOnlyCommittedDataAndDoesNotWaitForAnOpenWrite) {
+  auto database = open(2);
+  ASSERT_TRUE(database);
+  auto writer = database->acquire();
+  ASSERT_TRUE(writer.execute("INSERT INTO groups (name, created_at, updated_at)"
+                             " VALUES ('committed', 'now', 'now')"));
+  auto transaction = writer.begin(TransactionMode::write);
+  ASSERT_TRUE(transaction.has_value()) << transaction.error().message;
+  ASSERT_TRUE(writer.execute("INSERT INTO groups (name, created_at, updated_at)"
+                             " VALUES ('uncommitted', 'now', 'now')"));
+  const auto target = temp_.path() / "backup.db";
+
+  // The write lock is held throughout: a backup that waited for it would
+  // fail after the busy timeout instead.
+  const auto started = std::chrono::steady_clock::now();
+  auto bytes = database->backup_to(target);
+  const auto took = std::chrono::steady_clock::now() - started;
+
+  ASSERT_TRUE(bytes.has_value()) << bytes.error().message;
+  EXPECT_LT(took, std::chrono::seconds(2));
+  ASSERT_TRUE(transaction->commit());
+  auto restored = open_as_restored(target);
+  ASSERT_TRUE(restored);
+  auto lease = restored->acquire();
+  EXPECT_EQ(query_text(lease, "SELECT group_concat(name) FROM groups"), "committed");
+}
+
+TEST_F(StateDatabaseBackupTest, AnExistingTargetIsRefusedAndLeftUntouched) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  const auto target = temp_.write("precious.db", "an earlier backup");
+  std::filesystem::permissions(target, std::filesystem::perms(0644));
+
+  auto bytes = database->backup_to(target);
+
+  ASSERT_FALSE(bytes.has_value());
+  EXPECT_EQ(bytes.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(bytes.error().message,
+            "backup target '" + target.string() + "' already exists; a backup never overwrites a file");
+  EXPECT_EQ(file_content(target), "an earlier backup");
+  struct stat info {};
+  ASSERT_EQ(::stat(target.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0644u);
+}
+
+TEST_F(StateDatabaseBackupTest, ASymlinkAtTheTargetIsRefusedAndItsFileLeftUntouched) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  const auto victim = temp_.write("victim", "not for overwriting");
+  const auto target = temp_.path() / "link.db";
+  std::filesystem::create_symlink(victim, target);
+
+  auto bytes = database->backup_to(target);
+
+  ASSERT_FALSE(bytes.has_value());
+  EXPECT_EQ(bytes.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(file_content(victim), "not for overwriting");
+  EXPECT_TRUE(std::filesystem::is_symlink(target));
+}
+
+TEST_F(StateDatabaseBackupTest, ARelativeTargetIsRefusedAndNothingIsWritten) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  const std::filesystem::path target = "dirproxy-relative-backup-test.db";
+  ASSERT_FALSE(std::filesystem::exists(target));
+
+  auto bytes = database->backup_to(target);
+
+  ASSERT_FALSE(bytes.has_value());
+  EXPECT_EQ(bytes.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(bytes.error().message,
+            "backup target 'dirproxy-relative-backup-test.db' is not an absolute path");
+  EXPECT_FALSE(std::filesystem::exists(target));
+}
+
+TEST_F(StateDatabaseBackupTest, ATargetInAMissingDirectoryIsRefusedNamingThePath) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  const auto target = temp_.path() / "missing" / "backup.db";
+
+  auto bytes = database->backup_to(target);
+
+  ASSERT_FALSE(bytes.has_value());
+  EXPECT_EQ(bytes.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(bytes.error().message,
+            "cannot create backup target '" + target.string() + "': No such file or directory");
+}
+
 }  // namespace
 }  // namespace dirproxy
