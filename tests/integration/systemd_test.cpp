@@ -208,14 +208,17 @@ TEST(Systemd, ServesOnAnInheritedListeningSocketAndLeavesItsFileAlone) {
 
   SystemdStyleDaemon daemon(dir, {{}, listening});
   ::close(listening);
+  // Connect only once the daemon says it serves the passed socket: a socket
+  // nobody accepts on would block connect() once its backlog is full.
+  bool ready = false;
+  for (int i = 0; i < 400 && !ready; ++i) {
+    ready = daemon.log().find("ready") != std::string::npos;
+    if (!ready) std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_TRUE(ready) << daemon.log();
   std::optional<Json> pong;
-  for (int attempt = 0; attempt < 200 && !pong; ++attempt) {
-    auto client = ProtocolClient::connect(activated, 2s);
-    if (client) {
-      auto response = client->call(Json{{"op", "ping"}, {"id", 1}});
-      if (response) pong = *response;
-    }
-    if (!pong) std::this_thread::sleep_for(25ms);
+  if (auto client = ProtocolClient::connect(activated, 5s)) {
+    if (auto response = client->call(Json{{"op", "ping"}, {"id", 1}})) pong = *response;
   }
 
   ASSERT_TRUE(pong) << daemon.log();
