@@ -13,15 +13,14 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "daemon/protocol/protocol.hpp"
 #include "daemon/protocol/protocol_client.hpp"
+#include "support/child_process.hpp"
 
 namespace dirproxy::integration {
 
@@ -29,20 +28,12 @@ using protocol::Json;
 using protocol::ProtocolClient;
 using namespace std::chrono_literals;
 
-// What a finished child process left behind.
-struct ProcessOutput {
-  // The exit status; 128 + N when signal N killed it (as a shell reports it);
-  // -1 when it outlived its timeout and was killed by the harness.
-  int exit_code = -1;
-  std::string out;  // everything it wrote to stdout
-  std::string err;  // everything it wrote to stderr
-};
+// What a finished child process left behind: exit_code (128 + N when
+// signal N killed it, -1 when it outlived its timeout), out and err.
+using ProcessOutput = dirproxy::testing::ChildResult;
 
 // A local account to run a child process as.
-struct RunAs {
-  uid_t uid;
-  gid_t gid;
-};
+using dirproxy::testing::RunAs;
 
 // The "nobody" account (getpwnam): a peer that is certainly not an admin.
 RunAs nobody();
@@ -51,28 +42,18 @@ RunAs nobody();
 // only root can. Tests that need it skip otherwise.
 bool can_change_identity();
 
-// Aggregate: set members one by one (g++ 12 warns about designated initializers
-// that leave members out, and warnings are errors).
-struct RunOptions {
-  std::string stdin_text;  // written to the child's stdin, which is then closed
-  std::optional<RunAs> run_as;
-  // Set in the child's environment on top of the test's own; an empty value
-  // removes the variable.
-  std::vector<std::pair<std::string, std::string>> env;
-  std::chrono::milliseconds timeout = 30s;
-};
+// stdin_text, run_as, env (an empty value removes the variable) and timeout.
+using RunOptions = dirproxy::testing::ChildOptions;
 
 // Runs `program` with `args` (argv[0] is added) and waits for it to exit,
 // killing it when it runs longer than options.timeout.
 ProcessOutput run_program(const std::string& program, const std::vector<std::string>& args,
                           const RunOptions& options = {});
 
-// Runs `function` in a forked child as `who` (supplementary groups dropped,
-// then gid, then uid) and returns what it returned (as the child's exit
-// code; 126 when the identity could not be taken, 128 + N on signal N).
-// gtest assertions inside `function` do not reach the test: return non-zero
-// to report failure. Killed after `timeout`, giving -1.
-int run_as(RunAs who, const std::function<int()>& function, std::chrono::milliseconds timeout = 30s);
+// Runs `function` in a forked child as `who` and returns its exit code (126
+// when the identity could not be taken, -1 after `timeout`); see
+// dirproxy::testing::run_as.
+using dirproxy::testing::run_as;
 
 class DaemonHarness {
  public:
@@ -116,7 +97,8 @@ class DaemonHarness {
 
   // The two halves of start(), for tests of start-up itself: spawn() starts
   // the process with the current configuration file and returns at once;
-  // wait_until_ready() waits for the socket as start() does.
+  // wait_until_ready() waits as start() does: until the socket accepts and the
+  // daemon has logged that it is ready (its directories checked).
   void spawn();
   void wait_until_ready(std::chrono::milliseconds timeout = 10s);
 
@@ -168,6 +150,7 @@ class DaemonHarness {
 
   std::string dir_;
   pid_t pid_ = -1;
+  std::size_t ready_lines_before_ = 0;  // "ready" lines in the log before this start
 };
 
 }  // namespace dirproxy::integration

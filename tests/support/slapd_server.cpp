@@ -6,8 +6,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -16,9 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -27,7 +23,7 @@
 #include <thread>
 #include <utility>
 
-extern char** environ;
+#include "daemon/protocol/unique_fd.hpp"
 
 namespace dirproxy::testing {
 namespace {
@@ -41,148 +37,12 @@ constexpr const char* kSchemaDir = "/etc/ldap/schema";
 constexpr const char* kModuleDir = "/usr/lib/ldap";
 // stats: connections, operations and their results, one line each.
 constexpr const char* kDebugLevel = "256";
-constexpr auto kPollInterval = 5ms;
 constexpr auto kReadyTimeout = 10s;
 constexpr auto kStopTimeout = 10s;
 constexpr auto kDestructorStopTimeout = 5s;
 // Attempts at the first start when another process took a chosen port
 // between choosing it and slapd binding it.
 constexpr int kPortAttempts = 3;
-
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-// Waits up to `timeout` for child `pid`; its decoded status, or nullopt while
-// it still runs. A pid that is no longer our child counts as gone (-1).
-std::optional<int> wait_for_child(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) return decode_status(status);
-    if (done < 0 && errno != EINTR) return -1;
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-}
-
-// SIGKILL and reap; SIGKILL cannot be refused, so the bound is generous.
-void kill_and_reap(pid_t pid) {
-  ::kill(pid, SIGKILL);
-  wait_for_child(pid, 30s);
-}
-
-bool is_executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
-
-// argv[0] as a path, resolved before fork(): the child must not allocate.
-std::string resolve_program(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  std::string search_path = ::getenv("PATH") != nullptr ? ::getenv("PATH") : "/usr/bin:/bin";
-  search_path += ":/usr/sbin:/sbin";
-  std::istringstream folders(search_path);
-  for (std::string folder; std::getline(folders, folder, ':');) {
-    if (folder.empty()) continue;
-    std::string candidate = folder + "/" + name;
-    if (is_executable(candidate)) return candidate;
-  }
-  throw std::runtime_error("program not found: " + name);
-}
-
-// argv and envp for execve, built before fork().
-class ExecImage {
- public:
-  ExecImage(const std::vector<std::string>& argv, const Environment& env)
-      : path_(resolve_program(argv.at(0))), args_(argv) {
-    auto overridden = [&](std::string_view entry) {
-      const std::string_view name = entry.substr(0, entry.find('='));
-      return std::any_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; });
-    };
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-      if (!overridden(*entry)) env_.emplace_back(*entry);
-    }
-    for (const auto& [key, value] : env) env_.push_back(key + "=" + value);
-    for (auto& arg : args_) argv_.push_back(arg.data());
-    argv_.push_back(nullptr);
-    for (auto& entry : env_) envp_.push_back(entry.data());
-    envp_.push_back(nullptr);
-  }
-
-  // Only returns when execve failed.
-  void exec() const { ::execve(path_.c_str(), argv_.data(), envp_.data()); }
-
- private:
-  std::string path_;
-  std::vector<std::string> args_, env_;
-  std::vector<char*> argv_, envp_;
-};
-
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// Forks a child with stdin from /dev/null, stdout to `out_fd` and stderr to
-// `err_fd`, every other descriptor closed, that dies with this thread and
-// execs `image`. Returns its pid.
-pid_t spawn(const ExecImage& image, int out_fd, int err_fd) {
-  Fd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (null_fd.get() < 0) throw_errno("open /dev/null");
-  const pid_t parent = ::getpid();
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
-  if (pid != 0) return pid;
-
-  // The child: async-signal-safe calls only until exec.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(127);
-  ::dup2(null_fd.get(), STDIN_FILENO);
-  ::dup2(out_fd, STDOUT_FILENO);
-  ::dup2(err_fd, STDERR_FILENO);
-  ::close_range(3, ~0U, 0);
-  // Undo what the test process may have changed that exec would carry over.
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  ::sigaction(SIGPIPE, &default_action, nullptr);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  image.exec();
-  static const char message[] = "exec failed\n";
-  ssize_t ignored = ::write(STDERR_FILENO, message, sizeof(message) - 1);
-  (void)ignored;
-  ::_exit(127);
-}
-
-std::string read_all(int fd) {
-  std::string text;
-  char chunk[8192];
-  for (off_t at = 0;;) {
-    const ssize_t got = ::pread(fd, chunk, sizeof(chunk), at);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    text.append(chunk, static_cast<std::size_t>(got));
-    at += got;
-  }
-  return text;
-}
 
 std::string tail_lines(const std::string& text, std::size_t lines) {
   std::size_t at = text.size();
@@ -214,7 +74,7 @@ std::string run_or_throw(const std::vector<std::string>& argv, const Environment
 
 // A TCP port on 127.0.0.1 that nothing listens on right now, chosen by the
 // kernel. `keep` holds the socket so that a second call yields another port.
-int free_port(std::vector<Fd>& keep) {
+int free_port(std::vector<UniqueFd>& keep) {
   keep.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const int fd = keep.back().get();
   if (fd < 0) throw_errno("socket");
@@ -292,22 +152,10 @@ std::string decode_printable_values(const std::string& ldif) {
 CommandResult run_command(const std::vector<std::string>& argv, const Environment& env,
                           std::chrono::milliseconds timeout) {
   if (argv.empty()) throw std::invalid_argument("run_command: empty argv");
-  const ExecImage image(argv, env);
-  // Memory files instead of pipes: nothing to drain while the child runs.
-  Fd out(::memfd_create("command-stdout", MFD_CLOEXEC));
-  Fd err(::memfd_create("command-stderr", MFD_CLOEXEC));
-  if (out.get() < 0 || err.get() < 0) throw_errno("memfd_create");
-  const pid_t pid = spawn(image, out.get(), err.get());
-
-  CommandResult result;
-  if (auto status = wait_for_child(pid, timeout)) {
-    result.exit_code = *status;
-  } else {
-    kill_and_reap(pid);
-  }
-  result.out = read_all(out.get());
-  result.err = read_all(err.get());
-  return result;
+  ChildOptions options;
+  options.env = env;
+  options.timeout = timeout;
+  return run_child(argv, options);
 }
 
 SlapdServer::SlapdServer(Options options) : options_(std::move(options)) {
@@ -358,7 +206,7 @@ std::string SlapdServer::ca_file() const {
 }
 
 void SlapdServer::choose_ports() {
-  std::vector<Fd> held;
+  std::vector<UniqueFd> held;
   port_ = free_port(held);
   uri_ = "ldap://127.0.0.1:" + std::to_string(port_) + "/";
   if (options_.tls) {
@@ -458,14 +306,14 @@ void SlapdServer::load_data() const {
 bool SlapdServer::launch() {
   std::string listeners = uri_;
   if (options_.tls) listeners += " " + ldaps_uri_;
-  const ExecImage image(
-      {kSlapd, "-f", (dir_ / "slapd.conf").string(), "-h", listeners, "-d", kDebugLevel}, {});
   const std::string log_path = (dir_ / "slapd.log").string();
-  Fd log_fd(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (log_fd.get() < 0) throw_errno("open " + log_path);
+  UniqueFd log_fd(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!log_fd) throw_errno("open " + log_path);
   const std::string banner = "=== SlapdServer: starting slapd on " + listeners + " ===\n";
   if (::write(log_fd.get(), banner.data(), banner.size()) < 0) throw_errno("write " + log_path);
-  pid_ = spawn(image, log_fd.get(), log_fd.get());
+  const std::vector<std::string> argv = {
+      kSlapd, "-f", (dir_ / "slapd.conf").string(), "-h", listeners, "-d", kDebugLevel};
+  pid_ = spawn_child(argv, /*env=*/{}, log_fd.get(), log_fd.get());
   paused_ = false;
 
   const auto deadline = Clock::now() + kReadyTimeout;
@@ -529,6 +377,18 @@ void SlapdServer::kill9() {
 void SlapdServer::pause() {
   if (pid_ <= 0) throw std::logic_error("SlapdServer::pause: slapd is not running");
   if (::kill(pid_, SIGSTOP) != 0) throw_errno("SIGSTOP slapd");
+  // The signal is not synchronous: until slapd has really stopped it may
+  // still answer a request a test sends right after pause(). It is our
+  // child, so waitpid(WUNTRACED) says when it has.
+  int status = 0;
+  pid_t stopped = -1;
+  do {
+    stopped = ::waitpid(pid_, &status, WUNTRACED);
+  } while (stopped < 0 && errno == EINTR);
+  if (stopped != pid_ || !WIFSTOPPED(status)) {
+    if (stopped == pid_) pid_ = -1;  // it exited instead
+    throw std::runtime_error("SlapdServer::pause: slapd did not stop\n" + log_tail());
+  }
   paused_ = true;
 }
 

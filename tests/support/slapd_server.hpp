@@ -34,26 +34,19 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
+
+#include "support/child_process.hpp"
 
 namespace dirproxy::testing {
 
-// What a finished command left behind.
-struct CommandResult {
-  // The exit status; 128 + N when signal N ended it; -1 when it outlived its
-  // timeout and was killed.
-  int exit_code = -1;
-  std::string out;  // its stdout
-  std::string err;  // its stderr
-};
-
-// Environment entries set for a command on top of the test's own.
-using Environment = std::vector<std::pair<std::string, std::string>>;
+// What a finished command left behind (see ChildResult).
+using CommandResult = ChildResult;
 
 // Runs argv[0] (a path, or a name looked up on PATH and then in /usr/sbin and
-// /sbin) with the given arguments, stdin from /dev/null, and waits for it,
-// killing it after `timeout`. Throws only when it cannot be started.
+// /sbin) with the given arguments and an empty stdin, and waits for it,
+// killing it after `timeout` (run_child). Throws only when it cannot be
+// started.
 CommandResult run_command(const std::vector<std::string>& argv, const Environment& env = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
