@@ -886,7 +886,8 @@ Result<void> LdapDirectory::delete_entry(const std::string& dn, const std::strin
   return {};
 }
 
-Result<void> LdapDirectory::add_member(std::string_view group, std::string_view username) {
+Result<std::optional<LdapDirectory::Membership>> LdapDirectory::membership(std::string_view group,
+                                                                           std::string_view username) {
   if (auto ok = check_writable(); !ok) return std::move(ok).error();
   auto entry = group_entry(group);
   if (!entry) return std::move(entry).error();
@@ -895,30 +896,29 @@ Result<void> LdapDirectory::add_member(std::string_view group, std::string_view 
   if (settings_.groups.member_format == config::MemberFormat::dn) {
     auto user = user_entry_by_name(username);
     if (!user) return std::move(user).error();
-    if (!user->has_value()) {
-      return fail(ErrorCode::bad_request, "user '" + std::string(username) + "' is not in directory '" + name_ +
-                                              "', so its groups cannot list it by DN", "username");
-    }
+    if (!user->has_value()) return std::optional<Membership>();  // no DN here to list
     member = (*user)->dn;
   }
-  auto added = modify((*entry)->dn, LDAP_MOD_ADD, settings_.groups.member_attribute, {member});
+  return std::optional<Membership>(Membership{std::move(**entry), std::move(member)});
+}
+
+Result<void> LdapDirectory::add_member(std::string_view group, std::string_view username) {
+  auto found = membership(group, username);
+  if (!found) return std::move(found).error();
+  if (!found->has_value()) {
+    return fail(ErrorCode::bad_request, "user '" + std::string(username) + "' is not in directory '" + name_ +
+                                            "', so its groups cannot list it by DN", "username");
+  }
+  auto added = modify((*found)->group.dn, LDAP_MOD_ADD, settings_.groups.member_attribute, {(*found)->member});
   forget_everything();
   return added;
 }
 
 Result<void> LdapDirectory::remove_member(std::string_view group, std::string_view username) {
-  if (auto ok = check_writable(); !ok) return std::move(ok).error();
-  auto entry = group_entry(group);
-  if (!entry) return std::move(entry).error();
-  if (!entry->has_value()) return fail(ErrorCode::not_found, "no group '" + std::string(group) + "'");
-  std::string member(username);
-  if (settings_.groups.member_format == config::MemberFormat::dn) {
-    auto user = user_entry_by_name(username);
-    if (!user) return std::move(user).error();
-    if (!user->has_value()) return {};  // not a user here, so not a DN member either
-    member = (*user)->dn;
-  }
-  auto removed = remove_from_group(**entry, member);
+  auto found = membership(group, username);
+  if (!found) return std::move(found).error();
+  if (!found->has_value()) return {};  // not a user here, so not a DN member either
+  auto removed = remove_from_group((*found)->group, (*found)->member);
   forget_everything();
   return removed;
 }

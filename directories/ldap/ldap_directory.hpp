@@ -102,6 +102,14 @@ class LdapDirectory final : public Directory {
   Result<void> modify(const std::string& dn, const std::vector<Change>& changes);
   Result<void> modify(const std::string& dn, int operation, const std::string& attribute,
                       const std::vector<std::string>& values);
+  // A group of this directory and the member value (a DN or a username, per
+  // member_format) that stands for `username` in it; nullopt when the
+  // members are DNs and the user has none here. read_only / not_found errors.
+  struct Membership {
+    LdapEntry group;
+    std::string member;
+  };
+  Result<std::optional<Membership>> membership(std::string_view group, std::string_view username);
   // Takes `member` (a DN or a username, per member_format) out of `group`,
   // keeping a groupOfNames valid when it was the last member.
   Result<void> remove_from_group(const LdapEntry& group, const std::string& member);
