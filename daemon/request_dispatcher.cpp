@@ -45,6 +45,14 @@ RequestDispatcher::RequestDispatcher(WorkerPool& pool, std::function<RuntimePtr(
   for (const auto& operation : state_operations()) operations_.emplace(operation.name, operation);
   operations_.emplace(kPing, Operation{kPing, false, {}, nullptr});
   operations_.emplace(kReload, Operation{kReload, true, {}, nullptr, /*writes=*/true});
+  // client_ip and actor are accepted by every operation (the contract names
+  // client_ip for public and actor for admin ones; an application that always
+  // sends both must not be refused for it). Both only go to the logs. Added
+  // here once, not per request.
+  for (auto& [name, operation] : operations_) {
+    operation.params.push_back({"client_ip", protocol::ParamType::string, false});
+    operation.params.push_back({"actor", protocol::ParamType::string, false});
+  }
 }
 
 PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& peer) const {
@@ -79,13 +87,7 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
     prepared.answer = protocol::error_line(req.id, refused);
     return prepared;
   }
-  // client_ip and actor are accepted by every operation (the contract names
-  // client_ip for public and actor for admin ones; an application that always
-  // sends both must not be refused for it). Both only go to the logs.
-  std::vector<protocol::ParamSpec> specs = operation.params;
-  specs.push_back({"client_ip", protocol::ParamType::string, false});
-  specs.push_back({"actor", protocol::ParamType::string, false});
-  if (auto checked = protocol::check_params(req.params, specs); !checked) {
+  if (auto checked = protocol::check_params(req.params, operation.params); !checked) {
     prepared.answer = protocol::error_line(req.id, checked.error());
     return prepared;
   }
