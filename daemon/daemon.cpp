@@ -86,7 +86,7 @@ int Daemon::run() {
     return 1;
   }
   database_ = std::move(*database);
-  auto runtime = build_runtime(config, database_);
+  auto runtime = build_runtime(config, database_, rate_limiter_);
   if (!runtime) {
     log()->critical("{}", runtime.error().message);
     return 1;
@@ -198,8 +198,9 @@ awaitable<Result<void>> Daemon::reload_configuration() {
   // only the swap happens here, on the io thread.
   auto path = config_path_;
   auto database = database_;
+  auto rate_limiter = rate_limiter_;
   auto running = runtime_;
-  auto rebuild = [path, database, running]() -> Result<RuntimePtr> {
+  auto rebuild = [path, database, rate_limiter, running]() -> Result<RuntimePtr> {
     auto loaded = config::load_config_file(path);
     if (!loaded.ok()) {
       return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + join_lines(loaded.errors));
@@ -207,7 +208,7 @@ awaitable<Result<void>> Daemon::reload_configuration() {
     for (const auto& warning : loaded.warnings) log()->warn("{}", warning);
     warn_about_restart_only_changes(*running->config, *loaded.config);
     auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
-    auto runtime = build_runtime(config, database);
+    auto runtime = build_runtime(config, database, rate_limiter);
     if (!runtime) {
       return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + runtime.error().message);
     }

@@ -37,6 +37,7 @@ class Daemon final {
   std::filesystem::path config_path_;
   RuntimePtr runtime_;
   std::shared_ptr<StateDatabase> database_;
+  RateLimiterPtr rate_limiter_ = std::make_shared<RateLimiter>();
   SystemdNotifier notifier_;
   WorkerPool* pool_ = nullptr;  // set while run() runs
   std::function<void()> request_stop_;

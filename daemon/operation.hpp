@@ -33,6 +33,19 @@ const std::vector<Operation>& directory_operations();
 // Operations on the state database as a whole: the online backup.
 const std::vector<Operation>& state_operations();
 
+// The account life cycle (PROTOCOL.md), one file each:
+// signup and confirm_signup (signup_operations.cpp);
+const std::vector<Operation>& signup_operations();
+// the shared link and single-use invitations (invitation_operations.cpp);
+const std::vector<Operation>& invitation_operations();
+// request_access and the admin's decisions (access_request_operations.cpp);
+const std::vector<Operation>& access_request_operations();
+// request_password_reset, reset_password, send_password_reset
+// (password_reset_operations.cpp);
+const std::vector<Operation>& password_reset_operations();
+// mail_queue (mail_operations.cpp).
+const std::vector<Operation>& mail_operations();
+
 // The protocol's User object ("groups" is added by authenticate).
 protocol::Json user_json(const User& user);
 

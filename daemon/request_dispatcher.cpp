@@ -41,8 +41,11 @@ RequestDispatcher::RequestDispatcher(WorkerPool& pool, std::function<RuntimePtr(
       runtime_(std::move(runtime)),
       reload_(std::move(reload)),
       started_(std::chrono::steady_clock::now()) {
-  for (const auto& operation : directory_operations()) operations_.emplace(operation.name, operation);
-  for (const auto& operation : state_operations()) operations_.emplace(operation.name, operation);
+  for (const auto* operations : {&directory_operations(), &state_operations(), &signup_operations(),
+                                  &invitation_operations(), &access_request_operations(),
+                                  &password_reset_operations(), &mail_operations()}) {
+    for (const auto& operation : *operations) operations_.emplace(operation.name, operation);
+  }
   operations_.emplace(kPing, Operation{kPing, false, {}, nullptr});
   operations_.emplace(kReload, Operation{kReload, true, {}, nullptr, /*writes=*/true});
   // client_ip and actor are accepted by every operation (the contract names

@@ -7,7 +7,7 @@
 namespace dirproxy {
 
 Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
-                                 std::shared_ptr<StateDatabase> database) {
+                                 std::shared_ptr<StateDatabase> database, RateLimiterPtr rate_limiter) {
   const auto& cost = config->accounts.password_hash;
   // Each Argon2id verify holds memlimit bytes; at most one per core at once.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -17,8 +17,9 @@ Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
   if (!directories) return std::move(directories).error();
   ChainOptions options{config->membership, config->accounts.unique_email};
   auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
-  return std::make_shared<const Runtime>(
-      Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts), std::move(database)});
+  if (!rate_limiter) rate_limiter = std::make_shared<RateLimiter>();
+  return std::make_shared<const Runtime>(Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts),
+                                                 std::move(database), /*mail=*/nullptr, std::move(rate_limiter)});
 }
 
 }  // namespace dirproxy

@@ -7,6 +7,8 @@
 
 #include "config/config.hpp"
 #include "daemon/account_policy.hpp"
+#include "daemon/mail/mail_composer.hpp"
+#include "daemon/rate_limiter.hpp"
 #include "directories/directory_chain.hpp"
 #include "directories/internal/state_database.hpp"
 #include "directories/password_hasher.hpp"
@@ -22,13 +24,20 @@ struct Runtime {
   // whole (backup); the same across reloads, since state_dir changes only
   // at a restart.
   std::shared_ptr<StateDatabase> database;
+  // Composes the emails of this configuration; null when `mail` is absent
+  // (operations that must send mail then answer mail_not_configured).
+  MailComposerPtr mail;
+  // Per-client_ip counts, kept across reloads like the database.
+  RateLimiterPtr rate_limiter;
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;
 
 // Builds the directories of `config` over the open state database. Fails when
 // a directory cannot be built (for example a type this build does not have).
+// `rate_limiter` is the daemon's (a new one when null).
 Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
-                                 std::shared_ptr<StateDatabase> database);
+                                 std::shared_ptr<StateDatabase> database,
+                                 RateLimiterPtr rate_limiter = nullptr);
 
 }  // namespace dirproxy

@@ -51,6 +51,10 @@ struct NewUser {
   std::optional<std::string> first_name;
   std::optional<std::string> last_name;
   std::optional<std::string> password;  // none: the account cannot log in yet
+  // Instead of `password`: an Argon2id hash (PasswordHasher::hash) made
+  // earlier, for a signup confirmed after its password was given. Only the
+  // internal directory can store one; others answer read_only.
+  std::optional<std::string> password_hash;
   bool active = true;
 };
 

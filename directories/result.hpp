@@ -5,6 +5,7 @@
 // carried in T (std::optional, AuthOutcome), not errors.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,10 +71,12 @@ struct Error {
   std::string message;    // for humans; never a password or token
   std::string field;      // optional: the request parameter at fault
   std::string directory;  // optional: for directory_unavailable
+  // For account_locked and rate_limited: seconds until a retry can succeed.
+  std::optional<std::int64_t> retry_after;
 };
 
 inline Error make_error(ErrorCode code, std::string message, std::string field = {}) {
-  return Error{code, std::move(message), std::move(field), {}};
+  return Error{code, std::move(message), std::move(field), {}, std::nullopt};
 }
 
 // Wraps an Error so that `return Unexpected{...}` converts to any Result<T>.

@@ -336,6 +336,8 @@ void add_commands(CLI::App& app, Command& command) {
   add_directories(app, command);
   add_reload(app, command);
   add_backup(app, command);
+  add_account_commands(app, command);
+  add_mail_commands(app, command);
 }
 
 }  // namespace dirproxy::ctl

@@ -14,4 +14,10 @@ namespace dirproxy::ctl {
 // holds the chosen one. Usage errors surface as CLI::ParseError from parse().
 void add_commands(CLI::App& app, Command& command);
 
+// The account life cycle's commands, one file each: `invite ...`, `access
+// ...` and `signup options` (account_commands.cpp); `mail queue`
+// (mail_commands.cpp).
+void add_account_commands(CLI::App& app, Command& command);
+void add_mail_commands(CLI::App& app, Command& command);
+
 }  // namespace dirproxy::ctl

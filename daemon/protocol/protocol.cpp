@@ -110,6 +110,7 @@ std::string error_line(const Json& id, const Error& error, const Json& extra) {
   if (!error.field.empty()) body["field"] = error.field;
   Json response = {{"id", id}, {"ok", false}, {"error", std::move(body)}};
   if (!error.directory.empty()) response["directory"] = error.directory;
+  if (error.retry_after) response["retry_after"] = *error.retry_after;
   for (const auto& [key, value] : extra.items()) response[key] = value;
   return response.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

@@ -52,8 +52,9 @@ Result<void> check_params(const Json& params, std::span<const ParamSpec> specs);
 std::string success_line(const Json& id, const Json& result);
 
 // {"id": id, "ok": false, "error": {"code", "message", "field"?}, ...extra}
-// `directory` is added to the top level for directory_unavailable, as is every
-// member of `extra` (for example "retry_after").
+// `directory` is added to the top level for directory_unavailable and
+// `retry_after` for account_locked and rate_limited, as is every member of
+// `extra`.
 std::string error_line(const Json& id, const Error& error, const Json& extra = Json::object());
 
 }  // namespace dirproxy::protocol

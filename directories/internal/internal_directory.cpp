@@ -322,8 +322,8 @@ Result<User> InternalDirectory::create_user(const NewUser& new_user) {
     return std::move(allowed).error();
   }
   // Hash before taking the write lock: Argon2id must not stall other writers.
-  std::optional<std::string> password_hash;
-  if (new_user.password) {
+  std::optional<std::string> password_hash = new_user.password_hash;
+  if (new_user.password && !password_hash) {
     auto hashed = hasher_->hash(*new_user.password);
     if (!hashed) {
       return hashed.error();

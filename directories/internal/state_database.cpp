@@ -60,6 +60,101 @@ CREATE TABLE memberships (
 ) WITHOUT ROWID;
 CREATE INDEX memberships_username ON memberships (username);
 )sql"},
+    // The account life cycle (daemon/): tokens, invitations, pending signups,
+    // access requests, lockout counters and the mail outbox. Tokens are
+    // stored only as their hash (token_hash, hex of crypto_generichash); times
+    // the daemon compares are Unix seconds (INTEGER), times it shows are
+    // RFC 3339 text.
+    {2, R"sql(
+-- Small named values: the shared invitation link's HMAC key and generation.
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+-- Single-use tokens bound to an existing account: password reset and the
+-- set-password link of an admin-added user.
+CREATE TABLE reset_tokens (
+  id          INTEGER PRIMARY KEY,
+  token_hash  TEXT NOT NULL UNIQUE,
+  username    TEXT NOT NULL COLLATE NOCASE,
+  purpose     TEXT NOT NULL,           -- password_reset | new_user
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER                  -- NULL while usable
+);
+CREATE INDEX reset_tokens_username ON reset_tokens (username);
+
+-- Signups waiting for their email confirmation (signup.mode restricted).
+-- The password is kept only as its Argon2id hash.
+CREATE TABLE pending_signups (
+  id            INTEGER PRIMARY KEY,
+  token_hash    TEXT NOT NULL UNIQUE,
+  username      TEXT NOT NULL COLLATE NOCASE,
+  email         TEXT NOT NULL COLLATE NOCASE,
+  display_name  TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  groups        TEXT NOT NULL DEFAULT '[]',   -- JSON array of group names
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL
+);
+CREATE INDEX pending_signups_username ON pending_signups (username);
+CREATE INDEX pending_signups_expires ON pending_signups (expires_at);
+
+-- Single-use invitations (create_invitation, per-recipient send_invitations,
+-- approved access requests). email NULL: anyone holding the link.
+CREATE TABLE invitations (
+  id                INTEGER PRIMARY KEY,
+  token_hash        TEXT NOT NULL UNIQUE,
+  email             TEXT COLLATE NOCASE,
+  groups            TEXT NOT NULL DEFAULT '[]',   -- JSON array of group names
+  message           TEXT,
+  created_at        INTEGER NOT NULL,
+  expires_at        INTEGER NOT NULL,
+  used_at           INTEGER,
+  used_by           TEXT,
+  revoked_at        INTEGER,
+  access_request_id INTEGER REFERENCES access_requests (id)
+);
+
+CREATE TABLE access_requests (
+  id            INTEGER PRIMARY KEY,
+  email         TEXT NOT NULL COLLATE NOCASE,
+  display_name  TEXT NOT NULL,
+  message       TEXT,
+  created_at    INTEGER NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'pending',   -- pending | approved | denied
+  decided_at    INTEGER
+);
+
+-- Failed authentications per username (security.lockout).
+CREATE TABLE login_failures (
+  username      TEXT PRIMARY KEY COLLATE NOCASE,
+  failures      INTEGER NOT NULL,
+  window_start  INTEGER NOT NULL,
+  locked_until  INTEGER
+) WITHOUT ROWID;
+
+-- The mail outbox. A message is inserted in the transaction of the change
+-- that causes it, fully composed (RFC 5322). state: held (its change is not
+-- complete yet: released or discarded by the code that holds it, or at
+-- recovery by whether hold_username exists), pending, sent, failed. The text
+-- of a sent message is erased: it may hold a token.
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  template        TEXT NOT NULL,
+  recipient       TEXT NOT NULL,
+  message         TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  hold_username   TEXT COLLATE NOCASE,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,
+  sent_at         INTEGER
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+)sql"},
 };
 
 constexpr bool versions_are_consecutive() {

@@ -681,6 +681,11 @@ Result<void> LdapDirectory::write_password(const std::string& dn, std::string_vi
 
 Result<User> LdapDirectory::create_user(const NewUser& user) {
   if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  if (user.password_hash) {
+    // An LDAP server verifies its own password scheme; dirproxy's Argon2id
+    // hash would lock the account out.
+    return fail(ErrorCode::read_only, "directory '" + name_ + "' cannot store an account whose password was hashed by dirproxy (a confirmed signup); put a read_write internal directory first");
+  }
   const auto& users = settings_.users;
   // The RDN is the username unless the schema names entries by display name
   // (AD's cn=Alice Liddell).

@@ -63,16 +63,18 @@ TEST_F(StateDatabaseTest, ANewDatabaseIsMigratedToTheNewestSchemaVersion) {
   ASSERT_TRUE(database);
   auto lease = database->acquire();
 
-  EXPECT_EQ(StateDatabase::schema_version(), 1);
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "1");
+  EXPECT_EQ(StateDatabase::schema_version(), 2);
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "2");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'table' ORDER BY name)"),
-            "groups,memberships,users");
+            "access_requests,groups,invitations,login_failures,memberships,outbox,"
+            "pending_signups,reset_tokens,settings,users");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)"),
-            "memberships_username,users_email");
+            "memberships_username,outbox_due,pending_signups_expires,pending_signups_username,"
+            "reset_tokens_username,users_email");
 }
 
 TEST_F(StateDatabaseTest, ReopeningKeepsTheDataAndDoesNotMigrateAgain) {
@@ -86,7 +88,7 @@ TEST_F(StateDatabaseTest, ReopeningKeepsTheDataAndDoesNotMigrateAgain) {
   auto reopened = open();
   ASSERT_TRUE(reopened);
   auto lease = reopened->acquire();
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "1");
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "2");
   EXPECT_EQ(query_text(lease, "SELECT name FROM groups"), "staff");
 }
 
@@ -105,8 +107,35 @@ TEST_F(StateDatabaseTest, ADatabaseWithANewerSchemaVersionIsRefused) {
   const std::string& message = reopened.error().message;
   EXPECT_NE(message.find((temp_.path() / "state" / "dirproxy.db").string()), std::string::npos)
       << message;
-  EXPECT_NE(message.find("schema version 2 is newer"), std::string::npos) << message;
-  EXPECT_NE(message.find("knows versions up to 1"), std::string::npos) << message;
+  const int newest = StateDatabase::schema_version();
+  EXPECT_NE(message.find("schema version " + std::to_string(newest + 1) + " is newer"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("knows versions up to " + std::to_string(newest)), std::string::npos) << message;
+}
+
+TEST_F(StateDatabaseTest, AVersionOneDatabaseIsMigratedForwardKeepingItsUsers) {
+  // A database as the first release left it: version 1 (the internal
+  // directory's tables; users is the one this test reads).
+  {
+    std::filesystem::create_directories(temp_.path() / "state");
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open((temp_.path() / "state" / "dirproxy.db").c_str(), &raw), SQLITE_OK);
+    SqliteConnectionPtr connection(raw);
+    ASSERT_EQ(sqlite3_exec(connection.get(),
+                           "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE);"
+                           "INSERT INTO users (username) VALUES ('alice');"
+                           "PRAGMA user_version = 1;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+
+  auto database = open();
+
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), std::to_string(StateDatabase::schema_version()));
+  EXPECT_EQ(query_text(lease, "SELECT username FROM users"), "alice");
+  EXPECT_EQ(query_text(lease, "SELECT COUNT(*) FROM outbox"), "0");
 }
 
 TEST_F(StateDatabaseTest, EveryPooledConnectionUsesWalFullSyncForeignKeysAndABusyTimeout) {
