@@ -1,0 +1,147 @@
+#include "daemon/account_creation.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "daemon/mail/mail_composer.hpp"
+
+namespace dirproxy {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string result(text);
+  std::transform(result.begin(), result.end(), result.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return result;
+}
+
+// One write transaction on a fresh lease: the chain below may need pooled
+// connections of its own, so no lease is held across a chain call.
+Result<void> in_write_transaction(const Runtime& runtime,
+                                  const std::function<Result<void>(const StateDatabase::Lease&)>& work) {
+  auto lease = runtime.database->acquire();
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) return std::move(transaction).error();
+  if (auto done = work(lease); !done) return done;
+  return transaction->commit();
+}
+
+Result<bool> creation_in_progress(const StateDatabase::Lease& lease, std::string_view username) {
+  auto query = lease.prepare("SELECT 1 FROM outbox WHERE state = 'held' AND hold_username = ?1 LIMIT 1", username);
+  if (!query) return std::move(query).error();
+  return query->step();
+}
+
+// Undoes the state side of a creation that did not happen.
+void abandon(const Runtime& runtime, const std::string& username, const StateStep& unclaim) {
+  (void)in_write_transaction(runtime, [&](const StateDatabase::Lease& lease) -> Result<void> {
+    if (auto discarded = discard_held_mail(lease, username); !discarded) return discarded;
+    if (unclaim) return unclaim(lease);
+    return {};
+  });
+}
+
+Result<void> join_group(const Runtime& runtime, const std::string& group, const std::string& username) {
+  auto found = runtime.chain->find_group(group);
+  if (!found) return std::move(found).error();
+  if (!found->has_value()) {
+    auto created = runtime.chain->create_group(group, std::nullopt);
+    // Another new account may have created it a moment ago: that is fine.
+    if (!created && created.error().code != ErrorCode::conflict) return std::move(created).error();
+  }
+  return runtime.chain->add_member(group, username);
+}
+
+}  // namespace
+
+std::vector<std::string> groups_for_new_account(const config::Config& config, const std::vector<std::string>& extra) {
+  std::vector<std::string> groups;
+  std::vector<std::string> seen;
+  auto add = [&](const std::string& group) {
+    auto key = lower(group);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) return;
+    seen.push_back(std::move(key));
+    groups.push_back(group);
+  };
+  for (const auto& group : config.accounts.default_groups) add(group);
+  for (const auto& group : extra) add(group);
+  return groups;
+}
+
+Result<std::vector<OutgoingMail>> admin_notice_mails(const Runtime& runtime, const NewUser& user) {
+  std::vector<OutgoingMail> mails;
+  const auto& config = *runtime.config;
+  if (!config.signup.notify_admins || !runtime.mail || config.accounts.admin_group.empty()) return mails;
+  auto group = runtime.chain->find_group(config.accounts.admin_group);
+  if (!group) return std::move(group).error();
+  if (!group->has_value()) return mails;
+  MailValues values;
+  values.username = user.username;
+  values.display_name = user.display_name;
+  values.email = user.email;
+  for (const auto& member : (*group)->members) {
+    auto admin = runtime.chain->find_user(member);
+    if (!admin) return std::move(admin).error();
+    if (!admin->has_value() || !(*admin)->email || (*admin)->email->empty()) continue;
+    auto mail = runtime.mail->compose("admin_new_account", *(*admin)->email, values);
+    if (!mail) return std::move(mail).error();
+    mails.push_back(std::move(*mail));
+  }
+  return mails;
+}
+
+Result<User> create_account(const Runtime& runtime, const NewAccount& account, const StateStep& claim,
+                            const StateStep& unclaim) {
+  const std::string& username = account.user.username;
+  // A taken name is refused before any token is claimed or mail composed.
+  auto existing = runtime.chain->find_user(username);
+  if (!existing) return std::move(existing).error();
+  if (existing->has_value()) {
+    return fail(ErrorCode::conflict, "the username '" + username + "' is taken", "username");
+  }
+
+  auto notices = admin_notice_mails(runtime, account.user);
+  if (!notices) return std::move(notices).error();
+  std::vector<OutgoingMail> mails = account.mails;
+  mails.insert(mails.end(), notices->begin(), notices->end());
+
+  auto claimed = in_write_transaction(runtime, [&](const StateDatabase::Lease& lease) -> Result<void> {
+    // Held mail for this name means another creation of it is under way;
+    // letting both go on would release that one's mail for this account.
+    auto busy = creation_in_progress(lease, username);
+    if (!busy) return std::move(busy).error();
+    if (*busy) return fail(ErrorCode::conflict, "the username '" + username + "' is taken", "username");
+    if (claim) {
+      if (auto ok = claim(lease); !ok) return ok;
+    }
+    for (const auto& mail : mails) {
+      if (auto queued = enqueue_mail(lease, mail, username); !queued) return queued;
+    }
+    return {};
+  });
+  if (!claimed) return std::move(claimed).error();
+
+  auto created = runtime.chain->create_user(account.user);
+  if (!created) {
+    abandon(runtime, username, unclaim);
+    return std::move(created).error();
+  }
+  for (const auto& group : groups_for_new_account(*runtime.config, account.groups)) {
+    if (auto joined = join_group(runtime, group, created->username); !joined) {
+      // No half-created users: the account goes again, with its mail.
+      (void)runtime.chain->delete_user(created->username);
+      abandon(runtime, username, unclaim);
+      Error error = std::move(joined).error();
+      error.message = "cannot join group '" + group + "': " + error.message;
+      return error;
+    }
+  }
+  auto released = in_write_transaction(
+      runtime, [&](const StateDatabase::Lease& lease) { return release_held_mail(lease, username); });
+  // The account exists; held mail left behind is released by the outbox's
+  // recovery, so this failure must not undo the account.
+  (void)released;
+  return created;
+}
+
+}  // namespace dirproxy
