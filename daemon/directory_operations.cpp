@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <optional>
 
+#include "daemon/account_creation.hpp"
+#include "daemon/login_lockout.hpp"
 #include "daemon/operation.hpp"
+#include "daemon/reset_link.hpp"
 
 namespace dirproxy {
 namespace {
@@ -44,9 +47,27 @@ std::optional<std::string> non_empty(std::optional<std::string> value) {
   return value;
 }
 
+// Checks `password` of `username` under the lockout (security.lockout): a
+// locked username is refused before anything is verified, a wrong password
+// counts against it, a right one clears its count.
+Result<User> authenticate_with_lockout(const OperationContext& op, const std::string& username,
+                                       const std::string& password) {
+  LoginLockout lockout(*op.runtime.database, op.runtime.config->security.lockout);
+  if (auto open = lockout.check(username, unix_now()); !open) return std::move(open).error();
+  auto user = op.runtime.chain->authenticate(username, password);
+  if (!user) {
+    if (user.error().code == ErrorCode::invalid_credentials) {
+      if (auto counted = lockout.record_failure(username, unix_now()); !counted) return std::move(counted).error();
+    }
+    return user;
+  }
+  if (auto cleared = lockout.record_success(username); !cleared) return std::move(cleared).error();
+  return user;
+}
+
 Result<Json> authenticate(const OperationContext& op) {
-  auto user = op.runtime.chain->authenticate(required_string(op.params, "username"),
-                                             required_string(op.params, "password"));
+  auto user = authenticate_with_lockout(op, required_string(op.params, "username"),
+                                        required_string(op.params, "password"));
   if (!user) return std::move(user).error();
   auto groups = op.runtime.chain->user_groups(*user);
   if (!groups) return std::move(groups).error();
@@ -114,11 +135,15 @@ Result<Json> change_password(const OperationContext& op) {
   const auto new_password = required_string(op.params, "new_password");
   // Credentials first: a caller without the old password learns nothing,
   // not even whether the new one would be acceptable.
-  auto user = op.runtime.chain->authenticate(required_string(op.params, "username"),
-                                             required_string(op.params, "old_password"));
+  // The old password is a password guess like any other: it counts towards
+  // the lockout.
+  auto user = authenticate_with_lockout(op, required_string(op.params, "username"),
+                                        required_string(op.params, "old_password"));
   if (!user) return std::move(user).error();
   if (auto ok = op.runtime.policy.check_password(new_password, "new_password"); !ok) return std::move(ok).error();
   if (auto ok = op.runtime.chain->set_password(user->username, new_password); !ok) return std::move(ok).error();
+  // Reset links mailed before the change must not undo it.
+  if (auto ok = invalidate_reset_links(op.runtime, user->username); !ok) return std::move(ok).error();
   return Json::object();
 }
 
@@ -150,36 +175,52 @@ Result<Json> add_user(const OperationContext& op) {
   if (user.password) {
     if (auto ok = policy.check_password(*user.password); !ok) return std::move(ok).error();
   }
+  // notify applies only to an account without a password: it mails the
+  // set-password link. An admin who gives a password hands it over
+  // themselves; a second way in by mail is not what they asked for.
   const bool notify = op.params.value("notify", true);
-  if (notify && !user.password) {
-    // The set-password mail needs the mail outbox, which is not part of this
-    // build yet: say so rather than create an account nobody can reach.
+  const bool mail_link = !user.password && notify;
+  const bool return_link = !user.password && !notify;
+  if (mail_link && !op.runtime.mail) {
     return fail(ErrorCode::mail_not_configured,
-                "notify needs a mail server to send the set-password link; give a password or notify=false",
-                "notify");
+                "notify needs a mail server to send the set-password link; give a password or notify=false", "notify");
   }
 
-  std::vector<std::string> groups;
+  NewAccount account;
   if (auto it = op.params.find("groups"); it != op.params.end() && !it->is_null()) {
-    groups = it->get<std::vector<std::string>>();
+    account.groups = it->get<std::vector<std::string>>();
   }
-  // Every group must exist before the account does: no half-created users.
-  for (const auto& name : groups) {
+  // Groups the admin names must exist (a typo must not create a group);
+  // accounts.default_groups are created when missing, as for every account.
+  for (const auto& name : account.groups) {
     auto group = op.runtime.chain->find_group(name);
     if (!group) return std::move(group).error();
     if (!group->has_value()) return fail(ErrorCode::not_found, "no group '" + name + "'", "groups");
   }
 
-  auto created = op.runtime.chain->create_user(user);
-  if (!created) return std::move(created).error();
-  for (const auto& name : groups) {
-    if (auto added = op.runtime.chain->add_member(name, created->username); !added) {
-      // Undo the account so that a failed request leaves nothing behind.
-      (void)op.runtime.chain->delete_user(created->username);
-      return std::move(added).error();
+  std::optional<ResetLink> link;
+  StateStep claim;
+  StateStep unclaim;
+  if (mail_link || return_link) {
+    link = make_reset_link(*op.runtime.config, ResetPurpose::new_user);
+    if (mail_link) {
+      auto mail = compose_reset_mail(op.runtime, *link, user.email, user.username, user.display_name);
+      if (!mail) return std::move(mail).error();
+      account.mails.push_back(std::move(*mail));
     }
+    // The token is stored in the transaction that holds the mail, and
+    // deleted again when the account could not be created.
+    claim = [&link, username = user.username](const StateDatabase::Lease& lease) {
+      return store_reset_link(lease, *link, username);
+    };
+    unclaim = [&link](const StateDatabase::Lease& lease) { return delete_reset_token(lease, link->token.hash); };
   }
-  return Json{{"user", user_json(*created)}};
+  account.user = std::move(user);
+  auto created = create_account(op.runtime, account, claim, unclaim);
+  if (!created) return std::move(created).error();
+  Json result{{"user", user_json(*created)}};
+  if (return_link) result["set_password_link"] = link->url;
+  return result;
 }
 
 Result<Json> update_user(const OperationContext& op) {
@@ -209,18 +250,21 @@ Result<Json> update_user(const OperationContext& op) {
 
 Result<Json> delete_user(const OperationContext& op) {
   if (managed_externally(op)) return external_management();
-  if (auto ok = op.runtime.chain->delete_user(required_string(op.params, "username")); !ok) {
-    return std::move(ok).error();
-  }
+  const auto username = required_string(op.params, "username");
+  if (auto ok = op.runtime.chain->delete_user(username); !ok) return std::move(ok).error();
+  // A link of the deleted account must not set the password of a later
+  // account of the same name.
+  if (auto ok = invalidate_reset_links(op.runtime, username); !ok) return std::move(ok).error();
   return Json::object();
 }
 
 Result<Json> set_password(const OperationContext& op) {
   const auto password = required_string(op.params, "password");
   if (auto ok = op.runtime.policy.check_password(password); !ok) return std::move(ok).error();
-  if (auto ok = op.runtime.chain->set_password(required_string(op.params, "username"), password); !ok) {
-    return std::move(ok).error();
-  }
+  const auto username = required_string(op.params, "username");
+  if (auto ok = op.runtime.chain->set_password(username, password); !ok) return std::move(ok).error();
+  // Reset and set-password links mailed before must not undo the change.
+  if (auto ok = invalidate_reset_links(op.runtime, username); !ok) return std::move(ok).error();
   return Json::object();
 }
 

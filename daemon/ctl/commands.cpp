@@ -251,6 +251,11 @@ void add_user(CLI::App& app, Command& command) {
                      c.password_input = PasswordInput::confirm_on_tty;
                      c.print_human = confirm("password of user " + single_quoted(username) + " set");
                    });
+  add_user_by_name(*user, command, "reset-password", "Email a user a fresh set-password link",
+                   "send_password_reset", /*admin=*/true, [](Command& c, const std::string& username) {
+                     c.print_human =
+                         confirm("set-password link for user " + single_quoted(username) + " queued for mailing");
+                   });
   add_user_by_name(*user, command, "groups", "List the groups a user is in", "get_user_groups",
                    /*admin=*/false, [](Command& c, const std::string&) {
                      c.print_human = [](const Json& result, std::ostream& out) {

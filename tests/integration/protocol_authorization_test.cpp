@@ -90,6 +90,7 @@ std::vector<Json> every_admin_request() {
           {{"op", "update_user"}, {"username", "alice"}, {"display_name", "Mallory"}},
           {{"op", "delete_user"}, {"username", "alice"}},
           {{"op", "set_password"}, {"username", "alice"}, {"password", "mallory's password"}},
+          {{"op", "send_password_reset"}, {"username", "alice"}},
           {{"op", "add_group"}, {"name", "mallorys"}},
           {{"op", "delete_group"}, {"name", "developers"}},
           {{"op", "add_member"}, {"group", "developers"}, {"username", "bob"}},
