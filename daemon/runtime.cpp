@@ -18,8 +18,10 @@ Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
   ChainOptions options{config->membership, config->accounts.unique_email};
   auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
   if (!rate_limiter) rate_limiter = std::make_shared<RateLimiter>();
+  MailComposerPtr mail;
+  if (config->mail) mail = std::make_shared<const MailComposer>(config->site, *config->mail);
   return std::make_shared<const Runtime>(Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts),
-                                                 std::move(database), /*mail=*/nullptr, std::move(rate_limiter)});
+                                                 std::move(database), std::move(mail), std::move(rate_limiter)});
 }
 
 }  // namespace dirproxy

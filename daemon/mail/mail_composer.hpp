@@ -6,9 +6,11 @@
 // once, in one pass, so a value containing "{{link}}" is never expanded.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "daemon/mail/outbox.hpp"
@@ -38,6 +40,18 @@ class MailComposer final {
   // internal_error only for an unknown template name (a bug).
   Result<OutgoingMail> compose(std::string_view template_name, const std::string& recipient,
                                const MailValues& values) const;
+
+  // compose() as of `now` (the Date header), so tests can check every byte
+  // but the random Message-ID.
+  Result<OutgoingMail> compose_at(std::string_view template_name, const std::string& recipient,
+                                  const MailValues& values, std::chrono::system_clock::time_point now) const;
+
+ private:
+  std::string site_name_;
+  std::string from_address_;  // the address inside mail.from: Message-ID's domain
+  std::string from_header_;   // the From header's value
+  // One per template name: the override or the parsed built-in text.
+  std::vector<config::TemplateOverride> templates_;
 };
 
 using MailComposerPtr = std::shared_ptr<const MailComposer>;
