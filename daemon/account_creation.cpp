@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "daemon/account_operation_support.hpp"
 #include "daemon/mail/mail_composer.hpp"
 
 namespace dirproxy {
@@ -72,18 +73,14 @@ Result<std::vector<OutgoingMail>> admin_notice_mails(const Runtime& runtime, con
   std::vector<OutgoingMail> mails;
   const auto& config = *runtime.config;
   if (!config.signup.notify_admins || !runtime.mail || config.accounts.admin_group.empty()) return mails;
-  auto group = runtime.chain->find_group(config.accounts.admin_group);
-  if (!group) return std::move(group).error();
-  if (!group->has_value()) return mails;
+  auto recipients = admin_emails(runtime);
+  if (!recipients) return std::move(recipients).error();
   MailValues values;
   values.username = user.username;
   values.display_name = user.display_name;
   values.email = user.email;
-  for (const auto& member : (*group)->members) {
-    auto admin = runtime.chain->find_user(member);
-    if (!admin) return std::move(admin).error();
-    if (!admin->has_value() || !(*admin)->email || (*admin)->email->empty()) continue;
-    auto mail = runtime.mail->compose("admin_new_account", *(*admin)->email, values);
+  for (const auto& recipient : *recipients) {
+    auto mail = runtime.mail->compose("admin_new_account", recipient, values);
     if (!mail) return std::move(mail).error();
     mails.push_back(std::move(*mail));
   }
