@@ -8,6 +8,7 @@
 #include "daemon/login_lockout.hpp"
 #include "daemon/operation.hpp"
 #include "daemon/reset_link.hpp"
+#include "daemon/timestamp.hpp"
 
 namespace dirproxy {
 namespace {

@@ -1,19 +1,10 @@
 #include "daemon/login_lockout.hpp"
 
 #include <algorithm>
-#include <chrono>
+
+#include "daemon/timestamp.hpp"
 
 namespace dirproxy {
-namespace {
-
-// Lockout times are kept in whole seconds; a setting below one second
-// counts as one.
-std::int64_t whole_seconds(config::Duration duration) {
-  return std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(duration).count());
-}
-
-}  // namespace
-
 LoginLockout::LoginLockout(StateDatabase& database, const config::Lockout& settings)
     : database_(database), settings_(settings) {}
 

@@ -5,9 +5,11 @@
 // stored for the account.
 #include <optional>
 
+#include "daemon/account_operation_support.hpp"
 #include "daemon/login_lockout.hpp"
 #include "daemon/operation.hpp"
 #include "daemon/reset_link.hpp"
+#include "daemon/timestamp.hpp"
 
 namespace dirproxy {
 namespace {
@@ -19,32 +21,6 @@ using protocol::ParamType;
 // same work either way; it is never enqueued. example.invalid cannot be an
 // address anyone receives mail at (RFC 2606).
 constexpr const char* kNobody = "nobody@example.invalid";
-
-std::optional<std::string> optional_string(const Json& params, const char* name) {
-  auto it = params.find(name);
-  if (it == params.end() || it->is_null()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-Result<void> refuse_when_external(const OperationContext& op) {
-  if (op.runtime.config->user_management == config::UserManagement::external) {
-    return fail(ErrorCode::user_management_external,
-                "passwords are managed outside dirproxy (user_management: external)");
-  }
-  return {};
-}
-
-Result<void> admit_client(const OperationContext& op) {
-  return op.runtime.rate_limiter->admit(optional_string(op.params, "client_ip").value_or(""),
-                                        op.runtime.config->security.rate_limit);
-}
-
-Result<void> require_mail(const OperationContext& op) {
-  if (!op.runtime.mail) {
-    return fail(ErrorCode::mail_not_configured, "sending a password-reset link needs a mail server (mail: ...)");
-  }
-  return {};
-}
 
 // Stores `link` for `username` and enqueues `mail` in one write
 // transaction: the link exists exactly when its mail will go out.
@@ -72,10 +48,10 @@ Result<void> store_nothing(const OperationContext& op, const ResetLink& link) {
 }
 
 Result<Json> request_password_reset(const OperationContext& op) {
-  if (auto ok = refuse_when_external(op); !ok) return std::move(ok).error();
+  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
   if (auto ok = admit_client(op); !ok) return std::move(ok).error();
-  auto username = optional_string(op.params, "username");
-  auto email = optional_string(op.params, "email");
+  auto username = optional_string_param(op.params, "username");
+  auto email = optional_string_param(op.params, "email");
   if (username.has_value() == email.has_value()) {
     return fail(ErrorCode::bad_request, "give exactly one of 'username' and 'email'", username ? "email" : "username");
   }
@@ -84,7 +60,7 @@ Result<Json> request_password_reset(const OperationContext& op) {
     if (!parsed) return std::move(parsed).error();
     email = std::move(*parsed);
   }
-  if (auto ok = require_mail(op); !ok) return std::move(ok).error();
+  if (auto ok = require_mail(op.runtime, "sending a password-reset link"); !ok) return std::move(ok).error();
 
   auto found = username ? op.runtime.chain->find_user(*username) : op.runtime.chain->find_user_by_email(*email);
   if (!found) return std::move(found).error();
@@ -112,7 +88,7 @@ Result<Json> request_password_reset(const OperationContext& op) {
 }
 
 Result<Json> reset_password(const OperationContext& op) {
-  if (auto ok = refuse_when_external(op); !ok) return std::move(ok).error();
+  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
   if (auto ok = admit_client(op); !ok) return std::move(ok).error();
   const auto token = op.params.at("token").get<std::string>();
   const auto password = op.params.at("password").get<std::string>();
@@ -165,8 +141,8 @@ bool can_change_passwords(const OperationContext& op, const User& user) {
 }
 
 Result<Json> send_password_reset(const OperationContext& op) {
-  if (auto ok = refuse_when_external(op); !ok) return std::move(ok).error();
-  if (auto ok = require_mail(op); !ok) return std::move(ok).error();
+  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
+  if (auto ok = require_mail(op.runtime, "sending a password-reset link"); !ok) return std::move(ok).error();
   const auto username = op.params.at("username").get<std::string>();
   auto found = op.runtime.chain->find_user(username);
   if (!found) return std::move(found).error();

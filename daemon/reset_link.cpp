@@ -1,31 +1,10 @@
 #include "daemon/reset_link.hpp"
 
-#include <chrono>
-#include <ctime>
-
 #include "daemon/account_token.hpp"
 #include "daemon/mail/mail_composer.hpp"
+#include "daemon/timestamp.hpp"
 
 namespace dirproxy {
-namespace {
-
-// RFC 3339 in UTC, for the {{expires}} placeholder.
-std::string rfc3339(std::int64_t unix_seconds) {
-  const std::time_t time = static_cast<std::time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
-}  // namespace
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose) {
   const config::Duration ttl =
       purpose == ResetPurpose::new_user ? config.password_reset.new_user_ttl : config.password_reset.ttl;
@@ -34,10 +13,7 @@ ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose) {
   link.token = issue_token();
   link.url = site_link(config.site.links.password_reset, config.site.base_url, link.token.token);
   link.created_at = unix_now();
-  // At least one second, so that a ttl below a second still gives a link
-  // that works for a moment rather than one born expired.
-  link.expires_at =
-      link.created_at + std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(ttl).count());
+  link.expires_at = link.created_at + whole_seconds(ttl);
   return link;
 }
 

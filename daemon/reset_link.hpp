@@ -24,10 +24,6 @@ struct ResetLink {
   std::int64_t expires_at = 0;
 };
 
-// Seconds since the Unix epoch: the clock of the tokens' created_at,
-// expires_at and used_at.
-std::int64_t unix_now();
-
 // A fresh link of `purpose` under `config`, valid from now; nothing stored.
 ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose);
 
