@@ -135,9 +135,8 @@ Result<Json> signup_options(const OperationContext& op) {
 Result<Json> change_password(const OperationContext& op) {
   const auto new_password = required_string(op.params, "new_password");
   // Credentials first: a caller without the old password learns nothing,
-  // not even whether the new one would be acceptable.
-  // The old password is a password guess like any other: it counts towards
-  // the lockout.
+  // not even whether the new one would be acceptable. The old password is a
+  // guess like any other, so it goes through the lockout.
   auto user = authenticate_with_lockout(op, required_string(op.params, "username"),
                                         required_string(op.params, "old_password"));
   if (!user) return std::move(user).error();
