@@ -178,5 +178,30 @@ TEST_F(PasswordLinks, ResetPasswordWithoutTokenOrPasswordIsBadRequestNamingIt) {
   EXPECT_EQ(field_of(number_token), "token");
 }
 
+TEST_F(PasswordLinks, CtlUserAddNoNotifyWithoutPasswordPrintsAWorkingLink) {
+  daemon_.start();
+
+  auto result =
+      daemon_.run_ctl({"user", "add", "alice", "--email", "alice@example.com", "--name", "Alice", "--no-notify"});
+
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const std::string prefix = "user 'alice' added\nset-password link: http://localhost/password/reset?token=";
+  ASSERT_EQ(result.out.rfind(prefix, 0), 0u) << result.out;
+  const std::string token = result.out.substr(prefix.size(), result.out.find('\n', prefix.size()) - prefix.size());
+  EXPECT_EQ(token.size(), 43u) << result.out;
+  EXPECT_EQ(outcome_of(reset_password(token)), "ok");
+  EXPECT_EQ(outcome_of(authenticate("alice", kNewPassword)), "ok");
+}
+
+TEST_F(PasswordLinks, CtlUserResetPasswordWithoutMailFailsWithMailNotConfigured) {
+  daemon_.start();
+  add_user("alice");
+
+  auto result = daemon_.run_ctl({"user", "reset-password", "alice"});
+
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_NE(result.err.find("mail_not_configured"), std::string::npos) << result.err;
+}
+
 }  // namespace
 }  // namespace dirproxy::integration
