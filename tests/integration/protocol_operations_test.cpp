@@ -794,19 +794,6 @@ TEST_F(ProtocolOperations, ReloadOfTheUnchangedFileSucceeds) {
   EXPECT_EQ(outcome_of(send({{"op", "ping"}})), "ok");
 }
 
-// --- operations of later issues -----------------------------------------------
-
-TEST_F(ProtocolOperations, OperationsNotInThisBuildAreUnknownOp) {
-  for (const char* op : {"mail_queue"}) {
-    SCOPED_TRACE(op);
-
-    auto response = send({{"op", op}});
-
-    EXPECT_EQ(outcome_of(response), "unknown_op") << response;
-    EXPECT_EQ(field_of(response), "op");
-  }
-}
-
 // --- names in any case (a site pattern that admits capitals) -----------------
 
 class ProtocolMixedCaseNames : public DaemonTest {
