@@ -152,12 +152,12 @@ void add_invite_list(CLI::App& invite, Command& command) {
 
 // Subcommands that take nothing but an ID.
 void add_by_id(CLI::App& parent, Command& command, const char* name, const char* description, const char* op,
-               std::function<void(Command&, std::int64_t id)> finish) {
+               const char* id_parameter, std::function<void(Command&, std::int64_t id)> finish) {
   auto id = std::make_shared<std::int64_t>(0);
   auto* cmd = parent.add_subcommand(name, description);
   cmd->add_option("ID", *id, "The id shown by the list command")->required();
-  cmd->callback([id, op, finish, &command] {
-    command = admin_request({{"op", op}, {"id", *id}});
+  cmd->callback([id, op, id_parameter, finish, &command] {
+    command = admin_request({{"op", op}, {id_parameter, *id}});
     finish(command, *id);
   });
 }
@@ -169,11 +169,11 @@ void add_invite(CLI::App& app, Command& command) {
   add_invite_send(*invite, command);
   add_invite_create(*invite, command);
   add_invite_list(*invite, command);
-  add_by_id(*invite, command, "revoke", "Revoke an invitation", "revoke_invitation", [](Command& c, std::int64_t id) {
-    c.print_human = confirm("invitation " + std::to_string(id) + " revoked");
-  });
+  add_by_id(
+      *invite, command, "revoke", "Revoke an invitation", "revoke_invitation", "invitation_id",
+      [](Command& c, std::int64_t id) { c.print_human = confirm("invitation " + std::to_string(id) + " revoked"); });
   add_by_id(*invite, command, "resend", "Mail an invitation again with a new link (the old one stops working)",
-            "resend_invitation", [](Command& c, std::int64_t) {
+            "resend_invitation", "invitation_id", [](Command& c, std::int64_t) {
               c.print_human = [](const Json& result, std::ostream& out) {
                 out << "invitation sent again\n" << format_invitation(member(result, "invitation"));
               };
@@ -201,16 +201,16 @@ void add_access(CLI::App& app, Command& command) {
   approve->add_option("ID", o->id, "The id shown by `access list`")->required();
   approve->add_option("--group", o->groups, "The new account joins this group (repeatable)")->allow_extra_args(false);
   approve->callback([o, &command] {
-    Json request = {{"op", "approve_access_request"}, {"id", o->id}};
+    Json request = {{"op", "approve_access_request"}, {"request_id", o->id}};
     if (!o->groups.empty()) request["groups"] = o->groups;
     command = admin_request(std::move(request));
     command.print_human = [](const Json& result, std::ostream& out) {
       out << "access request approved; invitation mailed\n" << format_invitation(member(result, "invitation"));
     };
   });
-  add_by_id(*access, command, "deny", "Deny a request", "deny_access_request", [](Command& c, std::int64_t id) {
-    c.print_human = confirm("access request " + std::to_string(id) + " denied");
-  });
+  add_by_id(
+      *access, command, "deny", "Deny a request", "deny_access_request", "request_id",
+      [](Command& c, std::int64_t id) { c.print_human = confirm("access request " + std::to_string(id) + " denied"); });
 }
 
 // --- signup ------------------------------------------------------------------
