@@ -216,5 +216,76 @@ TEST_F(Invitations, TokensNeverReachTheDaemonsLog) {
   EXPECT_EQ(log.find(kPassword), std::string::npos);
 }
 
+TEST_F(Invitations, PerRecipientInvitationsMailEachAddressItsOwnBoundLink) {
+  config_["invitations"] = {{"per_recipient", true}};
+  configure_smtp();
+  start();
+
+  Json response = arrange({{"op", "send_invitations"},
+                           {"emails", "Ann@Example.com, ben@example.com,not-an-address,ann@example.com"},
+                           {"message", "Welcome aboard"}});
+
+  EXPECT_EQ(response["sent"], Json({"ann@example.com", "ben@example.com"}));
+  ASSERT_EQ(response["rejected"].size(), 1u);
+  EXPECT_EQ(response["rejected"][0]["email"], "not-an-address");
+  EXPECT_EQ(response["rejected"][0]["code"], "invalid_email");
+  auto ann = mails_to("ann@example.com", 2);
+  auto ben = mails_to("ben@example.com", 2);
+  ASSERT_EQ(ann.size(), 1u);
+  ASSERT_EQ(ben.size(), 1u);
+  EXPECT_EQ(ann[0].subject, "You are invited to join Test Site");
+  EXPECT_NE(ann[0].body.find("Welcome aboard"), std::string::npos);
+  const auto ann_token = token_in_mail(ann[0]);
+  const auto ben_token = token_in_mail(ben[0]);
+  EXPECT_NE(ann_token, ben_token);
+  EXPECT_EQ(outcome_of(signup("ben", "ben@example.com", ann_token)), "invalid_token");
+  EXPECT_EQ(outcome_of(signup("ann", "ann@example.com", ann_token)), "ok");
+  EXPECT_EQ(outcome_of(signup("ben", "ben@example.com", ben_token)), "ok");
+}
+
+TEST_F(Invitations, WithoutPerRecipientTheSharedLinkIsMailed) {
+  config_["invitations"] = {{"per_recipient", false}};
+  configure_smtp();
+  start();
+  const std::string link = arrange({{"op", "get_invitation_link"}})["link"];
+
+  Json response = arrange({{"op", "send_invitations"}, {"emails", {"ann@example.com", "ben@example.com"}}});
+
+  EXPECT_EQ(response["sent"], Json({"ann@example.com", "ben@example.com"}));
+  auto mails = smtp_->wait_for_messages(2);
+  ASSERT_EQ(mails.size(), 2u);
+  for (const auto& mail : mails) EXPECT_EQ(dirproxy::testing::first_link(mail.body), link);
+  EXPECT_EQ(arrange({{"op", "list_invitations"}, {"include_used", true}})["invitations"].size(), 0u);
+}
+
+TEST_F(Invitations, ResendMailsANewTokenAndTheOldOneDies) {
+  configure_smtp();
+  start();
+  Json created = create_invitation({{"email", "ann@example.com"}});
+  const std::string old_token = created["token"];
+
+  Json resent = arrange({{"op", "resend_invitation"}, {"invitation_id", created["invitation"]["id"]}});
+
+  EXPECT_EQ(resent["invitation"]["id"], created["invitation"]["id"]);
+  EXPECT_EQ(resent["invitation"]["email"], "ann@example.com");
+  auto mails = mails_to("ann@example.com", 1);
+  ASSERT_EQ(mails.size(), 1u);
+  const auto new_token = token_in_mail(mails[0]);
+  EXPECT_NE(new_token, old_token);
+  EXPECT_EQ(outcome_of(signup("ann", "ann@example.com", old_token)), "invalid_token");
+  EXPECT_EQ(outcome_of(signup("ann", "ann@example.com", new_token)), "ok");
+}
+
+TEST_F(Invitations, ResendRefusesAnInvitationNotBoundToAnEmail) {
+  configure_smtp();
+  start();
+  Json created = create_invitation();
+
+  Json response = send({{"op", "resend_invitation"}, {"invitation_id", created["invitation"]["id"]}});
+
+  EXPECT_EQ(outcome_of(response), "bad_request");
+  EXPECT_EQ(field_of(response), "invitation_id");
+}
+
 }  // namespace
 }  // namespace dirproxy::integration

@@ -202,5 +202,82 @@ TEST_F(Signup, OperationsThatMustMailAnswerMailNotConfiguredWithoutMail) {
   EXPECT_EQ(outcome_of(send({{"op", "approve_access_request"}, {"request_id", 1}})), "mail_not_configured");
 }
 
+TEST_F(Signup, RestrictedSignupIsConfirmedThroughTheMailedLink) {
+  config_["signup"] = {{"mode", "restricted"}, {"domains", {"example.com"}}, {"notify_admins", false}};
+  configure_smtp();
+  start();
+
+  Json pending = signup("alice", "alice@example.com");
+  ASSERT_EQ(outcome_of(pending), "ok") << pending.dump();
+  EXPECT_EQ(pending["status"], "pending_confirmation");
+  EXPECT_EQ(outcome_of(get_user("alice")), "not_found");
+  auto mails = mails_to("alice@example.com", 1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].subject, "Confirm your email address for Test Site");
+  auto link = dirproxy::testing::first_link(mails[0].body);
+  ASSERT_TRUE(link);
+  EXPECT_EQ(link->rfind("https://dir.example/signup/confirm?token=", 0), 0u) << *link;
+
+  Json confirmed = send({{"op", "confirm_signup"}, {"token", token_in_link(*link)}});
+
+  ASSERT_EQ(outcome_of(confirmed), "ok") << confirmed.dump();
+  EXPECT_EQ(confirmed["user"]["username"], "alice");
+  EXPECT_EQ(confirmed["user"]["email"], "alice@example.com");
+  EXPECT_EQ(outcome_of(authenticate("alice", kPassword)), "ok");
+  EXPECT_EQ(outcome_of(send({{"op", "confirm_signup"}, {"token", token_in_link(*link)}})), "invalid_token");
+}
+
+TEST_F(Signup, AnExpiredConfirmationLinkCreatesNothing) {
+  config_["signup"] = {
+      {"mode", "restricted"}, {"domains", {"example.com"}}, {"confirmation_ttl", "1s"}, {"notify_admins", false}};
+  configure_smtp();
+  start();
+  ASSERT_EQ(outcome_of(signup("alice", "alice@example.com")), "ok");
+  auto mails = mails_to("alice@example.com", 1);
+  ASSERT_EQ(mails.size(), 1u);
+
+  std::this_thread::sleep_for(2100ms);
+  Json response = send({{"op", "confirm_signup"}, {"token", token_in_mail(mails[0])}});
+
+  EXPECT_EQ(outcome_of(response), "invalid_token");
+  EXPECT_EQ(outcome_of(get_user("alice")), "not_found");
+}
+
+TEST_F(Signup, OpenSignupMailsNoConfirmationAndNotifiesEveryAdminWithAnEmail) {
+  config_["signup"] = {{"mode", "open"}, {"notify_admins", true}};
+  config_["accounts"]["admin_group"] = "admins";
+  configure_smtp();
+  start();
+  add_admin();
+
+  ASSERT_EQ(outcome_of(signup("alice", "alice@example.com")), "ok");
+
+  auto notices = mails_to("boss@example.com", 1);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].subject, "New account alice at Test Site");
+  EXPECT_NE(notices[0].body.find("alice@example.com"), std::string::npos);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(smtp_->messages().size(), 1u);  // nothing to alice
+}
+
+TEST_F(Signup, NoMailGoesOutForASignupThatFailed) {
+  config_["signup"] = {{"mode", "open"}, {"notify_admins", true}};
+  config_["accounts"]["admin_group"] = "admins";
+  config_["accounts"]["unique_email"] = true;
+  configure_smtp();
+  start();
+  add_admin();
+
+  Json response = signup("alice", "boss@example.com");  // the email is taken
+
+  EXPECT_EQ(outcome_of(response), "conflict");
+  ASSERT_EQ(outcome_of(signup("carol", "carol@example.com")), "ok");
+  auto notices = mails_to("boss@example.com", 1);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].subject, "New account carol at Test Site");
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(smtp_->messages().size(), 1u);
+}
+
 }  // namespace
 }  // namespace dirproxy::integration
