@@ -192,6 +192,9 @@ struct Mail {
   Duration timeout = std::chrono::seconds(10);
   unsigned max_attempts = 10;
   Duration retry_backoff = std::chrono::seconds(30);
+  // CA bundle that verifies the SMTP server's certificate; empty = the
+  // system's. An extension of CONFIG.md, for servers with a private CA.
+  std::string tls_ca_file;
 };
 
 struct Lockout {

@@ -546,6 +546,7 @@ void read_mail(Section section, Mail& mail, const fs::path& base_dir) {
   section.read("timeout", mail.timeout, positive_duration);
   section.read("max_attempts", mail.max_attempts, whole_number<unsigned>(1));
   section.read("retry_backoff", mail.retry_backoff, positive_duration);
+  section.read("tls_ca_file", mail.tls_ca_file, optional_readable_file_in(base_dir));
 }
 
 // ---------------------------------------------------------------------------

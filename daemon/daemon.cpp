@@ -134,8 +134,14 @@ int Daemon::run() {
     asio::co_spawn(io, feed_watchdog(*interval), asio::detached);
   }
 
+  // Mail that earlier runs left pending goes out now.
+  mail_sender_.start(runtime_);
+
   io.run();
 
+  // A delivery in progress is aborted (its row stays pending for the next
+  // start), so a hung SMTP server cannot hold up the shutdown.
+  mail_sender_.stop();
   // Blocking work still queued finishes before the database closes.
   pool.join();
   pool_ = nullptr;
@@ -220,6 +226,7 @@ awaitable<Result<void>> Daemon::reload_configuration() {
     co_return std::move(built).error();
   }
   runtime_ = std::move(*built);
+  mail_sender_.use(runtime_);
   logging::configure(runtime_->config->log);
   log()->info("configuration reloaded from {}", path.string());
   co_return Result<void>{};

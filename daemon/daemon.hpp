@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "daemon/asio.hpp"
+#include "daemon/mail/mail_sender.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/worker_pool.hpp"
@@ -39,6 +40,8 @@ class Daemon final {
   std::shared_ptr<StateDatabase> database_;
   RateLimiterPtr rate_limiter_ = std::make_shared<RateLimiter>();
   SystemdNotifier notifier_;
+  // Delivers the outbox on its own thread; started once the daemon listens.
+  MailSender mail_sender_;
   WorkerPool* pool_ = nullptr;  // set while run() runs
   std::function<void()> request_stop_;
   bool stopping_ = false;

@@ -12,10 +12,12 @@
 // when the account exists, dropped when it does not.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "directories/internal/state_database.hpp"
 #include "directories/result.hpp"
@@ -40,5 +42,47 @@ Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_vi
 
 // Deletes the mail held for `username`: its change did not happen.
 Result<void> discard_held_mail(const StateDatabase::Lease& lease, std::string_view username);
+
+// --- For the sender (mail_sender.hpp) and mail_queue -----------------------
+
+// A pending row due for delivery.
+struct DueMail {
+  std::int64_t id = 0;
+  std::string template_name;
+  std::string recipient;
+  std::string message;
+  std::int64_t attempts = 0;  // failed attempts so far
+};
+
+// The pending row that has waited longest among those due at `now` (Unix
+// seconds), or nullopt.
+Result<std::optional<DueMail>> next_due_mail(const StateDatabase::Lease& lease, std::int64_t now);
+
+// Marks row `id` sent at `now` and erases its text, which may hold a token.
+Result<void> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t now);
+
+// Records a failed attempt on row `id` (its attempts become `attempts`):
+// pending again at `next_attempt_at`, or failed for good when that is
+// nullopt. `error` is the delivery error (never the message text).
+Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t attempts,
+                                   std::optional<std::int64_t> next_attempt_at, const std::string& error);
+
+// How long to wait after failed attempt number `attempt` (from 1):
+// retry_backoff·2^(attempt-1), in whole seconds (at least 1), capped so that
+// it never overflows.
+std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::int64_t attempt);
+
+// The usernames whose held mail was enqueued at or before `held_since` (Unix
+// seconds): the changes nobody resolved, for recovery.
+Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease& lease, std::int64_t held_since);
+
+// What mail_queue reports.
+struct OutboxCounts {
+  std::int64_t pending = 0;
+  std::int64_t failed = 0;
+  std::int64_t held = 0;
+  std::optional<std::int64_t> oldest_pending_created_at;  // Unix seconds; nullopt when none is pending
+};
+Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease);
 
 }  // namespace dirproxy

@@ -72,6 +72,20 @@ TEST(Paths, TlsCaFileIsResolvedAgainstTheFilesDirectory) {
   EXPECT_EQ(config.directories[1].ldap.tls_ca_file, (scratch.path() / "ca.pem").string());
 }
 
+TEST(Paths, MailTlsCaFileMustBeReadable) {
+  EXPECT_THAT(load(kMinimal + "mail:\n  from: a@example.com\n  tls_ca_file: ca.pem\n", "/nonexistent").errors,
+              ElementsAre("dirproxy.yaml:6:16: mail.tls_ca_file: cannot read /nonexistent/ca.pem: No such file or "
+                          "directory"));
+}
+
+TEST(Paths, MailTlsCaFileIsResolvedAgainstTheFilesDirectoryAndDefaultsToTheSystems) {
+  ScratchDirectory scratch;
+  scratch.write("mail-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  const Config config = load_ok(kMinimal + "mail:\n  from: a@example.com\n  tls_ca_file: mail-ca.pem\n", scratch.path());
+  EXPECT_EQ(config.mail->tls_ca_file, (scratch.path() / "mail-ca.pem").string());
+  EXPECT_EQ(load_ok(kMinimal + "mail:\n  from: a@example.com\n", scratch.path()).mail->tls_ca_file, "");
+}
+
 TEST(Secrets, BindPasswordIsTheFirstLineOfItsFile) {
   ScratchDirectory scratch;
   scratch.write("bind.secret", "s3cret pass\r\nsecond line\n");
