@@ -14,7 +14,7 @@ using protocol::Json;
 using protocol::ParamType;
 
 Error no_request(std::int64_t id) {
-  return make_error(ErrorCode::not_found, "no access request " + std::to_string(id), "id");
+  return make_error(ErrorCode::not_found, "no access request " + std::to_string(id), "request_id");
 }
 
 Json request_json(const AccessRequest& request) {
@@ -91,7 +91,7 @@ Result<AccessRequest> decide(const StateDatabase::Lease& lease, std::int64_t id,
   if (!decided) return std::move(decided).error();
   if (!*decided) {
     return fail(ErrorCode::bad_request,
-                "access request " + std::to_string(id) + " was " + (*found)->status + " already", "id");
+                "access request " + std::to_string(id) + " was " + (*found)->status + " already", "request_id");
   }
   return std::move(**found);
 }
@@ -100,7 +100,7 @@ Result<Json> approve_access_request(const OperationContext& op) {
   const auto& runtime = op.runtime;
   if (auto ok = require_internal_management(runtime); !ok) return std::move(ok).error();
   if (auto ok = require_mail(runtime, "approve_access_request"); !ok) return std::move(ok).error();
-  const auto id = op.params.at("id").get<std::int64_t>();
+  const auto id = op.params.at("request_id").get<std::int64_t>();
   const auto groups = optional_list_param(op.params, "groups");
   if (auto ok = check_group_names(groups, "groups"); !ok) return std::move(ok).error();
 
@@ -124,7 +124,7 @@ Result<Json> approve_access_request(const OperationContext& op) {
 
 Result<Json> deny_access_request(const OperationContext& op) {
   if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
-  const auto id = op.params.at("id").get<std::int64_t>();
+  const auto id = op.params.at("request_id").get<std::int64_t>();
   auto lease = op.runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
   if (!transaction) return std::move(transaction).error();
@@ -147,10 +147,10 @@ const std::vector<Operation>& access_request_operations() {
       {"list_access_requests", true, {}, list_access_requests_op},
       {"approve_access_request",
        true,
-       {{"id", integer, true}, {"groups", string_list}},
+       {{"request_id", integer, true}, {"groups", string_list}},
        approve_access_request,
        /*writes=*/true},
-      {"deny_access_request", true, {{"id", integer, true}}, deny_access_request, /*writes=*/true},
+      {"deny_access_request", true, {{"request_id", integer, true}}, deny_access_request, /*writes=*/true},
   };
   return operations;
 }

@@ -22,7 +22,7 @@ using protocol::ParamType;
 constexpr std::int64_t kMaxTtlSeconds = 366 * 24 * 3600;
 
 Error no_invitation(std::int64_t id) {
-  return make_error(ErrorCode::not_found, "no invitation " + std::to_string(id), "id");
+  return make_error(ErrorCode::not_found, "no invitation " + std::to_string(id), "invitation_id");
 }
 
 Result<Json> shared_link_result(const Runtime& runtime, const Result<std::string>& token) {
@@ -171,7 +171,7 @@ Result<Json> list_invitations_op(const OperationContext& op) {
 
 Result<Json> revoke_invitation_op(const OperationContext& op) {
   if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
-  const auto id = op.params.at("id").get<std::int64_t>();
+  const auto id = op.params.at("invitation_id").get<std::int64_t>();
   auto lease = op.runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
   if (!transaction) return std::move(transaction).error();
@@ -179,7 +179,7 @@ Result<Json> revoke_invitation_op(const OperationContext& op) {
   if (!found) return std::move(found).error();
   if (!found->has_value()) return no_invitation(id);
   if ((*found)->used_at) {
-    return fail(ErrorCode::bad_request, "invitation " + std::to_string(id) + " has been used already", "id");
+    return fail(ErrorCode::bad_request, "invitation " + std::to_string(id) + " has been used already", "invitation_id");
   }
   // Revoking twice is the same as revoking once.
   if (!(*found)->revoked_at) {
@@ -194,7 +194,7 @@ Result<Json> resend_invitation(const OperationContext& op) {
   const auto& runtime = op.runtime;
   if (auto ok = require_internal_management(runtime); !ok) return std::move(ok).error();
   if (auto ok = require_mail(runtime, "resend_invitation"); !ok) return std::move(ok).error();
-  const auto id = op.params.at("id").get<std::int64_t>();
+  const auto id = op.params.at("invitation_id").get<std::int64_t>();
   auto lease = runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
   if (!transaction) return std::move(transaction).error();
@@ -203,9 +203,9 @@ Result<Json> resend_invitation(const OperationContext& op) {
   if (!found->has_value()) return no_invitation(id);
   const Invitation& old = **found;
   const std::string which = "invitation " + std::to_string(id);
-  if (!old.email) return fail(ErrorCode::bad_request, which + " is not bound to an email address", "id");
-  if (old.used_at) return fail(ErrorCode::bad_request, which + " has been used already", "id");
-  if (old.revoked_at) return fail(ErrorCode::bad_request, which + " has been revoked", "id");
+  if (!old.email) return fail(ErrorCode::bad_request, which + " is not bound to an email address", "invitation_id");
+  if (old.used_at) return fail(ErrorCode::bad_request, which + " has been used already", "invitation_id");
+  if (old.revoked_at) return fail(ErrorCode::bad_request, which + " has been revoked", "invitation_id");
   // The new token is valid as long as the original was meant to be.
   const std::int64_t now = unix_now();
   const std::int64_t expires_at = now + std::max<std::int64_t>(1, old.expires_at - old.created_at);
@@ -239,8 +239,8 @@ const std::vector<Operation>& invitation_operations() {
        create_invitation,
        /*writes=*/true},
       {"list_invitations", true, {{"include_used", boolean}}, list_invitations_op},
-      {"revoke_invitation", true, {{"id", integer, true}}, revoke_invitation_op, /*writes=*/true},
-      {"resend_invitation", true, {{"id", integer, true}}, resend_invitation, /*writes=*/true},
+      {"revoke_invitation", true, {{"invitation_id", integer, true}}, revoke_invitation_op, /*writes=*/true},
+      {"resend_invitation", true, {{"invitation_id", integer, true}}, resend_invitation, /*writes=*/true},
   };
   return operations;
 }
