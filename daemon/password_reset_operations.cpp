@@ -156,7 +156,8 @@ Result<Json> send_password_reset(const OperationContext& op) {
     return fail(ErrorCode::read_only, "directory '" + user.directory + "' does not permit changing passwords");
   }
   const ResetLink link = make_reset_link(*op.runtime.config, ResetPurpose::password_reset);
-  auto mail = compose_reset_mail(op.runtime, link, *user.email, user.username, user.display_name.value_or(user.username));
+  auto mail =
+      compose_reset_mail(op.runtime, link, *user.email, user.username, user.display_name.value_or(user.username));
   if (!mail) return std::move(mail).error();
   if (auto done = store_and_enqueue(op, link, user.username, *mail); !done) return std::move(done).error();
   return Json::object();

@@ -37,8 +37,8 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
 
   // The condition repeats the checks, so that of two redemptions racing
   // past the SELECT exactly one changes the row.
-  auto update = lease.prepare("UPDATE reset_tokens SET used_at = ?1 WHERE id = ?2 AND used_at IS NULL AND expires_at > ?1",
-                              now, consumed.id);
+  auto update = lease.prepare(
+      "UPDATE reset_tokens SET used_at = ?1 WHERE id = ?2 AND used_at IS NULL AND expires_at > ?1", now, consumed.id);
   if (!update) return update.error();
   if (auto ran = update->run(); !ran) return std::move(ran).error();
   if (lease.changes() != 1) return std::optional<ConsumedResetToken>();
