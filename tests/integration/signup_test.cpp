@@ -227,6 +227,7 @@ TEST_F(Signup, RestrictedSignupIsConfirmedThroughTheMailedLink) {
   EXPECT_EQ(confirmed["user"]["email"], "alice@example.com");
   EXPECT_EQ(outcome_of(authenticate("alice", kPassword)), "ok");
   EXPECT_EQ(outcome_of(send({{"op", "confirm_signup"}, {"token", token_in_link(*link)}})), "invalid_token");
+  EXPECT_EQ(daemon_.log().find(token_in_link(*link)), std::string::npos);
 }
 
 TEST_F(Signup, AnExpiredConfirmationLinkCreatesNothing) {
