@@ -21,6 +21,8 @@ TEST_F(Signup, OpenSignupCreatesTheAccountAtOnce) {
   EXPECT_EQ(response["user"]["email"], "alice@example.com");
   EXPECT_EQ(response["user"]["directory"], "internal");
   EXPECT_EQ(outcome_of(authenticate("alice", kPassword)), "ok");
+  EXPECT_TRUE(daemon_.wait_for_log("op=signup"));
+  EXPECT_NE(daemon_.log().find("username=\"alice\""), std::string::npos);
 }
 
 TEST_F(Signup, DisabledSignupIsRefusedWithoutAnInvitation) {
