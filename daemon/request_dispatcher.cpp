@@ -107,7 +107,10 @@ awaitable<std::string> RequestDispatcher::execute(const PreparedRequest& prepare
 
   RuntimePtr runtime = runtime_();
   Result<Json> result = co_await run(operation, request, runtime);
-  if (operation.admin || (operation.name == "authenticate" && !result)) audit(request, peer, result);
+  // log.audit covers admin operations, signups (a new account is an account
+  // change like add_user) and failed authentications.
+  const bool signup = operation.name == "signup" || operation.name == "confirm_signup";
+  if (operation.admin || signup || (operation.name == "authenticate" && !result)) audit(request, peer, result);
   if (!result) {
     if (result.error().code == ErrorCode::internal_error) {
       log->error("conn={} id={} op={} failed: {}", peer.connection, request.id.dump(), request.op,

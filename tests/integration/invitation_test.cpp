@@ -241,6 +241,8 @@ TEST_F(Invitations, PerRecipientInvitationsMailEachAddressItsOwnBoundLink) {
   EXPECT_EQ(outcome_of(signup("ben", "ben@example.com", ann_token)), "invalid_token");
   EXPECT_EQ(outcome_of(signup("ann", "ann@example.com", ann_token)), "ok");
   EXPECT_EQ(outcome_of(signup("ben", "ben@example.com", ben_token)), "ok");
+  EXPECT_EQ(daemon_.log().find(ann_token), std::string::npos);
+  EXPECT_EQ(daemon_.log().find(ben_token), std::string::npos);
 }
 
 TEST_F(Invitations, WithoutPerRecipientTheSharedLinkIsMailed) {
