@@ -112,5 +112,22 @@ TEST_F(OutboxRows, StaleHeldUsernamesAreThoseHeldSinceTheCutoff) {
   EXPECT_TRUE(stale_held_usernames(lease, 0).value().empty());
 }
 
+TEST_F(OutboxRows, PurgeDeletesOnlySentRowsUpToTheCutoff) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "old@example.com", "m"}));
+  ASSERT_TRUE(mark_mail_sent(lease, next_due_mail(lease, INT64_MAX).value()->id, 1000));
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "new@example.com", "m"}));
+  ASSERT_TRUE(mark_mail_sent(lease, next_due_mail(lease, INT64_MAX).value()->id, 3000));
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "pending@example.com", "m"}));
+
+  ASSERT_TRUE(purge_sent_mail(lease, 2000));
+
+  auto select = lease.prepare("SELECT recipient FROM outbox ORDER BY id");
+  ASSERT_TRUE(select);
+  std::vector<std::string> left;
+  while (select->step().value()) left.push_back(select->column_text(0));
+  EXPECT_EQ(left, (std::vector<std::string>{"new@example.com", "pending@example.com"}));
+}
+
 }  // namespace
 }  // namespace dirproxy
