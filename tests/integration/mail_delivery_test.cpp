@@ -423,7 +423,7 @@ TEST_F(MailDelivery, HungSmtpServerDelaysNoRequest) {
 
   EXPECT_EQ(outcome_of(pong), "ok");
   EXPECT_EQ(queue["pending"], 1);
-  EXPECT_LT(elapsed, 500ms);
+  EXPECT_LT(elapsed, 1s) << "the SMTP timeout is 30 s: nothing waited for it";
 }
 
 // --- restarts -------------------------------------------------------------------
