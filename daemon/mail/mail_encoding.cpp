@@ -44,13 +44,16 @@ std::string base64(std::string_view bytes) {
 }
 
 // RFC 2047 encoded-words for `text`, joined by CRLF SPACE; each word carries
-// whole UTF-8 sequences, so every word decodes on its own.
-std::string encoded_words(std::string_view text) {
+// whole UTF-8 sequences, so every word decodes on its own. RFC 2047 limits a
+// line holding encoded-words to 76 characters, so the first word leaves room
+// for "Name: " before it (the header's name is at most `name_length`).
+std::string encoded_words(std::string_view text, std::size_t name_length) {
   constexpr std::string_view kPrefix = "=?UTF-8?B?";
   constexpr std::string_view kSuffix = "?=";
-  // 75 - 12 = 63 characters of base64: 45 bytes of text (a multiple of 3,
-  // so no padding inside a run of words).
-  constexpr std::size_t kMaxBytes = (kMaxEncodedWord - kPrefix.size() - kSuffix.size()) / 4 * 3;
+  const std::size_t line_budget = std::min(kMaxEncodedWord, 76 - std::min<std::size_t>(name_length + 2, 40));
+  // Whole groups of 4 base64 characters: 3 bytes each, so no padding
+  // inside a run of words ("Subject": 39 bytes, a 64-character word).
+  const std::size_t kMaxBytes = (line_budget - kPrefix.size() - kSuffix.size()) / 4 * 3;
   std::vector<std::string> words;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -87,12 +90,14 @@ std::string unstructured_header(std::string_view header_name, std::string_view t
   const std::string value = single_line(text);
   const bool fits = header_name.size() + 2 + value.size() <= kMaxLine;
   if (fits && all_printable_ascii(value) && value.find("=?") == std::string::npos) return value;
-  return encoded_words(value);
+  return encoded_words(value, header_name.size());
 }
 
 std::string display_name_phrase(std::string_view text) {
   const std::string value = single_line(text);
-  if (!all_printable_ascii(value) || value.find("=?") != std::string::npos) return encoded_words(value);
+  if (!all_printable_ascii(value) || value.find("=?") != std::string::npos) {
+    return encoded_words(value, std::string_view("From").size());
+  }
   constexpr std::string_view kAtextSpecials = "!#$%&'*+-/=?^_`{|}~ ";
   bool atoms_only = true;
   for (unsigned char c : value) {

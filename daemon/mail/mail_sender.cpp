@@ -13,6 +13,9 @@ constexpr auto kPollInterval = 1s;
 constexpr auto kHeldCheckInterval = 30s;
 // Held mail younger than this belongs to a change still in progress.
 constexpr std::int64_t kHeldGraceSeconds = 60;
+// How long the record of a sent message stays (for an admin asking "was it
+// sent?"); its text is erased at once.
+constexpr std::int64_t kSentRecordSeconds = 30 * 24 * 3600;
 
 std::shared_ptr<spdlog::logger> log() { return logging::logger("mail"); }
 
@@ -82,11 +85,18 @@ void MailSender::run() {
         told_no_mail_ = true;
       } else {
         told_no_mail_ = false;
-        if (std::chrono::steady_clock::now() >= next_held_check_) {
-          settle_held_mail(*runtime);
-          next_held_check_ = std::chrono::steady_clock::now() + kHeldCheckInterval;
+        // One bad step (a full disk, an exception from a directory) is
+        // logged and retried at the next tick; it must not end the daemon.
+        try {
+          if (std::chrono::steady_clock::now() >= next_held_check_) {
+            settle_held_mail(*runtime);
+            purge_old_records(*runtime);
+            next_held_check_ = std::chrono::steady_clock::now() + kHeldCheckInterval;
+          }
+          deliver_due(*runtime);
+        } catch (const std::exception& e) {
+          log()->error("mail sender step failed: {}", e.what());
         }
-        deliver_due(*runtime);
       }
     }
     std::unique_lock lock(mutex_);
@@ -146,6 +156,13 @@ void MailSender::deliver_due(const Runtime& runtime) {
       log()->error("cannot update the outbox: {}", recorded.error().message);
       return;
     }
+  }
+}
+
+void MailSender::purge_old_records(const Runtime& runtime) {
+  StateDatabase::Lease lease = runtime.database->acquire();
+  if (auto purged = purge_sent_mail(lease, unix_now() - kSentRecordSeconds); !purged) {
+    log()->error("cannot purge old sent mail: {}", purged.error().message);
   }
 }
 

@@ -7,7 +7,8 @@
 // row failed. A permanent refusal (5xx for the message or recipient) fails
 // the row at once. About every 30 s it also settles held mail older than a
 // minute: released when its account exists, deleted when it does not, left
-// alone while the directory cannot tell.
+// alone while the directory cannot tell. Records of sent mail (text already
+// erased) are deleted after 30 days.
 //
 // It reads the Runtime in force at each step (use() swaps it on reload);
 // without a mail section pending rows simply wait. Delivery is at least
@@ -48,6 +49,8 @@ class MailSender final {
   // Delivers due rows until none is due or stopping; one SMTP exchange at a time.
   void deliver_due(const Runtime& runtime);
   void settle_held_mail(const Runtime& runtime);
+  // Deletes the records of mail sent over 30 days ago.
+  void purge_old_records(const Runtime& runtime);
   RuntimePtr current_runtime();
 
   std::mutex mutex_;

@@ -94,6 +94,12 @@ Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease
   return usernames;
 }
 
+Result<void> purge_sent_mail(const StateDatabase::Lease& lease, std::int64_t sent_before) {
+  auto remove = lease.prepare("DELETE FROM outbox WHERE state = 'sent' AND sent_at <= ?1", sent_before);
+  if (!remove) return remove.error();
+  return remove->run();
+}
+
 Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease) {
   auto select = lease.prepare(
       "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"

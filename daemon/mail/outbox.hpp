@@ -76,6 +76,10 @@ std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::i
 // seconds): the changes nobody resolved, for recovery.
 Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease& lease, std::int64_t held_since);
 
+// Deletes the rows sent at or before `sent_before` (Unix seconds): their
+// text is gone already, only the record of the delivery is left.
+Result<void> purge_sent_mail(const StateDatabase::Lease& lease, std::int64_t sent_before);
+
 // What mail_queue reports.
 struct OutboxCounts {
   std::int64_t pending = 0;

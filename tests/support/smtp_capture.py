@@ -68,7 +68,8 @@ class Capture:
         record = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
-            "tls": session.ssl is not None,
+            # session.ssl is only set by STARTTLS; smtps is TLS from the start.
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
             "auth_user": auth_data.login.decode() if isinstance(auth_data, LoginPassword) else None,
             "headers": [[name, value.replace("\r\n", "").replace("\n", "")]
                         for name, value in message.raw_items()],
