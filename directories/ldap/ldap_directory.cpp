@@ -417,9 +417,9 @@ Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_vi
   if (!entry) return std::move(entry).error();
   if (!entry->has_value()) return AuthOutcome::wrong_password;
 
-  // A connection of its own: binding as the user must never change the
-  // identity of a pooled service connection.
-  auto connection = pool_->open_unbound();
+  // A connection for user binds only: binding as the user must never change
+  // the identity of a service connection. It is kept for later user binds.
+  auto connection = pool_->acquire_for_user_bind();
   if (!connection) return std::move(connection).error();
   std::string secret(password);
   berval credentials{static_cast<ber_len_t>(secret.size()), secret.data()};
@@ -429,7 +429,7 @@ Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_vi
   if (LdapConnectionPool::is_connection_error(rc)) {
     // The server went away mid-bind: mark it down like a pooled connection.
     std::string reason = error_text(connection->get(), rc);
-    pool_->report_broken(connection->get(), reason);
+    connection->discard(reason);
     return unavailable(reason);
   }
   if (rc != LDAP_SUCCESS) return AuthOutcome::wrong_password;
