@@ -134,6 +134,11 @@ awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const
     co_return Json::object();
   }
   try {
+    if (operation.answer_from_memory != nullptr) {
+      if (auto answer = operation.answer_from_memory(OperationContext{request.params, *runtime})) {
+        co_return std::move(*answer);
+      }
+    }
     auto work = [&]() -> Result<Json> { return operation.run(OperationContext{request.params, *runtime}); };
     co_return co_await pool_.run(work);
   } catch (const std::exception& e) {

@@ -369,6 +369,13 @@ Result<std::optional<User>> LdapDirectory::find_user_by_name(std::string_view us
   return std::optional<User>((*entry)->user);
 }
 
+std::optional<std::optional<User>> LdapDirectory::cached_user_by_name(std::string_view username) {
+  auto hit = users_by_name_.get(fold_name(username));
+  if (!hit) return std::nullopt;
+  if (hit->known_missing()) return std::optional<User>();
+  return std::optional<User>(hit->value->user);
+}
+
 Result<std::optional<User>> LdapDirectory::find_user_by_email(std::string_view email) {
   const std::string key = lower(email);
   if (auto hit = users_by_email_.get(key)) {

@@ -69,6 +69,24 @@ TEST_F(LdapShadowing, LdapDirectoryBeforeInternalOwnsTheSharedUsername) {
   EXPECT_EQ(response["user"]["email"], "shadow@ldap.example.com");
 }
 
+TEST_F(LdapShadowing, RepeatedGetUserAnsweredFromTheCacheIsTheSameAnswer) {
+  shadow_in_internal_then_chain(Json::array({corp(), internal_directory()}));
+  add_user("local-only");
+
+  auto first = get_user("alice");
+  auto cached = get_user("ALICE");
+  auto first_local = get_user("local-only");
+  auto cached_local = get_user("local-only");  // corp knows it has none; internal is asked
+
+  ASSERT_EQ(outcome_of(first), "ok") << first;
+  EXPECT_EQ(first["user"], corp_alice());
+  ASSERT_EQ(outcome_of(cached), "ok") << cached;
+  EXPECT_EQ(cached["user"], first["user"]);
+  ASSERT_EQ(outcome_of(cached_local), "ok") << cached_local;
+  EXPECT_EQ(cached_local["user"], first_local["user"]);
+  EXPECT_EQ(cached_local["user"]["directory"], "internal");
+}
+
 TEST_F(LdapShadowing, LdapOwnerAcceptsOnlyItsOwnPassword) {
   shadow_in_internal_then_chain(Json::array({corp(), internal_directory()}));
 
