@@ -15,6 +15,9 @@ namespace dirproxy {
 namespace {
 
 constexpr std::size_t kMaxSearchEntries = 100000;  // a bound on any one answer
+// A username lookup expects one entry; more than one is refused as
+// ambiguous, and this many is plenty to tell (see user_entry_by_name).
+constexpr std::size_t kUsernameLookupLimit = 8;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -339,9 +342,12 @@ Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::find_user_entry(c
 Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::user_entry_by_name(std::string_view username) {
   const std::string key = fold_name(username);
   if (auto hit = users_by_name_.get(key)) return hit->value;
+  // A size limit instead of paging: one entry is the answer, and a few are
+  // enough to see that a name is ambiguous. A paged search costs the server
+  // and us a control on every lookup (and authenticate) for nothing.
   auto entries = search({users_base(), ldap_scope(settings_.users.scope),
                          user_filter(equality_filter(settings_.users.username_attribute, username)),
-                         user_attributes(), 0});
+                         user_attributes(), kUsernameLookupLimit});
   if (!entries) return std::move(entries).error();
   std::vector<UserEntry> found;
   for (const auto& entry : *entries) {
