@@ -270,10 +270,10 @@ int connect_socket(const std::string& path) {
   return fd;
 }
 
-double percentile(const std::vector<std::uint32_t>& sorted, double p) {
+double percentile(const std::vector<std::uint64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)] / 1000.0;  // ns -> µs
+  return static_cast<double>(sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)]) / 1000.0;  // ns -> µs
 }
 
 class LoadRun {
@@ -443,7 +443,7 @@ class LoadRun {
     }
     if (pending.sent >= measure_from_ && now <= measure_until_) {
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - pending.sent).count();
-      latencies_ns_.push_back(static_cast<std::uint32_t>(std::min<long long>(ns, UINT32_MAX)));
+      latencies_ns_.push_back(static_cast<std::uint64_t>(ns));
     }
   }
 
@@ -466,7 +466,7 @@ class LoadRun {
     const double throughput = static_cast<double>(latencies_ns_.size()) / seconds;
     const double p50 = percentile(latencies_ns_, 50), p95 = percentile(latencies_ns_, 95),
                  p99 = percentile(latencies_ns_, 99);
-    const double max = latencies_ns_.empty() ? 0 : latencies_ns_.back() / 1000.0;
+    const double max = latencies_ns_.empty() ? 0 : static_cast<double>(latencies_ns_.back()) / 1000.0;
     if (options_.json) {
       Json out = {{"label", options_.label},
                   {"connections", options_.connections},
@@ -500,7 +500,7 @@ class LoadRun {
   KeyChooser chooser_;
   OperationMix mix_;
   std::vector<Connection> connections_;
-  std::vector<std::uint32_t> latencies_ns_;
+  std::vector<std::uint64_t> latencies_ns_;
   std::uint64_t next_id_ = 0;
   std::uint64_t errors_ = 0;
   std::uint64_t answered_ = 0;
