@@ -4,6 +4,7 @@
 // calling `run`, so `run` may read parameters of the declared types directly.
 #pragma once
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,11 @@ struct Operation {
   // Changes state: on one connection it waits for every earlier request, and
   // every later request waits for it, so a client sees its own writes.
   bool writes = false;
+  // Optional: the answer when it can be had from memory without blocking
+  // (the directories' caches), or nullopt to run `run` on the worker pool.
+  // Called on the io thread, so it must never block: a hop to the pool and
+  // back costs far more than a cached lookup itself.
+  std::optional<Result<protocol::Json>> (*answer_from_memory)(const OperationContext&) = nullptr;
 };
 
 // Lookups, authentication and the admin operations on users and groups.

@@ -100,13 +100,33 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
 }
 
 awaitable<std::string> RequestDispatcher::execute(const PreparedRequest& prepared, const Peer& peer) {
-  static const auto log = logging::logger("request");
   if (prepared.answer) co_return *prepared.answer;
   const Operation& operation = *prepared.operation;
   const auto& request = prepared.request;
 
   RuntimePtr runtime = runtime_();
   Result<Json> result = co_await run(operation, request, runtime);
+  co_return finish(operation, request, peer, result);
+}
+
+std::optional<std::string> RequestDispatcher::answer_now(const PreparedRequest& prepared, const Peer& peer) {
+  if (prepared.answer) return *prepared.answer;
+  const Operation& operation = *prepared.operation;
+  if (operation.answer_from_memory == nullptr) return std::nullopt;
+  RuntimePtr runtime = runtime_();
+  std::optional<Result<Json>> result;
+  try {
+    result = operation.answer_from_memory(OperationContext{prepared.request.params, *runtime});
+  } catch (const std::exception&) {
+    return std::nullopt;  // execute() runs it again and reports the failure
+  }
+  if (!result) return std::nullopt;
+  return finish(operation, prepared.request, peer, *result);
+}
+
+std::string RequestDispatcher::finish(const Operation& operation, const protocol::Request& request,
+                                      const Peer& peer, const Result<Json>& result) const {
+  static const auto log = logging::logger("request");
   // log.audit covers admin operations, signups (a new account is an account
   // change like add_user) and failed authentications.
   const bool signup = operation.name == "signup" || operation.name == "confirm_signup";
@@ -115,12 +135,12 @@ awaitable<std::string> RequestDispatcher::execute(const PreparedRequest& prepare
     if (result.error().code == ErrorCode::internal_error) {
       log->error("conn={} id={} op={} failed: {}", peer.connection, request.id.dump(), request.op,
                  result.error().message);
-      co_return protocol::error_line(request.id,
-                                     make_error(ErrorCode::internal_error, "internal error; see the daemon's log"));
+      return protocol::error_line(request.id,
+                                  make_error(ErrorCode::internal_error, "internal error; see the daemon's log"));
     }
-    co_return protocol::error_line(request.id, result.error());
+    return protocol::error_line(request.id, result.error());
   }
-  co_return protocol::success_line(request.id, *result);
+  return protocol::success_line(request.id, *result);
 }
 
 awaitable<std::string> RequestDispatcher::handle(std::string_view line, const Peer& peer) {
@@ -140,6 +160,11 @@ awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const
     co_return Json::object();
   }
   try {
+    if (operation.answer_from_memory != nullptr) {
+      if (auto answer = operation.answer_from_memory(OperationContext{request.params, *runtime})) {
+        co_return std::move(*answer);
+      }
+    }
     auto work = [&]() -> Result<Json> { return operation.run(OperationContext{request.params, *runtime}); };
     co_return co_await pool_.run(work);
   } catch (const std::exception& e) {

@@ -49,6 +49,12 @@ class RequestDispatcher final {
   // The response line (without '\n') of a prepared request.
   awaitable<std::string> execute(const PreparedRequest& prepared, const Peer& peer);
 
+  // The response line when it is known without blocking or awaiting: the
+  // request was refused by prepare(), or its operation answers it from
+  // memory (Operation::answer_from_memory). nullopt: execute() it. Same
+  // answer, logs and audit as execute(); for the io thread.
+  std::optional<std::string> answer_now(const PreparedRequest& prepared, const Peer& peer);
+
   // prepare() then execute().
   awaitable<std::string> handle(std::string_view line, const Peer& peer);
 
@@ -56,6 +62,9 @@ class RequestDispatcher final {
   awaitable<Result<protocol::Json>> run(const Operation& operation, const protocol::Request& request,
                                         const RuntimePtr& runtime);
   void audit(const protocol::Request& request, const Peer& peer, const Result<protocol::Json>& result) const;
+  // The response line of an executed operation, audited.
+  std::string finish(const Operation& operation, const protocol::Request& request, const Peer& peer,
+                     const Result<protocol::Json>& result) const;
 
   WorkerPool& pool_;
   std::function<RuntimePtr()> runtime_;

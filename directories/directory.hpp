@@ -3,8 +3,9 @@
 // them; nothing else in the daemon talks to a Directory directly.
 //
 // Every method is synchronous and may block (SQLite, Argon2id, libldap); the
-// daemon calls them from its worker pool, never from the io thread. All
-// methods are safe to call from several threads at once.
+// daemon calls them from its worker pool, never from the io thread, with one
+// exception that never blocks (cached_user_by_name). All methods are safe to
+// call from several threads at once.
 //
 // Conventions: a missing user or group is a value (std::nullopt), not an
 // error. An unreachable directory answers ErrorCode::directory_unavailable with
@@ -95,6 +96,14 @@ class Directory {
 
   // The user with this username, nullopt when this directory has none.
   virtual Result<std::optional<User>> find_user_by_name(std::string_view username) = 0;
+  // What find_user_by_name would answer, when this directory knows it from
+  // memory (a cache) and can tell without blocking: the user, or an inner
+  // nullopt when it knows there is none. nullopt when only a lookup can
+  // tell. Never blocks, never fails; the daemon may call it on its io
+  // thread. A directory without a cache keeps this default.
+  virtual std::optional<std::optional<User>> cached_user_by_name(std::string_view /*username*/) {
+    return std::nullopt;
+  }
   // The user with this email (compared case-insensitively), nullopt when none.
   // When several match, the one with the smallest username.
   virtual Result<std::optional<User>> find_user_by_email(std::string_view email) = 0;

@@ -20,7 +20,8 @@
 //     username (or, with unique_email, an email) taken anywhere is a conflict.
 //  6. Users are never merged across directories by email.
 //
-// Every method blocks (it calls directories); run it on the worker pool.
+// Every method but cached_find_user blocks (it calls directories); run them on
+// the worker pool.
 #pragma once
 
 #include <cstddef>
@@ -48,6 +49,11 @@ class DirectoryChain final {
 
   // The owner of `username` (rule 1), or nullopt when no directory has it.
   Result<std::optional<User>> find_user(std::string_view username);
+  // find_user's answer when every directory it would ask knows its part from
+  // memory (cached_user_by_name), found without blocking: the owner, or an
+  // inner nullopt when no directory has the user. nullopt when some
+  // directory on the way can only tell by a lookup; then call find_user.
+  std::optional<std::optional<User>> cached_find_user(std::string_view username);
   // The first directory's user with this email, or nullopt (rule 6).
   Result<std::optional<User>> find_user_by_email(std::string_view email);
   // Users matching `query` in any directory, sorted by username, each name

@@ -273,16 +273,18 @@ bool has_gone_stale(LDAP* connection) {
 // ---- Lease ----
 
 LdapConnectionPool::Lease::Lease(LdapConnectionPool* pool, LdapHandle connection,
-                                 std::size_t server)
+                                 std::size_t server, bool user_binds)
     : pool_(pool),
       connection_(std::move(connection)),
       server_(server),
+      user_binds_(user_binds),
       uri_(&pool->settings_.uri.at(server)) {}
 
 LdapConnectionPool::Lease::Lease(Lease&& other) noexcept
     : pool_(std::exchange(other.pool_, nullptr)),
       connection_(std::move(other.connection_)),
       server_(other.server_),
+      user_binds_(other.user_binds_),
       uri_(other.uri_) {}
 
 LdapConnectionPool::Lease& LdapConnectionPool::Lease::operator=(Lease&& other) noexcept {
@@ -291,6 +293,7 @@ LdapConnectionPool::Lease& LdapConnectionPool::Lease::operator=(Lease&& other) n
     pool_ = std::exchange(other.pool_, nullptr);
     connection_ = std::move(other.connection_);
     server_ = other.server_;
+    user_binds_ = other.user_binds_;
     uri_ = other.uri_;
   }
   return *this;
@@ -300,13 +303,14 @@ LdapConnectionPool::Lease::~Lease() { give_back(); }
 
 void LdapConnectionPool::Lease::give_back() noexcept {
   if (pool_ != nullptr) {
-    std::exchange(pool_, nullptr)->give_back(std::move(connection_), server_);
+    std::exchange(pool_, nullptr)->give_back(std::move(connection_), server_, user_binds_);
   }
 }
 
 void LdapConnectionPool::Lease::discard(std::string reason) {
   if (pool_ != nullptr) {
-    std::exchange(pool_, nullptr)->discard(std::move(connection_), server_, std::move(reason));
+    std::exchange(pool_, nullptr)->discard(std::move(connection_), server_, user_binds_,
+                                           std::move(reason));
   }
 }
 
@@ -364,7 +368,7 @@ Result<LdapConnectionPool::Lease> LdapConnectionPool::acquire() {
       ServerConnection idle = std::move(idle_.back());
       idle_.pop_back();
       if (!has_gone_stale(idle.handle.get())) {
-        return Lease(this, std::move(idle.handle), idle.server);
+        return Lease(this, std::move(idle.handle), idle.server, /*user_binds=*/false);
       }
       --open_;
       closing.push_back(std::move(idle.handle));
@@ -392,7 +396,28 @@ Result<LdapConnectionPool::Lease> LdapConnectionPool::acquire() {
     slot_freed_.notify_one();
     return std::move(opened).error();
   }
-  return Lease(this, std::move(opened->handle), opened->server);
+  return Lease(this, std::move(opened->handle), opened->server, /*user_binds=*/false);
+}
+
+Result<LdapConnectionPool::Lease> LdapConnectionPool::acquire_for_user_bind() {
+  std::vector<LdapHandle> closing;  // stale ones, closed after the lock is released
+  {
+    const std::lock_guard lock(mutex_);
+    while (!idle_user_binds_.empty()) {
+      ServerConnection idle = std::move(idle_user_binds_.back());
+      idle_user_binds_.pop_back();
+      if (!has_gone_stale(idle.handle.get())) {
+        return Lease(this, std::move(idle.handle), idle.server, /*user_binds=*/true);
+      }
+      closing.push_back(std::move(idle.handle));
+    }
+  }
+  closing.clear();
+  auto opened = open_connection(/*bind=*/false);
+  if (!opened) {
+    return std::move(opened).error();
+  }
+  return Lease(this, std::move(opened->handle), opened->server, /*user_binds=*/true);
 }
 
 Result<LdapHandle> LdapConnectionPool::open_unbound() {
@@ -438,7 +463,18 @@ Result<LdapConnectionPool::ServerConnection> LdapConnectionPool::open_connection
   }
 }
 
-void LdapConnectionPool::give_back(LdapHandle connection, std::size_t server) {
+void LdapConnectionPool::give_back(LdapHandle connection, std::size_t server, bool user_binds) {
+  if (user_binds) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!servers_.is_down(server) && !servers_.has_preferred_before(server) &&
+          idle_user_binds_.size() < pool_size_) {
+        idle_user_binds_.push_back(ServerConnection{std::move(connection), server});
+      }
+    }
+    connection.reset();  // unless kept idle: closed now that the lock is released
+    return;
+  }
   {
     const std::lock_guard lock(mutex_);
     // A connection to a server that went down meanwhile is suspect, and one
@@ -454,13 +490,16 @@ void LdapConnectionPool::give_back(LdapHandle connection, std::size_t server) {
   slot_freed_.notify_one();
 }
 
-void LdapConnectionPool::discard(LdapHandle connection, std::size_t server, std::string reason) {
+void LdapConnectionPool::discard(LdapHandle connection, std::size_t server, bool user_binds,
+                                 std::string reason) {
   std::vector<LdapHandle> closing;  // closed after the lock is released
   {
     const std::lock_guard lock(mutex_);
     servers_.connection_broke(server, std::move(reason));
     take_idle_of(server, closing);
-    --open_;
+    if (!user_binds) {
+      --open_;
+    }
   }
   connection.reset();
   slot_freed_.notify_all();
@@ -501,6 +540,14 @@ void LdapConnectionPool::take_idle_of(std::size_t server, std::vector<LdapHandle
     --open_;
   }
   idle_.erase(to_close, idle_.end());
+  // User-bind connections do not count in open_.
+  const auto binds_to_close = std::stable_partition(
+      idle_user_binds_.begin(), idle_user_binds_.end(),
+      [server](const ServerConnection& idle) { return idle.server != server; });
+  for (auto it = binds_to_close; it != idle_user_binds_.end(); ++it) {
+    closing.push_back(std::move(it->handle));
+  }
+  idle_user_binds_.erase(binds_to_close, idle_user_binds_.end());
 }
 
 bool LdapConnectionPool::is_connection_error(int ldap_result_code) {
@@ -540,6 +587,11 @@ std::size_t LdapConnectionPool::open_connections() const {
 std::size_t LdapConnectionPool::idle_connections() const {
   const std::lock_guard lock(mutex_);
   return idle_.size();
+}
+
+std::size_t LdapConnectionPool::idle_user_bind_connections() const {
+  const std::lock_guard lock(mutex_);
+  return idle_user_binds_.size();
 }
 
 }  // namespace dirproxy

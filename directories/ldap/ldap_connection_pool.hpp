@@ -1,6 +1,13 @@
 // The connections of one ldap directory: at most pool_size libldap
 // connections bound as the service account (or anonymous), lent out to one
-// worker thread at a time, plus fresh unbound connections for user binds.
+// worker thread at a time, plus connections used for user binds only.
+//
+// User binds never use a service connection: a bind changes a connection's
+// identity, and the service account's must not change. They get connections
+// of their own, which are kept (up to pool_size idle) and reused for later
+// user binds, since a bind on an open connection costs the server a fraction
+// of a new TCP connection, bind and unbind. Nothing but binds ever runs on
+// them, so whoever bound last on one is never asked anything.
 //
 // Every connection gets the same settings: LDAPv3, referrals not chased,
 // timeouts.connect for the TCP connect and the TLS handshake (see
@@ -59,12 +66,13 @@ class LdapConnectionPool final {
 
    private:
     friend class LdapConnectionPool;
-    Lease(LdapConnectionPool* pool, LdapHandle connection, std::size_t server);
+    Lease(LdapConnectionPool* pool, LdapHandle connection, std::size_t server, bool user_binds);
     void give_back() noexcept;
 
     LdapConnectionPool* pool_ = nullptr;  // null once given back, discarded or moved from
     LdapHandle connection_;
     std::size_t server_ = 0;          // index of its URI in the configured list
+    bool user_binds_ = false;         // from acquire_for_user_bind()
     const std::string* uri_ = nullptr;  // in the pool's settings, which outlive the lease
   };
 
@@ -83,6 +91,13 @@ class LdapConnectionPool final {
   // it is retried) when no URI can be reached now, including a failed
   // service bind, or when every slot stayed busy.
   Result<Lease> acquire();
+
+  // A connection for user binds only (never a service connection): an idle
+  // one kept from an earlier user bind, or a new unbound one to the first
+  // reachable URI. Never waits: when every kept one is lent out another is
+  // opened; at most pool_size of them are kept idle when given back. Do
+  // nothing but binds on it. directory_unavailable as for acquire().
+  Result<Lease> acquire_for_user_bind();
 
   // A fresh, unbound connection to the first reachable URI (TCP connected,
   // TLS set up), with the same TLS settings and timeouts, for one user bind;
@@ -110,10 +125,12 @@ class LdapConnectionPool final {
   // Each URI's state, in configured order (status pages, tests).
   std::vector<LdapServerList::ServerState> server_states() const;
 
-  // Connections that exist now (idle, lent out or being opened).
+  // Service connections that exist now (idle, lent out or being opened).
   std::size_t open_connections() const;
-  // Connections waiting idle in the pool.
+  // Service connections waiting idle in the pool.
   std::size_t idle_connections() const;
+  // User-bind connections waiting idle in the pool.
+  std::size_t idle_user_bind_connections() const;
 
   // The configured operation timeout, for ldap_search_ext_s / result calls.
   std::chrono::milliseconds operation_timeout() const { return operation_timeout_; }
@@ -132,10 +149,10 @@ class LdapConnectionPool final {
   Result<ServerConnection> open_connection(bool bind);
   // Back from a Lease: kept idle, or closed when its URI is down or no
   // longer the preferred one (failback).
-  void give_back(LdapHandle connection, std::size_t server);
-  void discard(LdapHandle connection, std::size_t server, std::string reason);
-  // Under the mutex: moves the idle connections to `server` into `closing`,
-  // to be closed once the mutex is released.
+  void give_back(LdapHandle connection, std::size_t server, bool user_binds);
+  void discard(LdapHandle connection, std::size_t server, bool user_binds, std::string reason);
+  // Under the mutex: moves the idle connections (service and user-bind) to
+  // `server` into `closing`, to be closed once the mutex is released.
   void take_idle_of(std::size_t server, std::vector<LdapHandle>& closing);
   Error unavailable(std::string message) const;
   // Where report_broken() finds a connection's URI: each configured URI as
@@ -152,6 +169,7 @@ class LdapConnectionPool final {
   std::condition_variable slot_freed_;
   LdapServerList servers_;            // guarded by mutex_
   std::vector<ServerConnection> idle_;  // guarded by mutex_; the back is the most recent
+  std::vector<ServerConnection> idle_user_binds_;  // guarded by mutex_; likewise
   std::size_t open_ = 0;              // guarded by mutex_; idle + lent out + being opened
 };
 

@@ -15,6 +15,9 @@ namespace dirproxy {
 namespace {
 
 constexpr std::size_t kMaxSearchEntries = 100000;  // a bound on any one answer
+// A username lookup expects one entry; more than one is refused as
+// ambiguous, and this many is plenty to tell (see user_entry_by_name).
+constexpr std::size_t kUsernameLookupLimit = 8;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -339,9 +342,12 @@ Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::find_user_entry(c
 Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::user_entry_by_name(std::string_view username) {
   const std::string key = fold_name(username);
   if (auto hit = users_by_name_.get(key)) return hit->value;
+  // A size limit instead of paging: one entry is the answer, and a few are
+  // enough to see that a name is ambiguous. A paged search costs the server
+  // and us a control on every lookup (and authenticate) for nothing.
   auto entries = search({users_base(), ldap_scope(settings_.users.scope),
                          user_filter(equality_filter(settings_.users.username_attribute, username)),
-                         user_attributes(), 0});
+                         user_attributes(), kUsernameLookupLimit});
   if (!entries) return std::move(entries).error();
   std::vector<UserEntry> found;
   for (const auto& entry : *entries) {
@@ -367,6 +373,13 @@ Result<std::optional<User>> LdapDirectory::find_user_by_name(std::string_view us
   if (!entry) return std::move(entry).error();
   if (!entry->has_value()) return std::optional<User>();
   return std::optional<User>((*entry)->user);
+}
+
+std::optional<std::optional<User>> LdapDirectory::cached_user_by_name(std::string_view username) {
+  auto hit = users_by_name_.get(fold_name(username));
+  if (!hit) return std::nullopt;
+  if (hit->known_missing()) return std::optional<User>();
+  return std::optional<User>(hit->value->user);
 }
 
 Result<std::optional<User>> LdapDirectory::find_user_by_email(std::string_view email) {
@@ -417,9 +430,9 @@ Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_vi
   if (!entry) return std::move(entry).error();
   if (!entry->has_value()) return AuthOutcome::wrong_password;
 
-  // A connection of its own: binding as the user must never change the
-  // identity of a pooled service connection.
-  auto connection = pool_->open_unbound();
+  // A connection for user binds only: binding as the user must never change
+  // the identity of a service connection. It is kept for later user binds.
+  auto connection = pool_->acquire_for_user_bind();
   if (!connection) return std::move(connection).error();
   std::string secret(password);
   berval credentials{static_cast<ber_len_t>(secret.size()), secret.data()};
@@ -429,7 +442,7 @@ Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_vi
   if (LdapConnectionPool::is_connection_error(rc)) {
     // The server went away mid-bind: mark it down like a pooled connection.
     std::string reason = error_text(connection->get(), rc);
-    pool_->report_broken(connection->get(), reason);
+    connection->discard(reason);
     return unavailable(reason);
   }
   if (rc != LDAP_SUCCESS) return AuthOutcome::wrong_password;

@@ -55,6 +55,8 @@ class LdapDirectory final : public Directory {
   OnUnavailable on_unavailable() const override { return on_unavailable_; }
 
   Result<std::optional<User>> find_user_by_name(std::string_view username) override;
+  // From the cache only (cache.ttl, cache.negative_ttl).
+  std::optional<std::optional<User>> cached_user_by_name(std::string_view username) override;
   Result<std::optional<User>> find_user_by_email(std::string_view email) override;
   Result<AuthOutcome> authenticate(const User& user, std::string_view password) override;
   Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) override;

@@ -105,6 +105,43 @@ TEST_F(DirectoryChainTest, Rule1_FindUsersOmitsANameShadowedByANonMatchingOwner)
   EXPECT_EQ((*users)[0].directory, "corp");
 }
 
+TEST_F(DirectoryChainTest, Rule1_CachedLookupFindsTheSameOwnerWhenEveryDirectoryOnTheWayKnows) {
+  corp_->put_user(make_user("alice", "alice@corp.example"), "corp-secret");
+  partner_->put_user(make_user("alice", "alice@partner.example"), "partner-secret");
+  internal_->set_answers_from_memory(true);
+  corp_->set_answers_from_memory(true);
+
+  auto user = chain().cached_find_user("ALICE");
+
+  ASSERT_TRUE(user.has_value());
+  ASSERT_TRUE(user->has_value());
+  EXPECT_EQ((*user)->directory, "corp");
+  EXPECT_EQ((*user)->email, "alice@corp.example");
+  EXPECT_EQ(internal_->lookups + corp_->lookups + partner_->lookups, 0);
+}
+
+TEST_F(DirectoryChainTest, Rule1_CachedLookupGivesUpAtTheFirstDirectoryThatWouldNeedALookup) {
+  partner_->put_user(make_user("alice", "alice@partner.example"), "partner-secret");
+  internal_->set_answers_from_memory(true);
+  partner_->set_answers_from_memory(true);  // corp, before it, knows nothing from memory
+
+  auto user = chain().cached_find_user("alice");
+
+  EXPECT_FALSE(user.has_value());
+  EXPECT_EQ(partner_->lookups, 0);
+}
+
+TEST_F(DirectoryChainTest, Rule1_CachedLookupOfANameNoDirectoryHasIsAMiss) {
+  internal_->set_answers_from_memory(true);
+  corp_->set_answers_from_memory(true);
+  partner_->set_answers_from_memory(true);
+
+  auto user = chain().cached_find_user("nobody");
+
+  ASSERT_TRUE(user.has_value());
+  EXPECT_FALSE(user->has_value());
+}
+
 // Rule 2 -------------------------------------------------------------------
 
 TEST_F(DirectoryChainTest, Rule2_DownDirectoryStopsTheWalkByDefault) {

@@ -1,8 +1,8 @@
 // LdapConnectionPool against real slapd servers (tests/support/slapd_server):
 // service and anonymous binds, failover to the next URI and skipping a dead
 // one, backoff and recovery, a hung (SIGSTOPped) server, StartTLS and
-// ldaps:// with certificate verification, the pool_size bound, and unbound
-// connections for user binds.
+// ldaps:// with certificate verification, the pool_size bound, and the
+// connections for user binds (kept apart from the service connections).
 #include "directories/ldap/ldap_connection_pool.hpp"
 
 #include <arpa/inet.h>
@@ -715,6 +715,63 @@ TEST_F(LdapConnectionPoolTest, UserBindOnAnUnboundConnectionLeavesTheServiceConn
   EXPECT_EQ(rc, LDAP_SUCCESS);
   EXPECT_EQ(who_am_i(unbound->get()), "dn:uid=alice,ou=people,dc=example,dc=com");
   EXPECT_EQ(who_am_i(lease->get()), std::string("dn:") + kServiceDn);
+}
+
+TEST_F(LdapConnectionPoolTest, UserBindConnectionIsKeptAndReusedForTheNextUserBind) {
+  SlapdServer server(server_options());
+  LdapConnectionPool pool("corp", settings_for({server.uri()}));
+  LDAP* first_connection = nullptr;
+  {
+    auto first = pool.acquire_for_user_bind();
+    ASSERT_TRUE(first.has_value()) << first.error().message;
+    ASSERT_EQ(simple_bind(first->get(), "uid=alice,ou=people,dc=example,dc=com", "alice-password"),
+              LDAP_SUCCESS);
+    first_connection = first->get();
+  }
+
+  auto second = pool.acquire_for_user_bind();
+
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(second->get(), first_connection);
+  EXPECT_EQ(pool.idle_user_bind_connections(), 0u);
+  EXPECT_EQ(pool.open_connections(), 0u);  // no service connection was opened
+}
+
+TEST_F(LdapConnectionPoolTest, UserBindConnectionsAreNeverServiceConnections) {
+  SlapdServer server(server_options());
+  LdapConnectionPool pool("corp", settings_for({server.uri()}));
+  {
+    auto user_bind = pool.acquire_for_user_bind();
+    ASSERT_TRUE(user_bind.has_value()) << user_bind.error().message;
+    ASSERT_EQ(simple_bind(user_bind->get(), "uid=alice,ou=people,dc=example,dc=com",
+                          "alice-password"),
+              LDAP_SUCCESS);
+  }
+  ASSERT_EQ(pool.idle_user_bind_connections(), 1u);
+
+  auto service = pool.acquire();
+  auto user_bind = pool.acquire_for_user_bind();
+
+  ASSERT_TRUE(service.has_value()) << service.error().message;
+  ASSERT_TRUE(user_bind.has_value()) << user_bind.error().message;
+  EXPECT_NE(service->get(), user_bind->get());
+  EXPECT_EQ(who_am_i(service->get()), std::string("dn:") + kServiceDn);
+  EXPECT_EQ(who_am_i(user_bind->get()), "dn:uid=alice,ou=people,dc=example,dc=com");
+}
+
+TEST_F(LdapConnectionPoolTest, DiscardedUserBindConnectionMarksItsUriDownAndIsNotKept) {
+  SlapdServer server(server_options());
+  LdapConnectionPool pool("corp", settings_for({server.uri()}), clock_.function());
+  auto user_bind = pool.acquire_for_user_bind();
+  ASSERT_TRUE(user_bind.has_value()) << user_bind.error().message;
+
+  user_bind->discard("Timed out");
+
+  EXPECT_EQ(pool.idle_user_bind_connections(), 0u);
+  const auto state = pool.server_states()[0];
+  EXPECT_FALSE(state.up);
+  EXPECT_EQ(state.last_error, "Timed out");
+  EXPECT_FALSE(pool.acquire_for_user_bind().has_value());
 }
 
 TEST_F(LdapConnectionPoolTest, OpenUnboundUsesStartTlsToo) {

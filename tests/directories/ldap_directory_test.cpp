@@ -636,6 +636,34 @@ TEST_F(LdapWritesTest, CachedLookupsAreServedUntilAWriteThroughDirproxy) {
   EXPECT_EQ((*fresh)->email, "c2@example.com");
 }
 
+TEST_F(LdapWritesTest, CachedUserByNameKnowsOnlyWhatALookupPutInTheCache) {
+  settings_.ldap.cache.ttl = std::chrono::minutes(5);
+  settings_.ldap.cache.negative_ttl = std::chrono::minutes(5);
+  LdapDirectory corp(settings_);
+  EXPECT_FALSE(corp.cached_user_by_name("carol").has_value());
+  ASSERT_TRUE(corp.find_user_by_name("carol"));
+  ASSERT_TRUE(corp.find_user_by_name("newcomer"));
+
+  auto carol = corp.cached_user_by_name("CAROL");
+  auto newcomer = corp.cached_user_by_name("newcomer");
+
+  ASSERT_TRUE(carol.has_value());
+  ASSERT_TRUE(carol->has_value());
+  EXPECT_EQ((*carol)->username, "carol");
+  EXPECT_EQ((*carol)->email, "carol@example.com");
+  EXPECT_EQ((*carol)->directory, "corp");
+  ASSERT_TRUE(newcomer.has_value());
+  EXPECT_FALSE(newcomer->has_value());
+}
+
+TEST_F(LdapWritesTest, CachedUserByNameKnowsNothingWithTheCacheOff) {
+  settings_.ldap.cache.ttl = std::chrono::milliseconds(0);
+  LdapDirectory corp(settings_);
+  ASSERT_TRUE(corp.find_user_by_name("carol"));
+
+  EXPECT_FALSE(corp.cached_user_by_name("carol").has_value());
+}
+
 TEST_F(LdapWritesTest, NegativeEntriesHideANewUserUntilAWrite) {
   settings_.ldap.cache.ttl = std::chrono::minutes(5);
   settings_.ldap.cache.negative_ttl = std::chrono::minutes(5);

@@ -69,6 +69,50 @@ TEST_F(LdapShadowing, LdapDirectoryBeforeInternalOwnsTheSharedUsername) {
   EXPECT_EQ(response["user"]["email"], "shadow@ldap.example.com");
 }
 
+TEST_F(LdapShadowing, RepeatedGetUserAnsweredFromTheCacheIsTheSameAnswer) {
+  shadow_in_internal_then_chain(Json::array({corp(), internal_directory()}));
+  add_user("local-only");
+
+  auto first = get_user("alice");
+  auto cached = get_user("ALICE");
+  auto first_local = get_user("local-only");
+  auto cached_local = get_user("local-only");  // corp knows it has none; internal is asked
+
+  ASSERT_EQ(outcome_of(first), "ok") << first;
+  EXPECT_EQ(first["user"], corp_alice());
+  ASSERT_EQ(outcome_of(cached), "ok") << cached;
+  EXPECT_EQ(cached["user"], first["user"]);
+  ASSERT_EQ(outcome_of(cached_local), "ok") << cached_local;
+  EXPECT_EQ(cached_local["user"], first_local["user"]);
+  EXPECT_EQ(cached_local["user"]["directory"], "internal");
+}
+
+TEST_F(LdapShadowing, PipelinedCachedAndUncachedLookupsAreAnsweredInOrder) {
+  shadow_in_internal_then_chain(Json::array({corp(), internal_directory()}));
+  add_user("local-only");
+  ASSERT_EQ(outcome_of(get_user("alice")), "ok");  // now cached
+  auto client = daemon_.connect();
+
+  // alice and the unknown name come from the cache on the io thread;
+  // local-only needs the internal directory (the worker pool).
+  ASSERT_TRUE(client.send_raw(R"({"op":"get_user","id":1,"username":"local-only"})" "\n"
+                              R"({"op":"get_user","id":2,"username":"alice"})" "\n"
+                              R"({"op":"add_group","id":3,"name":"late"})" "\n"
+                              R"({"op":"get_user","id":4,"username":"alice"})" "\n"));
+  std::vector<Json> answers;
+  for (int i = 0; i < 4; ++i) {
+    auto line = client.read_line();
+    ASSERT_TRUE(line) << "answer " << i + 1 << " missing";
+    answers.push_back(Json::parse(*line));
+  }
+
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(answers[i]["id"], i + 1) << answers[i];
+  EXPECT_EQ(answers[0]["user"]["directory"], "internal");
+  EXPECT_EQ(answers[1]["user"], corp_alice());
+  EXPECT_EQ(outcome_of(answers[2]), "ok") << answers[2];
+  EXPECT_EQ(answers[3]["user"], corp_alice());
+}
+
 TEST_F(LdapShadowing, LdapOwnerAcceptsOnlyItsOwnPassword) {
   shadow_in_internal_then_chain(Json::array({corp(), internal_directory()}));
 
