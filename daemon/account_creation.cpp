@@ -33,13 +33,30 @@ Result<bool> creation_in_progress(const StateDatabase::Lease& lease, std::string
   return query->step();
 }
 
-// Undoes the state side of a creation that did not happen.
+// Undoes the state side of a creation that did not happen. The held mail
+// goes in a transaction of its own, so that an unclaim that fails cannot keep
+// it alive (recovery would send it once another account takes the name).
 void abandon(const Runtime& runtime, const std::string& username, const StateStep& unclaim) {
-  (void)in_write_transaction(runtime, [&](const StateDatabase::Lease& lease) -> Result<void> {
-    if (auto discarded = discard_held_mail(lease, username); !discarded) return discarded;
-    if (unclaim) return unclaim(lease);
-    return {};
-  });
+  (void)in_write_transaction(runtime,
+                             [&](const StateDatabase::Lease& lease) { return discard_held_mail(lease, username); });
+  if (unclaim) (void)in_write_transaction(runtime, unclaim);
+}
+
+// Whether a creation that answered an error may have happened after all: a
+// directory that timed out or went away may have applied the add before it
+// stopped answering. Only a definite refusal proves that nothing exists.
+bool may_exist_after(const Error& error) {
+  return error.code == ErrorCode::directory_unavailable || error.code == ErrorCode::internal_error;
+}
+
+// After an uncertain failure: abandons the creation only when the account is
+// known not to exist. Otherwise the claim stays (a single-use token must not
+// become usable again while an account made with it may exist) and the held
+// mail is left to the outbox's recovery, which sends it if the account turns
+// out to exist and drops it if not.
+void settle_uncertain(const Runtime& runtime, const std::string& username, const StateStep& unclaim) {
+  auto found = runtime.chain->find_user(username);
+  if (found && !found->has_value()) abandon(runtime, username, unclaim);
 }
 
 Result<void> join_group(const Runtime& runtime, const std::string& group, const std::string& username) {
@@ -120,16 +137,24 @@ Result<User> create_account(const Runtime& runtime, const NewAccount& account, c
 
   auto created = runtime.chain->create_user(account.user);
   if (!created) {
-    abandon(runtime, username, unclaim);
+    if (may_exist_after(created.error())) {
+      settle_uncertain(runtime, username, unclaim);
+    } else {
+      abandon(runtime, username, unclaim);
+    }
     return std::move(created).error();
   }
   for (const auto& group : groups_for_new_account(*runtime.config, account.groups)) {
     if (auto joined = join_group(runtime, group, created->username); !joined) {
       // No half-created users: the account goes again, with its mail.
-      (void)runtime.chain->delete_user(created->username);
-      abandon(runtime, username, unclaim);
       Error error = std::move(joined).error();
       error.message = "cannot join group '" + group + "': " + error.message;
+      if (auto removed = runtime.chain->delete_user(created->username); !removed) {
+        settle_uncertain(runtime, username, unclaim);
+        error.message += "; removing the account again failed too: " + removed.error().message;
+        return error;
+      }
+      abandon(runtime, username, unclaim);
       return error;
     }
   }

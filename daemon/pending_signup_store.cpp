@@ -60,10 +60,12 @@ Result<bool> claim_pending_signup(const StateDatabase::Lease& lease, std::int64_
 }
 
 Result<void> restore_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup) {
+  // A new id, not the old one: a signup stored meanwhile may have taken it
+  // (rowids are reused from the top). Rows are found by token_hash anyway.
   auto insert = lease.prepare(
-      "INSERT INTO pending_signups (id, token_hash, username, email, display_name, password_hash, created_at,"
-      " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-      signup.id, signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash,
+      "INSERT INTO pending_signups (token_hash, username, email, display_name, password_hash, created_at,"
+      " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash,
       signup.created_at, signup.expires_at);
   if (!insert) return std::move(insert).error();
   return insert->run();

@@ -99,6 +99,26 @@ TEST_F(AccountCreation, AGroupThatCannotBeJoinedUndoesTheAccountItsMailAndTheCla
   EXPECT_TRUE(outbox_states().empty());
 }
 
+TEST_F(AccountCreation, ACreationThatMayHaveHappenedKeepsTheClaimAndLeavesTheMailToRecovery) {
+  users_->set_create_times_out_after_adding(true);
+  auto rt = runtime({});
+  int unclaims = 0;
+  StateStep claim = [](const StateDatabase::Lease&) -> Result<void> { return {}; };
+  StateStep unclaim = [&](const StateDatabase::Lease&) -> Result<void> {
+    ++unclaims;
+    return {};
+  };
+
+  auto created = create_account(rt, account("ann"), claim, unclaim);
+
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, ErrorCode::directory_unavailable);
+  // The account exists after all: a single-use token given back now would
+  // make a second account.
+  EXPECT_EQ(unclaims, 0);
+  EXPECT_EQ(outbox_states(), std::vector<std::string>({"held"}));
+}
+
 TEST_F(AccountCreation, AFailedClaimCreatesNothing) {
   auto rt = runtime({});
   StateStep claim = [](const StateDatabase::Lease&) -> Result<void> {

@@ -33,6 +33,9 @@ class InMemoryDirectory final : public Directory {
   // What cached_user_by_name knows without a lookup: every name when on
   // (the users put, and "missing" for any other name), nothing when off.
   void set_answers_from_memory(bool on) { answers_from_memory_ = on; }
+  // create_user stores the user, then answers directory_unavailable: a
+  // server that applied an add and timed out before it answered.
+  void set_create_times_out_after_adding(bool on) { create_times_out_ = on; }
 
   int lookups = 0;
   int authentications = 0;
@@ -113,6 +116,7 @@ class InMemoryDirectory final : public Directory {
     User created{user.username, user.email, user.display_name, user.first_name, user.last_name,
                  user.active, name_};
     put_user(created, user.password.value_or(""));
+    if (create_times_out_) return unavailable();
     return created;
   }
 
@@ -203,6 +207,7 @@ class InMemoryDirectory final : public Directory {
   OnUnavailable on_unavailable_;
   bool down_ = false;
   bool answers_from_memory_ = false;
+  bool create_times_out_ = false;
   std::map<std::string, Entry> users_;
   std::map<std::string, Group> groups_;
 };
