@@ -262,10 +262,11 @@ Result<Json> update_user(const OperationContext& op) {
 Result<Json> delete_user(const OperationContext& op) {
   if (managed_externally(op)) return external_management();
   const auto username = required_string(op.params, "username");
-  if (auto ok = op.runtime.chain->delete_user(username); !ok) return std::move(ok).error();
   // A link of the deleted account must not set the password of a later
-  // account of the same name.
+  // account of the same name. First, so that a failure leaves the account
+  // and not its links; ending the links of an account that stays is harmless.
   if (auto ok = invalidate_reset_links(op.runtime, username); !ok) return std::move(ok).error();
+  if (auto ok = op.runtime.chain->delete_user(username); !ok) return std::move(ok).error();
   return Json::object();
 }
 

@@ -46,16 +46,22 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
 }
 
 Result<void> restore_reset_token(const StateDatabase::Lease& lease, const ConsumedResetToken& consumed) {
-  auto update = lease.prepare("UPDATE reset_tokens SET used_at = NULL WHERE id = ?1 AND used_at = ?2", consumed.id,
-                              consumed.used_at);
+  // Not when the user's links were invalidated meanwhile: invalidation ends
+  // every link, used ones included (expires_at), so a link being redeemed
+  // while an admin sets the password cannot come back to life.
+  auto update = lease.prepare(
+      "UPDATE reset_tokens SET used_at = NULL WHERE id = ?1 AND used_at = ?2 AND expires_at > ?2", consumed.id,
+      consumed.used_at);
   if (!update) return update.error();
   return update->run();
 }
 
 Result<void> invalidate_reset_tokens(const StateDatabase::Lease& lease, std::string_view username,
                                      std::int64_t now) {
-  auto update =
-      lease.prepare("UPDATE reset_tokens SET used_at = ?2 WHERE username = ?1 AND used_at IS NULL", username, now);
+  auto update = lease.prepare(
+      "UPDATE reset_tokens SET used_at = COALESCE(used_at, ?2), expires_at = MIN(expires_at, ?2)"
+      " WHERE username = ?1",
+      username, now);
   if (!update) return update.error();
   return update->run();
 }

@@ -55,8 +55,10 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
 // otherwise since (invalidated) stays used.
 Result<void> restore_reset_token(const StateDatabase::Lease& lease, const ConsumedResetToken& consumed);
 
-// Marks every unused token of `username` used at `now`: after its password
-// changed, or the account went, no older link may set it again.
+// Ends every token of `username` at `now` (unused ones are marked used, and
+// no token, used or not, expires later than `now`, so none can be restored):
+// after its password changed, or the account went, no older link may set it
+// again.
 Result<void> invalidate_reset_tokens(const StateDatabase::Lease& lease, std::string_view username,
                                      std::int64_t now);
 

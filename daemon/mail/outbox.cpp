@@ -66,7 +66,10 @@ Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64
                     ? lease.prepare("UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4"
                                     " WHERE id = ?1",
                                     id, attempts, *next_attempt_at, error)
-                    : lease.prepare("UPDATE outbox SET attempts = ?2, state = 'failed', last_error = ?3 WHERE id = ?1",
+                    // A failed message is never sent: its text (which may
+                    // hold a live token) is erased as a sent one's is.
+                    : lease.prepare("UPDATE outbox SET attempts = ?2, state = 'failed', last_error = ?3,"
+                                    " message = '' WHERE id = ?1",
                                     id, attempts, error);
   if (!update) return update.error();
   return update->run();

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 
+#include "config/email_address.hpp"
+
 namespace dirproxy {
 namespace {
 
@@ -47,10 +49,13 @@ int check_abort(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return abort != nullptr && abort->load() ? 1 : 0;
 }
 
-curl_usessl use_ssl(config::StartTls starttls) {
+// With credentials to send, "opportunistic" means "required": a network
+// attacker who strips STARTTLS from the server's greeting must not get the
+// SMTP password in clear text. Only an explicit "none" sends AUTH unencrypted.
+curl_usessl use_ssl(config::StartTls starttls, bool sends_credentials) {
   switch (starttls) {
     case config::StartTls::none: return CURLUSESSL_NONE;
-    case config::StartTls::opportunistic: return CURLUSESSL_TRY;
+    case config::StartTls::opportunistic: return sends_credentials ? CURLUSESSL_ALL : CURLUSESSL_TRY;
     case config::StartTls::required: return CURLUSESSL_ALL;
   }
   return CURLUSESSL_ALL;
@@ -74,6 +79,12 @@ SmtpClient::SmtpClient(const config::Mail& mail, const std::atomic<bool>* abort)
 }
 
 DeliveryResult SmtpClient::deliver(const std::string& recipient, const std::string& message) const {
+  // Recipients come from directories (an LDAP mail attribute a user may edit
+  // themselves): one that is not a strictly parsed address, say with a CR LF
+  // and SMTP commands in it, never reaches RCPT TO.
+  if (auto parsed = config::parse_email_address(recipient); !parsed) {
+    return {DeliveryOutcome::permanent_failure, "not a valid recipient address: " + parsed.reason};
+  }
   CurlEasyPtr curl(curl_easy_init());
   if (!curl) return {DeliveryOutcome::temporary_failure, "libcurl could not create a handle"};
   CURL* handle = curl.get();
@@ -93,7 +104,7 @@ DeliveryResult SmtpClient::deliver(const std::string& recipient, const std::stri
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(handle, CURLOPT_USE_SSL, static_cast<long>(use_ssl(mail_.starttls)));
+  curl_easy_setopt(handle, CURLOPT_USE_SSL, static_cast<long>(use_ssl(mail_.starttls, !mail_.username.empty())));
   curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!mail_.tls_ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, mail_.tls_ca_file.c_str());

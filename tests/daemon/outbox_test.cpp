@@ -84,6 +84,11 @@ TEST_F(OutboxRows, FailedAttemptsRescheduleThenFail) {
   EXPECT_EQ(next_due_mail(lease, INT64_MAX - 1).value()->attempts, 1);
   ASSERT_TRUE(record_failed_attempt(lease, id, 2, std::nullopt, "connection refused"));
 
+  // Never to be sent, so its text (which may hold a token) goes.
+  auto select = lease.prepare("SELECT state, message FROM outbox WHERE id = ?1", id);
+  ASSERT_TRUE(select && select->step().value());
+  EXPECT_EQ(select->column_text(0), "failed");
+  EXPECT_EQ(select->column_text(1), "");
   const OutboxCounts counts = count_outbox(lease).value();
   EXPECT_EQ(counts.pending, 0);
   EXPECT_EQ(counts.failed, 1);

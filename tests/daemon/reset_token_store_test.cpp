@@ -115,6 +115,21 @@ TEST_F(ResetTokenStoreTest, InvalidatingKillsEveryUnusedTokenOfThatUserOnly) {
   EXPECT_TRUE(consume(other.token).has_value());
 }
 
+TEST_F(ResetTokenStoreTest, ATokenBeingRedeemedWhenTheLinksAreInvalidatedIsNeverRestored) {
+  IssuedToken token = store("alice");
+  auto consumed = consume(token.token, kNow + 1);
+  ASSERT_TRUE(consumed.has_value());
+  {
+    // An admin sets the password while the redemption is under way; then
+    // the redemption's own password change fails and it gives the token back.
+    auto lease = database_->acquire();
+    ASSERT_TRUE(invalidate_reset_tokens(lease, "alice", kNow + 2));
+    ASSERT_TRUE(restore_reset_token(lease, *consumed));
+  }
+
+  EXPECT_FALSE(consume(token.token, kNow + 3).has_value());
+}
+
 TEST_F(ResetTokenStoreTest, PruningDeletesOnlyExpiredTokens) {
   store("alice", kNow + 10);
   IssuedToken live = store("bob", kNow + 100);

@@ -327,6 +327,39 @@ TEST_F(MailDelivery, WrongCredentialsKeepMailQueued) {
   EXPECT_THAT(smtp.messages(), IsEmpty());
 }
 
+TEST_F(MailDelivery, OpportunisticStartTlsWithCredentialsNeverAuthenticatesInClearText) {
+  // A server that offers no STARTTLS is what a network attacker who strips
+  // it from the greeting looks like: the password must not go out.
+  SmtpServerOptions options;
+  options.auth_username = "mailer";
+  options.auth_password = "mail-secret";
+  SmtpServer smtp(options);
+  std::ofstream(daemon_.dir() + "/smtp.secret") << "mail-secret\n";
+  daemon_.start(config_for(smtp, {{"starttls", "opportunistic"},
+                                  {"username", "mailer"},
+                                  {"password_file", daemon_.dir() + "/smtp.secret"}}));
+
+  const std::int64_t id = enqueue_invitation();
+
+  ASSERT_TRUE(wait_for_attempts(id, 1));
+  EXPECT_EQ(row(id).state, "pending");
+  EXPECT_THAT(smtp.messages(), IsEmpty());
+}
+
+TEST_F(MailDelivery, ARecipientThatIsNotAStrictAddressNeverReachesRcptTo) {
+  SmtpServer smtp;
+  daemon_.start(config_for(smtp));
+
+  // As an LDAP mail attribute edited by its owner could hold it.
+  const std::int64_t id = enqueue_invitation("x@example.com>\r\nRSET\r\nMAIL FROM:<ceo@example.com");
+
+  ASSERT_TRUE(wait_for_state(id, "failed"));
+  const OutboxRow after = row(id);
+  EXPECT_EQ(after.state, "failed");
+  EXPECT_THAT(after.last_error.value_or(""), HasSubstr("not a valid recipient address"));
+  EXPECT_THAT(smtp.messages(), IsEmpty());
+}
+
 // --- failures, retries, outages -----------------------------------------------
 
 TEST_F(MailDelivery, OutageKeepsMailPendingWithGrowingAttemptsUntilTheServerIsBack) {
