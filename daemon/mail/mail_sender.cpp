@@ -1,5 +1,7 @@
 #include "daemon/mail/mail_sender.hpp"
 
+#include <algorithm>
+
 #include "daemon/logging.hpp"
 #include "daemon/mail/outbox.hpp"
 #include "daemon/mail/smtp_client.hpp"
@@ -11,8 +13,12 @@ using namespace std::chrono_literals;
 
 constexpr auto kPollInterval = 1s;
 constexpr auto kHeldCheckInterval = 30s;
-// Held mail younger than this belongs to a change still in progress.
+// Held mail left by an earlier process is settled once it is this old (a
+// moment's grace for a second daemon started by mistake). Held mail of this
+// process belongs to a change still in progress, however slow its LDAP
+// directories are, until it is kHeldInProgressSeconds old.
 constexpr std::int64_t kHeldGraceSeconds = 60;
+constexpr std::int64_t kHeldInProgressSeconds = 3600;
 // How long the record of a sent message stays (for an admin asking "was it
 // sent?"); its text is erased at once.
 constexpr std::int64_t kSentRecordSeconds = 30 * 24 * 3600;
@@ -170,12 +176,19 @@ void MailSender::settle_held_mail(const Runtime& runtime) {
   std::vector<std::string> usernames;
   {
     StateDatabase::Lease lease = runtime.database->acquire();
-    auto stale = stale_held_usernames(lease, unix_now() - kHeldGraceSeconds);
-    if (!stale) {
-      log()->error("cannot read held mail: {}", stale.error().message);
-      return;
+    const std::int64_t now = unix_now();
+    for (const std::int64_t cutoff : {std::min(started_at_, now - kHeldGraceSeconds), now - kHeldInProgressSeconds}) {
+      auto stale = stale_held_usernames(lease, cutoff);
+      if (!stale) {
+        log()->error("cannot read held mail: {}", stale.error().message);
+        return;
+      }
+      for (auto& username : *stale) {
+        if (std::find(usernames.begin(), usernames.end(), username) == usernames.end()) {
+          usernames.push_back(std::move(username));
+        }
+      }
     }
-    usernames = std::move(*stale);
   }
   for (const std::string& username : usernames) {
     auto user = runtime.chain->find_user(username);

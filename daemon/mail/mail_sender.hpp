@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -61,6 +62,10 @@ class MailSender final {
   std::atomic<bool> abort_{false};
   std::thread thread_;
   bool told_no_mail_ = false;  // sender thread only
+  // When this process began: held mail from before it can belong to no
+  // change in progress.
+  const std::int64_t started_at_ =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::chrono::steady_clock::time_point next_held_check_{};  // sender thread only
 };
 
