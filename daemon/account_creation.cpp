@@ -1,20 +1,13 @@
 #include "daemon/account_creation.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "daemon/account_operation_support.hpp"
 #include "daemon/mail/mail_composer.hpp"
+#include "directories/names.hpp"
 
 namespace dirproxy {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return result;
-}
 
 // One write transaction on a fresh lease: the chain below may need pooled
 // connections of its own, so no lease is held across a chain call.
@@ -76,7 +69,7 @@ std::vector<std::string> groups_for_new_account(const config::Config& config, co
   std::vector<std::string> groups;
   std::vector<std::string> seen;
   auto add = [&](const std::string& group) {
-    auto key = lower(group);
+    auto key = fold_name(group);
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) return;
     seen.push_back(std::move(key));
     groups.push_back(group);

@@ -5,6 +5,7 @@
 #include "daemon/logging.hpp"
 #include "daemon/mail/outbox.hpp"
 #include "daemon/mail/smtp_client.hpp"
+#include "daemon/timestamp.hpp"
 
 namespace dirproxy {
 namespace {
@@ -24,11 +25,6 @@ constexpr std::int64_t kHeldInProgressSeconds = 3600;
 constexpr std::int64_t kSentRecordSeconds = 30 * 24 * 3600;
 
 std::shared_ptr<spdlog::logger> log() { return logging::logger("mail"); }
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "daemon/runtime.hpp"
+#include "daemon/timestamp.hpp"
 
 namespace dirproxy {
 
@@ -64,8 +65,7 @@ class MailSender final {
   bool told_no_mail_ = false;  // sender thread only
   // When this process began: held mail from before it can belong to no
   // change in progress.
-  const std::int64_t started_at_ =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::int64_t started_at_ = unix_now();
   std::chrono::steady_clock::time_point next_held_check_{};  // sender thread only
 };
 

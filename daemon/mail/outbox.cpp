@@ -3,15 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "daemon/timestamp.hpp"
+
 namespace dirproxy {
-namespace {
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
                           const std::optional<std::string>& hold_for_username) {
