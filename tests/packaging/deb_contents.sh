@@ -25,7 +25,10 @@ for library in libc6 libsodium23 libsqlite3-0 libldap-2.5-0 libyaml-cpp; do
 done
 grep -q 'adduser | systemd' <<<"$depends" || fail "Depends lacks 'adduser | systemd': $depends"
 [ -n "$(field Maintainer)" ] || fail "no Maintainer"
-field Description | grep -q 'enables and starts nothing' || fail "the Description does not say it enables nothing"
+# Read first, then match: with pipefail, `dpkg-deb | grep -q` fails whenever
+# grep exits before dpkg-deb has written everything (SIGPIPE).
+description=$(field Description)
+grep -q 'enables and starts nothing' <<<"$description" || fail "the Description does not say it enables nothing"
 note "dirproxy $(field Version); Depends: $depends"
 
 expected_files "$source_dir" "$unit_dir" > "$SCRATCH/expected"
