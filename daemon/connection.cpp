@@ -33,6 +33,10 @@ void Connection::start(std::function<void()> on_closed) {
 }
 
 void Connection::stop() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->stop_reading(); });
+}
+
+void Connection::stop_reading() {
   if (closed_ || reading_done_) return;
   // Shutting down the receive side ends the pending read with EOF while the
   // writer can still send the answers to requests already read.

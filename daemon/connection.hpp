@@ -1,8 +1,9 @@
 // One client connection on the Unix socket. Three coroutines share it, all on
-// the io thread: the reader splits the input into lines and starts each
-// request at once (so pipelined requests run concurrently), the writer sends
-// the responses strictly in request order, and the idle watch closes the
-// connection after server.idle_timeout without traffic or work.
+// the connection's thread (IoThreads), so they need no locks: the reader
+// splits the input into lines and starts each request at once (so pipelined
+// requests run concurrently), the writer sends the responses strictly in
+// request order, and the idle watch closes the connection after
+// server.idle_timeout without traffic or work.
 //
 // Pipelined reads run concurrently; a write waits for every earlier request
 // and holds back every later one, so a client always sees its own writes
@@ -39,7 +40,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void start(std::function<void()> on_closed);
 
   // Graceful stop: read no further requests, answer those already read,
-  // then close.
+  // then close. Safe from any thread: it runs on the connection's own.
   void stop();
 
   std::uint64_t id() const { return peer_.connection; }
@@ -56,6 +57,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   awaitable<void> watch_idle();
   awaitable<void> answer(PreparedRequest request, std::shared_ptr<Slot> slot);
   bool may_start(const Slot& slot) const;
+  void stop_reading();
   void enqueue_final(std::string response);
   void wake(asio::steady_timer& timer) { timer.cancel(); }
   awaitable<void> wait(asio::steady_timer& timer);

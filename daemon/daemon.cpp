@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "config/config_loader.hpp"
+#include "daemon/io_threads.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/request_dispatcher.hpp"
 #include "daemon/server.hpp"
@@ -91,16 +92,21 @@ int Daemon::run() {
     log()->critical("{}", runtime.error().message);
     return 1;
   }
-  runtime_ = std::move(*runtime);
+  runtime_.store(std::move(*runtime));
 
   // Writes to a client that went away must fail, not kill the daemon.
   std::signal(SIGPIPE, SIG_IGN);
 
+  // The daemon's own event loop: signals, accept, reload, the watchdog.
+  // Connections are served on the io threads.
   asio::io_context io(1);
+  io_ = &io;
   WorkerPool pool(workers);
   pool_ = &pool;
-  RequestDispatcher dispatcher(pool, [this] { return runtime_; }, [this] { return reload(); });
-  Server server(io, pool, dispatcher, [this] { return runtime_; });
+  IoThreads connection_threads(IoThreads::default_count());
+  auto current_runtime = [this] { return runtime_.load(); };
+  RequestDispatcher dispatcher(pool, current_runtime, [this] { return reload_from_connection(); });
+  Server server(io, connection_threads, pool, dispatcher, current_runtime);
   if (!activation_error.empty()) {
     log()->critical("{}", activation_error);
     return 1;
@@ -125,9 +131,10 @@ int Daemon::run() {
   asio::co_spawn(io, handle_signals(signals), asio::detached);
   server.start();
   // READY=1 once the socket listens and every directory has been checked.
-  asio::co_spawn(io, [this, workers]() -> awaitable<void> {
+  asio::co_spawn(io, [this, workers, threads = connection_threads.size()]() -> awaitable<void> {
     const std::string health = co_await directory_health();
-    log()->info("dirproxyd {} ready ({} workers); directories: {}", DIRPROXY_VERSION, workers, health);
+    log()->info("dirproxyd {} ready ({} workers, {} connection threads); directories: {}", DIRPROXY_VERSION,
+                workers, threads, health);
     notifier_.notify("READY=1\nSTATUS=ready; directories: " + health);
   }, asio::detached);
   if (auto interval = notifier_.watchdog_interval()) {
@@ -135,9 +142,14 @@ int Daemon::run() {
   }
 
   // Mail that earlier runs left pending goes out now.
-  mail_sender_.start(runtime_);
+  mail_sender_.start(runtime_.load());
 
   io.run();
+
+  // The connections' event loops stop where they are; what they still hold
+  // is destroyed with them, after the worker pool has finished (its work
+  // posts its results to them).
+  connection_threads.stop();
 
   // A delivery in progress is aborted (its row stays pending for the next
   // start), so a hung SMTP server cannot hold up the shutdown.
@@ -145,7 +157,8 @@ int Daemon::run() {
   // Blocking work still queued finishes before the database closes.
   pool.join();
   pool_ = nullptr;
-  runtime_.reset();
+  io_ = nullptr;
+  runtime_.store(nullptr);
   database_.reset();
   log()->info("stopped");
   return 0;
@@ -166,7 +179,7 @@ awaitable<void> Daemon::handle_signals(asio::signal_set& signals) {
 }
 
 awaitable<std::string> Daemon::directory_health() {
-  RuntimePtr runtime = runtime_;
+  RuntimePtr runtime = runtime_.load();
   auto check = [runtime]() {
     std::string health;
     for (const auto& directory : runtime->chain->directories()) {
@@ -190,6 +203,13 @@ awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval) {
   }
 }
 
+awaitable<Result<void>> Daemon::reload_from_connection() {
+  // Named first: no temporary with a destructor in a co_await expression
+  // (worker_pool.hpp).
+  auto on_daemon_loop = asio::co_spawn(*io_, reload(), use_awaitable);
+  co_return co_await std::move(on_daemon_loop);
+}
+
 awaitable<Result<void>> Daemon::reload() {
   notifier_.notify(reloading_state());
   auto outcome = co_await reload_configuration();
@@ -205,7 +225,7 @@ awaitable<Result<void>> Daemon::reload_configuration() {
   auto path = config_path_;
   auto database = database_;
   auto rate_limiter = rate_limiter_;
-  auto running = runtime_;
+  auto running = runtime_.load();
   auto rebuild = [path, database, rate_limiter, running]() -> Result<RuntimePtr> {
     auto loaded = config::load_config_file(path);
     if (!loaded.ok()) {
@@ -225,9 +245,9 @@ awaitable<Result<void>> Daemon::reload_configuration() {
     log()->error("{}", built.error().message);
     co_return std::move(built).error();
   }
-  runtime_ = std::move(*built);
-  mail_sender_.use(runtime_);
-  logging::configure(runtime_->config->log);
+  runtime_.store(*built);
+  mail_sender_.use(*built);
+  logging::configure((*built)->config->log);
   log()->info("configuration reloaded from {}", path.string());
   co_return Result<void>{};
 }

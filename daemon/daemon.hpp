@@ -4,6 +4,7 @@
 // finish in-flight requests, close the database, remove the socket).
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 
@@ -27,6 +28,9 @@ class Daemon final {
  private:
   // Around reload_configuration(): RELOADING=1 before, READY=1 after.
   awaitable<Result<void>> reload();
+  // The `reload` operation, from a connection's thread: reload() runs on the
+  // daemon's event loop, like a SIGHUP's, so two reloads never overlap.
+  awaitable<Result<void>> reload_from_connection();
   awaitable<Result<void>> reload_configuration();
   awaitable<void> handle_signals(asio::signal_set& signals);
   // One line on every directory's state ("internal up, corp down: ..."),
@@ -36,13 +40,16 @@ class Daemon final {
   awaitable<void> feed_watchdog(std::chrono::microseconds interval);
 
   std::filesystem::path config_path_;
-  RuntimePtr runtime_;
+  // Read by every connection thread, replaced by a reload on the daemon's
+  // event loop.
+  std::atomic<RuntimePtr> runtime_;
   std::shared_ptr<StateDatabase> database_;
   RateLimiterPtr rate_limiter_ = std::make_shared<RateLimiter>();
   SystemdNotifier notifier_;
   // Delivers the outbox on its own thread; started once the daemon listens.
   MailSender mail_sender_;
-  WorkerPool* pool_ = nullptr;  // set while run() runs
+  WorkerPool* pool_ = nullptr;      // set while run() runs
+  asio::io_context* io_ = nullptr;  // the daemon's event loop, while run() runs
   std::function<void()> request_stop_;
   bool stopping_ = false;
 };

@@ -47,9 +47,14 @@ Result<gid_t> group_id(const std::string& name) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, WorkerPool& pool, RequestDispatcher& dispatcher,
+Server::Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& pool, RequestDispatcher& dispatcher,
                std::function<RuntimePtr()> runtime)
-    : io_(io), pool_(pool), dispatcher_(dispatcher), runtime_(std::move(runtime)), acceptor_(io) {}
+    : io_(io),
+      connection_threads_(connection_threads),
+      pool_(pool),
+      dispatcher_(dispatcher),
+      runtime_(std::move(runtime)),
+      acceptor_(io) {}
 
 Server::~Server() { remove_socket_file(); }
 
@@ -133,7 +138,10 @@ void Server::start() {
 awaitable<void> Server::accept_loop() {
   while (accepting_) {
     boost::system::error_code ec;
-    UnixSocket socket = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
+    // The new socket belongs to the connection thread that will serve it.
+    asio::io_context& connection_context = connection_threads_.next();
+    UnixSocket socket =
+        co_await acceptor_.async_accept(connection_context, asio::redirect_error(use_awaitable, ec));
     if (!accepting_) break;
     if (ec) {
       log()->warn("accept failed: {}", ec.message());
@@ -144,14 +152,26 @@ awaitable<void> Server::accept_loop() {
       }
       continue;
     }
-    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+    asio::co_spawn(connection_context, serve(std::move(socket)), asio::detached);
   }
 }
 
 awaitable<void> Server::serve(UnixSocket socket) {
   RuntimePtr runtime = runtime_();
   const auto& settings = runtime->config->server;
-  if (connections_.size() >= settings.max_connections) {
+  // The place in connections_ is taken now, before anything is awaited, so
+  // that connections accepted at the same moment on other threads cannot
+  // together go past max_connections.
+  const std::uint64_t id = next_connection_++;
+  bool admitted = false;
+  {
+    std::lock_guard lock(connections_mutex_);
+    if (connections_.size() < settings.max_connections) {
+      connections_.emplace(id, std::weak_ptr<Connection>());
+      admitted = true;
+    }
+  }
+  if (!admitted) {
     log()->warn("refusing a connection: server.max_connections ({}) reached", settings.max_connections);
     std::string refusal =
         protocol::error_line(nullptr, make_error(ErrorCode::rate_limited, "too many connections; try again later"),
@@ -164,7 +184,7 @@ awaitable<void> Server::serve(UnixSocket socket) {
   }
 
   Peer peer;
-  peer.connection = next_connection_++;
+  peer.connection = id;
   peer.credentials = peer_credentials(socket.native_handle());
   // Group and user lookups may go over the network (NSS): not on the io thread.
   if (peer.credentials) {
@@ -179,9 +199,15 @@ awaitable<void> Server::serve(UnixSocket socket) {
 
   ConnectionLimits limits{settings.max_request_bytes, settings.idle_timeout};
   auto connection = std::make_shared<Connection>(std::move(socket), peer, limits, dispatcher_);
-  const auto id = peer.connection;
-  connections_.emplace(id, connection);
-  connection->start([this, id] { connections_.erase(id); });
+  {
+    std::lock_guard lock(connections_mutex_);
+    connections_[id] = connection;
+  }
+  connection->start([this, id] {
+    std::lock_guard lock(connections_mutex_);
+    connections_.erase(id);
+  });
+  // A shutdown that began while the admin check ran did not see this one.
   if (!accepting_) connection->stop();
 }
 
@@ -190,18 +216,26 @@ awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   remove_socket_file();
-  for (auto& [id, weak] : connections_) {
-    if (auto connection = weak.lock()) connection->stop();
+  {
+    std::lock_guard lock(connections_mutex_);
+    for (auto& [id, weak] : connections_) {
+      if (auto connection = weak.lock()) connection->stop();
+    }
   }
   auto deadline = std::chrono::steady_clock::now() + grace;
   asio::steady_timer poll(io_);
-  while (!connections_.empty() && std::chrono::steady_clock::now() < deadline) {
+  while (connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
     poll.expires_after(std::chrono::milliseconds(10));
     co_await poll.async_wait(asio::redirect_error(use_awaitable, ignored));
   }
-  if (!connections_.empty()) {
-    log()->warn("{} connection(s) still busy after {} ms; closing them", connections_.size(), grace.count());
+  if (const auto left = connection_count(); left > 0) {
+    log()->warn("{} connection(s) still busy after {} ms; closing them", left, grace.count());
   }
+}
+
+std::size_t Server::connection_count() const {
+  std::lock_guard lock(connections_mutex_);
+  return connections_.size();
 }
 
 void Server::remove_socket_file() {

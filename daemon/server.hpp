@@ -8,12 +8,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 
 #include "config/config.hpp"
 #include "daemon/asio.hpp"
 #include "daemon/connection.hpp"
+#include "daemon/io_threads.hpp"
 #include "daemon/request_dispatcher.hpp"
 #include "daemon/worker_pool.hpp"
 
@@ -21,7 +24,9 @@ namespace dirproxy {
 
 class Server final {
  public:
-  Server(asio::io_context& io, WorkerPool& pool, RequestDispatcher& dispatcher,
+  // Accepts on `io` (the daemon's own event loop); each connection is then
+  // served on one of `connection_threads`.
+  Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& pool, RequestDispatcher& dispatcher,
          std::function<RuntimePtr()> runtime);
   ~Server();
 
@@ -42,7 +47,7 @@ class Server final {
   // socket file.
   awaitable<void> shutdown(std::chrono::milliseconds grace);
 
-  std::size_t connection_count() const { return connections_.size(); }
+  std::size_t connection_count() const;
 
  private:
   awaitable<void> accept_loop();
@@ -50,13 +55,16 @@ class Server final {
   void remove_socket_file();
 
   asio::io_context& io_;
+  IoThreads& connection_threads_;
   WorkerPool& pool_;
   RequestDispatcher& dispatcher_;
   std::function<RuntimePtr()> runtime_;
   asio::local::stream_protocol::acceptor acceptor_;
   std::filesystem::path socket_path_;
-  bool accepting_ = false;
-  std::uint64_t next_connection_ = 1;
+  std::atomic<bool> accepting_{false};
+  std::atomic<std::uint64_t> next_connection_{1};
+  // Connections run on several threads: each adds and removes itself here.
+  mutable std::mutex connections_mutex_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
 };
 
