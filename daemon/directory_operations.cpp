@@ -1,12 +1,14 @@
 // The operations on users and groups (PROTOCOL.md), each a thin layer that
 // checks input against the account policy and asks the chain. They block
-// (SQLite, Argon2id, LDAP) and run on the worker pool.
+// (SQLite, Argon2id, LDAP) and run on the worker pool, but for get_user,
+// which waits for LDAP on the connection's event loop where it can.
 #include <algorithm>
 #include <optional>
 
 #include "daemon/account_creation.hpp"
 #include "daemon/login_lockout.hpp"
 #include "daemon/operation.hpp"
+#include "daemon/pending_lookup.hpp"
 #include "daemon/reset_link.hpp"
 #include "daemon/timestamp.hpp"
 
@@ -103,6 +105,43 @@ std::optional<Result<Json>> get_user_from_memory(const OperationContext& op) {
   if (!user->has_value()) return Result<Json>(not_found_user(*username));
   return Result<Json>(Json{{"user", user_json(**user)}});
 }
+
+// get_user on the connection's event loop: an uncached lookup in an LDAP
+// directory waits there for the server's answer instead of holding a worker
+// for it, which saves a hand-over to a worker and back and a thread sleeping
+// in libldap per lookup. What cannot be done so (an email, the internal
+// directory, no idle connection, a failed lookup) runs on the worker pool,
+// from the directory where the walk stopped.
+//
+// g++ 12 inlines asio's recycling frame allocator into this coroutine and
+// then takes its operator delete for a mismatch with ::operator new
+// (-Wmismatched-new-delete); the pair is asio's own and matches.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+awaitable<Result<Json>> get_user_on_event_loop(const OperationContext& op, WorkerPool& pool) {
+  auto username = optional_string(op.params, "username");
+  if (!username || op.params.contains("email")) {
+    auto work = [&op] { return get_user(op); };
+    co_return co_await pool.run(work);
+  }
+  DirectoryChain::UserWalk walk(*op.runtime.chain, *username);
+  auto step = walk.start();
+  while (step.lookup) {
+    auto outcome = co_await finish_lookup(*step.lookup);
+    step = walk.resume(std::move(outcome));
+  }
+  Result<std::optional<User>> user = make_error(ErrorCode::internal_error, "no answer");
+  if (step.answer) {
+    user = std::move(*step.answer);
+  } else {
+    auto rest = [&walk] { return walk.finish_blocking(); };
+    user = co_await pool.run(rest);
+  }
+  if (!user) co_return std::move(user).error();
+  if (!user->has_value()) co_return not_found_user(*username);
+  co_return Json{{"user", user_json(**user)}};
+}
+#pragma GCC diagnostic pop
 
 Result<Json> find_users(const OperationContext& op) {
   std::int64_t limit = kDefaultFindLimit;
@@ -355,7 +394,7 @@ const std::vector<Operation>& directory_operations() {
   static const std::vector<Operation> operations = {
       {"authenticate", false, {{"username", string, true}, {"password", string, true}}, authenticate},
       {"get_user", false, {{"username", string}, {"email", string}}, get_user, /*writes=*/false,
-       get_user_from_memory},
+       get_user_from_memory, get_user_on_event_loop},
       {"find_users", false, {{"query", string}, {"limit", integer}}, find_users},
       {"get_group", false, {{"name", string, true}}, get_group},
       {"get_user_groups", false, {{"username", string, true}}, get_user_groups},

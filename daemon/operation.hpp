@@ -8,8 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/asio.hpp"
 #include "daemon/protocol/protocol.hpp"
 #include "daemon/runtime.hpp"
+#include "daemon/worker_pool.hpp"
 
 namespace dirproxy {
 
@@ -31,6 +33,12 @@ struct Operation {
   // Called on the io thread, so it must never block: a hop to the pool and
   // back costs far more than a cached lookup itself.
   std::optional<Result<protocol::Json>> (*answer_from_memory)(const OperationContext&) = nullptr;
+  // Optional, used instead of `run`: the operation on the connection's
+  // event loop, waiting for network lookups there (Directory::
+  // start_user_lookup) instead of holding a worker thread while they run;
+  // whatever must block, it runs on `pool` itself. The context and what it
+  // refers to live until it returns.
+  awaitable<Result<protocol::Json>> (*run_on_event_loop)(const OperationContext&, WorkerPool& pool) = nullptr;
 };
 
 // Lookups, authentication and the admin operations on users and groups.

@@ -165,6 +165,11 @@ awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const
         co_return std::move(*answer);
       }
     }
+    if (operation.run_on_event_loop != nullptr) {
+      const OperationContext context{request.params, *runtime};
+      auto running = operation.run_on_event_loop(context, pool_);
+      co_return co_await std::move(running);
+    }
     auto work = [&]() -> Result<Json> { return operation.run(OperationContext{request.params, *runtime}); };
     co_return co_await pool_.run(work);
   } catch (const std::exception& e) {

@@ -3,9 +3,9 @@
 // them; nothing else in the daemon talks to a Directory directly.
 //
 // Every method is synchronous and may block (SQLite, Argon2id, libldap); the
-// daemon calls them from its worker pool, never from the io thread, with one
-// exception that never blocks (cached_user_by_name). All methods are safe to
-// call from several threads at once.
+// daemon calls them from its worker pool, never from the io thread, with two
+// exceptions that never block (cached_user_by_name, start_user_lookup). All
+// methods are safe to call from several threads at once.
 //
 // Conventions: a missing user or group is a value (std::nullopt), not an
 // error. An unreachable directory answers ErrorCode::directory_unavailable with
@@ -13,6 +13,7 @@
 // the stored spelling is returned.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,26 @@ struct DirectoryStatus {
   std::optional<std::size_t> users;    // user count, when cheap to know
 };
 
+// A find_user_by_name in progress that blocks no thread: the request is sent
+// and the caller waits for the answer on its own event loop. Used from one
+// thread at a time; destroying it before it finished abandons the lookup.
+class PendingUserLookup {
+ public:
+  virtual ~PendingUserLookup() = default;
+  // The socket that becomes readable when poll() may have progress to make.
+  virtual int descriptor() const = 0;
+  // When the lookup gives up: a poll() at or after it answers the error a
+  // timed-out find_user_by_name would.
+  virtual std::chrono::steady_clock::time_point deadline() const = 0;
+  // Reads what has arrived, without blocking. nullopt: not finished; wait
+  // until descriptor() is readable or the deadline passes, then poll again
+  // (the socket has been read until it had nothing more, so an
+  // edge-triggered wait misses nothing). Otherwise exactly what
+  // find_user_by_name would have answered.
+  virtual std::optional<Result<std::optional<User>>> poll() = 0;
+};
+using PendingUserLookupPtr = std::unique_ptr<PendingUserLookup>;
+
 class Directory {
  public:
   virtual ~Directory() = default;
@@ -104,6 +125,11 @@ class Directory {
   virtual std::optional<std::optional<User>> cached_user_by_name(std::string_view /*username*/) {
     return std::nullopt;
   }
+  // find_user_by_name started without blocking, for a caller that waits for
+  // the answer itself (the daemon's event loop); nullptr when this directory
+  // cannot do that now (a local directory, or no idle network connection):
+  // call find_user_by_name on a worker then. Never blocks.
+  virtual PendingUserLookupPtr start_user_lookup(std::string_view /*username*/) { return nullptr; }
   // The user with this email (compared case-insensitively), nullopt when none.
   // When several match, the one with the smallest username.
   virtual Result<std::optional<User>> find_user_by_email(std::string_view email) = 0;

@@ -50,8 +50,10 @@ DirectoryChain::DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptio
     : directories_(std::move(directories)), options_(options), hasher_(std::move(hasher)) {}
 
 template <typename T, typename Lookup>
-Result<std::optional<std::pair<T, Directory*>>> DirectoryChain::first_match(Lookup lookup, Walk walk) {
-  for (const auto& directory : directories_) {
+Result<std::optional<std::pair<T, Directory*>>> DirectoryChain::first_match(Lookup lookup, Walk walk,
+                                                                            std::size_t first) {
+  for (std::size_t index = first; index < directories_.size(); ++index) {
+    const auto& directory = directories_[index];
     Result<std::optional<T>> found = lookup(*directory);
     if (!found) {
       if (is_down(found.error()) && walk == Walk::lookup && skips_when_down(*directory)) continue;
@@ -108,6 +110,42 @@ std::optional<std::optional<User>> DirectoryChain::cached_find_user(std::string_
     if (known->has_value()) return known;
   }
   return std::optional<User>();
+}
+
+DirectoryChain::UserWalk::UserWalk(DirectoryChain& chain, std::string username)
+    : chain_(chain), username_(std::move(username)) {}
+
+DirectoryChain::UserWalk::Step DirectoryChain::UserWalk::start() { return walk(); }
+
+DirectoryChain::UserWalk::Step DirectoryChain::UserWalk::resume(Result<std::optional<User>> outcome) {
+  // A failed lookup is not judged here: finish_blocking() asks the same
+  // directory again and applies its on_unavailable, as find_user would.
+  if (!outcome) return {};
+  if (outcome->has_value()) return {std::move(outcome), nullptr};
+  ++next_;
+  return walk();
+}
+
+DirectoryChain::UserWalk::Step DirectoryChain::UserWalk::walk() {
+  const auto& directories = chain_.directories_;
+  for (; next_ < directories.size(); ++next_) {
+    Directory& directory = *directories[next_];
+    if (auto known = directory.cached_user_by_name(username_)) {
+      if (known->has_value()) return {Result<std::optional<User>>(std::move(*known)), nullptr};
+      continue;
+    }
+    if (auto lookup = directory.start_user_lookup(username_)) return {std::nullopt, std::move(lookup)};
+    return {};
+  }
+  return {Result<std::optional<User>>(std::optional<User>()), nullptr};
+}
+
+Result<std::optional<User>> DirectoryChain::UserWalk::finish_blocking() {
+  auto owner = chain_.first_match<User>([&](Directory& d) { return d.find_user_by_name(username_); },
+                                        Walk::lookup, next_);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) return std::optional<User>();
+  return std::optional<User>(std::move((*owner)->first));
 }
 
 Result<std::optional<User>> DirectoryChain::find_user_by_email(std::string_view email) {

@@ -20,8 +20,8 @@
 //     username (or, with unique_email, an email) taken anywhere is a conflict.
 //  6. Users are never merged across directories by email.
 //
-// Every method but cached_find_user blocks (it calls directories); run them on
-// the worker pool.
+// Every method but cached_find_user and UserWalk's start and resume blocks
+// (it calls directories); run them on the worker pool.
 #pragma once
 
 #include <cstddef>
@@ -54,6 +54,37 @@ class DirectoryChain final {
   // inner nullopt when no directory has the user. nullopt when some
   // directory on the way can only tell by a lookup; then call find_user.
   std::optional<std::optional<User>> cached_find_user(std::string_view username);
+  // find_user for a caller that must not block (the daemon's event loop):
+  // the same walk (rule 1), one directory at a time. Each step answers from
+  // a directory's cache, or hands out the directory's PendingUserLookup for
+  // the caller to finish and pass to resume(); where a directory can do
+  // neither (the internal one, an LDAP directory with no idle connection),
+  // or a lookup failed, the step says so and finish_blocking() walks the
+  // rest from that directory on, with find_user's handling of errors and
+  // of directories that are down. The chain must outlive the walk.
+  class UserWalk final {
+   public:
+    struct Step {
+      // The walk is over: what find_user would have answered.
+      std::optional<Result<std::optional<User>>> answer;
+      // Otherwise, a lookup to finish and pass to resume(); neither set:
+      // call finish_blocking() (on a worker).
+      PendingUserLookupPtr lookup;
+    };
+
+    UserWalk(DirectoryChain& chain, std::string username);
+    Step start();
+    Step resume(Result<std::optional<User>> outcome);
+    Result<std::optional<User>> finish_blocking();
+
+   private:
+    Step walk();
+
+    DirectoryChain& chain_;
+    const std::string username_;
+    std::size_t next_ = 0;  // the directory being asked
+  };
+
   // The first directory's user with this email, or nullopt (rule 6).
   Result<std::optional<User>> find_user_by_email(std::string_view email);
   // Users matching `query` in any directory, sorted by username, each name
@@ -98,8 +129,9 @@ class DirectoryChain final {
     strict,  // always stop: used to guard writes
   };
 
+  // The first directory from `first` on that answers `lookup` (rule 1).
   template <typename T, typename Lookup>
-  Result<std::optional<std::pair<T, Directory*>>> first_match(Lookup lookup, Walk walk);
+  Result<std::optional<std::pair<T, Directory*>>> first_match(Lookup lookup, Walk walk, std::size_t first = 0);
 
   Result<std::optional<std::pair<User, Directory*>>> owner_of(std::string_view username, Walk walk);
   Result<std::optional<std::pair<Group, Directory*>>> group_owner(std::string_view name, Walk walk);

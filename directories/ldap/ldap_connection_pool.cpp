@@ -399,6 +399,27 @@ Result<LdapConnectionPool::Lease> LdapConnectionPool::acquire() {
   return Lease(this, std::move(opened->handle), opened->server, /*user_binds=*/false);
 }
 
+std::optional<LdapConnectionPool::Lease> LdapConnectionPool::try_acquire_idle() {
+  std::vector<LdapHandle> closing;  // stale ones, closed after the lock is released
+  std::optional<Lease> lease;
+  {
+    std::lock_guard lock(mutex_);
+    while (!idle_.empty() && !lease) {
+      ServerConnection idle = std::move(idle_.back());
+      idle_.pop_back();
+      if (!has_gone_stale(idle.handle.get())) {
+        lease.emplace(Lease(this, std::move(idle.handle), idle.server, /*user_binds=*/false));
+      } else {
+        --open_;
+        closing.push_back(std::move(idle.handle));
+      }
+    }
+  }
+  // A stale connection closed frees its slot for whoever waits in acquire().
+  if (!closing.empty()) slot_freed_.notify_all();
+  return lease;
+}
+
 Result<LdapConnectionPool::Lease> LdapConnectionPool::acquire_for_user_bind() {
   std::vector<LdapHandle> closing;  // stale ones, closed after the lock is released
   {

@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,12 @@ class LdapConnectionPool final {
   // it is retried) when no URI can be reached now, including a failed
   // service bind, or when every slot stayed busy.
   Result<Lease> acquire();
+
+  // An idle service connection (most recently used first), without
+  // blocking: never opens a connection and never waits for one. nullopt
+  // when none is idle; use acquire() on a worker thread then. For lookups
+  // the daemon runs on its event loop without a worker (start_user_lookup).
+  std::optional<Lease> try_acquire_idle();
 
   // A connection for user binds only (never a service connection): an idle
   // one kept from an earlier user bind, or a new unbound one to the first

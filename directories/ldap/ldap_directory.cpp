@@ -1,9 +1,13 @@
 #include "directories/ldap/ldap_directory.hpp"
 
+#include <fcntl.h>
 #include <ldap.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <iterator>
 
 #include "directories/ldap/crypt_password.hpp"
 #include "directories/ldap/ldap_dn.hpp"
@@ -274,20 +278,9 @@ Result<std::vector<LdapEntry>> LdapDirectory::search(const SearchRequest& reques
                                /*attrsonly=*/0, paged ? controls : nullptr, /*clientctrls=*/nullptr, &timeout,
                                paged ? 0 : static_cast<int>(limit), &raw);
     LdapMessagePtr result(raw);
-    if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
-    if (rc == LDAP_NO_SUCH_OBJECT) {
-      return fail(ErrorCode::internal_error,
-                  "directory '" + name_ + "': the search base " + request.base + " does not exist");
-    }
-    if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED && rc != LDAP_REFERRAL && rc != LDAP_PARTIAL_RESULTS) {
-      return fail(ErrorCode::internal_error,
-                  "directory '" + name_ + "': search of " + request.base + " failed: " + error_text(ld, rc));
-    }
-
-    for (LDAPMessage* entry = ldap_first_entry(ld, result.get()); entry != nullptr;
-         entry = ldap_next_entry(ld, entry)) {
-      entries.push_back(parse_entry(ld, entry));
-    }
+    auto page = search_result(*lease, rc, result.get(), request.base);
+    if (!page) return std::move(page).error();
+    std::move(page->begin(), page->end(), std::back_inserter(entries));
 
     cookie.reset();
     if (paged) {
@@ -307,6 +300,24 @@ Result<std::vector<LdapEntry>> LdapDirectory::search(const SearchRequest& reques
   } while (cookie && entries.size() < limit);
 
   if (entries.size() > limit) entries.resize(limit);
+  return entries;
+}
+
+Result<std::vector<LdapEntry>> LdapDirectory::search_result(LdapConnectionPool::Lease& lease, int rc,
+                                                            LDAPMessage* result, const std::string& base) const {
+  LDAP* ld = lease.get();
+  if (auto lost = connection_lost(lease, rc)) return std::move(*lost);
+  if (rc == LDAP_NO_SUCH_OBJECT) {
+    return fail(ErrorCode::internal_error, "directory '" + name_ + "': the search base " + base + " does not exist");
+  }
+  if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED && rc != LDAP_REFERRAL && rc != LDAP_PARTIAL_RESULTS) {
+    return fail(ErrorCode::internal_error,
+                "directory '" + name_ + "': search of " + base + " failed: " + error_text(ld, rc));
+  }
+  std::vector<LdapEntry> entries;
+  for (LDAPMessage* entry = ldap_first_entry(ld, result); entry != nullptr; entry = ldap_next_entry(ld, entry)) {
+    entries.push_back(parse_entry(ld, entry));
+  }
   return entries;
 }
 
@@ -339,18 +350,27 @@ Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::find_user_entry(c
   return best;
 }
 
+// A size limit instead of paging: one entry is the answer, and a few are
+// enough to see that a name is ambiguous. A paged search costs the server and
+// us a control on every lookup (and authenticate) for nothing.
+LdapDirectory::SearchRequest LdapDirectory::username_search(std::string_view username) const {
+  return {users_base(), ldap_scope(settings_.users.scope),
+          user_filter(equality_filter(settings_.users.username_attribute, username)), user_attributes(),
+          kUsernameLookupLimit};
+}
+
 Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::user_entry_by_name(std::string_view username) {
-  const std::string key = fold_name(username);
-  if (auto hit = users_by_name_.get(key)) return hit->value;
-  // A size limit instead of paging: one entry is the answer, and a few are
-  // enough to see that a name is ambiguous. A paged search costs the server
-  // and us a control on every lookup (and authenticate) for nothing.
-  auto entries = search({users_base(), ldap_scope(settings_.users.scope),
-                         user_filter(equality_filter(settings_.users.username_attribute, username)),
-                         user_attributes(), kUsernameLookupLimit});
+  if (auto hit = users_by_name_.get(fold_name(username))) return hit->value;
+  auto entries = search(username_search(username));
   if (!entries) return std::move(entries).error();
+  return settle_username_search(username, *entries);
+}
+
+Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::settle_username_search(
+    std::string_view username, const std::vector<LdapEntry>& entries) {
+  const std::string key = fold_name(username);
   std::vector<UserEntry> found;
-  for (const auto& entry : *entries) {
+  for (const auto& entry : entries) {
     UserEntry candidate = to_user(entry);
     if (same_name(candidate.user.username, username)) found.push_back(std::move(candidate));
   }
@@ -380,6 +400,135 @@ std::optional<std::optional<User>> LdapDirectory::cached_user_by_name(std::strin
   if (!hit) return std::nullopt;
   if (hit->known_missing()) return std::optional<User>();
   return std::optional<User>(hit->value->user);
+}
+
+// --- Lookups without a blocked thread -------------------------------------------
+
+// The search is libldap's asynchronous one. While it runs, the connection's
+// socket is non-blocking, so that reading a message that has arrived only
+// in part never blocks the caller's thread (libldap keeps the part and goes
+// on with the rest later); it is blocking again before the connection goes
+// back to the pool, where the synchronous calls expect it so.
+//
+// libldap reads at most about one message per zero-timeout ldap_result, so
+// poll() calls it until the socket has nothing more to read: the caller's
+// wait for readability (edge-triggered in asio's reactor) then cannot miss
+// data that had already arrived.
+class LdapDirectory::UserLookup final : public PendingUserLookup {
+ public:
+  UserLookup(LdapDirectory& directory, LdapConnectionPool::Lease lease, std::string username, int message_id,
+             int descriptor, std::chrono::steady_clock::time_point deadline)
+      : directory_(directory),
+        lease_(std::move(lease)),
+        username_(std::move(username)),
+        message_id_(message_id),
+        descriptor_(descriptor),
+        deadline_(deadline) {
+    set_blocking(false);
+  }
+
+  ~UserLookup() override {
+    if (lease_.get() == nullptr) return;
+    // Unfinished (the caller went away): the server may still answer, and
+    // libldap drops an abandoned request's answer, so the connection can go
+    // back to the pool.
+    if (!finished_) ldap_abandon_ext(lease_.get(), message_id_, /*serverctrls=*/nullptr, /*clientctrls=*/nullptr);
+    set_blocking(true);
+  }
+
+  int descriptor() const override { return descriptor_; }
+  std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
+
+  std::optional<Result<std::optional<User>>> poll() override {
+    if (finished_) return Result<std::optional<User>>(make_error(ErrorCode::internal_error, "the lookup has answered"));
+    LDAP* ld = lease_.get();
+    LDAPMessage* raw = nullptr;
+    int type = 0;
+    for (;;) {
+      timeval now_only{0, 0};
+      type = ldap_result(ld, message_id_, LDAP_MSG_ALL, &now_only, &raw);
+      if (type != 0 || !more_to_read()) break;
+    }
+    LdapMessagePtr result(raw);
+    int rc = LDAP_SUCCESS;
+    if (type == 0) {
+      if (std::chrono::steady_clock::now() < deadline_) return std::nullopt;
+      // What ldap_search_ext_s answers when its timeout passes.
+      ldap_abandon_ext(ld, message_id_, /*serverctrls=*/nullptr, /*clientctrls=*/nullptr);
+      rc = LDAP_TIMEOUT;
+    } else if (type == -1) {
+      ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &rc);
+    } else {
+      const int parsed = ldap_parse_result(ld, result.get(), &rc, /*matcheddnp=*/nullptr, /*errmsgp=*/nullptr,
+                                           /*referralsp=*/nullptr, /*serverctrls=*/nullptr, /*freeit=*/0);
+      if (parsed != LDAP_SUCCESS) rc = parsed;
+    }
+    finished_ = true;
+    auto entries = directory_.search_result(lease_, rc, result.get(), directory_.users_base());
+    if (!entries) return Result<std::optional<User>>(std::move(entries).error());
+    if (lease_.get() != nullptr) {
+      // The connection's part is over: back to the pool, blocking again.
+      set_blocking(true);
+      LdapConnectionPool::Lease giving_back = std::move(lease_);
+    }
+    auto settled = directory_.settle_username_search(username_, *entries);
+    if (!settled) return Result<std::optional<User>>(std::move(settled).error());
+    if (!settled->has_value()) return Result<std::optional<User>>(std::optional<User>());
+    return Result<std::optional<User>>(std::optional<User>((*settled)->user));
+  }
+
+ private:
+  void set_blocking(bool blocking) {
+    if (flags_ < 0) flags_ = ::fcntl(descriptor_, F_GETFL);
+    if (flags_ >= 0) ::fcntl(descriptor_, F_SETFL, blocking ? (flags_ & ~O_NONBLOCK) : (flags_ | O_NONBLOCK));
+  }
+
+  // Whether libldap holds unread bytes or the socket has some now.
+  bool more_to_read() const {
+    Sockbuf* buffer = nullptr;
+    if (ldap_get_option(lease_.get(), LDAP_OPT_SOCKBUF, &buffer) == LDAP_OPT_SUCCESS && buffer != nullptr &&
+        ber_sockbuf_ctrl(buffer, LBER_SB_OPT_DATA_READY, nullptr) > 0) {
+      return true;
+    }
+    pollfd socket{};
+    socket.fd = descriptor_;
+    socket.events = POLLIN;
+    return ::poll(&socket, 1, /*timeout=*/0) > 0;
+  }
+
+  LdapDirectory& directory_;
+  LdapConnectionPool::Lease lease_;
+  const std::string username_;
+  const int message_id_;
+  const int descriptor_;
+  const std::chrono::steady_clock::time_point deadline_;
+  int flags_ = -1;  // the socket's file status flags, read once
+  bool finished_ = false;
+};
+
+PendingUserLookupPtr LdapDirectory::start_user_lookup(std::string_view username) {
+  auto lease = pool_->try_acquire_idle();
+  if (!lease) return nullptr;
+  LDAP* ld = lease->get();
+  int descriptor = -1;
+  if (ldap_get_option(ld, LDAP_OPT_DESC, &descriptor) != LDAP_OPT_SUCCESS || descriptor < 0) return nullptr;
+
+  const SearchRequest request = username_search(username);
+  std::vector<std::string> attribute_names = request.attributes;
+  CStringArray attributes(attribute_names);
+  timeval time_limit = to_timeval(pool_->operation_timeout());
+  int message_id = 0;
+  const int rc = ldap_search_ext(ld, request.base.c_str(), request.scope, request.filter.c_str(), attributes.get(),
+                                 /*attrsonly=*/0, /*serverctrls=*/nullptr, /*clientctrls=*/nullptr, &time_limit,
+                                 static_cast<int>(request.size_limit), &message_id);
+  if (rc != LDAP_SUCCESS) {
+    // Not sent (the connection broke while idle, say): the blocking lookup
+    // reconnects or fails over and answers for it.
+    if (LdapConnectionPool::is_connection_error(rc)) lease->discard(error_text(ld, rc));
+    return nullptr;
+  }
+  return std::make_unique<UserLookup>(*this, std::move(*lease), std::string(username), message_id, descriptor,
+                                      std::chrono::steady_clock::now() + pool_->operation_timeout());
 }
 
 Result<std::optional<User>> LdapDirectory::find_user_by_email(std::string_view email) {

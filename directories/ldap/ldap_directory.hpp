@@ -57,6 +57,10 @@ class LdapDirectory final : public Directory {
   Result<std::optional<User>> find_user_by_name(std::string_view username) override;
   // From the cache only (cache.ttl, cache.negative_ttl).
   std::optional<std::optional<User>> cached_user_by_name(std::string_view username) override;
+  // The username search of find_user_by_name sent on an idle pooled
+  // connection (libldap's asynchronous search); its answer is read by
+  // PendingUserLookup::poll. nullptr when no connection is idle.
+  PendingUserLookupPtr start_user_lookup(std::string_view username) override;
   Result<std::optional<User>> find_user_by_email(std::string_view email) override;
   Result<AuthOutcome> authenticate(const User& user, std::string_view password) override;
   Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) override;
@@ -90,7 +94,18 @@ class LdapDirectory final : public Directory {
     std::size_t size_limit = 0;  // 0 = no limit (paged when page_size > 0)
   };
 
+  class UserLookup;  // start_user_lookup's PendingUserLookup
+
   Result<std::vector<LdapEntry>> search(const SearchRequest& request);
+  // The entries of one search result message that ended with `rc`, or the
+  // error that `rc` means (the lease discarded when the connection is gone).
+  Result<std::vector<LdapEntry>> search_result(LdapConnectionPool::Lease& lease, int rc, LDAPMessage* result,
+                                               const std::string& base) const;
+  SearchRequest username_search(std::string_view username) const;
+  // The user among a username search's entries, remembered in the cache;
+  // an error when several entries have the name.
+  Result<std::optional<UserEntry>> settle_username_search(std::string_view username,
+                                                          const std::vector<LdapEntry>& entries);
   Result<std::optional<LdapEntry>> read_entry(const std::string& dn, const std::vector<std::string>& attributes);
   Result<std::optional<UserEntry>> find_user_entry(const std::string& attribute, std::string_view value);
   Result<std::optional<UserEntry>> user_entry_by_name(std::string_view username);

@@ -142,6 +142,133 @@ TEST_F(DirectoryChainTest, Rule1_CachedLookupOfANameNoDirectoryHasIsAMiss) {
   EXPECT_FALSE(user->has_value());
 }
 
+// The walk without blocking (UserWalk) answers as find_user does -------------
+
+// Finishes every lookup the walk hands out (they answer at once here), and
+// runs finish_blocking() where the walk stops.
+Result<std::optional<User>> walk_to_the_end(DirectoryChain::UserWalk& walk, int* blocking_steps = nullptr) {
+  auto step = walk.start();
+  while (step.lookup) {
+    auto outcome = step.lookup->poll();
+    EXPECT_TRUE(outcome.has_value());
+    step = walk.resume(std::move(*outcome));
+  }
+  if (step.answer) return std::move(*step.answer);
+  if (blocking_steps != nullptr) ++*blocking_steps;
+  return walk.finish_blocking();
+}
+
+TEST_F(DirectoryChainTest, Rule1_WalkWithoutBlockingStopsAtTheFirstDirectoryThatHasTheName) {
+  corp_->put_user(make_user("alice", "alice@corp.example"), "corp-secret");
+  partner_->put_user(make_user("alice", "alice@partner.example"), "partner-secret");
+  internal_->set_answers_from_memory(true);
+  corp_->set_looks_up_without_blocking(true);
+  partner_->set_looks_up_without_blocking(true);
+  auto directories = chain();
+  DirectoryChain::UserWalk walk(directories, "ALICE");
+
+  int blocking_steps = 0;
+  auto user = walk_to_the_end(walk, &blocking_steps);
+
+  ASSERT_TRUE(user) << user.error().message;
+  ASSERT_TRUE(user->has_value());
+  EXPECT_EQ((*user)->directory, "corp");
+  EXPECT_EQ(corp_->started_lookups, 1);
+  EXPECT_EQ(partner_->started_lookups, 0);
+  EXPECT_EQ(blocking_steps, 0);
+}
+
+TEST_F(DirectoryChainTest, Rule1_WalkWithoutBlockingGoesOnPastADirectoryWithoutTheName) {
+  partner_->put_user(make_user("bob", "bob@partner.example"), "partner-secret");
+  internal_->set_answers_from_memory(true);
+  corp_->set_looks_up_without_blocking(true);
+  partner_->set_looks_up_without_blocking(true);
+  auto directories = chain();
+  DirectoryChain::UserWalk walk(directories, "bob");
+
+  auto user = walk_to_the_end(walk);
+
+  ASSERT_TRUE(user);
+  ASSERT_TRUE(user->has_value());
+  EXPECT_EQ((*user)->directory, "partner");
+  EXPECT_EQ(corp_->started_lookups, 1);
+  EXPECT_EQ(partner_->started_lookups, 1);
+}
+
+TEST_F(DirectoryChainTest, Rule1_WalkWithoutBlockingOfANameNoDirectoryHasIsAMiss) {
+  internal_->set_answers_from_memory(true);
+  corp_->set_looks_up_without_blocking(true);
+  partner_->set_answers_from_memory(true);
+  auto directories = chain();
+  DirectoryChain::UserWalk walk(directories, "nobody");
+
+  auto step = walk.start();
+  ASSERT_TRUE(step.lookup);
+  step = walk.resume(*step.lookup->poll());
+
+  ASSERT_TRUE(step.answer.has_value());
+  ASSERT_TRUE(*step.answer);
+  EXPECT_FALSE((*step.answer)->has_value());
+}
+
+TEST_F(DirectoryChainTest, Rule1_WalkWithoutBlockingLeavesTheRestToABlockingWalkFromWhereItStopped) {
+  // corp can only be asked the blocking way: the walk stops there, and
+  // finish_blocking() asks corp, not internal again.
+  corp_->put_user(make_user("alice", "alice@corp.example"), "corp-secret");
+  internal_->set_answers_from_memory(true);
+  auto directories = chain();
+  DirectoryChain::UserWalk walk(directories, "alice");
+
+  auto step = walk.start();
+  EXPECT_FALSE(step.answer.has_value());
+  EXPECT_FALSE(step.lookup);
+  auto user = walk.finish_blocking();
+
+  ASSERT_TRUE(user);
+  ASSERT_TRUE(user->has_value());
+  EXPECT_EQ((*user)->directory, "corp");
+  EXPECT_EQ(internal_->lookups, 0);
+  EXPECT_EQ(corp_->lookups, 1);
+}
+
+TEST_F(DirectoryChainTest, Rule2_WalkWithoutBlockingJudgesAFailedLookupAsFindUserDoes) {
+  // corp is down and fails the walk; the blocking rest asks it again and
+  // answers its directory_unavailable, naming it.
+  corp_->set_down(true);
+  partner_->put_user(make_user("alice", "alice@partner.example"), "partner-secret");
+  internal_->set_answers_from_memory(true);
+  corp_->set_looks_up_without_blocking(true);
+  auto directories = chain();
+  DirectoryChain::UserWalk walk(directories, "alice");
+
+  int blocking_steps = 0;
+  auto user = walk_to_the_end(walk, &blocking_steps);
+
+  ASSERT_FALSE(user);
+  EXPECT_EQ(user.error().code, ErrorCode::directory_unavailable);
+  EXPECT_EQ(user.error().directory, "corp");
+  EXPECT_EQ(blocking_steps, 1);
+  EXPECT_EQ(partner_->lookups, 0);
+}
+
+TEST(DirectoryChainWalk, Rule2_WalkWithoutBlockingSkipsADownDirectoryMarkedSkip) {
+  auto corp = std::make_shared<InMemoryDirectory>("corp", DirectoryType::ldap, Permissions::read_only,
+                                                  OnUnavailable::skip);
+  auto partner = std::make_shared<InMemoryDirectory>("partner", DirectoryType::ldap, Permissions::read_only);
+  corp->set_down(true);
+  corp->set_looks_up_without_blocking(true);
+  partner->set_looks_up_without_blocking(true);
+  partner->put_user(make_user("alice", "alice@partner.example"), "partner-secret");
+  DirectoryChain directories({corp, partner}, {}, std::make_shared<PasswordHasher>(1, 8192, 2));
+  DirectoryChain::UserWalk walk(directories, "alice");
+
+  auto user = walk_to_the_end(walk);
+
+  ASSERT_TRUE(user) << user.error().message;
+  ASSERT_TRUE(user->has_value());
+  EXPECT_EQ((*user)->directory, "partner");
+}
+
 // Rule 2 -------------------------------------------------------------------
 
 TEST_F(DirectoryChainTest, Rule2_DownDirectoryStopsTheWalkByDefault) {

@@ -13,6 +13,18 @@
 
 namespace dirproxy::testing {
 
+// A lookup whose answer is known when it starts.
+class AnsweredLookup final : public PendingUserLookup {
+ public:
+  explicit AnsweredLookup(Result<std::optional<User>> answer) : answer_(std::move(answer)) {}
+  int descriptor() const override { return -1; }
+  std::chrono::steady_clock::time_point deadline() const override { return std::chrono::steady_clock::now(); }
+  std::optional<Result<std::optional<User>>> poll() override { return answer_; }
+
+ private:
+  Result<std::optional<User>> answer_;
+};
+
 class InMemoryDirectory final : public Directory {
  public:
   InMemoryDirectory(std::string name, DirectoryType type, Permissions permissions,
@@ -33,11 +45,15 @@ class InMemoryDirectory final : public Directory {
   // What cached_user_by_name knows without a lookup: every name when on
   // (the users put, and "missing" for any other name), nothing when off.
   void set_answers_from_memory(bool on) { answers_from_memory_ = on; }
+  // Whether start_user_lookup hands out a PendingUserLookup (which answers
+  // at its first poll what find_user_by_name would) or nullptr.
+  void set_looks_up_without_blocking(bool on) { looks_up_without_blocking_ = on; }
   // create_user stores the user, then answers directory_unavailable: a
   // server that applied an add and timed out before it answered.
   void set_create_times_out_after_adding(bool on) { create_times_out_ = on; }
 
-  int lookups = 0;
+  int lookups = 0;  // find_user_* calls, also those of started lookups
+  int started_lookups = 0;
   int authentications = 0;
   int writes = 0;
 
@@ -59,6 +75,12 @@ class InMemoryDirectory final : public Directory {
     auto it = users_.find(fold_name(username));
     if (it == users_.end()) return std::optional<User>();
     return std::optional<User>(it->second.user);
+  }
+
+  PendingUserLookupPtr start_user_lookup(std::string_view username) override {
+    if (!looks_up_without_blocking_) return nullptr;
+    ++started_lookups;
+    return std::make_unique<AnsweredLookup>(find_user_by_name(username));
   }
 
   Result<std::optional<User>> find_user_by_email(std::string_view email) override {
@@ -207,6 +229,7 @@ class InMemoryDirectory final : public Directory {
   OnUnavailable on_unavailable_;
   bool down_ = false;
   bool answers_from_memory_ = false;
+  bool looks_up_without_blocking_ = false;
   bool create_times_out_ = false;
   std::map<std::string, Entry> users_;
   std::map<std::string, Group> groups_;

@@ -5,8 +5,13 @@
 // ldapsearch / ldapwhoami, and the cache.
 #include "directories/ldap/ldap_directory.hpp"
 
+#include <poll.h>
+
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -356,6 +361,131 @@ TEST_F(LdapDirectoryTest, StoppedServerIsDirectoryUnavailableNamingTheDirectory)
   EXPECT_EQ(user.error().code, ErrorCode::directory_unavailable);
   EXPECT_EQ(user.error().directory, "corp");
   EXPECT_FALSE(corp.status().up);
+}
+
+// --- Lookups that block no thread (start_user_lookup) ----------------------------
+
+// Drives a PendingUserLookup as the daemon's event loop does: wait until its
+// socket is readable (or its deadline), then poll.
+Result<std::optional<User>> finish(PendingUserLookup& lookup) {
+  for (;;) {
+    pollfd socket{};
+    socket.fd = lookup.descriptor();
+    socket.events = POLLIN;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lookup.deadline() -
+                                                                            std::chrono::steady_clock::now());
+    ::poll(&socket, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())) + 1);
+    if (auto outcome = lookup.poll()) return std::move(*outcome);
+  }
+}
+
+TEST_F(LdapDirectoryTest, LookupWithoutBlockingNeedsAnIdleConnection) {
+  auto corp = directory(config());
+
+  // Nothing is connected yet: opening a connection blocks, so it is left to
+  // find_user_by_name.
+  EXPECT_EQ(corp.start_user_lookup("alice"), nullptr);
+  find(corp, "bob");
+  EXPECT_NE(corp.start_user_lookup("alice"), nullptr);
+}
+
+TEST_F(LdapDirectoryTest, LookupWithoutBlockingAnswersAsTheBlockingOne) {
+  auto corp = directory(config());
+  const auto blocking = find(corp, "ALICE");
+  ASSERT_TRUE(blocking.has_value());
+
+  auto lookup = corp.start_user_lookup("ALICE");
+  ASSERT_NE(lookup, nullptr);
+  auto user = finish(*lookup);
+
+  ASSERT_TRUE(user) << user.error().message;
+  ASSERT_TRUE(user->has_value());
+  EXPECT_EQ((*user)->username, blocking->username);
+  EXPECT_EQ((*user)->email, blocking->email);
+  EXPECT_EQ((*user)->display_name, blocking->display_name);
+  EXPECT_EQ((*user)->directory, "corp");
+}
+
+TEST_F(LdapDirectoryTest, LookupWithoutBlockingOfAnUnknownOrInjectedNameIsAMiss) {
+  auto corp = directory(config());
+  find(corp, "alice");
+
+  for (const char* name : {"nobody", "*", "alice)(uid=*"}) {
+    auto lookup = corp.start_user_lookup(name);
+    ASSERT_NE(lookup, nullptr);
+    auto user = finish(*lookup);
+    ASSERT_TRUE(user) << name << ": " << user.error().message;
+    EXPECT_FALSE(user->has_value()) << name;
+  }
+}
+
+TEST_F(LdapDirectoryTest, LookupWithoutBlockingFillsTheCache) {
+  auto settings = config();
+  settings.ldap.cache.ttl = std::chrono::minutes(1);
+  settings.ldap.cache.negative_ttl = std::chrono::minutes(1);
+  auto corp = directory(settings);
+  find(corp, "bob");
+
+  auto lookup = corp.start_user_lookup("alice");
+  ASSERT_NE(lookup, nullptr);
+  ASSERT_TRUE(finish(*lookup));
+  auto missing = corp.start_user_lookup("nobody");
+  ASSERT_NE(missing, nullptr);
+  ASSERT_TRUE(finish(*missing));
+
+  auto alice = corp.cached_user_by_name("alice");
+  ASSERT_TRUE(alice.has_value());
+  ASSERT_TRUE(alice->has_value());
+  EXPECT_EQ((*alice)->username, "alice");
+  auto nobody = corp.cached_user_by_name("nobody");
+  ASSERT_TRUE(nobody.has_value());
+  EXPECT_FALSE(nobody->has_value());
+}
+
+TEST_F(LdapDirectoryTest, LookupWithoutBlockingOfAPausedServerTimesOutAsUnavailable) {
+  SlapdServer paused(openldap_options());
+  auto settings = openldap_config(paused);
+  settings.ldap.timeouts.operation = std::chrono::milliseconds(300);
+  LdapDirectory corp(settings);
+  find(corp, "bob");
+  paused.pause();
+
+  auto lookup = corp.start_user_lookup("alice");
+  ASSERT_NE(lookup, nullptr);
+  const auto started = std::chrono::steady_clock::now();
+  auto user = finish(*lookup);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  paused.resume();
+
+  ASSERT_FALSE(user);
+  EXPECT_EQ(user.error().code, ErrorCode::directory_unavailable);
+  EXPECT_EQ(user.error().directory, "corp");
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  // The timed-out connection was dropped; once its backoff (100 ms) is over
+  // the directory answers again on a new one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_TRUE(find(corp, "alice").has_value());
+}
+
+TEST_F(LdapDirectoryTest, AbandonedLookupWithoutBlockingLeavesAUsableConnection) {
+  auto corp = directory(config());
+  find(corp, "bob");
+
+  {
+    auto lookup = corp.start_user_lookup("alice");
+    ASSERT_NE(lookup, nullptr);
+  }  // destroyed before its answer was read
+
+  // The same (only) connection, blocking again, and without a stray answer
+  // in its way: the blocking lookups that follow get their own answers.
+  EXPECT_EQ(find(corp, "bob")->username, "bob");
+  EXPECT_FALSE(find(corp, "nobody").has_value());
+  auto lookup = corp.start_user_lookup("alice");
+  ASSERT_NE(lookup, nullptr);
+  auto user = finish(*lookup);
+  ASSERT_TRUE(user);
+  ASSERT_TRUE(user->has_value());
+  EXPECT_EQ((*user)->username, "alice");
 }
 
 // --- Paged results -------------------------------------------------------------

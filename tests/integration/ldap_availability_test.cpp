@@ -43,6 +43,16 @@ class LdapAvailability : public DaemonTest {
 
   Json list_directories() { return send({{"op", "list_directories"}}); }
 
+  // A connection with get_user of "alice" (id "slow-lookup") sent, once the
+  // daemon has logged it; the answer is left to the test to read.
+  ProtocolClient send_slow_lookup() {
+    ProtocolClient slow = daemon_.connect(10s);
+    EXPECT_TRUE(slow.send_raw(R"({"op": "get_user", "id": "slow-lookup", "username": "alice"})"
+                              "\n"));
+    EXPECT_TRUE(daemon_.wait_for_log(R"(id="slow-lookup")")) << daemon_.log_tail();
+    return slow;
+  }
+
   SlapdServer openldap_{dirproxy::testing::openldap_test_options()};
 };
 
@@ -143,11 +153,8 @@ TEST_F(LdapAvailability, PausedServerCostsALookupItsOperationTimeoutWhileOtherRe
   openldap_.pause();
 
   // Connection A: a lookup that reaches the paused server.
-  ProtocolClient slow = daemon_.connect(10s);
   const auto sent = Clock::now();
-  ASSERT_TRUE(slow.send_raw(R"({"op": "get_user", "id": "slow-lookup", "username": "alice"})"
-                            "\n"));
-  ASSERT_TRUE(daemon_.wait_for_log(R"(id="slow-lookup")")) << daemon_.log_tail();
+  ProtocolClient slow = send_slow_lookup();
   // Connection B, meanwhile: the daemon answers at once.
   ProtocolClient other = daemon_.connect(10s);
   Json ping = call_on(other, {{"op", "ping"}, {"id", "ping"}});
@@ -164,6 +171,37 @@ TEST_F(LdapAvailability, PausedServerCostsALookupItsOperationTimeoutWhileOtherRe
   EXPECT_EQ(outcome_of(slow_response), "directory_unavailable") << slow_response;
   EXPECT_EQ(slow_response["directory"], "corp") << slow_response;
   EXPECT_LT(slow_took, 5s);
+}
+
+TEST_F(LdapAvailability, LookupOfAPausedServerAheadOfTheInternalDirectoryHoldsNoWorker) {
+  // corp comes first, so get_user waits for it on the connection's event
+  // loop, not on a worker: with a single worker, work that needs one is
+  // still answered at once while the lookup waits out its timeout.
+  Json directory = corp("fail");
+  directory["timeouts"] = {{"connect", "1s"}, {"operation", "2s"}};
+  Json config = config_with_directories(daemon_, Json::array({directory, internal_directory()}));
+  config["server"]["workers"] = 1;
+  daemon_.start(config);
+  ASSERT_EQ(outcome_of(get_user("bob")), "ok");  // a pooled connection to the server, now idle
+  openldap_.pause();
+
+  const auto sent = Clock::now();
+  ProtocolClient slow = send_slow_lookup();
+  ProtocolClient other = daemon_.connect(10s);
+  Json options = call_on(other, {{"op", "signup_options"}, {"id", "options"}});
+  const auto options_took = Clock::now() - sent;
+  const bool slow_answered_first = has_pending_response(slow);
+  Json slow_response = next_response(slow);
+  const auto slow_took = Clock::now() - sent;
+
+  EXPECT_EQ(outcome_of(options), "ok") << options;
+  EXPECT_LT(options_took, 1500ms);
+  EXPECT_FALSE(slow_answered_first);
+  EXPECT_EQ(slow_response["id"], "slow-lookup");
+  EXPECT_EQ(outcome_of(slow_response), "directory_unavailable") << slow_response;
+  EXPECT_EQ(slow_response["directory"], "corp") << slow_response;
+  EXPECT_GE(slow_took, 2s);
+  EXPECT_LT(slow_took, 8s);
 }
 
 TEST_F(LdapAvailability, ResumedServerAnswersAgain) {
