@@ -8,9 +8,13 @@
 // measures for a fixed duration and prints the throughput and the p50, p95,
 // p99 and max latency of the answers received in that window.
 //
-// One thread drives every connection with epoll: the client must not need
-// more cores than the daemon it measures (the reference machine has two),
-// and one thread handles 512 connections as easily as one.
+// By default one thread drives every connection with epoll, and one thread
+// handles 512 connections as easily as one. --threads T spreads the
+// connections over T such threads, each with its own epoll: ldclt, the
+// reference the benchmark compares with, runs one thread per connection,
+// and on a small virtual machine a single client thread that sleeps in
+// epoll_wait between answers adds its own wake-up latency to every request
+// (a sleeping virtual CPU is slow to wake).
 //
 // Every answer must be "ok": true with the id that was sent. Anything else
 // (a refusal, an answer out of order, a connection the daemon closed) is
@@ -23,6 +27,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -30,6 +35,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -38,6 +44,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -67,9 +74,12 @@ class KeyChooser {
     return chooser;
   }
 
-  static KeyChooser sequential(std::size_t n) {
+  // From `first` on: threads that share a sequential pass start at their
+  // own part of the list.
+  static KeyChooser sequential(std::size_t n, std::size_t first = 0) {
     KeyChooser chooser(n, 1);
     chooser.sequential_ = true;
+    chooser.next_ = first;
     return chooser;
   }
 
@@ -187,6 +197,7 @@ struct Connection {
 struct Options {
   std::string socket;
   unsigned connections = 8;
+  unsigned threads = 1;
   unsigned depth = 1;
   std::string mix = "get_user";
   std::string distribution = "uniform";
@@ -276,24 +287,45 @@ double percentile(const std::vector<std::uint64_t>& sorted, double p) {
   return static_cast<double>(sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)]) / 1000.0;  // ns -> µs
 }
 
+// Errors printed so far, over every thread: only the first few are.
+std::atomic<std::uint64_t> errors_shown{0};
+
+// What one thread's connections measured.
+struct Outcome {
+  std::vector<std::uint64_t> latencies_ns;
+  std::uint64_t errors = 0;
+  double elapsed_s = 0;
+};
+
+// The part of the run one thread drives: `connections` connections, and with
+// --count, `count` requests.
+struct Share {
+  unsigned thread = 0;
+  unsigned connections = 0;
+  std::uint64_t count = 0;
+};
+
 class LoadRun {
  public:
-  LoadRun(const Options& options, std::vector<Account> accounts)
+  LoadRun(const Options& options, const std::vector<Account>& accounts, Share share)
       : options_(options),
-        accounts_(std::move(accounts)),
-        chooser_(make_chooser(options, accounts_.size())),
+        share_(share),
+        accounts_(accounts),
+        chooser_(make_chooser(options, share, accounts_.size())),
         mix_(options.mix) {}
 
-  static KeyChooser make_chooser(const Options& options, std::size_t n) {
-    if (options.distribution == "zipf") return KeyChooser::zipf(n, options.zipf_exponent, options.seed);
-    if (options.distribution == "sequential") return KeyChooser::sequential(n);
-    return KeyChooser::uniform(n, options.seed);
+  static KeyChooser make_chooser(const Options& options, Share share, std::size_t n) {
+    if (options.distribution == "zipf") {
+      return KeyChooser::zipf(n, options.zipf_exponent, options.seed + share.thread);
+    }
+    if (options.distribution == "sequential") return KeyChooser::sequential(n, n * share.thread / options.threads);
+    return KeyChooser::uniform(n, options.seed + share.thread);
   }
 
-  int run() {
+  Outcome run() {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
-    connections_.resize(options_.connections);
+    connections_.resize(share_.connections);
     open_ = connections_.size();
     for (std::size_t i = 0; i < connections_.size(); ++i) {
       connections_[i].fd = connect_socket(options_.socket);
@@ -304,7 +336,7 @@ class LoadRun {
     }
 
     const auto started = Clock::now();
-    if (options_.count > 0) {
+    if (share_.count > 0) {
       // Every answer counts; the run ends when the last one arrives.
       measure_from_ = started;
       measure_until_ = Clock::time_point::max();
@@ -320,8 +352,7 @@ class LoadRun {
     std::vector<epoll_event> events(std::max<std::size_t>(64, connections_.size()));
     // Bounded: the loop ends at measure_until_ (with --count: when every
     // request is answered), or sooner when every connection is gone.
-    while (Clock::now() < measure_until_ && open_ > 0 &&
-           (options_.count == 0 || answered_ < options_.count)) {
+    while (Clock::now() < measure_until_ && open_ > 0 && (share_.count == 0 || answered_ < share_.count)) {
       const int ready = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
       if (ready < 0) {
         if (errno == EINTR) continue;
@@ -338,9 +369,12 @@ class LoadRun {
       if (connection.fd >= 0) ::close(connection.fd);
     }
     ::close(epoll_);
-    elapsed_s_ = options_.count > 0 ? std::chrono::duration<double>(Clock::now() - started).count()
-                                    : options_.duration_s;
-    return report();
+    Outcome outcome;
+    outcome.elapsed_s = share_.count > 0 ? std::chrono::duration<double>(Clock::now() - started).count()
+                                         : options_.duration_s;
+    outcome.latencies_ns = std::move(latencies_ns_);
+    outcome.errors = errors_;
+    return outcome;
   }
 
  private:
@@ -348,7 +382,7 @@ class LoadRun {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   }
 
-  bool may_send() const { return options_.count == 0 || next_id_ < options_.count; }
+  bool may_send() const { return share_.count == 0 || next_id_ < share_.count; }
 
   void enqueue(std::size_t i) {
     Connection& connection = connections_[i];
@@ -448,7 +482,8 @@ class LoadRun {
   }
 
   void error(std::size_t, const std::string& what) {
-    if (errors_++ < options_.max_errors_shown) std::cerr << "dirproxy-load: " << what << "\n";
+    ++errors_;
+    if (errors_shown++ < options_.max_errors_shown) std::cerr << "dirproxy-load: " << what << "\n";
   }
 
   void fail_connection(std::size_t i, const std::string& what) {
@@ -460,43 +495,9 @@ class LoadRun {
     --open_;
   }
 
-  int report() {
-    std::sort(latencies_ns_.begin(), latencies_ns_.end());
-    const double seconds = elapsed_s_;
-    const double throughput = static_cast<double>(latencies_ns_.size()) / seconds;
-    const double p50 = percentile(latencies_ns_, 50), p95 = percentile(latencies_ns_, 95),
-                 p99 = percentile(latencies_ns_, 99);
-    const double max = latencies_ns_.empty() ? 0 : static_cast<double>(latencies_ns_.back()) / 1000.0;
-    if (options_.json) {
-      Json out = {{"label", options_.label},
-                  {"connections", options_.connections},
-                  {"depth", options_.depth},
-                  {"mix", options_.mix},
-                  {"distribution", options_.distribution},
-                  {"keys", accounts_.size()},
-                  {"duration_s", seconds},
-                  {"operations", latencies_ns_.size()},
-                  {"throughput", throughput},
-                  {"p50_us", p50},
-                  {"p95_us", p95},
-                  {"p99_us", p99},
-                  {"max_us", max},
-                  {"errors", errors_}};
-      std::cout << out.dump() << "\n";
-    } else {
-      std::printf("%s%sconnections %u, depth %u, mix %s, %s keys (%zu), %.1f s\n",
-                  options_.label.c_str(), options_.label.empty() ? "" : ": ", options_.connections,
-                  options_.depth, options_.mix.c_str(), options_.distribution.c_str(), accounts_.size(),
-                  seconds);
-      std::printf("  throughput %.0f ops/s (%zu operations)\n", throughput, latencies_ns_.size());
-      std::printf("  latency    p50 %.1f us  p95 %.1f us  p99 %.1f us  max %.1f us\n", p50, p95, p99, max);
-      std::printf("  errors     %llu\n", static_cast<unsigned long long>(errors_));
-    }
-    return errors_ == 0 && !latencies_ns_.empty() ? 0 : 1;
-  }
-
   const Options& options_;
-  std::vector<Account> accounts_;
+  const Share share_;
+  const std::vector<Account>& accounts_;
   KeyChooser chooser_;
   OperationMix mix_;
   std::vector<Connection> connections_;
@@ -504,12 +505,80 @@ class LoadRun {
   std::uint64_t next_id_ = 0;
   std::uint64_t errors_ = 0;
   std::uint64_t answered_ = 0;
-  double elapsed_s_ = 0;
   std::size_t open_ = 0;
   int epoll_ = -1;
   Clock::time_point measure_from_;
   Clock::time_point measure_until_;
 };
+
+// Prints the merged figures of every thread; the exit status: 0 when every
+// answer was right and there was at least one.
+int report(const Options& options, std::size_t keys, std::vector<Outcome> outcomes) {
+  std::vector<std::uint64_t> latencies_ns;
+  std::uint64_t errors = 0;
+  double seconds = 0;
+  for (auto& outcome : outcomes) {
+    latencies_ns.insert(latencies_ns.end(), outcome.latencies_ns.begin(), outcome.latencies_ns.end());
+    errors += outcome.errors;
+    seconds = std::max(seconds, outcome.elapsed_s);
+  }
+  std::sort(latencies_ns.begin(), latencies_ns.end());
+  const double throughput = static_cast<double>(latencies_ns.size()) / seconds;
+  const double p50 = percentile(latencies_ns, 50), p95 = percentile(latencies_ns, 95),
+               p99 = percentile(latencies_ns, 99);
+  const double max = latencies_ns.empty() ? 0 : static_cast<double>(latencies_ns.back()) / 1000.0;
+  if (options.json) {
+    Json out = {{"label", options.label},
+                {"connections", options.connections},
+                {"threads", options.threads},
+                {"depth", options.depth},
+                {"mix", options.mix},
+                {"distribution", options.distribution},
+                {"keys", keys},
+                {"duration_s", seconds},
+                {"operations", latencies_ns.size()},
+                {"throughput", throughput},
+                {"p50_us", p50},
+                {"p95_us", p95},
+                {"p99_us", p99},
+                {"max_us", max},
+                {"errors", errors}};
+    std::cout << out.dump() << "\n";
+  } else {
+    std::printf("%s%sconnections %u, threads %u, depth %u, mix %s, %s keys (%zu), %.1f s\n",
+                options.label.c_str(), options.label.empty() ? "" : ": ", options.connections, options.threads,
+                options.depth, options.mix.c_str(), options.distribution.c_str(), keys, seconds);
+    std::printf("  throughput %.0f ops/s (%zu operations)\n", throughput, latencies_ns.size());
+    std::printf("  latency    p50 %.1f us  p95 %.1f us  p99 %.1f us  max %.1f us\n", p50, p95, p99, max);
+    std::printf("  errors     %llu\n", static_cast<unsigned long long>(errors));
+  }
+  return errors == 0 && !latencies_ns.empty() ? 0 : 1;
+}
+
+// Splits the connections (and a --count) over the threads as evenly as
+// they go, runs every thread, and reports their figures together.
+int run_threads(const Options& options, const std::vector<Account>& accounts) {
+  std::vector<Outcome> outcomes(options.threads);
+  std::vector<std::exception_ptr> failures(options.threads);
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < options.threads; ++t) {
+    Share share{t, options.connections / options.threads + (t < options.connections % options.threads ? 1 : 0),
+                options.count / options.threads + (t < options.count % options.threads ? 1 : 0)};
+    threads.emplace_back([&, share] {
+      try {
+        LoadRun run(options, accounts, share);
+        outcomes[share.thread] = run.run();
+      } catch (...) {
+        failures[share.thread] = std::current_exception();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (auto& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  return report(options, accounts.size(), std::move(outcomes));
+}
 
 }  // namespace
 
@@ -519,6 +588,9 @@ int main(int argc, char** argv) {
   app.add_option("--socket", options.socket, "dirproxyd's Unix socket")->required();
   app.add_option("-c,--connections", options.connections, "connections (default 8)")
       ->check(CLI::Range(1u, 65536u));
+  app.add_option("--threads", options.threads,
+                 "client threads, each driving its share of the connections (default 1)")
+      ->check(CLI::Range(1u, 1024u));
   app.add_option("-d,--depth", options.depth, "requests in flight per connection (default 1)")
       ->check(CLI::Range(1u, 128u));
   app.add_option("--mix", options.mix,
@@ -557,8 +629,13 @@ int main(int argc, char** argv) {
     if (options.duration_s <= 0 || options.warmup_s < 0) {
       throw std::invalid_argument("--duration must be > 0 and --warmup >= 0");
     }
-    LoadRun run(options, std::move(accounts));
-    return run.run();
+    if (options.threads > options.connections) {
+      throw std::invalid_argument("--threads must not exceed --connections");
+    }
+    if (options.count > 0 && options.count < options.threads) {
+      throw std::invalid_argument("--count must be at least --threads");
+    }
+    return run_threads(options, accounts);
   } catch (const std::exception& e) {
     std::cerr << "dirproxy-load: " << e.what() << "\n";
     return 2;
