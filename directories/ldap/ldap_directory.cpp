@@ -1,8 +1,8 @@
 #include "directories/ldap/ldap_directory.hpp"
 
-#include <fcntl.h>
 #include <ldap.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -478,9 +478,10 @@ class LdapDirectory::UserLookup final : public PendingUserLookup {
   }
 
  private:
-  void set_blocking(bool blocking) {
-    if (flags_ < 0) flags_ = ::fcntl(descriptor_, F_GETFL);
-    if (flags_ >= 0) ::fcntl(descriptor_, F_SETFL, blocking ? (flags_ & ~O_NONBLOCK) : (flags_ | O_NONBLOCK));
+  // FIONBIO sets or clears O_NONBLOCK in one call (fcntl needs F_GETFL first).
+  void set_blocking(bool blocking) const {
+    int non_blocking = blocking ? 0 : 1;
+    ::ioctl(descriptor_, FIONBIO, &non_blocking);
   }
 
   // Whether libldap holds unread bytes or the socket has some now.
@@ -502,7 +503,6 @@ class LdapDirectory::UserLookup final : public PendingUserLookup {
   const int message_id_;
   const int descriptor_;
   const std::chrono::steady_clock::time_point deadline_;
-  int flags_ = -1;  // the socket's file status flags, read once
   bool finished_ = false;
 };
 
