@@ -138,7 +138,7 @@ int Daemon::run() {
     notifier_.notify("READY=1\nSTATUS=ready; directories: " + health);
   }, asio::detached);
   if (auto interval = notifier_.watchdog_interval()) {
-    asio::co_spawn(io, feed_watchdog(*interval), asio::detached);
+    asio::co_spawn(io, feed_watchdog(*interval, connection_threads), asio::detached);
   }
 
   // Mail that earlier runs left pending goes out now.
@@ -193,9 +193,16 @@ awaitable<std::string> Daemon::directory_health() {
   co_return co_await pool_->run(check);
 }
 
-awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval) {
+awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval, IoThreads& connection_threads) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!stopping_) {
+    // Through every connection thread and back first: one whose event loop
+    // is wedged holds this up, the pings stop, and systemd restarts the
+    // daemon.
+    for (std::size_t i = 0; i < connection_threads.size(); ++i) {
+      auto connection_loop = connection_threads.at(i).get_executor();
+      co_await asio::post(connection_loop, use_awaitable);
+    }
     notifier_.notify("WATCHDOG=1");
     timer.expires_after(interval);
     boost::system::error_code ignored;

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "daemon/asio.hpp"
+#include "daemon/io_threads.hpp"
 #include "daemon/mail/mail_sender.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/systemd_notify.hpp"
@@ -36,8 +37,9 @@ class Daemon final {
   // One line on every directory's state ("internal up, corp down: ..."),
   // checked on the worker pool; for STATUS= and the log.
   awaitable<std::string> directory_health();
-  // WATCHDOG=1 from the io thread, so that a wedged event loop stops it.
-  awaitable<void> feed_watchdog(std::chrono::microseconds interval);
+  // WATCHDOG=1 from the daemon's event loop once every connection thread
+  // has answered, so that any wedged event loop stops it.
+  awaitable<void> feed_watchdog(std::chrono::microseconds interval, IoThreads& connection_threads);
 
   std::filesystem::path config_path_;
   // Read by every connection thread, replaced by a reload on the daemon's

@@ -32,6 +32,8 @@ class IoThreads final {
   asio::io_context& next();
 
   std::size_t size() const { return contexts_.size(); }
+  // Thread `index`'s io_context (index < size()).
+  asio::io_context& at(std::size_t index) { return *contexts_.at(index); }
 
   // Stops every event loop and joins the threads. Handlers still queued stay
   // in their io_context (destroyed with it, in the destructor): work that
