@@ -43,6 +43,19 @@ class LdapAvailability : public DaemonTest {
 
   Json list_directories() { return send({{"op", "list_directories"}}); }
 
+  // corp ahead of the internal directory, so that get_user waits for it on
+  // the connection's event loop, with this operation timeout; started, with
+  // one pooled connection to the server idle, and the server then paused.
+  void start_with_corp_first_then_pause(const std::string& operation_timeout, unsigned workers = 0) {
+    Json directory = corp("fail");
+    directory["timeouts"] = {{"connect", "1s"}, {"operation", operation_timeout}};
+    Json config = config_with_directories(daemon_, Json::array({directory, internal_directory()}));
+    if (workers != 0) config["server"]["workers"] = workers;
+    daemon_.start(config);
+    ASSERT_EQ(outcome_of(get_user("bob")), "ok");
+    openldap_.pause();
+  }
+
   // A connection with get_user of "alice" (id "slow-lookup") sent, once the
   // daemon has logged it; the answer is left to the test to read.
   ProtocolClient send_slow_lookup() {
@@ -177,13 +190,7 @@ TEST_F(LdapAvailability, LookupOfAPausedServerAheadOfTheInternalDirectoryHoldsNo
   // corp comes first, so get_user waits for it on the connection's event
   // loop, not on a worker: with a single worker, work that needs one is
   // still answered at once while the lookup waits out its timeout.
-  Json directory = corp("fail");
-  directory["timeouts"] = {{"connect", "1s"}, {"operation", "2s"}};
-  Json config = config_with_directories(daemon_, Json::array({directory, internal_directory()}));
-  config["server"]["workers"] = 1;
-  daemon_.start(config);
-  ASSERT_EQ(outcome_of(get_user("bob")), "ok");  // a pooled connection to the server, now idle
-  openldap_.pause();
+  start_with_corp_first_then_pause("2s", /*workers=*/1);
 
   const auto sent = Clock::now();
   ProtocolClient slow = send_slow_lookup();
@@ -202,6 +209,35 @@ TEST_F(LdapAvailability, LookupOfAPausedServerAheadOfTheInternalDirectoryHoldsNo
   EXPECT_EQ(slow_response["directory"], "corp") << slow_response;
   EXPECT_GE(slow_took, 2s);
   EXPECT_LT(slow_took, 8s);
+}
+
+TEST_F(LdapAvailability, StopWhileALookupWaitsForAPausedServerAnswersItThenExitsCleanly) {
+  // SIGTERM while get_user waits on the event loop for a server that does
+  // not answer: the lookup runs to its timeout within the shutdown grace,
+  // its client gets the answer, and the daemon exits 0.
+  start_with_corp_first_then_pause("1s");
+  ProtocolClient slow = send_slow_lookup();
+
+  const int exit_code = daemon_.stop(15s);
+  Json slow_response = next_response(slow);
+
+  EXPECT_EQ(exit_code, 0) << daemon_.log_tail();
+  EXPECT_EQ(slow_response["id"], "slow-lookup");
+  EXPECT_EQ(outcome_of(slow_response), "directory_unavailable") << slow_response;
+}
+
+TEST_F(LdapAvailability, StopWhileALookupOutlastsTheShutdownGraceStillExitsCleanly) {
+  // The lookup would wait 30 s; the shutdown grace (10 s) ends first, and
+  // the daemon drops the waiting lookup (abandoning it on its connection)
+  // and exits 0 instead of crashing on the way out.
+  start_with_corp_first_then_pause("30s");
+  ProtocolClient slow = send_slow_lookup();
+
+  const int exit_code = daemon_.stop(25s);
+
+  EXPECT_EQ(exit_code, 0) << daemon_.log_tail();
+  EXPECT_NE(daemon_.log_tail().find("still busy after"), std::string::npos) << daemon_.log_tail();
+  openldap_.resume();
 }
 
 TEST_F(LdapAvailability, ResumedServerAnswersAgain) {
