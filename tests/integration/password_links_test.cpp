@@ -10,20 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include "account_test_support.hpp"
 #include "protocol_test_support.hpp"
 
 namespace dirproxy::integration {
 namespace {
 
 constexpr const char* kNewPassword = "a brand new passphrase";
-
-// The token in a link of site.links.password_reset (the default pattern).
-std::string token_of(const std::string& link) {
-  const std::string marker = "?token=";
-  auto at = link.find(marker);
-  if (at == std::string::npos) throw std::runtime_error("no token in link " + link);
-  return link.substr(at + marker.size());
-}
 
 class PasswordLinks : public DaemonTest {
  protected:
@@ -55,7 +48,7 @@ TEST_F(PasswordLinks, AddUserWithoutPasswordAndNotifyFalseAnswersALinkUnderSiteL
   ASSERT_EQ(outcome_of(response), "ok") << response;
   const auto link = response.at("set_password_link").get<std::string>();
   EXPECT_EQ(link.rfind("http://localhost/password/reset?token=", 0), 0u) << link;
-  EXPECT_EQ(token_of(link).size(), 43u) << link;
+  EXPECT_EQ(token_in_link(link).size(), 43u) << link;
 }
 
 TEST_F(PasswordLinks, AddUserWithAPasswordAnswersNoLink) {
@@ -71,7 +64,7 @@ TEST_F(PasswordLinks, TheLinkSetsThePasswordAndTheUserCanLogIn) {
   daemon_.start();
   const auto link = add_user_without_password("alice");
 
-  auto response = reset_password(token_of(link));
+  auto response = reset_password(token_in_link(link));
 
   EXPECT_EQ(response, (Json{{"id", 1}, {"ok", true}}));
   EXPECT_EQ(outcome_of(authenticate("alice", kNewPassword)), "ok");
@@ -79,7 +72,7 @@ TEST_F(PasswordLinks, TheLinkSetsThePasswordAndTheUserCanLogIn) {
 
 TEST_F(PasswordLinks, TheLinkWorksOnlyOnce) {
   daemon_.start();
-  const auto token = token_of(add_user_without_password("alice"));
+  const auto token = token_in_link(add_user_without_password("alice"));
   ASSERT_EQ(outcome_of(reset_password(token)), "ok");
 
   auto again = reset_password(token, "yet another passphrase");
@@ -101,7 +94,7 @@ TEST_F(PasswordLinks, AnUnknownTokenIsInvalidToken) {
 
 TEST_F(PasswordLinks, AWeakPasswordIsRefusedAndDoesNotBurnTheLink) {
   daemon_.start();
-  const auto token = token_of(add_user_without_password("alice"));
+  const auto token = token_in_link(add_user_without_password("alice"));
 
   auto weak = reset_password(token, "short");
 
@@ -114,7 +107,7 @@ TEST_F(PasswordLinks, AnExpiredLinkIsInvalidToken) {
   Json config = daemon_.default_config();
   config["password_reset"] = {{"new_user_ttl", "1s"}};
   daemon_.start(config);
-  const auto token = token_of(add_user_without_password("alice"));
+  const auto token = token_in_link(add_user_without_password("alice"));
 
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   auto response = reset_password(token);
@@ -125,7 +118,7 @@ TEST_F(PasswordLinks, AnExpiredLinkIsInvalidToken) {
 
 TEST_F(PasswordLinks, SetPasswordByAnAdminKillsTheLink) {
   daemon_.start();
-  const auto token = token_of(add_user_without_password("alice"));
+  const auto token = token_in_link(add_user_without_password("alice"));
   arrange({{"op", "set_password"}, {"username", "alice"}, {"password", kPassword}});
 
   auto response = reset_password(token);
@@ -136,7 +129,7 @@ TEST_F(PasswordLinks, SetPasswordByAnAdminKillsTheLink) {
 
 TEST_F(PasswordLinks, TheLinkOfADeletedAccountDoesNotWorkForANewAccountOfTheSameName) {
   daemon_.start();
-  const auto token = token_of(add_user_without_password("alice"));
+  const auto token = token_in_link(add_user_without_password("alice"));
   arrange({{"op", "delete_user"}, {"username", "alice"}});
   add_user("alice");
 
@@ -149,7 +142,7 @@ TEST_F(PasswordLinks, TheLinkOfADeletedAccountDoesNotWorkForANewAccountOfTheSame
 TEST_F(PasswordLinks, ADirectoryThatCannotChangePasswordsAnswersReadOnlyAndKeepsTheLink) {
   Json config = daemon_.default_config();
   daemon_.start(config);
-  const auto token = token_of(add_user_without_password("alice"));
+  const auto token = token_in_link(add_user_without_password("alice"));
   config["directories"][0]["permissions"] = "read_only";
   reload_with(config);
 

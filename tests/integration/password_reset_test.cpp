@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "ldap_test_support.hpp"
+#include "account_test_support.hpp"
 #include "protocol_test_support.hpp"
 #include "support/smtp_server.hpp"
 
@@ -21,13 +22,6 @@ using dirproxy::testing::first_link;
 using dirproxy::testing::SmtpServer;
 
 constexpr const char* kNewPassword = "a brand new passphrase";
-
-std::string token_of(const std::string& link) {
-  const std::string marker = "?token=";
-  auto at = link.find(marker);
-  if (at == std::string::npos) throw std::runtime_error("no token in link " + link);
-  return link.substr(at + marker.size());
-}
 
 std::string link_in(const CapturedMail& mail) {
   auto link = first_link(mail.body);
@@ -121,7 +115,7 @@ TEST_F(PasswordReset, AddUserMailsANewUserLinkThatSetsThePassword) {
   EXPECT_EQ(link.rfind("https://id.example.com/password/reset?token=", 0), 0u) << link;
   EXPECT_NE(mails[0].body.find("alice"), std::string::npos) << mails[0].body;
   EXPECT_EQ(outcome_of(authenticate("alice", kNewPassword)), "invalid_credentials");
-  EXPECT_EQ(outcome_of(reset_password(token_of(link))), "ok");
+  EXPECT_EQ(outcome_of(reset_password(token_in_link(link))), "ok");
   EXPECT_EQ(outcome_of(authenticate("alice", kNewPassword)), "ok");
 }
 
@@ -170,7 +164,7 @@ TEST_F(PasswordReset, SendPasswordResetMailsAFreshLinkToTheStoredAddress) {
   auto mails = exactly(1);
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_EQ(mails[0].envelope_to, (std::vector<std::string>{"alice@example.com"}));
-  EXPECT_EQ(outcome_of(reset_password(token_of(link_in(mails[0])))), "ok");
+  EXPECT_EQ(outcome_of(reset_password(token_in_link(link_in(mails[0])))), "ok");
   EXPECT_EQ(outcome_of(authenticate("alice", kNewPassword)), "ok");
   EXPECT_EQ(outcome_of(authenticate("alice", kPassword)), "invalid_credentials");
 }
@@ -194,7 +188,7 @@ TEST_F(PasswordReset, RequestByUsernameMailsTheStoredAddress) {
   auto mails = exactly(1);
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_EQ(mails[0].envelope_to, (std::vector<std::string>{"alice@example.com"}));
-  EXPECT_EQ(outcome_of(reset_password(token_of(link_in(mails[0])))), "ok");
+  EXPECT_EQ(outcome_of(reset_password(token_in_link(link_in(mails[0])))), "ok");
   EXPECT_EQ(outcome_of(authenticate("alice", kNewPassword)), "ok");
 }
 
@@ -208,7 +202,7 @@ TEST_F(PasswordReset, RequestByEmailMailsTheStoredAddressNotTheOneInTheRequest) 
   auto mails = exactly(1);
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_EQ(mails[0].envelope_to, (std::vector<std::string>{"alice@example.com"}));
-  EXPECT_EQ(outcome_of(reset_password(token_of(link_in(mails[0])))), "ok");
+  EXPECT_EQ(outcome_of(reset_password(token_in_link(link_in(mails[0])))), "ok");
 }
 
 TEST_F(PasswordReset, AnUnknownAccountGetsTheSameAnswerAndNoMail) {
@@ -245,8 +239,8 @@ TEST_F(PasswordReset, AResetKillsTheUsersOtherLinks) {
   ASSERT_EQ(outcome_of(request_reset({{"username", "alice"}})), "ok");
   auto mails = smtp_.wait_for_messages(2);
   ASSERT_EQ(mails.size(), 2u);
-  const auto first = token_of(link_in(mails[0]));
-  const auto second = token_of(link_in(mails[1]));
+  const auto first = token_in_link(link_in(mails[0]));
+  const auto second = token_in_link(link_in(mails[1]));
   ASSERT_NE(first, second);
 
   ASSERT_EQ(outcome_of(reset_password(second)), "ok");
@@ -267,7 +261,7 @@ TEST_F(PasswordReset, ChangePasswordKillsOutstandingLinks) {
            {"old_password", kPassword},
            {"new_password", "changed by alice herself"}});
 
-  auto response = reset_password(token_of(link_in(mails[0])));
+  auto response = reset_password(token_in_link(link_in(mails[0])));
 
   EXPECT_EQ(outcome_of(response), "invalid_token") << response;
   EXPECT_EQ(outcome_of(authenticate("alice", "changed by alice herself")), "ok");
@@ -283,7 +277,7 @@ TEST_F(PasswordReset, AnExpiredResetLinkIsInvalidToken) {
   ASSERT_EQ(mails.size(), 1u);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
-  auto response = reset_password(token_of(link_in(mails[0])));
+  auto response = reset_password(token_in_link(link_in(mails[0])));
 
   EXPECT_EQ(outcome_of(response), "invalid_token") << response;
   EXPECT_EQ(outcome_of(authenticate("alice", kPassword)), "ok");
@@ -300,7 +294,7 @@ TEST_F(PasswordReset, AResetClearsTheLockout) {
   auto mails = smtp_.wait_for_messages(1);
   ASSERT_EQ(mails.size(), 1u);
 
-  ASSERT_EQ(outcome_of(reset_password(token_of(link_in(mails[0])))), "ok");
+  ASSERT_EQ(outcome_of(reset_password(token_in_link(link_in(mails[0])))), "ok");
 
   EXPECT_EQ(outcome_of(authenticate("alice", kNewPassword)), "ok");
 }
@@ -316,7 +310,7 @@ TEST_F(PasswordReset, ARequestForAUserOfAReadOnlyDirectoryIsMailedAndAnswersRead
   auto requested = request_reset({{"username", "alice"}});
   auto mails = smtp_.wait_for_messages(1);
   ASSERT_EQ(mails.size(), 1u);
-  auto response = reset_password(token_of(link_in(mails[0])));
+  auto response = reset_password(token_in_link(link_in(mails[0])));
 
   EXPECT_EQ(requested, (Json{{"id", 1}, {"ok", true}}));
   EXPECT_EQ(outcome_of(response), "read_only") << response;
@@ -345,7 +339,7 @@ TEST_F(PasswordReset, AUserOfAReadOnlyLdapDirectoryIsMailedAndAnswersReadOnlyAtR
   auto requested = request_reset({{"username", "alice"}});
   auto mails = smtp_.wait_for_messages(1);
   ASSERT_EQ(mails.size(), 1u);
-  auto response = reset_password(token_of(link_in(mails[0])));
+  auto response = reset_password(token_in_link(link_in(mails[0])));
 
   EXPECT_EQ(requested, (Json{{"id", 1}, {"ok", true}}));
   EXPECT_EQ(mails[0].envelope_to, (std::vector<std::string>{"alice@example.com"}));
@@ -378,7 +372,7 @@ TEST_F(PasswordReset, CtlUserAddWithoutPasswordMailsTheLink) {
   EXPECT_EQ(result.out, "user 'alice' added\n");
   auto mails = exactly(1);
   ASSERT_EQ(mails.size(), 1u);
-  EXPECT_EQ(outcome_of(reset_password(token_of(link_in(mails[0])))), "ok");
+  EXPECT_EQ(outcome_of(reset_password(token_in_link(link_in(mails[0])))), "ok");
 }
 
 TEST_F(PasswordReset, CtlUserAddNoNotifyPrintsAWorkingLinkAndMailsNothing) {
@@ -391,7 +385,7 @@ TEST_F(PasswordReset, CtlUserAddNoNotifyPrintsAWorkingLinkAndMailsNothing) {
   const std::string prefix = "user 'alice' added\nset-password link: https://id.example.com/password/reset?token=";
   ASSERT_EQ(result.out.rfind(prefix, 0), 0u) << result.out;
   const std::string link = result.out.substr(result.out.find("https://"), std::string::npos);
-  EXPECT_EQ(outcome_of(reset_password(token_of(link.substr(0, link.find('\n'))))), "ok");
+  EXPECT_EQ(outcome_of(reset_password(token_in_link(link.substr(0, link.find('\n'))))), "ok");
   EXPECT_EQ(subjects_through_barrier("alice"), (std::vector<std::string>{barrier_subject("alice")}));
 }
 

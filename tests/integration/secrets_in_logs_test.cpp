@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "account_test_support.hpp"
 #include "protocol_test_support.hpp"
 #include "support/smtp_server.hpp"
 
@@ -17,13 +18,6 @@ namespace {
 
 using dirproxy::testing::first_link;
 using dirproxy::testing::SmtpServer;
-
-std::string token_of(const std::string& link) {
-  const std::string marker = "?token=";
-  auto at = link.find(marker);
-  if (at == std::string::npos) throw std::runtime_error("no token in link " + link);
-  return link.substr(at + marker.size());
-}
 
 class SecretsInLogs : public DaemonTest {
  protected:
@@ -48,7 +42,7 @@ class SecretsInLogs : public DaemonTest {
 
   void remember_link(const std::string& link) {
     secrets_.insert(link);
-    secrets_.insert(token_of(link));
+    secrets_.insert(token_in_link(link));
   }
 
   // The link of the `index`th mail (waiting for it), remembered as a secret.
@@ -114,17 +108,17 @@ TEST_F(SecretsInLogs, NoPasswordTokenOrLinkOfAnyAccountFlowIsLogged) {
   ASSERT_EQ(outcome_of(carol), "ok");
 
   // Links redeemed: a weak password first (refused), then a good one, then again.
-  ASSERT_EQ(outcome_of(send_secret({{"op", "reset_password"}, {"token", token_of(bob_link)}, {"password", "weak1"}})),
+  ASSERT_EQ(outcome_of(send_secret({{"op", "reset_password"}, {"token", token_in_link(bob_link)}, {"password", "weak1"}})),
             "weak_password");
   ASSERT_EQ(outcome_of(send_secret(
-                {{"op", "reset_password"}, {"token", token_of(bob_link)}, {"password", "bob's chosen secret"}})),
+                {{"op", "reset_password"}, {"token", token_in_link(bob_link)}, {"password", "bob's chosen secret"}})),
             "ok");
   ASSERT_EQ(outcome_of(send_secret(
-                {{"op", "reset_password"}, {"token", token_of(bob_link)}, {"password", "bob's replayed secret"}})),
+                {{"op", "reset_password"}, {"token", token_in_link(bob_link)}, {"password", "bob's replayed secret"}})),
             "invalid_token");
   const auto carol_link = carol["set_password_link"].get<std::string>();
   ASSERT_EQ(outcome_of(send_secret(
-                {{"op", "reset_password"}, {"token", token_of(carol_link)}, {"password", "carol's chosen secret"}})),
+                {{"op", "reset_password"}, {"token", token_in_link(carol_link)}, {"password", "carol's chosen secret"}})),
             "ok");
 
   // Password resets requested by the user and sent by an admin.
@@ -135,7 +129,7 @@ TEST_F(SecretsInLogs, NoPasswordTokenOrLinkOfAnyAccountFlowIsLogged) {
   ASSERT_EQ(outcome_of(send_secret({{"op", "send_password_reset"}, {"username", "alice"}})), "ok");
   mailed_link(2);
   ASSERT_EQ(outcome_of(send_secret(
-                {{"op", "reset_password"}, {"token", token_of(requested)}, {"password", "alice's reset secret"}})),
+                {{"op", "reset_password"}, {"token", token_in_link(requested)}, {"password", "alice's reset secret"}})),
             "ok");
 
   // Passwords set by an admin, changed by the user, right and wrong logins.
@@ -169,7 +163,7 @@ TEST_F(SecretsInLogs, NoPasswordTokenOrLinkOfTheSignupInvitationAndAccessFlowsIs
                                     {"password", "dave's signup secret"}})),
             "ok");
   const auto confirm = link_mailed_to("dave@example.com");
-  ASSERT_EQ(outcome_of(send_secret({{"op", "confirm_signup"}, {"token", token_of(confirm)}})), "ok");
+  ASSERT_EQ(outcome_of(send_secret({{"op", "confirm_signup"}, {"token", token_in_link(confirm)}})), "ok");
 
   // A single-use invitation answered to the admin, then used.
   auto invitation = remember_invitation(send({{"op", "create_invitation"}, {"email", "erin@other.org"}}));
@@ -192,7 +186,7 @@ TEST_F(SecretsInLogs, NoPasswordTokenOrLinkOfTheSignupInvitationAndAccessFlowsIs
                                     {"email", "frank@other.org"},
                                     {"display_name", "Frank"},
                                     {"password", "frank's signup secret"},
-                                    {"token", token_of(frank)}})),
+                                    {"token", token_in_link(frank)}})),
             "ok");
 
   // An access request approved: the requester is mailed an invitation.
@@ -210,7 +204,7 @@ TEST_F(SecretsInLogs, NoPasswordTokenOrLinkOfTheSignupInvitationAndAccessFlowsIs
                                     {"email", "grace@other.org"},
                                     {"display_name", "Grace"},
                                     {"password", "grace's signup secret"},
-                                    {"token", token_of(grace)}})),
+                                    {"token", token_in_link(grace)}})),
             "ok");
 
   ASSERT_TRUE(daemon_.wait_for_log("\"op\":\"signup\"")) << "the requests were not logged at all";
