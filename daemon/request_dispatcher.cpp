@@ -160,15 +160,18 @@ awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const
     co_return Json::object();
   }
   try {
-    if (operation.answer_from_memory != nullptr) {
-      if (auto answer = operation.answer_from_memory(OperationContext{request.params, *runtime})) {
-        co_return std::move(*answer);
-      }
-    }
+    // An operation that runs on the event loop asks the caches itself on
+    // the way (get_user's walk starts with them), so answer_from_memory
+    // first would only repeat those lookups when they cannot answer.
     if (operation.run_on_event_loop != nullptr) {
       const OperationContext context{request.params, *runtime};
       auto running = operation.run_on_event_loop(context, pool_);
       co_return co_await std::move(running);
+    }
+    if (operation.answer_from_memory != nullptr) {
+      if (auto answer = operation.answer_from_memory(OperationContext{request.params, *runtime})) {
+        co_return std::move(*answer);
+      }
     }
     auto work = [&]() -> Result<Json> { return operation.run(OperationContext{request.params, *runtime}); };
     co_return co_await pool_.run(work);
