@@ -5,11 +5,12 @@
 #include <thread>
 
 #include "config/config_loader.hpp"
-#include "daemon/io_threads.hpp"
-#include "daemon/logging.hpp"
-#include "daemon/request_dispatcher.hpp"
-#include "daemon/server.hpp"
-#include "daemon/worker_pool.hpp"
+#include "core/io_threads.hpp"
+#include "core/logging.hpp"
+#include "daemon/log_setup.hpp"
+#include "frontends/socket/request_dispatcher.hpp"
+#include "frontends/socket/server.hpp"
+#include "core/worker_pool.hpp"
 
 namespace dirproxy {
 namespace {

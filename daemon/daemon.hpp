@@ -9,12 +9,12 @@
 #include <memory>
 
 #include "config/config.hpp"
-#include "daemon/asio.hpp"
-#include "daemon/io_threads.hpp"
-#include "daemon/mail/mail_sender.hpp"
-#include "daemon/runtime.hpp"
+#include "core/asio.hpp"
+#include "core/io_threads.hpp"
+#include "daemon/mail_sender.hpp"
+#include "service/runtime.hpp"
 #include "daemon/systemd_notify.hpp"
-#include "daemon/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 
 namespace dirproxy {
 

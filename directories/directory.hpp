@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "directories/result.hpp"
+#include "core/result.hpp"
 
 namespace dirproxy {
 

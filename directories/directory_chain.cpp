@@ -4,7 +4,7 @@
 #include <set>
 #include <utility>
 
-#include "directories/names.hpp"
+#include "core/names.hpp"
 
 namespace dirproxy {
 namespace {

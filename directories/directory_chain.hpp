@@ -33,7 +33,7 @@
 #include "config/config.hpp"
 #include "directories/directory.hpp"
 #include "directories/password_hasher.hpp"
-#include "directories/result.hpp"
+#include "core/result.hpp"
 
 namespace dirproxy {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "directories/result.hpp"
+#include "core/result.hpp"
 
 namespace dirproxy {
 

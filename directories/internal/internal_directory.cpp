@@ -7,7 +7,7 @@
 #include <limits>
 #include <utility>
 
-#include "directories/names.hpp"
+#include "core/names.hpp"
 
 namespace dirproxy {
 

@@ -13,7 +13,7 @@
 
 #include "config/config.hpp"
 #include "directories/directory.hpp"
-#include "directories/internal/state_database.hpp"
+#include "storage/state_database.hpp"
 #include "directories/password_hasher.hpp"
 
 namespace dirproxy {

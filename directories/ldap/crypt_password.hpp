@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "directories/result.hpp"
+#include "core/result.hpp"
 
 namespace dirproxy {
 

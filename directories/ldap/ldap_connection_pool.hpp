@@ -39,7 +39,7 @@
 #include "directories/directory.hpp"
 #include "directories/ldap/ldap_handles.hpp"
 #include "directories/ldap/ldap_server_list.hpp"
-#include "directories/result.hpp"
+#include "core/result.hpp"
 
 namespace dirproxy {
 

@@ -13,7 +13,7 @@
 #include "directories/ldap/ldap_dn.hpp"
 #include "directories/ldap/ldap_filter.hpp"
 #include "directories/ldap/ldap_handles.hpp"
-#include "directories/names.hpp"
+#include "core/names.hpp"
 
 namespace dirproxy {
 namespace {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <utility>
 
-#include "directories/result.hpp"
+#include "core/result.hpp"
 
 namespace dirproxy {
 

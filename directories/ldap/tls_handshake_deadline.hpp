@@ -27,7 +27,7 @@
 #include <mutex>
 #include <thread>
 
-#include "directories/result.hpp"
+#include "core/result.hpp"
 
 namespace dirproxy {
 

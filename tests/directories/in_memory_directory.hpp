@@ -9,7 +9,7 @@
 #include <string>
 
 #include "directories/directory.hpp"
-#include "directories/names.hpp"
+#include "core/names.hpp"
 
 namespace dirproxy::testing {
 

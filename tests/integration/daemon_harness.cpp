@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon/protocol/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace dirproxy::integration {
 namespace {

@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/protocol/protocol.hpp"
-#include "daemon/protocol/protocol_client.hpp"
+#include "frontends/socket/protocol.hpp"
+#include "frontends/socket/protocol_client.hpp"
 #include "support/child_process.hpp"
 
 namespace dirproxy::integration {

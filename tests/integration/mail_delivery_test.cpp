@@ -16,9 +16,9 @@
 #include <gtest/gtest.h>
 
 #include "config/config.hpp"
-#include "daemon/mail/mail_composer.hpp"
-#include "daemon/mail/outbox.hpp"
-#include "directories/internal/state_database.hpp"
+#include "mail/mail_composer.hpp"
+#include "mail/outbox.hpp"
+#include "storage/state_database.hpp"
 #include "protocol_test_support.hpp"
 #include "support/smtp_server.hpp"
 

@@ -13,7 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon/protocol/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 #include "protocol_test_support.hpp"
 
 namespace dirproxy::integration {

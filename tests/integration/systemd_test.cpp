@@ -26,7 +26,7 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon/protocol/protocol_client.hpp"
+#include "frontends/socket/protocol_client.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy::integration {

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/protocol/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 #include "daemon_harness.hpp"
 
 namespace dirproxy::integration {

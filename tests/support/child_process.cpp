@@ -19,7 +19,7 @@
 #include <string_view>
 #include <thread>
 
-#include "daemon/protocol/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 extern char** environ;
 

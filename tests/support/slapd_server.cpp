@@ -23,7 +23,7 @@
 #include <thread>
 #include <utility>
 
-#include "daemon/protocol/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace dirproxy::testing {
 namespace {

@@ -20,7 +20,7 @@
 #include <system_error>
 #include <thread>
 
-#include "daemon/protocol/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 #include "support/child_process.hpp"
 
 namespace dirproxy::testing {

@@ -1,0 +1,65 @@
+#include "accounts/account_policy.hpp"
+
+#include "config/email_address.hpp"
+
+namespace dirproxy {
+namespace {
+
+// Characters, not bytes: a UTF-8 continuation byte does not start one.
+std::size_t count_characters(std::string_view text) {
+  std::size_t count = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+AccountPolicy::AccountPolicy(const config::Accounts& accounts)
+    : username_pattern_(accounts.username_pattern, std::regex::ECMAScript),
+      password_min_length_(accounts.password_min_length),
+      password_max_length_(accounts.password_max_length) {}
+
+Result<void> AccountPolicy::check_username(std::string_view username) const {
+  if (username.empty() || !std::regex_match(username.begin(), username.end(), username_pattern_)) {
+    return fail(ErrorCode::invalid_username,
+                "the username does not match the site's username pattern", "username");
+  }
+  return {};
+}
+
+Result<std::string> AccountPolicy::check_email(std::string_view email) const {
+  auto parsed = config::parse_email_address(email);
+  if (!parsed) return fail(ErrorCode::invalid_email, "invalid email address: " + parsed.reason, "email");
+  return parsed.address->address;
+}
+
+Result<void> AccountPolicy::check_password(std::string_view password, std::string_view field) const {
+  const std::size_t length = count_characters(password);
+  if (length < password_min_length_) {
+    return fail(ErrorCode::weak_password,
+                "the password must have at least " + std::to_string(password_min_length_) + " characters",
+                std::string(field));
+  }
+  if (length > password_max_length_) {
+    return fail(ErrorCode::weak_password,
+                "the password must have at most " + std::to_string(password_max_length_) + " characters",
+                std::string(field));
+  }
+  return {};
+}
+
+Result<void> AccountPolicy::check_name(std::string_view value, std::string_view field) {
+  const std::string name(field);
+  if (value.empty()) return fail(ErrorCode::bad_request, "'" + name + "' must not be empty", name);
+  if (value.size() > 256) return fail(ErrorCode::bad_request, "'" + name + "' is longer than 256 bytes", name);
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7F) {
+      return fail(ErrorCode::bad_request, "'" + name + "' must not contain control characters", name);
+    }
+  }
+  return {};
+}
+
+}  // namespace dirproxy

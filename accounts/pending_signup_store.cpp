@@ -1,0 +1,74 @@
+#include "accounts/pending_signup_store.hpp"
+
+#include "accounts/account_token.hpp"
+
+namespace dirproxy {
+
+Result<void> purge_expired_signups(const StateDatabase::Lease& lease, std::int64_t now) {
+  auto remove = lease.prepare("DELETE FROM pending_signups WHERE expires_at <= ?1", now);
+  if (!remove) return std::move(remove).error();
+  return remove->run();
+}
+
+Result<bool> username_pending(const StateDatabase::Lease& lease, std::string_view username, std::int64_t now) {
+  auto query =
+      lease.prepare("SELECT 1 FROM pending_signups WHERE username = ?1 AND expires_at > ?2 LIMIT 1", username, now);
+  if (!query) return std::move(query).error();
+  return query->step();
+}
+
+Result<std::int64_t> insert_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup) {
+  auto insert = lease.prepare(
+      "INSERT INTO pending_signups (token_hash, username, email, display_name, password_hash, created_at, expires_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash, signup.created_at,
+      signup.expires_at);
+  if (!insert) return std::move(insert).error();
+  if (auto done = insert->run(); !done) return std::move(done).error();
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(lease.raw()));
+}
+
+Result<std::optional<PendingSignup>> find_pending_signup(const StateDatabase::Lease& lease, std::string_view token,
+                                                         std::int64_t now) {
+  const std::string hash = token_hash(token);
+  auto query = lease.prepare(
+      "SELECT id, token_hash, username, email, display_name, password_hash, created_at, expires_at"
+      " FROM pending_signups WHERE token_hash = ?1 AND expires_at > ?2",
+      hash, now);
+  if (!query) return std::move(query).error();
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  // The index found the row; the constant-time compare is what decides.
+  if (!*row || !same_token_hash(query->column_text(1), hash)) return std::optional<PendingSignup>();
+  PendingSignup signup;
+  signup.id = query->column_int64(0);
+  signup.token_hash = query->column_text(1);
+  signup.username = query->column_text(2);
+  signup.email = query->column_text(3);
+  signup.display_name = query->column_text(4);
+  signup.password_hash = query->column_text(5);
+  signup.created_at = query->column_int64(6);
+  signup.expires_at = query->column_int64(7);
+  return std::optional<PendingSignup>(std::move(signup));
+}
+
+Result<bool> claim_pending_signup(const StateDatabase::Lease& lease, std::int64_t id) {
+  auto remove = lease.prepare("DELETE FROM pending_signups WHERE id = ?1", id);
+  if (!remove) return std::move(remove).error();
+  if (auto done = remove->run(); !done) return std::move(done).error();
+  return lease.changes() == 1;
+}
+
+Result<void> restore_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup) {
+  // A new id, not the old one: a signup stored meanwhile may have taken it
+  // (rowids are reused from the top). Rows are found by token_hash anyway.
+  auto insert = lease.prepare(
+      "INSERT INTO pending_signups (token_hash, username, email, display_name, password_hash, created_at,"
+      " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash,
+      signup.created_at, signup.expires_at);
+  if (!insert) return std::move(insert).error();
+  return insert->run();
+}
+
+}  // namespace dirproxy

@@ -1,0 +1,52 @@
+// Signups waiting for their email confirmation (table pending_signups;
+// signup.mode restricted). The password is kept only as its Argon2id hash
+// and the confirmation token only as its hash. A pending signup reserves its
+// username against other signups until it expires; expired ones reserve
+// nothing and are purged whenever a signup is stored.
+//
+// Every function runs on the caller's lease, inside the caller's transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/state_database.hpp"
+#include "core/result.hpp"
+
+namespace dirproxy {
+
+struct PendingSignup {
+  std::int64_t id = 0;
+  std::string token_hash;
+  std::string username;
+  std::string email;
+  std::string display_name;
+  std::string password_hash;
+  std::int64_t created_at = 0;  // Unix seconds
+  std::int64_t expires_at = 0;
+};
+
+// Deletes the pending signups expired at `now`.
+Result<void> purge_expired_signups(const StateDatabase::Lease& lease, std::int64_t now);
+
+// Whether a pending signup not expired at `now` holds `username`.
+Result<bool> username_pending(const StateDatabase::Lease& lease, std::string_view username, std::int64_t now);
+
+// Inserts `signup` (id is ignored; the row's id is returned).
+Result<std::int64_t> insert_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup);
+
+// The pending signup whose token is `token`, not expired at `now`, or nullopt.
+Result<std::optional<PendingSignup>> find_pending_signup(const StateDatabase::Lease& lease, std::string_view token,
+                                                         std::int64_t now);
+
+// Deletes pending signup `id`: the claim of its confirmation. false when
+// another confirmation deleted it first. Call inside a write transaction.
+Result<bool> claim_pending_signup(const StateDatabase::Lease& lease, std::int64_t id);
+
+// Puts a claimed pending signup back (same id, token and expiry), for a
+// confirmation whose account could not be created.
+Result<void> restore_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup);
+
+}  // namespace dirproxy

@@ -1,0 +1,88 @@
+#include "accounts/shared_invitation.hpp"
+
+#include <cstdint>
+#include <optional>
+
+#include "accounts/account_token.hpp"
+
+namespace dirproxy {
+namespace {
+
+constexpr std::string_view kKey = "shared_invitation_key";
+constexpr std::string_view kGeneration = "shared_invitation_generation";
+
+Result<std::optional<std::string>> read_setting(const StateDatabase::Lease& lease, std::string_view key) {
+  auto query = lease.prepare("SELECT value FROM settings WHERE key = ?1", key);
+  if (!query) return std::move(query).error();
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(query->column_text(0));
+}
+
+Result<void> write_setting(const StateDatabase::Lease& lease, std::string_view key, std::string_view value) {
+  auto upsert = lease.prepare(
+      "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key,
+      value);
+  if (!upsert) return std::move(upsert).error();
+  return upsert->run();
+}
+
+struct SharedKey {
+  std::string key;
+  std::int64_t generation = 0;
+};
+
+// The stored key and generation, or nullopt before the first use.
+Result<std::optional<SharedKey>> read_shared_key(const StateDatabase::Lease& lease) {
+  auto key = read_setting(lease, kKey);
+  if (!key) return std::move(key).error();
+  auto generation = read_setting(lease, kGeneration);
+  if (!generation) return std::move(generation).error();
+  if (!key->has_value() || !generation->has_value()) return std::optional<SharedKey>();
+  try {
+    return std::optional<SharedKey>(SharedKey{**key, std::stoll(**generation)});
+  } catch (const std::exception&) {
+    return fail(ErrorCode::internal_error, "the stored shared invitation generation is not a number");
+  }
+}
+
+// In a write transaction: the key (made when missing) with the generation
+// advanced by `advance`.
+Result<std::string> shared_token(const StateDatabase::Lease& lease, std::int64_t advance) {
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) return std::move(transaction).error();
+  auto stored = read_shared_key(lease);
+  if (!stored) return std::move(stored).error();
+  SharedKey shared = stored->has_value() ? **stored : SharedKey{new_shared_invitation_key(), 1};
+  if (stored->has_value()) shared.generation += advance;
+  if (!stored->has_value() || advance != 0) {
+    if (auto ok = write_setting(lease, kKey, shared.key); !ok) return std::move(ok).error();
+    if (auto ok = write_setting(lease, kGeneration, std::to_string(shared.generation)); !ok) {
+      return std::move(ok).error();
+    }
+  }
+  if (auto ok = transaction->commit(); !ok) return std::move(ok).error();
+  auto token = shared_invitation_token(shared.key, shared.generation);
+  if (token.empty()) return fail(ErrorCode::internal_error, "the stored shared invitation key is malformed");
+  return token;
+}
+
+}  // namespace
+
+Result<std::string> current_shared_invitation_token(const StateDatabase::Lease& lease) {
+  return shared_token(lease, 0);
+}
+
+Result<std::string> reset_shared_invitation_token(const StateDatabase::Lease& lease) { return shared_token(lease, 1); }
+
+Result<bool> is_shared_invitation_token(const StateDatabase::Lease& lease, std::string_view token) {
+  auto stored = read_shared_key(lease);
+  if (!stored) return std::move(stored).error();
+  if (!stored->has_value()) return false;
+  const auto current = shared_invitation_token((*stored)->key, (*stored)->generation);
+  if (current.empty()) return false;
+  return same_token_hash(token_hash(token), token_hash(current));
+}
+
+}  // namespace dirproxy

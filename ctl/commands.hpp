@@ -1,0 +1,23 @@
+// dirproxyctl's command line: every subcommand, its arguments, and the
+// protocol request it becomes (see the table in PROTOCOL.md). Declaring a
+// subcommand and building its request sit side by side so that the two
+// cannot drift apart.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "ctl/command.hpp"
+
+namespace dirproxy::ctl {
+
+// Declares the subcommands on `app`. When app.parse() succeeds, `command`
+// holds the chosen one. Usage errors surface as CLI::ParseError from parse().
+void add_commands(CLI::App& app, Command& command);
+
+// The account life cycle's commands, one file each: `invite ...`, `access
+// ...` and `signup options` (account_commands.cpp); `mail queue`
+// (mail_commands.cpp).
+void add_account_commands(CLI::App& app, Command& command);
+void add_mail_commands(CLI::App& app, Command& command);
+
+}  // namespace dirproxy::ctl

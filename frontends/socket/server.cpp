@@ -1,0 +1,247 @@
+#include "frontends/socket/server.hpp"
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <vector>
+
+#include "core/logging.hpp"
+
+namespace dirproxy {
+namespace {
+
+const std::shared_ptr<spdlog::logger>& log() {
+  static const auto logger = logging::logger("server");
+  return logger;
+}
+
+std::string errno_text(int error) { return std::system_category().message(error); }
+
+// True when something accepts connections on `path` (another daemon).
+bool someone_listens(const std::filesystem::path& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  bool listening = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return listening;
+}
+
+Result<gid_t> group_id(const std::string& name) {
+  std::vector<char> buffer(16384);
+  group entry{};
+  group* found = nullptr;
+  if (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || found == nullptr) {
+    return fail(ErrorCode::bad_request, "server.socket_group: no group '" + name + "'");
+  }
+  return entry.gr_gid;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& pool, RequestDispatcher& dispatcher,
+               std::function<RuntimePtr()> runtime)
+    : io_(io),
+      connection_threads_(connection_threads),
+      pool_(pool),
+      dispatcher_(dispatcher),
+      runtime_(std::move(runtime)),
+      acceptor_(io) {}
+
+Server::~Server() { remove_socket_file(); }
+
+Result<void> Server::listen(const config::Server& settings) {
+  const auto& path = settings.socket;
+  if (path.native().size() >= sizeof(sockaddr_un{}.sun_path)) {
+    return fail(ErrorCode::bad_request, "server.socket: the path " + path.string() + " is too long for a Unix socket");
+  }
+  std::error_code fs_error;
+  std::filesystem::create_directories(path.parent_path(), fs_error);
+  if (fs_error) {
+    return fail(ErrorCode::internal_error,
+                "cannot create the directory of " + path.string() + ": " + fs_error.message());
+  }
+
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      return fail(ErrorCode::internal_error, path.string() + " exists and is not a socket; not replacing it");
+    }
+    if (someone_listens(path)) {
+      return fail(ErrorCode::internal_error, "another process is listening on " + path.string());
+    }
+    log()->info("removing stale socket {}", path.string());
+    ::unlink(path.c_str());
+  }
+
+  boost::system::error_code ec;
+  asio::local::stream_protocol::endpoint endpoint(path.string());
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) {
+    // No one may connect before the mode and group are right: bind with a
+    // umask that leaves the owner only, then widen to the configured mode.
+    mode_t previous = ::umask(0177);
+    acceptor_.bind(endpoint, ec);
+    ::umask(previous);
+  }
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(ErrorCode::internal_error, "cannot listen on " + path.string() + ": " + ec.message());
+  socket_path_ = path;
+
+  if (!settings.socket_group.empty()) {
+    auto gid = group_id(settings.socket_group);
+    if (!gid) return std::move(gid).error();
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
+      return fail(ErrorCode::internal_error,
+                  "cannot give " + path.string() + " to group " + settings.socket_group + ": " + errno_text(errno));
+    }
+  }
+  if (::chmod(path.c_str(), static_cast<mode_t>(settings.socket_mode)) != 0) {
+    return fail(ErrorCode::internal_error, "cannot chmod " + path.string() + ": " + errno_text(errno));
+  }
+  log()->info("listening on {}", path.string());
+  return {};
+}
+
+Result<void> Server::adopt(int listening_fd) {
+  int type = 0;
+  int listening = 0;
+  socklen_t length = sizeof(type);
+  sockaddr_un address{};
+  socklen_t address_length = sizeof(address);
+  if (::getsockopt(listening_fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM ||
+      (length = sizeof(listening), ::getsockopt(listening_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length)) != 0 ||
+      listening == 0 || ::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0 ||
+      address.sun_family != AF_UNIX) {
+    return fail(ErrorCode::internal_error, "the socket passed by systemd is not a listening Unix stream socket");
+  }
+  boost::system::error_code ec;
+  acceptor_.assign(asio::local::stream_protocol(), listening_fd, ec);
+  if (ec) return fail(ErrorCode::internal_error, "cannot use the socket passed by systemd: " + ec.message());
+  log()->info("listening on the socket passed by systemd ({})", address.sun_path);
+  return {};
+}
+
+void Server::start() {
+  accepting_ = true;
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+awaitable<void> Server::accept_loop() {
+  while (accepting_) {
+    boost::system::error_code ec;
+    // The new socket belongs to the connection thread that will serve it.
+    asio::io_context& connection_context = connection_threads_.next();
+    UnixSocket socket =
+        co_await acceptor_.async_accept(connection_context, asio::redirect_error(use_awaitable, ec));
+    if (!accepting_) break;
+    if (ec) {
+      log()->warn("accept failed: {}", ec.message());
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+        // Out of file descriptors: back off instead of spinning.
+        asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+        co_await pause.async_wait(use_awaitable);
+      }
+      continue;
+    }
+    asio::co_spawn(connection_context, serve(std::move(socket)), asio::detached);
+  }
+}
+
+awaitable<void> Server::serve(UnixSocket socket) {
+  RuntimePtr runtime = runtime_();
+  const auto& settings = runtime->config->server;
+  // The place in connections_ is taken now, before anything is awaited, so
+  // that connections accepted at the same moment on other threads cannot
+  // together go past max_connections.
+  const std::uint64_t id = next_connection_++;
+  bool admitted = false;
+  {
+    std::lock_guard lock(connections_mutex_);
+    if (connections_.size() < settings.max_connections) {
+      connections_.emplace(id, std::weak_ptr<Connection>());
+      admitted = true;
+    }
+  }
+  if (!admitted) {
+    log()->warn("refusing a connection: server.max_connections ({}) reached", settings.max_connections);
+    std::string refusal =
+        protocol::error_line(nullptr, make_error(ErrorCode::rate_limited, "too many connections; try again later"),
+                             {{"retry_after", 1}}) +
+        "\n";
+    boost::system::error_code ignored;
+    co_await asio::async_write(socket, asio::buffer(refusal), asio::redirect_error(use_awaitable, ignored));
+    socket.close(ignored);
+    co_return;
+  }
+
+  Peer peer;
+  peer.connection = id;
+  peer.credentials = peer_credentials(socket.native_handle());
+  // Group and user lookups may go over the network (NSS): not on the io thread.
+  if (peer.credentials) {
+    const auto credentials = *peer.credentials;
+    const auto admins = settings.admins;
+    auto check_admin = [credentials, admins] { return is_admin(credentials, admins); };
+    peer.admin = co_await pool_.run(check_admin);
+  }
+  log()->debug("conn={} accepted from pid={} uid={} admin={}", peer.connection,
+               peer.credentials ? peer.credentials->pid : 0,
+               peer.credentials ? static_cast<long>(peer.credentials->uid) : -1L, peer.admin);
+
+  ConnectionLimits limits{settings.max_request_bytes, settings.idle_timeout};
+  auto connection = std::make_shared<Connection>(std::move(socket), peer, limits, dispatcher_);
+  {
+    std::lock_guard lock(connections_mutex_);
+    connections_[id] = connection;
+  }
+  connection->start([this, id] {
+    std::lock_guard lock(connections_mutex_);
+    connections_.erase(id);
+  });
+  // A shutdown that began while the admin check ran did not see this one.
+  if (!accepting_) connection->stop();
+}
+
+awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
+  accepting_ = false;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  remove_socket_file();
+  {
+    std::lock_guard lock(connections_mutex_);
+    for (auto& [id, weak] : connections_) {
+      if (auto connection = weak.lock()) connection->stop();
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  asio::steady_timer poll(io_);
+  while (connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+    poll.expires_after(std::chrono::milliseconds(10));
+    co_await poll.async_wait(asio::redirect_error(use_awaitable, ignored));
+  }
+  if (const auto left = connection_count(); left > 0) {
+    log()->warn("{} connection(s) still busy after {} ms; closing them", left, grace.count());
+  }
+}
+
+std::size_t Server::connection_count() const {
+  std::lock_guard lock(connections_mutex_);
+  return connections_.size();
+}
+
+void Server::remove_socket_file() {
+  if (socket_path_.empty()) return;
+  ::unlink(socket_path_.c_str());
+  socket_path_.clear();
+}
+
+}  // namespace dirproxy

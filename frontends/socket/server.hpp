@@ -1,0 +1,71 @@
+// The Unix socket listener of the protocol: creates the socket file with the
+// configured mode and group (replacing a stale one left by a crash, refusing
+// to take over a live one), accepts connections up to server.max_connections,
+// learns each peer's credentials, and on shutdown stops accepting, lets every
+// connection answer what it has read, and removes the socket file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "config/config.hpp"
+#include "core/asio.hpp"
+#include "frontends/socket/connection.hpp"
+#include "core/io_threads.hpp"
+#include "frontends/socket/request_dispatcher.hpp"
+#include "core/worker_pool.hpp"
+
+namespace dirproxy {
+
+class Server final {
+ public:
+  // Accepts on `io` (the daemon's own event loop); each connection is then
+  // served on one of `connection_threads`.
+  Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& pool, RequestDispatcher& dispatcher,
+         std::function<RuntimePtr()> runtime);
+  ~Server();
+
+  // Creates and binds the socket per `settings`. Fails with a message naming
+  // the path when it cannot, or when another daemon is listening on it.
+  Result<void> listen(const config::Server& settings);
+
+  // Takes over a listening socket passed by systemd (socket activation). Its
+  // path, mode and group are the .socket unit's business: nothing is
+  // created, changed or removed on disk.
+  Result<void> adopt(int listening_fd);
+
+  // Starts accepting (listen() or adopt() must have succeeded).
+  void start();
+
+  // Stops accepting, stops every connection gracefully and waits up to
+  // `grace` for them to finish, then closes what is left and removes the
+  // socket file.
+  awaitable<void> shutdown(std::chrono::milliseconds grace);
+
+  std::size_t connection_count() const;
+
+ private:
+  awaitable<void> accept_loop();
+  awaitable<void> serve(UnixSocket socket);
+  void remove_socket_file();
+
+  asio::io_context& io_;
+  IoThreads& connection_threads_;
+  WorkerPool& pool_;
+  RequestDispatcher& dispatcher_;
+  std::function<RuntimePtr()> runtime_;
+  asio::local::stream_protocol::acceptor acceptor_;
+  std::filesystem::path socket_path_;
+  std::atomic<bool> accepting_{false};
+  std::atomic<std::uint64_t> next_connection_{1};
+  // Connections run on several threads: each adds and removes itself here.
+  mutable std::mutex connections_mutex_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace dirproxy

@@ -1,0 +1,117 @@
+#include "mail/outbox.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/timestamp.hpp"
+
+namespace dirproxy {
+
+Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
+                          const std::optional<std::string>& hold_for_username) {
+  const std::int64_t now = unix_now();
+  const std::string state = hold_for_username ? "held" : "pending";
+  auto insert = lease.prepare(
+      "INSERT INTO outbox (template, recipient, message, state, hold_username, next_attempt_at, created_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+      mail.template_name, mail.recipient, mail.message, state, hold_for_username, now);
+  if (!insert) return insert.error();
+  return insert->run();
+}
+
+Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username) {
+  auto update = lease.prepare(
+      "UPDATE outbox SET state = 'pending', hold_username = NULL, next_attempt_at = ?2"
+      " WHERE state = 'held' AND hold_username = ?1",
+      username, unix_now());
+  if (!update) return update.error();
+  return update->run();
+}
+
+Result<void> discard_held_mail(const StateDatabase::Lease& lease, std::string_view username) {
+  auto remove = lease.prepare("DELETE FROM outbox WHERE state = 'held' AND hold_username = ?1", username);
+  if (!remove) return remove.error();
+  return remove->run();
+}
+
+Result<std::optional<DueMail>> next_due_mail(const StateDatabase::Lease& lease, std::int64_t now) {
+  auto select = lease.prepare(
+      "SELECT id, template, recipient, message, attempts FROM outbox"
+      " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1",
+      now);
+  if (!select) return select.error();
+  auto row = select->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<DueMail>();
+  return std::optional<DueMail>(DueMail{select->column_int64(0), select->column_text(1), select->column_text(2),
+                                        select->column_text(3), select->column_int64(4)});
+}
+
+Result<void> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t now) {
+  auto update = lease.prepare(
+      "UPDATE outbox SET state = 'sent', message = '', sent_at = ?2, last_error = NULL WHERE id = ?1", id, now);
+  if (!update) return update.error();
+  return update->run();
+}
+
+Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t attempts,
+                                   std::optional<std::int64_t> next_attempt_at, const std::string& error) {
+  auto update = next_attempt_at
+                    ? lease.prepare("UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4"
+                                    " WHERE id = ?1",
+                                    id, attempts, *next_attempt_at, error)
+                    // A failed message is never sent: its text (which may
+                    // hold a live token) is erased as a sent one's is.
+                    : lease.prepare("UPDATE outbox SET attempts = ?2, state = 'failed', last_error = ?3,"
+                                    " message = '' WHERE id = ?1",
+                                    id, attempts, error);
+  if (!update) return update.error();
+  return update->run();
+}
+
+std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::int64_t attempt) {
+  // 2^20 times even a 30 s backoff is about a year: beyond that, doubling
+  // only risks overflow.
+  const std::int64_t doublings = std::clamp<std::int64_t>(attempt - 1, 0, 20);
+  const std::int64_t delay_ms = retry_backoff.count() << doublings;
+  return std::max<std::int64_t>(1, (delay_ms + 999) / 1000);
+}
+
+Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease& lease, std::int64_t held_since) {
+  auto select = lease.prepare(
+      "SELECT DISTINCT hold_username FROM outbox WHERE state = 'held' AND created_at <= ?1", held_since);
+  if (!select) return select.error();
+  std::vector<std::string> usernames;
+  for (;;) {
+    auto row = select->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    usernames.push_back(select->column_text(0));
+  }
+  return usernames;
+}
+
+Result<void> purge_sent_mail(const StateDatabase::Lease& lease, std::int64_t sent_before) {
+  auto remove = lease.prepare("DELETE FROM outbox WHERE state = 'sent' AND sent_at <= ?1", sent_before);
+  if (!remove) return remove.error();
+  return remove->run();
+}
+
+Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease) {
+  auto select = lease.prepare(
+      "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
+      " (SELECT count(*) FROM outbox WHERE state = 'failed'),"
+      " (SELECT count(*) FROM outbox WHERE state = 'held'),"
+      " (SELECT min(created_at) FROM outbox WHERE state = 'pending')");
+  if (!select) return select.error();
+  auto row = select->step();
+  if (!row) return row.error();
+  OutboxCounts counts;
+  counts.pending = select->column_int64(0);
+  counts.failed = select->column_int64(1);
+  counts.held = select->column_int64(2);
+  if (!select->column_is_null(3)) counts.oldest_pending_created_at = select->column_int64(3);
+  return counts;
+}
+
+}  // namespace dirproxy

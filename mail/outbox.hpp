@@ -1,0 +1,92 @@
+// The mail outbox (table outbox of the state database): every email dirproxy
+// sends is first a row here, inserted in the same transaction as the account
+// change that causes it, so that a crash or an SMTP outage loses no email and
+// no email goes out for a change that did not commit. The background sender
+// (mail_sender.hpp) delivers due rows with doubling backoff.
+//
+// A change that is not wholly in the state database (a new account, which
+// the chain may create in an LDAP directory) enqueues its mail *held* for
+// the account's username before the change, then releases it once the
+// account exists or discards it when the change failed. Held mail that
+// nobody resolved (the daemon died in between) is settled by recovery: sent
+// when the account exists, dropped when it does not.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/state_database.hpp"
+#include "core/result.hpp"
+
+namespace dirproxy {
+
+// A message ready to send: the composed RFC 5322 text (mail_composer.hpp).
+struct OutgoingMail {
+  std::string template_name;  // which template made it, for the log and mail_queue
+  std::string recipient;      // the envelope recipient, a parsed address
+  std::string message;        // the whole message, CRLF line ends
+};
+
+// Inserts `mail` as pending (due now), or held for `hold_for_username`.
+// Call it inside the caller's write transaction on `lease`, so that the
+// mail commits or rolls back with the change.
+Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
+                          const std::optional<std::string>& hold_for_username = std::nullopt);
+
+// Makes the mail held for `username` pending (due now).
+Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username);
+
+// Deletes the mail held for `username`: its change did not happen.
+Result<void> discard_held_mail(const StateDatabase::Lease& lease, std::string_view username);
+
+// --- For the sender (mail_sender.hpp) and mail_queue -----------------------
+
+// A pending row due for delivery.
+struct DueMail {
+  std::int64_t id = 0;
+  std::string template_name;
+  std::string recipient;
+  std::string message;
+  std::int64_t attempts = 0;  // failed attempts so far
+};
+
+// The pending row that has waited longest among those due at `now` (Unix
+// seconds), or nullopt.
+Result<std::optional<DueMail>> next_due_mail(const StateDatabase::Lease& lease, std::int64_t now);
+
+// Marks row `id` sent at `now` and erases its text, which may hold a token.
+Result<void> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t now);
+
+// Records a failed attempt on row `id` (its attempts become `attempts`):
+// pending again at `next_attempt_at`, or failed for good when that is
+// nullopt. `error` is the delivery error (never the message text).
+Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t attempts,
+                                   std::optional<std::int64_t> next_attempt_at, const std::string& error);
+
+// How long to wait after failed attempt number `attempt` (from 1):
+// retry_backoff·2^(attempt-1), in whole seconds (at least 1), capped so that
+// it never overflows.
+std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::int64_t attempt);
+
+// The usernames whose held mail was enqueued at or before `held_since` (Unix
+// seconds): the changes nobody resolved, for recovery.
+Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease& lease, std::int64_t held_since);
+
+// Deletes the rows sent at or before `sent_before` (Unix seconds): their
+// text is gone already, only the record of the delivery is left.
+Result<void> purge_sent_mail(const StateDatabase::Lease& lease, std::int64_t sent_before);
+
+// What mail_queue reports.
+struct OutboxCounts {
+  std::int64_t pending = 0;
+  std::int64_t failed = 0;
+  std::int64_t held = 0;
+  std::optional<std::int64_t> oldest_pending_created_at;  // Unix seconds; nullopt when none is pending
+};
+Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease);
+
+}  // namespace dirproxy

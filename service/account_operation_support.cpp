@@ -1,0 +1,120 @@
+#include "service/account_operation_support.hpp"
+
+#include "accounts/account_token.hpp"
+#include "core/timestamp.hpp"
+
+namespace dirproxy {
+namespace {
+
+constexpr std::size_t kMaxMessageBytes = 2000;
+
+protocol::Json nullable_time(const std::optional<std::int64_t>& seconds) {
+  return seconds ? protocol::Json(rfc3339(*seconds)) : protocol::Json(nullptr);
+}
+
+}  // namespace
+
+Result<void> require_internal_management(const Runtime& runtime) {
+  if (runtime.config->user_management == config::UserManagement::external) {
+    return fail(ErrorCode::user_management_external,
+                "accounts are managed outside dirproxy (user_management: external)");
+  }
+  return {};
+}
+
+Result<void> require_mail(const Runtime& runtime, std::string_view what) {
+  if (!runtime.mail) {
+    return fail(ErrorCode::mail_not_configured, std::string(what) + " needs a mail server, and none is configured");
+  }
+  return {};
+}
+
+Result<void> admit_client(const OperationContext& op) {
+  const auto client = optional_string_param(op.params, "client_ip").value_or("");
+  return op.runtime.rate_limiter->admit(client, op.runtime.config->security.rate_limit);
+}
+
+std::optional<std::string> optional_string_param(const protocol::Json& params, const char* name) {
+  auto it = params.find(name);
+  if (it == params.end() || it->is_null()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::optional<std::int64_t> optional_integer_param(const protocol::Json& params, const char* name) {
+  auto it = params.find(name);
+  if (it == params.end() || it->is_null()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::vector<std::string> optional_list_param(const protocol::Json& params, const char* name) {
+  auto it = params.find(name);
+  if (it == params.end() || it->is_null()) return {};
+  return it->get<std::vector<std::string>>();
+}
+
+Result<void> check_group_names(const std::vector<std::string>& groups, std::string_view field) {
+  for (const auto& group : groups) {
+    if (auto ok = AccountPolicy::check_name(group, field); !ok) return ok;
+  }
+  return {};
+}
+
+Result<void> check_message(std::string_view message, std::string_view field) {
+  if (message.size() > kMaxMessageBytes) {
+    return fail(ErrorCode::bad_request, "the message is longer than 2000 bytes", std::string(field));
+  }
+  for (unsigned char c : message) {
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      return fail(ErrorCode::bad_request, "the message holds a control character", std::string(field));
+    }
+  }
+  return {};
+}
+
+protocol::Json invitation_json(const Invitation& invitation, std::int64_t now) {
+  return {{"id", invitation.id},
+          {"email", invitation.email ? protocol::Json(*invitation.email) : protocol::Json(nullptr)},
+          {"groups", invitation.groups},
+          {"created_at", rfc3339(invitation.created_at)},
+          {"expires_at", rfc3339(invitation.expires_at)},
+          {"status", invitation.status(now)},
+          {"used_at", nullable_time(invitation.used_at)},
+          {"used_by", invitation.used_by ? protocol::Json(*invitation.used_by) : protocol::Json(nullptr)},
+          {"revoked_at", nullable_time(invitation.revoked_at)},
+          {"access_request_id",
+           invitation.access_request_id ? protocol::Json(*invitation.access_request_id) : protocol::Json(nullptr)}};
+}
+
+std::string signup_link(const Runtime& runtime, std::string_view token) {
+  const auto& site = runtime.config->site;
+  return site_link(site.links.signup, site.base_url, token);
+}
+
+Result<OutgoingMail> invitation_mail(const Runtime& runtime, const std::string& recipient, std::string_view token,
+                                     const std::optional<std::string>& message,
+                                     std::optional<std::int64_t> expires_at) {
+  if (auto ok = require_mail(runtime, "an invitation"); !ok) return std::move(ok).error();
+  MailValues values;
+  values.link = signup_link(runtime, token);
+  values.email = recipient;
+  values.message = message.value_or("");
+  if (expires_at) values.expires = rfc3339(*expires_at);
+  return runtime.mail->compose("invitation", recipient, values);
+}
+
+Result<std::vector<std::string>> admin_emails(const Runtime& runtime) {
+  std::vector<std::string> emails;
+  const auto& admin_group = runtime.config->accounts.admin_group;
+  if (admin_group.empty()) return emails;
+  auto group = runtime.chain->find_group(admin_group);
+  if (!group) return std::move(group).error();
+  if (!group->has_value()) return emails;
+  for (const auto& member : (*group)->members) {
+    auto admin = runtime.chain->find_user(member);
+    if (!admin) return std::move(admin).error();
+    if (admin->has_value() && (*admin)->email && !(*admin)->email->empty()) emails.push_back(*(*admin)->email);
+  }
+  return emails;
+}
+
+}  // namespace dirproxy

@@ -1,0 +1,59 @@
+// What the account life cycle's operations (signup, invitation and access
+// request operations) share: the guards every one of them starts with
+// (user_management, mail, rate limit), reading optional parameters, the
+// invitation as the protocol shows it, and the mails they compose.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accounts/invitation_store.hpp"
+#include "mail/outbox.hpp"
+#include "service/operation.hpp"
+
+namespace dirproxy {
+
+// user_management_external when users are managed outside dirproxy.
+Result<void> require_internal_management(const Runtime& runtime);
+
+// mail_not_configured (naming `what` needs it) when no mail server is configured.
+Result<void> require_mail(const Runtime& runtime, std::string_view what);
+
+// Counts the request against its client_ip (security.rate_limit);
+// rate_limited with retry_after when the client is over the limit.
+Result<void> admit_client(const OperationContext& op);
+
+std::optional<std::string> optional_string_param(const protocol::Json& params, const char* name);
+std::optional<std::int64_t> optional_integer_param(const protocol::Json& params, const char* name);
+std::vector<std::string> optional_list_param(const protocol::Json& params, const char* name);
+
+// bad_request naming `field` unless every group name passes
+// AccountPolicy::check_name.
+Result<void> check_group_names(const std::vector<std::string>& groups, std::string_view field);
+
+// bad_request naming `field` unless `message` (free text from an admin or a
+// requester, placed in a mail) is at most 2000 bytes without control
+// characters other than newline and tab.
+Result<void> check_message(std::string_view message, std::string_view field);
+
+// The protocol's invitation object: id, email, groups, created_at,
+// expires_at, status, used_at, used_by, revoked_at, access_request_id. Never
+// a token.
+protocol::Json invitation_json(const Invitation& invitation, std::int64_t now);
+
+// The signup link for `token` (site.links.signup).
+std::string signup_link(const Runtime& runtime, std::string_view token);
+
+// The invitation mail to `recipient` with the signup link for `token`;
+// `expires_at` is none for the shared link, which lives until a reset.
+Result<OutgoingMail> invitation_mail(const Runtime& runtime, const std::string& recipient, std::string_view token,
+                                     const std::optional<std::string>& message, std::optional<std::int64_t> expires_at);
+
+// The email addresses of the members of accounts.admin_group (empty when it
+// is unset or names no group), for admin notices.
+Result<std::vector<std::string>> admin_emails(const Runtime& runtime);
+
+}  // namespace dirproxy

@@ -1,0 +1,43 @@
+// The configuration in force and everything built from it. A reload builds a
+// new Runtime and swaps the pointer; requests already running keep the one
+// they started with, so a reload never pulls a directory out from under them.
+#pragma once
+
+#include <memory>
+
+#include "config/config.hpp"
+#include "accounts/account_policy.hpp"
+#include "mail/mail_composer.hpp"
+#include "accounts/rate_limiter.hpp"
+#include "directories/directory_chain.hpp"
+#include "storage/state_database.hpp"
+#include "directories/password_hasher.hpp"
+
+namespace dirproxy {
+
+struct Runtime {
+  std::shared_ptr<const config::Config> config;
+  PasswordHasherPtr hasher;
+  DirectoryChainPtr chain;
+  AccountPolicy policy;
+  // The daemon's one state database, for operations on the database as a
+  // whole (backup); the same across reloads, since state_dir changes only
+  // at a restart.
+  std::shared_ptr<StateDatabase> database;
+  // Composes the emails of this configuration; null when `mail` is absent
+  // (operations that must send mail then answer mail_not_configured).
+  MailComposerPtr mail;
+  // Per-client_ip counts, kept across reloads like the database.
+  RateLimiterPtr rate_limiter;
+};
+
+using RuntimePtr = std::shared_ptr<const Runtime>;
+
+// Builds the directories of `config` over the open state database. Fails when
+// a directory cannot be built (for example a type this build does not have).
+// `rate_limiter` is the daemon's (a new one when null).
+Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
+                                 std::shared_ptr<StateDatabase> database,
+                                 RateLimiterPtr rate_limiter = nullptr);
+
+}  // namespace dirproxy

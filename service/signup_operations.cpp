@@ -1,0 +1,209 @@
+// signup and confirm_signup (PROTOCOL.md). Whether a signup creates the
+// account at once or waits for an email confirmation is signup_policy's
+// decision; creating it is account_creation's. A token given to signup is an
+// invitation: the shared link's (reusable) or a single-use one (claimed
+// atomically, and given back when the account could not be created).
+#include <optional>
+
+#include "service/account_creation.hpp"
+#include "service/account_operation_support.hpp"
+#include "accounts/account_token.hpp"
+#include "accounts/pending_signup_store.hpp"
+#include "accounts/shared_invitation.hpp"
+#include "accounts/signup_policy.hpp"
+#include "core/timestamp.hpp"
+
+namespace dirproxy {
+namespace {
+
+using protocol::Json;
+using protocol::ParamType;
+
+Error invalid_token() {
+  return make_error(ErrorCode::invalid_token, "the token is unknown, used, revoked or expired", "token");
+}
+
+// The invitation a signup presents: the shared link (nothing to claim) or
+// a single-use invitation.
+struct PresentedInvitation {
+  std::optional<Invitation> single_use;  // none: the shared link
+};
+
+Result<PresentedInvitation> resolve_invitation(const Runtime& runtime, std::string_view token,
+                                               const std::string& email) {
+  auto lease = runtime.database->acquire();
+  auto shared = is_shared_invitation_token(lease, token);
+  if (!shared) return std::move(shared).error();
+  if (*shared) return PresentedInvitation{};
+  auto invitation = find_usable_invitation(lease, token, unix_now());
+  if (!invitation) return std::move(invitation).error();
+  if (!invitation->has_value()) return invalid_token();
+  // Emails are stored and compared lower-cased (AccountPolicy::check_email).
+  if ((*invitation)->email && *(*invitation)->email != email) {
+    return fail(ErrorCode::invalid_token, "this invitation was sent to another email address; sign up with that one",
+                "email");
+  }
+  return PresentedInvitation{std::move(*invitation)};
+}
+
+Result<Json> create_now(const OperationContext& op, NewUser user, const std::optional<PresentedInvitation>& invited) {
+  NewAccount account;
+  account.user = std::move(user);
+  StateStep claim;
+  StateStep unclaim;
+  if (invited) {
+    const auto& extra = op.runtime.config->invitations.default_groups;
+    account.groups.assign(extra.begin(), extra.end());
+    if (invited->single_use) {
+      const Invitation& invitation = *invited->single_use;
+      account.groups.insert(account.groups.end(), invitation.groups.begin(), invitation.groups.end());
+      const std::string username = account.user.username;
+      claim = [id = invitation.id, username](const StateDatabase::Lease& lease) -> Result<void> {
+        auto claimed = claim_invitation(lease, id, username, unix_now());
+        if (!claimed) return std::move(claimed).error();
+        if (!*claimed) return invalid_token();
+        return {};
+      };
+      unclaim = [id = invitation.id, username](const StateDatabase::Lease& lease) {
+        return unclaim_invitation(lease, id, username);
+      };
+    }
+  }
+  auto created = create_account(op.runtime, account, claim, unclaim);
+  if (!created) return std::move(created).error();
+  return Json{{"status", "created"}, {"user", user_json(*created)}};
+}
+
+Result<Json> store_pending_signup(const OperationContext& op, const NewUser& user) {
+  const auto& runtime = op.runtime;
+  if (auto ok = require_mail(runtime, "restricted signup (its confirmation mail)"); !ok) return std::move(ok).error();
+  // Taken names and emails are refused now, not after the mail round trip.
+  auto existing = runtime.chain->find_user(user.username);
+  if (!existing) return std::move(existing).error();
+  if (existing->has_value()) {
+    return fail(ErrorCode::conflict, "the username '" + user.username + "' is taken", "username");
+  }
+  if (runtime.config->accounts.unique_email) {
+    auto same_email = runtime.chain->find_user_by_email(user.email);
+    if (!same_email) return std::move(same_email).error();
+    if (same_email->has_value()) return fail(ErrorCode::conflict, "an account with this email exists", "email");
+  }
+  // Argon2id is slow: hashed before the write lock is taken.
+  auto password_hash = runtime.hasher->hash(*user.password);
+  if (!password_hash) return std::move(password_hash).error();
+
+  const auto issued = issue_token();
+  const std::int64_t now = unix_now();
+  PendingSignup signup;
+  signup.token_hash = issued.hash;
+  signup.username = user.username;
+  signup.email = user.email;
+  signup.display_name = user.display_name;
+  signup.password_hash = std::move(*password_hash);
+  signup.created_at = now;
+  signup.expires_at = now + whole_seconds(runtime.config->signup.confirmation_ttl);
+
+  MailValues values;
+  const auto& site = runtime.config->site;
+  values.link = site_link(site.links.confirm, site.base_url, issued.token);
+  values.username = user.username;
+  values.display_name = user.display_name;
+  values.email = user.email;
+  values.expires = rfc3339(signup.expires_at);
+  auto mail = runtime.mail->compose("signup_confirm", user.email, values);
+  if (!mail) return std::move(mail).error();
+
+  auto lease = runtime.database->acquire();
+  auto transaction = lease.begin(TransactionMode::write);
+  if (!transaction) return std::move(transaction).error();
+  if (auto purged = purge_expired_signups(lease, now); !purged) return std::move(purged).error();
+  auto pending = username_pending(lease, user.username, now);
+  if (!pending) return std::move(pending).error();
+  if (*pending) {
+    return fail(ErrorCode::conflict, "the username '" + user.username + "' is waiting for another confirmation",
+                "username");
+  }
+  if (auto inserted = insert_pending_signup(lease, signup); !inserted) return std::move(inserted).error();
+  if (auto queued = enqueue_mail(lease, *mail); !queued) return std::move(queued).error();
+  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  return Json{{"status", "pending_confirmation"}};
+}
+
+Result<Json> signup(const OperationContext& op) {
+  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
+  if (auto ok = admit_client(op); !ok) return std::move(ok).error();
+  const auto& policy = op.runtime.policy;
+  NewUser user;
+  user.username = op.params.at("username").get<std::string>();
+  if (auto ok = policy.check_username(user.username); !ok) return std::move(ok).error();
+  auto email = policy.check_email(op.params.at("email").get<std::string>());
+  if (!email) return std::move(email).error();
+  user.email = std::move(*email);
+  user.display_name = op.params.at("display_name").get<std::string>();
+  if (auto ok = AccountPolicy::check_name(user.display_name, "display_name"); !ok) return std::move(ok).error();
+  user.password = op.params.at("password").get<std::string>();
+  if (auto ok = policy.check_password(*user.password); !ok) return std::move(ok).error();
+
+  std::optional<PresentedInvitation> invited;
+  if (auto token = optional_string_param(op.params, "token")) {
+    auto resolved = resolve_invitation(op.runtime, *token, user.email);
+    if (!resolved) return std::move(resolved).error();
+    invited = std::move(*resolved);
+  }
+  auto path = signup_path(op.runtime.config->signup, user.email, invited.has_value());
+  if (!path) return std::move(path).error();
+  if (*path == SignupPath::create_now) return create_now(op, std::move(user), invited);
+  return store_pending_signup(op, user);
+}
+
+Result<Json> confirm_signup(const OperationContext& op) {
+  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
+  if (auto ok = admit_client(op); !ok) return std::move(ok).error();
+  const auto token = op.params.at("token").get<std::string>();
+  std::optional<PendingSignup> pending;
+  {
+    auto lease = op.runtime.database->acquire();
+    auto found = find_pending_signup(lease, token, unix_now());
+    if (!found) return std::move(found).error();
+    pending = std::move(*found);
+  }
+  if (!pending) return invalid_token();
+
+  NewAccount account;
+  account.user.username = pending->username;
+  account.user.email = pending->email;
+  account.user.display_name = pending->display_name;
+  account.user.password_hash = pending->password_hash;
+  const PendingSignup signup = *pending;
+  StateStep claim = [signup](const StateDatabase::Lease& lease) -> Result<void> {
+    auto claimed = claim_pending_signup(lease, signup.id);
+    if (!claimed) return std::move(claimed).error();
+    if (!*claimed) return invalid_token();
+    return {};
+  };
+  StateStep unclaim = [signup](const StateDatabase::Lease& lease) { return restore_pending_signup(lease, signup); };
+  auto created = create_account(op.runtime, account, claim, unclaim);
+  if (!created) return std::move(created).error();
+  return Json{{"user", user_json(*created)}};
+}
+
+}  // namespace
+
+const std::vector<Operation>& signup_operations() {
+  using enum ParamType;
+  static const std::vector<Operation> operations = {
+      {"signup",
+       false,
+       {{"username", string, true},
+        {"email", string, true},
+        {"display_name", string, true},
+        {"password", string, true},
+        {"token", string}},
+       signup,
+       /*writes=*/true},
+      {"confirm_signup", false, {{"token", string, true}}, confirm_signup, /*writes=*/true},
+  };
+  return operations;
+}
+
+}  // namespace dirproxy

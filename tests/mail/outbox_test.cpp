@@ -1,0 +1,138 @@
+// The outbox's retry schedule and its rows' life cycle on a real (temporary)
+// state database.
+#include "mail/outbox.hpp"
+
+#include <cstdint>
+#include <limits>
+
+#include <gtest/gtest.h>
+
+#include "support/temporary_directory.hpp"
+
+namespace dirproxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Outbox, RetryDelayDoublesFromTheBackoff) {
+  EXPECT_EQ(retry_delay_seconds(30s, 1), 30);
+  EXPECT_EQ(retry_delay_seconds(30s, 2), 60);
+  EXPECT_EQ(retry_delay_seconds(30s, 4), 240);
+}
+
+TEST(Outbox, RetryDelayIsAtLeastOneWholeSecond) {
+  EXPECT_EQ(retry_delay_seconds(500ms, 1), 1);
+  EXPECT_EQ(retry_delay_seconds(500ms, 2), 1);
+  EXPECT_EQ(retry_delay_seconds(500ms, 3), 2);
+  EXPECT_EQ(retry_delay_seconds(1500ms, 1), 2);
+}
+
+TEST(Outbox, RetryDelayNeverOverflows) {
+  EXPECT_EQ(retry_delay_seconds(30s, 1000), retry_delay_seconds(30s, 21));
+  EXPECT_GT(retry_delay_seconds(30s, 1000), 0);
+}
+
+class OutboxRows : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = StateDatabase::open(scratch_.path(), 1);
+    ASSERT_TRUE(opened) << opened.error().message;
+    database_ = std::move(*opened);
+  }
+
+  testing::TemporaryDirectory scratch_{"dpo"};
+  std::shared_ptr<StateDatabase> database_;
+};
+
+TEST_F(OutboxRows, DueMailIsTheOldestPendingRowThatIsDue) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "first"}));
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "b@example.com", "second"}));
+  ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "held"}, std::string("carol")));
+
+  auto due = next_due_mail(lease, /*now=*/std::numeric_limits<std::int64_t>::max());
+
+  ASSERT_TRUE(due && *due);
+  EXPECT_EQ((*due)->recipient, "a@example.com");
+  EXPECT_EQ((*due)->message, "first");
+  EXPECT_EQ((*due)->attempts, 0);
+  EXPECT_TRUE(next_due_mail(lease, /*now=*/0).value() == std::nullopt) << "nothing is due before it was queued";
+}
+
+TEST_F(OutboxRows, SentMailLosesItsTextAndIsNoLongerDue) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "token inside"}));
+  const std::int64_t id = next_due_mail(lease, INT64_MAX).value()->id;
+
+  ASSERT_TRUE(mark_mail_sent(lease, id, 1234));
+
+  EXPECT_EQ(next_due_mail(lease, INT64_MAX).value(), std::nullopt);
+  auto select = lease.prepare("SELECT state, message, sent_at FROM outbox WHERE id = ?1", id);
+  ASSERT_TRUE(select && select->step().value());
+  EXPECT_EQ(select->column_text(0), "sent");
+  EXPECT_EQ(select->column_text(1), "");
+  EXPECT_EQ(select->column_int64(2), 1234);
+}
+
+TEST_F(OutboxRows, FailedAttemptsRescheduleThenFail) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}));
+  const std::int64_t id = next_due_mail(lease, INT64_MAX).value()->id;
+
+  ASSERT_TRUE(record_failed_attempt(lease, id, 1, INT64_MAX - 1, "connection refused"));
+  EXPECT_EQ(next_due_mail(lease, INT64_MAX - 2).value(), std::nullopt);
+  EXPECT_EQ(next_due_mail(lease, INT64_MAX - 1).value()->attempts, 1);
+  ASSERT_TRUE(record_failed_attempt(lease, id, 2, std::nullopt, "connection refused"));
+
+  // Never to be sent, so its text (which may hold a token) goes.
+  auto select = lease.prepare("SELECT state, message FROM outbox WHERE id = ?1", id);
+  ASSERT_TRUE(select && select->step().value());
+  EXPECT_EQ(select->column_text(0), "failed");
+  EXPECT_EQ(select->column_text(1), "");
+  const OutboxCounts counts = count_outbox(lease).value();
+  EXPECT_EQ(counts.pending, 0);
+  EXPECT_EQ(counts.failed, 1);
+  EXPECT_EQ(counts.oldest_pending_created_at, std::nullopt);
+}
+
+TEST_F(OutboxRows, CountsSeparatePendingFailedAndHeld) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}));
+  ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "m"}, std::string("carol")));
+
+  const OutboxCounts counts = count_outbox(lease).value();
+
+  EXPECT_EQ(counts.pending, 1);
+  EXPECT_EQ(counts.failed, 0);
+  EXPECT_EQ(counts.held, 1);
+  EXPECT_TRUE(counts.oldest_pending_created_at.has_value());
+}
+
+TEST_F(OutboxRows, StaleHeldUsernamesAreThoseHeldSinceTheCutoff) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "m"}, std::string("carol")));
+  ASSERT_TRUE(enqueue_mail(lease, {"admin_new_account", "admin@example.com", "m"}, std::string("carol")));
+
+  EXPECT_EQ(stale_held_usernames(lease, INT64_MAX).value(), std::vector<std::string>{"carol"});
+  EXPECT_TRUE(stale_held_usernames(lease, 0).value().empty());
+}
+
+TEST_F(OutboxRows, PurgeDeletesOnlySentRowsUpToTheCutoff) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "old@example.com", "m"}));
+  ASSERT_TRUE(mark_mail_sent(lease, next_due_mail(lease, INT64_MAX).value()->id, 1000));
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "new@example.com", "m"}));
+  ASSERT_TRUE(mark_mail_sent(lease, next_due_mail(lease, INT64_MAX).value()->id, 3000));
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "pending@example.com", "m"}));
+
+  ASSERT_TRUE(purge_sent_mail(lease, 2000));
+
+  auto select = lease.prepare("SELECT recipient FROM outbox ORDER BY id");
+  ASSERT_TRUE(select);
+  std::vector<std::string> left;
+  while (select->step().value()) left.push_back(select->column_text(0));
+  EXPECT_EQ(left, (std::vector<std::string>{"new@example.com", "pending@example.com"}));
+}
+
+}  // namespace
+}  // namespace dirproxy
