@@ -27,18 +27,18 @@ Result<std::int64_t> insert_access_request(const StateDatabase::Lease& lease, st
   auto insert =
       lease.prepare("INSERT INTO access_requests (email, display_name, message, created_at) VALUES (?1, ?2, ?3, ?4)",
                     email, display_name, message, unix_now());
-  if (!insert) return std::move(insert).error();
-  if (auto done = insert->run(); !done) return std::move(done).error();
+  RETURN_IF_ERROR(insert);
+  RETURN_IF_ERROR(insert->run());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(lease.raw()));
 }
 
 Result<std::vector<AccessRequest>> list_access_requests(const StateDatabase::Lease& lease) {
   auto query = lease.prepare(std::string(kSelect) + " ORDER BY id");
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   std::vector<AccessRequest> requests;
   while (true) {
     auto row = query->step();
-    if (!row) return std::move(row).error();
+    RETURN_IF_ERROR(row);
     if (!*row) return requests;
     requests.push_back(read_row(*query));
   }
@@ -46,9 +46,9 @@ Result<std::vector<AccessRequest>> list_access_requests(const StateDatabase::Lea
 
 Result<std::optional<AccessRequest>> find_access_request(const StateDatabase::Lease& lease, std::int64_t id) {
   auto query = lease.prepare(std::string(kSelect) + " WHERE id = ?1", id);
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   auto row = query->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   if (!*row) return std::optional<AccessRequest>();
   return std::optional<AccessRequest>(read_row(*query));
 }
@@ -57,8 +57,8 @@ Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64
   auto update =
       lease.prepare("UPDATE access_requests SET status = ?2, decided_at = ?3 WHERE id = ?1 AND status = 'pending'", id,
                     status, unix_now());
-  if (!update) return std::move(update).error();
-  if (auto done = update->run(); !done) return std::move(done).error();
+  RETURN_IF_ERROR(update);
+  RETURN_IF_ERROR(update->run());
   return lease.changes() == 1;
 }
 

@@ -35,7 +35,7 @@ Result<std::vector<Invitation>> read_all(SqlStatement& statement) {
   std::vector<Invitation> invitations;
   while (true) {
     auto row = statement.step();
-    if (!row) return std::move(row).error();
+    RETURN_IF_ERROR(row);
     if (!*row) return invitations;
     invitations.push_back(read_row(statement));
   }
@@ -57,25 +57,25 @@ Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const Ne
       "INSERT INTO invitations (token_hash, email, groups, message, created_at, expires_at, access_request_id)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
       invitation.token_hash, invitation.email, groups, invitation.message, now, now + invitation.ttl_s);
-  if (!insert) return std::move(insert).error();
+  RETURN_IF_ERROR(insert);
   if (invitation.access_request_id) {
     insert->bind(7, *invitation.access_request_id);
   } else {
     insert->bind_null(7);
   }
-  if (auto done = insert->run(); !done) return std::move(done).error();
+  RETURN_IF_ERROR(insert->run());
   auto id = sqlite3_last_insert_rowid(lease.raw());
   auto stored = find_invitation(lease, id);
-  if (!stored) return std::move(stored).error();
+  RETURN_IF_ERROR(stored);
   if (!stored->has_value()) return fail(ErrorCode::internal_error, "an inserted invitation is missing");
   return std::move(**stored);
 }
 
 Result<std::optional<Invitation>> find_invitation(const StateDatabase::Lease& lease, std::int64_t id) {
   auto query = lease.prepare("SELECT " + std::string(kColumns) + " FROM invitations WHERE id = ?1", id);
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   auto row = query->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   if (!*row) return std::optional<Invitation>();
   return std::optional<Invitation>(read_row(*query));
 }
@@ -87,9 +87,9 @@ Result<std::optional<Invitation>> find_usable_invitation(const StateDatabase::Le
                                  " FROM invitations WHERE token_hash = ?1 AND used_at IS NULL"
                                  " AND revoked_at IS NULL AND expires_at > ?2",
                              hash, now);
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   auto row = query->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   // The index found the row; the constant-time compare is what decides.
   if (!*row || !same_token_hash(query->column_text(10), hash)) return std::optional<Invitation>();
   return std::optional<Invitation>(read_row(*query));
@@ -101,15 +101,15 @@ Result<bool> claim_invitation(const StateDatabase::Lease& lease, std::int64_t id
       "UPDATE invitations SET used_at = ?2, used_by = ?3"
       " WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
       id, now, username);
-  if (!update) return std::move(update).error();
-  if (auto done = update->run(); !done) return std::move(done).error();
+  RETURN_IF_ERROR(update);
+  RETURN_IF_ERROR(update->run());
   return lease.changes() == 1;
 }
 
 Result<void> unclaim_invitation(const StateDatabase::Lease& lease, std::int64_t id, std::string_view username) {
   auto update = lease.prepare("UPDATE invitations SET used_at = NULL, used_by = NULL WHERE id = ?1 AND used_by = ?2",
                               id, username);
-  if (!update) return std::move(update).error();
+  RETURN_IF_ERROR(update);
   return update->run();
 }
 
@@ -119,15 +119,15 @@ Result<std::vector<Invitation>> list_invitations(const StateDatabase::Lease& lea
   if (!include_used) sql += " WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1";
   sql += " ORDER BY id DESC";
   auto query = include_used ? lease.prepare(sql) : lease.prepare(sql, now);
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   return read_all(*query);
 }
 
 Result<bool> revoke_invitation(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t now) {
   auto update = lease.prepare(
       "UPDATE invitations SET revoked_at = ?2 WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL", id, now);
-  if (!update) return std::move(update).error();
-  if (auto done = update->run(); !done) return std::move(done).error();
+  RETURN_IF_ERROR(update);
+  RETURN_IF_ERROR(update->run());
   return lease.changes() == 1;
 }
 
@@ -137,8 +137,8 @@ Result<bool> replace_invitation_token(const StateDatabase::Lease& lease, std::in
       "UPDATE invitations SET token_hash = ?2, created_at = ?3, expires_at = ?4"
       " WHERE id = ?1 AND used_at IS NULL AND revoked_at IS NULL",
       id, token_hash, created_at, expires_at);
-  if (!update) return std::move(update).error();
-  if (auto done = update->run(); !done) return std::move(done).error();
+  RETURN_IF_ERROR(update);
+  RETURN_IF_ERROR(update->run());
   return lease.changes() == 1;
 }
 

@@ -13,7 +13,7 @@ Result<void> LoginLockout::check(std::string_view username, std::int64_t now) {
   auto select = lease.prepare("SELECT locked_until FROM login_failures WHERE username = ?1", username);
   if (!select) return select.error();
   auto row = select->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   if (!*row || select->column_is_null(0)) return {};
   const std::int64_t locked_until = select->column_int64(0);
   if (locked_until <= now) return {};
@@ -32,7 +32,7 @@ Result<void> LoginLockout::record_failure(std::string_view username, std::int64_
       lease.prepare("SELECT failures, window_start, locked_until FROM login_failures WHERE username = ?1", username);
   if (!select) return select.error();
   auto row = select->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   const bool known = *row;
   std::int64_t failures = 1;
   std::int64_t window_start = now;
@@ -63,7 +63,7 @@ Result<void> LoginLockout::record_failure(std::string_view username, std::int64_
   } else {
     upsert->bind_null(4);
   }
-  if (auto ran = upsert->run(); !ran) return std::move(ran).error();
+  RETURN_IF_ERROR(upsert->run());
   if (!known) {
     if (auto pruned = prune(lease, now, window); !pruned) return pruned;
   }
@@ -77,7 +77,7 @@ Result<void> LoginLockout::record_success(std::string_view username) {
   auto select = lease.prepare("SELECT 1 FROM login_failures WHERE username = ?1", username);
   if (!select) return select.error();
   auto row = select->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   if (!*row) return {};
   auto remove = lease.prepare("DELETE FROM login_failures WHERE username = ?1", username);
   if (!remove) return remove.error();

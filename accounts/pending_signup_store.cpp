@@ -6,14 +6,14 @@ namespace dirproxy {
 
 Result<void> purge_expired_signups(const StateDatabase::Lease& lease, std::int64_t now) {
   auto remove = lease.prepare("DELETE FROM pending_signups WHERE expires_at <= ?1", now);
-  if (!remove) return std::move(remove).error();
+  RETURN_IF_ERROR(remove);
   return remove->run();
 }
 
 Result<bool> username_pending(const StateDatabase::Lease& lease, std::string_view username, std::int64_t now) {
   auto query =
       lease.prepare("SELECT 1 FROM pending_signups WHERE username = ?1 AND expires_at > ?2 LIMIT 1", username, now);
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   return query->step();
 }
 
@@ -23,8 +23,8 @@ Result<std::int64_t> insert_pending_signup(const StateDatabase::Lease& lease, co
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
       signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash, signup.created_at,
       signup.expires_at);
-  if (!insert) return std::move(insert).error();
-  if (auto done = insert->run(); !done) return std::move(done).error();
+  RETURN_IF_ERROR(insert);
+  RETURN_IF_ERROR(insert->run());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(lease.raw()));
 }
 
@@ -35,9 +35,9 @@ Result<std::optional<PendingSignup>> find_pending_signup(const StateDatabase::Le
       "SELECT id, token_hash, username, email, display_name, password_hash, created_at, expires_at"
       " FROM pending_signups WHERE token_hash = ?1 AND expires_at > ?2",
       hash, now);
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   auto row = query->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   // The index found the row; the constant-time compare is what decides.
   if (!*row || !same_token_hash(query->column_text(1), hash)) return std::optional<PendingSignup>();
   PendingSignup signup;
@@ -54,8 +54,8 @@ Result<std::optional<PendingSignup>> find_pending_signup(const StateDatabase::Le
 
 Result<bool> claim_pending_signup(const StateDatabase::Lease& lease, std::int64_t id) {
   auto remove = lease.prepare("DELETE FROM pending_signups WHERE id = ?1", id);
-  if (!remove) return std::move(remove).error();
-  if (auto done = remove->run(); !done) return std::move(done).error();
+  RETURN_IF_ERROR(remove);
+  RETURN_IF_ERROR(remove->run());
   return lease.changes() == 1;
 }
 
@@ -67,7 +67,7 @@ Result<void> restore_pending_signup(const StateDatabase::Lease& lease, const Pen
       " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
       signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash,
       signup.created_at, signup.expires_at);
-  if (!insert) return std::move(insert).error();
+  RETURN_IF_ERROR(insert);
   return insert->run();
 }
 

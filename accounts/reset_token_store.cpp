@@ -25,7 +25,7 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
       presented, now);
   if (!select) return select.error();
   auto row = select->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   // The index finds the row; the stored hash is still compared in constant
   // time, as every token comparison is (DESIGN.md).
   if (!*row || !same_token_hash(select->column_text(1), presented)) return std::optional<ConsumedResetToken>();
@@ -40,7 +40,7 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
   auto update = lease.prepare(
       "UPDATE reset_tokens SET used_at = ?1 WHERE id = ?2 AND used_at IS NULL AND expires_at > ?1", now, consumed.id);
   if (!update) return update.error();
-  if (auto ran = update->run(); !ran) return std::move(ran).error();
+  RETURN_IF_ERROR(update->run());
   if (lease.changes() != 1) return std::optional<ConsumedResetToken>();
   return std::optional<ConsumedResetToken>(std::move(consumed));
 }

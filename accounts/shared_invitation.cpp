@@ -13,9 +13,9 @@ constexpr std::string_view kGeneration = "shared_invitation_generation";
 
 Result<std::optional<std::string>> read_setting(const StateDatabase::Lease& lease, std::string_view key) {
   auto query = lease.prepare("SELECT value FROM settings WHERE key = ?1", key);
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   auto row = query->step();
-  if (!row) return std::move(row).error();
+  RETURN_IF_ERROR(row);
   if (!*row) return std::optional<std::string>();
   return std::optional<std::string>(query->column_text(0));
 }
@@ -24,7 +24,7 @@ Result<void> write_setting(const StateDatabase::Lease& lease, std::string_view k
   auto upsert = lease.prepare(
       "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key,
       value);
-  if (!upsert) return std::move(upsert).error();
+  RETURN_IF_ERROR(upsert);
   return upsert->run();
 }
 
@@ -36,9 +36,9 @@ struct SharedKey {
 // The stored key and generation, or nullopt before the first use.
 Result<std::optional<SharedKey>> read_shared_key(const StateDatabase::Lease& lease) {
   auto key = read_setting(lease, kKey);
-  if (!key) return std::move(key).error();
+  RETURN_IF_ERROR(key);
   auto generation = read_setting(lease, kGeneration);
-  if (!generation) return std::move(generation).error();
+  RETURN_IF_ERROR(generation);
   if (!key->has_value() || !generation->has_value()) return std::optional<SharedKey>();
   try {
     return std::optional<SharedKey>(SharedKey{**key, std::stoll(**generation)});
@@ -51,18 +51,16 @@ Result<std::optional<SharedKey>> read_shared_key(const StateDatabase::Lease& lea
 // advanced by `advance`.
 Result<std::string> shared_token(const StateDatabase::Lease& lease, std::int64_t advance) {
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   auto stored = read_shared_key(lease);
-  if (!stored) return std::move(stored).error();
+  RETURN_IF_ERROR(stored);
   SharedKey shared = stored->has_value() ? **stored : SharedKey{new_shared_invitation_key(), 1};
   if (stored->has_value()) shared.generation += advance;
   if (!stored->has_value() || advance != 0) {
-    if (auto ok = write_setting(lease, kKey, shared.key); !ok) return std::move(ok).error();
-    if (auto ok = write_setting(lease, kGeneration, std::to_string(shared.generation)); !ok) {
-      return std::move(ok).error();
-    }
+    RETURN_IF_ERROR(write_setting(lease, kKey, shared.key));
+    RETURN_IF_ERROR(write_setting(lease, kGeneration, std::to_string(shared.generation)));
   }
-  if (auto ok = transaction->commit(); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(transaction->commit());
   auto token = shared_invitation_token(shared.key, shared.generation);
   if (token.empty()) return fail(ErrorCode::internal_error, "the stored shared invitation key is malformed");
   return token;
@@ -78,7 +76,7 @@ Result<std::string> reset_shared_invitation_token(const StateDatabase::Lease& le
 
 Result<bool> is_shared_invitation_token(const StateDatabase::Lease& lease, std::string_view token) {
   auto stored = read_shared_key(lease);
-  if (!stored) return std::move(stored).error();
+  RETURN_IF_ERROR(stored);
   if (!stored->has_value()) return false;
   const auto current = shared_invitation_token((*stored)->key, (*stored)->generation);
   if (current.empty()) return false;

@@ -22,7 +22,7 @@ Result<SignupPath> signup_path(const config::Signup& signup, std::string_view em
       return fail(ErrorCode::signup_disabled, "signup is disabled; an invitation is needed", "token");
     case config::SignupMode::open: return SignupPath::create_now;
     case config::SignupMode::restricted:
-      if (auto allowed = check_signup_domain(signup.domains, email); !allowed) return std::move(allowed).error();
+      RETURN_IF_ERROR(check_signup_domain(signup.domains, email));
       return SignupPath::confirm_by_email;
   }
   return fail(ErrorCode::signup_disabled, "signup is disabled", "token");

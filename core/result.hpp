@@ -132,3 +132,23 @@ class [[nodiscard]] Result<void> {
 };
 
 }  // namespace dirproxy
+
+// Passes the error of a Result up to the caller in one line, as Envoy's
+// RETURN_IF_NOT_OK: `RETURN_IF_ERROR(lease.exec(sql));` returns the error
+// when the Result holds one and goes on otherwise. The expression is
+// evaluated once; a named Result (`RETURN_IF_ERROR(user);`) gives up its
+// error, so use it only where the function returns. CO_RETURN_IF_ERROR is
+// the same in a coroutine.
+#define RETURN_IF_ERROR(expr)                                                  \
+  do {                                                                         \
+    if (auto&& dirproxy_result_ = (expr); !dirproxy_result_) {                 \
+      return std::move(dirproxy_result_).error();                              \
+    }                                                                          \
+  } while (false)
+
+#define CO_RETURN_IF_ERROR(expr)                                               \
+  do {                                                                         \
+    if (auto&& dirproxy_result_ = (expr); !dirproxy_result_) {                 \
+      co_return std::move(dirproxy_result_).error();                           \
+    }                                                                          \
+  } while (false)

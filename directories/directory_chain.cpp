@@ -80,7 +80,7 @@ Result<std::optional<std::pair<Group, Directory*>>> DirectoryChain::group_owner(
 Result<std::pair<Group, Directory*>> DirectoryChain::writable_group_owner(std::string_view name,
                                                                          std::string_view what) {
   auto owner = group_owner(name, Walk::lookup);
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return make_error(ErrorCode::not_found, "no group '" + std::string(name) + "'");
   if (!can_write_groups(*(*owner)->second)) return read_only_error(*(*owner)->second, what);
   return std::move(**owner);
@@ -95,7 +95,7 @@ Directory* DirectoryChain::internal_directory() const {
 
 Result<std::optional<User>> DirectoryChain::find_user(std::string_view username) {
   auto owner = owner_of(username, Walk::lookup);
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return std::optional<User>();
   return std::optional<User>(std::move((*owner)->first));
 }
@@ -143,14 +143,14 @@ DirectoryChain::UserWalk::Step DirectoryChain::UserWalk::walk() {
 Result<std::optional<User>> DirectoryChain::UserWalk::finish_blocking() {
   auto owner = chain_.first_match<User>([&](Directory& d) { return d.find_user_by_name(username_); },
                                         Walk::lookup, next_);
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return std::optional<User>();
   return std::optional<User>(std::move((*owner)->first));
 }
 
 Result<std::optional<User>> DirectoryChain::find_user_by_email(std::string_view email) {
   auto found = first_match<User>([&](Directory& d) { return d.find_user_by_email(email); }, Walk::lookup);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   if (!found->has_value()) return std::optional<User>();
   return std::optional<User>(std::move((*found)->first));
 }
@@ -196,7 +196,7 @@ Result<User> DirectoryChain::authenticate(std::string_view username, std::string
   if (password.empty()) return invalid_credentials();
 
   auto owner = owner_of(username, Walk::lookup);
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   if (!owner->has_value()) {
     hasher_->dummy_verify(password);
     return invalid_credentials();
@@ -218,7 +218,7 @@ Result<User> DirectoryChain::authenticate(std::string_view username, std::string
 
 Result<std::vector<std::string>> DirectoryChain::user_groups(std::string_view username) {
   auto user = find_user(username);
-  if (!user) return std::move(user).error();
+  RETURN_IF_ERROR(user);
   if (!user->has_value()) {
     return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   }
@@ -300,11 +300,11 @@ Result<User> DirectoryChain::create_user(const NewUser& user) {
   // Uniqueness is checked across the whole chain, and a directory that is
   // down cannot be checked: refuse rather than create a shadowed duplicate.
   auto existing = owner_of(user.username, Walk::strict);
-  if (!existing) return std::move(existing).error();
+  RETURN_IF_ERROR(existing);
   if (existing->has_value()) {
     return make_error(ErrorCode::conflict, "the username '" + user.username + "' is taken", "username");
   }
-  if (auto free = check_email_free(user.email, user.username); !free) return std::move(free).error();
+  RETURN_IF_ERROR(check_email_free(user.email, user.username));
 
   for (const auto& directory : directories_) {
     if (!can_write_users(*directory)) continue;
@@ -317,12 +317,12 @@ Result<User> DirectoryChain::create_user(const NewUser& user) {
 
 Result<User> DirectoryChain::update_user(std::string_view username, const UserChanges& changes) {
   auto owner = owner_of(username, Walk::lookup);
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   auto& [user, directory] = **owner;
   if (!can_write_users(*directory)) return read_only_error(*directory, "users");
   if (changes.email) {
-    if (auto free = check_email_free(*changes.email, user.username); !free) return std::move(free).error();
+    RETURN_IF_ERROR(check_email_free(*changes.email, user.username));
   }
   auto updated = directory->update_user(user.username, changes);
   if (!updated) return name_directory(std::move(updated).error(), *directory);
@@ -331,7 +331,7 @@ Result<User> DirectoryChain::update_user(std::string_view username, const UserCh
 
 Result<void> DirectoryChain::delete_user(std::string_view username) {
   auto owner = owner_of(username, Walk::lookup);
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   auto& [user, directory] = **owner;
   if (!can_write_users(*directory)) return read_only_error(*directory, "users");
@@ -352,7 +352,7 @@ Result<void> DirectoryChain::delete_user(std::string_view username) {
 
 Result<void> DirectoryChain::set_password(std::string_view username, std::string_view password) {
   auto owner = owner_of(username, Walk::lookup);
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   auto& [user, directory] = **owner;
   if (!can_write_users(*directory)) return read_only_error(*directory, "passwords");
@@ -366,14 +366,14 @@ Result<void> DirectoryChain::change_password(std::string_view username, std::str
   // The old password is checked first, so that a caller without it learns
   // nothing about the account, not even whether it is read-only.
   auto user = authenticate(username, old_password);
-  if (!user) return std::move(user).error();
+  RETURN_IF_ERROR(user);
   return set_password(user->username, new_password);
 }
 
 Result<Group> DirectoryChain::create_group(std::string_view name,
                                            const std::optional<std::string>& description) {
   auto existing = group_owner(name, Walk::strict);
-  if (!existing) return std::move(existing).error();
+  RETURN_IF_ERROR(existing);
   if (existing->has_value()) {
     return make_error(ErrorCode::conflict, "the group '" + std::string(name) + "' exists", "name");
   }
@@ -388,7 +388,7 @@ Result<Group> DirectoryChain::create_group(std::string_view name,
 
 Result<void> DirectoryChain::delete_group(std::string_view name) {
   auto owner = writable_group_owner(name, "groups");
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   auto& [group, directory] = *owner;
   auto deleted = directory->delete_group(group.name);
   if (!deleted) return name_directory(std::move(deleted).error(), *directory);
@@ -397,10 +397,10 @@ Result<void> DirectoryChain::delete_group(std::string_view name) {
 
 Result<void> DirectoryChain::add_member(std::string_view group_name, std::string_view username) {
   auto user = owner_of(username, Walk::lookup);
-  if (!user) return std::move(user).error();
+  RETURN_IF_ERROR(user);
   if (!user->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   auto owner = writable_group_owner(group_name, "group memberships");
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   auto& [group, directory] = *owner;
   auto added = directory->add_member(group.name, (*user)->first.username);
   if (!added) return name_directory(std::move(added).error(), *directory);
@@ -410,7 +410,7 @@ Result<void> DirectoryChain::add_member(std::string_view group_name, std::string
 Result<void> DirectoryChain::remove_member(std::string_view group_name, std::string_view username) {
   // The user need not exist any more: removing a stale member must work.
   auto owner = writable_group_owner(group_name, "group memberships");
-  if (!owner) return std::move(owner).error();
+  RETURN_IF_ERROR(owner);
   auto& [group, directory] = *owner;
   auto removed = directory->remove_member(group.name, username);
   if (!removed) return name_directory(std::move(removed).error(), *directory);

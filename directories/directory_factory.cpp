@@ -17,7 +17,7 @@ Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config
         break;
       case DirectoryType::ldap: {
         auto directory = LdapDirectory::create(settings);
-        if (!directory) return std::move(directory).error();
+        RETURN_IF_ERROR(directory);
         directories.push_back(std::move(*directory));
         break;
       }

@@ -29,24 +29,24 @@ Json request_json(const AccessRequest& request) {
 
 Result<Json> request_access(const OperationContext& op) {
   const auto& runtime = op.runtime;
-  if (auto ok = require_internal_management(runtime); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(runtime));
   if (!runtime.config->access_requests.enabled) {
     return fail(ErrorCode::signup_disabled, "access requests are not enabled (access_requests.enabled)");
   }
-  if (auto ok = admit_client(op); !ok) return std::move(ok).error();
-  if (auto ok = require_mail(runtime, "request_access"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(admit_client(op));
+  RETURN_IF_ERROR(require_mail(runtime, "request_access"));
   auto email = runtime.policy.check_email(op.params.at("email").get<std::string>());
-  if (!email) return std::move(email).error();
+  RETURN_IF_ERROR(email);
   const auto display_name = op.params.at("display_name").get<std::string>();
-  if (auto ok = AccountPolicy::check_name(display_name, "display_name"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(AccountPolicy::check_name(display_name, "display_name"));
   auto message = optional_string_param(op.params, "message");
   if (message) {
-    if (auto ok = check_message(*message, "message"); !ok) return std::move(ok).error();
+    RETURN_IF_ERROR(check_message(*message, "message"));
     if (message->empty()) message.reset();
   }
 
   auto admins = admin_emails(runtime);
-  if (!admins) return std::move(admins).error();
+  RETURN_IF_ERROR(admins);
   std::vector<OutgoingMail> mails;
   MailValues values;
   values.email = *email;
@@ -54,20 +54,18 @@ Result<Json> request_access(const OperationContext& op) {
   values.message = message.value_or("");
   for (const auto& admin : *admins) {
     auto mail = runtime.mail->compose("access_request", admin, values);
-    if (!mail) return std::move(mail).error();
+    RETURN_IF_ERROR(mail);
     mails.push_back(std::move(*mail));
   }
 
   auto lease = runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
-  if (auto stored = insert_access_request(lease, *email, display_name, message); !stored) {
-    return std::move(stored).error();
-  }
+  RETURN_IF_ERROR(transaction);
+  RETURN_IF_ERROR(insert_access_request(lease, *email, display_name, message));
   for (const auto& mail : mails) {
-    if (auto queued = enqueue_mail(lease, mail); !queued) return std::move(queued).error();
+    RETURN_IF_ERROR(enqueue_mail(lease, mail));
   }
-  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  RETURN_IF_ERROR(transaction->commit());
   // The same answer whether or not someone already asked with this address.
   return Json::object();
 }
@@ -75,7 +73,7 @@ Result<Json> request_access(const OperationContext& op) {
 Result<Json> list_access_requests_op(const OperationContext& op) {
   auto lease = op.runtime.database->acquire();
   auto requests = list_access_requests(lease);
-  if (!requests) return std::move(requests).error();
+  RETURN_IF_ERROR(requests);
   Json list = Json::array();
   for (const auto& request : *requests) list.push_back(request_json(request));
   return Json{{"requests", std::move(list)}};
@@ -85,10 +83,10 @@ Result<Json> list_access_requests_op(const OperationContext& op) {
 // bad_request when it was decided before.
 Result<AccessRequest> decide(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status) {
   auto found = find_access_request(lease, id);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   if (!found->has_value()) return no_request(id);
   auto decided = decide_access_request(lease, id, status);
-  if (!decided) return std::move(decided).error();
+  RETURN_IF_ERROR(decided);
   if (!*decided) {
     return fail(ErrorCode::bad_request,
                 "access request " + std::to_string(id) + " was " + (*found)->status + " already", "request_id");
@@ -98,39 +96,39 @@ Result<AccessRequest> decide(const StateDatabase::Lease& lease, std::int64_t id,
 
 Result<Json> approve_access_request(const OperationContext& op) {
   const auto& runtime = op.runtime;
-  if (auto ok = require_internal_management(runtime); !ok) return std::move(ok).error();
-  if (auto ok = require_mail(runtime, "approve_access_request"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(runtime));
+  RETURN_IF_ERROR(require_mail(runtime, "approve_access_request"));
   const auto id = op.params.at("request_id").get<std::int64_t>();
   const auto groups = optional_list_param(op.params, "groups");
-  if (auto ok = check_group_names(groups, "groups"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_group_names(groups, "groups"));
 
   auto lease = runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   auto request = decide(lease, id, "approved");
-  if (!request) return std::move(request).error();
+  RETURN_IF_ERROR(request);
   auto issued = issue_token();
   NewInvitation invitation{
       issued.hash, request->email, groups, std::nullopt, whole_seconds(runtime.config->invitations.ttl), id};
   auto stored = insert_invitation(lease, invitation);
-  if (!stored) return std::move(stored).error();
+  RETURN_IF_ERROR(stored);
   // The invitation goes to the address stored with the request, nowhere else.
   auto mail = invitation_mail(runtime, request->email, issued.token, std::nullopt, stored->expires_at);
-  if (!mail) return std::move(mail).error();
-  if (auto queued = enqueue_mail(lease, *mail); !queued) return std::move(queued).error();
-  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  RETURN_IF_ERROR(mail);
+  RETURN_IF_ERROR(enqueue_mail(lease, *mail));
+  RETURN_IF_ERROR(transaction->commit());
   return Json{{"invitation", invitation_json(*stored, unix_now())}};
 }
 
 Result<Json> deny_access_request(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
   const auto id = op.params.at("request_id").get<std::int64_t>();
   auto lease = op.runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   auto request = decide(lease, id, "denied");
-  if (!request) return std::move(request).error();
-  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  RETURN_IF_ERROR(request);
+  RETURN_IF_ERROR(transaction->commit());
   return Json::object();
 }
 

@@ -15,14 +15,14 @@ Result<void> in_write_transaction(const Runtime& runtime,
                                   const std::function<Result<void>(const StateDatabase::Lease&)>& work) {
   auto lease = runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   if (auto done = work(lease); !done) return done;
   return transaction->commit();
 }
 
 Result<bool> creation_in_progress(const StateDatabase::Lease& lease, std::string_view username) {
   auto query = lease.prepare("SELECT 1 FROM outbox WHERE state = 'held' AND hold_username = ?1 LIMIT 1", username);
-  if (!query) return std::move(query).error();
+  RETURN_IF_ERROR(query);
   return query->step();
 }
 
@@ -54,7 +54,7 @@ void settle_uncertain(const Runtime& runtime, const std::string& username, const
 
 Result<void> join_group(const Runtime& runtime, const std::string& group, const std::string& username) {
   auto found = runtime.chain->find_group(group);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   if (!found->has_value()) {
     auto created = runtime.chain->create_group(group, std::nullopt);
     // Another new account may have created it a moment ago: that is fine.
@@ -84,14 +84,14 @@ Result<std::vector<OutgoingMail>> admin_notice_mails(const Runtime& runtime, con
   const auto& config = *runtime.config;
   if (!config.signup.notify_admins || !runtime.mail || config.accounts.admin_group.empty()) return mails;
   auto recipients = admin_emails(runtime);
-  if (!recipients) return std::move(recipients).error();
+  RETURN_IF_ERROR(recipients);
   MailValues values;
   values.username = user.username;
   values.display_name = user.display_name;
   values.email = user.email;
   for (const auto& recipient : *recipients) {
     auto mail = runtime.mail->compose("admin_new_account", recipient, values);
-    if (!mail) return std::move(mail).error();
+    RETURN_IF_ERROR(mail);
     mails.push_back(std::move(*mail));
   }
   return mails;
@@ -102,13 +102,13 @@ Result<User> create_account(const Runtime& runtime, const NewAccount& account, c
   const std::string& username = account.user.username;
   // A taken name is refused before any token is claimed or mail composed.
   auto existing = runtime.chain->find_user(username);
-  if (!existing) return std::move(existing).error();
+  RETURN_IF_ERROR(existing);
   if (existing->has_value()) {
     return fail(ErrorCode::conflict, "the username '" + username + "' is taken", "username");
   }
 
   auto notices = admin_notice_mails(runtime, account.user);
-  if (!notices) return std::move(notices).error();
+  RETURN_IF_ERROR(notices);
   std::vector<OutgoingMail> mails = account.mails;
   mails.insert(mails.end(), notices->begin(), notices->end());
 
@@ -116,7 +116,7 @@ Result<User> create_account(const Runtime& runtime, const NewAccount& account, c
     // Held mail for this name means another creation of it is under way;
     // letting both go on would release that one's mail for this account.
     auto busy = creation_in_progress(lease, username);
-    if (!busy) return std::move(busy).error();
+    RETURN_IF_ERROR(busy);
     if (*busy) return fail(ErrorCode::conflict, "the username '" + username + "' is taken", "username");
     if (claim) {
       if (auto ok = claim(lease); !ok) return ok;
@@ -126,7 +126,7 @@ Result<User> create_account(const Runtime& runtime, const NewAccount& account, c
     }
     return {};
   });
-  if (!claimed) return std::move(claimed).error();
+  RETURN_IF_ERROR(claimed);
 
   auto created = runtime.chain->create_user(account.user);
   if (!created) {

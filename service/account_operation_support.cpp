@@ -93,7 +93,7 @@ std::string signup_link(const Runtime& runtime, std::string_view token) {
 Result<OutgoingMail> invitation_mail(const Runtime& runtime, const std::string& recipient, std::string_view token,
                                      const std::optional<std::string>& message,
                                      std::optional<std::int64_t> expires_at) {
-  if (auto ok = require_mail(runtime, "an invitation"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_mail(runtime, "an invitation"));
   MailValues values;
   values.link = signup_link(runtime, token);
   values.email = recipient;
@@ -107,11 +107,11 @@ Result<std::vector<std::string>> admin_emails(const Runtime& runtime) {
   const auto& admin_group = runtime.config->accounts.admin_group;
   if (admin_group.empty()) return emails;
   auto group = runtime.chain->find_group(admin_group);
-  if (!group) return std::move(group).error();
+  RETURN_IF_ERROR(group);
   if (!group->has_value()) return emails;
   for (const auto& member : (*group)->members) {
     auto admin = runtime.chain->find_user(member);
-    if (!admin) return std::move(admin).error();
+    RETURN_IF_ERROR(admin);
     if (admin->has_value() && (*admin)->email && !(*admin)->email->empty()) emails.push_back(*(*admin)->email);
   }
   return emails;

@@ -56,24 +56,24 @@ std::optional<std::string> non_empty(std::optional<std::string> value) {
 Result<User> authenticate_with_lockout(const OperationContext& op, const std::string& username,
                                        const std::string& password) {
   LoginLockout lockout(*op.runtime.database, op.runtime.config->security.lockout);
-  if (auto open = lockout.check(username, unix_now()); !open) return std::move(open).error();
+  RETURN_IF_ERROR(lockout.check(username, unix_now()));
   auto user = op.runtime.chain->authenticate(username, password);
   if (!user) {
     if (user.error().code == ErrorCode::invalid_credentials) {
-      if (auto counted = lockout.record_failure(username, unix_now()); !counted) return std::move(counted).error();
+      RETURN_IF_ERROR(lockout.record_failure(username, unix_now()));
     }
     return user;
   }
-  if (auto cleared = lockout.record_success(username); !cleared) return std::move(cleared).error();
+  RETURN_IF_ERROR(lockout.record_success(username));
   return user;
 }
 
 Result<Json> authenticate(const OperationContext& op) {
   auto user = authenticate_with_lockout(op, required_string(op.params, "username"),
                                         required_string(op.params, "password"));
-  if (!user) return std::move(user).error();
+  RETURN_IF_ERROR(user);
   auto groups = op.runtime.chain->user_groups(*user);
-  if (!groups) return std::move(groups).error();
+  RETURN_IF_ERROR(groups);
   Json json = user_json(*user);
   json["groups"] = *groups;
   return Json{{"user", std::move(json)}};
@@ -87,7 +87,7 @@ Result<Json> get_user(const OperationContext& op) {
                 username ? "email" : "username");
   }
   auto user = username ? op.runtime.chain->find_user(*username) : op.runtime.chain->find_user_by_email(*email);
-  if (!user) return std::move(user).error();
+  RETURN_IF_ERROR(user);
   if (!user->has_value()) {
     if (username) return not_found_user(*username);
     return fail(ErrorCode::not_found, "no user with that email address", "email");
@@ -137,7 +137,7 @@ awaitable<Result<Json>> get_user_on_event_loop(const OperationContext& op, Worke
     auto rest = [&walk] { return walk.finish_blocking(); };
     user = co_await pool.run(rest);
   }
-  if (!user) co_return std::move(user).error();
+  CO_RETURN_IF_ERROR(user);
   if (!user->has_value()) co_return not_found_user(*username);
   co_return Json{{"user", user_json(**user)}};
 }
@@ -151,7 +151,7 @@ Result<Json> find_users(const OperationContext& op) {
   }
   auto users = op.runtime.chain->find_users(optional_string(op.params, "query").value_or(""),
                                             static_cast<std::size_t>(limit));
-  if (!users) return std::move(users).error();
+  RETURN_IF_ERROR(users);
   Json list = Json::array();
   for (const auto& user : *users) list.push_back(user_json(user));
   return Json{{"users", std::move(list)}};
@@ -160,14 +160,14 @@ Result<Json> find_users(const OperationContext& op) {
 Result<Json> get_group(const OperationContext& op) {
   const auto name = required_string(op.params, "name");
   auto group = op.runtime.chain->find_group(name);
-  if (!group) return std::move(group).error();
+  RETURN_IF_ERROR(group);
   if (!group->has_value()) return fail(ErrorCode::not_found, "no group '" + name + "'", "name");
   return Json{{"group", group_json(**group)}};
 }
 
 Result<Json> get_user_groups(const OperationContext& op) {
   auto groups = op.runtime.chain->user_groups(required_string(op.params, "username"));
-  if (!groups) return std::move(groups).error();
+  RETURN_IF_ERROR(groups);
   return Json{{"groups", *groups}};
 }
 
@@ -189,11 +189,11 @@ Result<Json> change_password(const OperationContext& op) {
   // guess like any other, so it goes through the lockout.
   auto user = authenticate_with_lockout(op, required_string(op.params, "username"),
                                         required_string(op.params, "old_password"));
-  if (!user) return std::move(user).error();
-  if (auto ok = op.runtime.policy.check_password(new_password, "new_password"); !ok) return std::move(ok).error();
-  if (auto ok = op.runtime.chain->set_password(user->username, new_password); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(user);
+  RETURN_IF_ERROR(op.runtime.policy.check_password(new_password, "new_password"));
+  RETURN_IF_ERROR(op.runtime.chain->set_password(user->username, new_password));
   // Reset links mailed before the change must not undo it.
-  if (auto ok = invalidate_reset_links(op.runtime, user->username); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(invalidate_reset_links(op.runtime, user->username));
   return Json::object();
 }
 
@@ -213,17 +213,17 @@ Result<Json> add_user(const OperationContext& op) {
   const auto& policy = op.runtime.policy;
   NewUser user;
   user.username = required_string(op.params, "username");
-  if (auto ok = policy.check_username(user.username); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(policy.check_username(user.username));
   auto email = policy.check_email(required_string(op.params, "email"));
-  if (!email) return std::move(email).error();
+  RETURN_IF_ERROR(email);
   user.email = std::move(*email);
   user.display_name = required_string(op.params, "display_name");
-  if (auto ok = AccountPolicy::check_name(user.display_name, "display_name"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(AccountPolicy::check_name(user.display_name, "display_name"));
   user.first_name = non_empty(optional_string(op.params, "first_name"));
   user.last_name = non_empty(optional_string(op.params, "last_name"));
   user.password = optional_string(op.params, "password");
   if (user.password) {
-    if (auto ok = policy.check_password(*user.password); !ok) return std::move(ok).error();
+    RETURN_IF_ERROR(policy.check_password(*user.password));
   }
   // notify applies only to an account without a password: it mails the
   // set-password link. An admin who gives a password hands it over
@@ -244,7 +244,7 @@ Result<Json> add_user(const OperationContext& op) {
   // accounts.default_groups are created when missing, as for every account.
   for (const auto& name : account.groups) {
     auto group = op.runtime.chain->find_group(name);
-    if (!group) return std::move(group).error();
+    RETURN_IF_ERROR(group);
     if (!group->has_value()) return fail(ErrorCode::not_found, "no group '" + name + "'", "groups");
   }
 
@@ -255,7 +255,7 @@ Result<Json> add_user(const OperationContext& op) {
     link = make_reset_link(*op.runtime.config, ResetPurpose::new_user);
     if (mail_link) {
       auto mail = compose_reset_mail(op.runtime, *link, user.email, user.username, user.display_name);
-      if (!mail) return std::move(mail).error();
+      RETURN_IF_ERROR(mail);
       account.mails.push_back(std::move(*mail));
     }
     // The token is stored in the transaction that holds the mail, and
@@ -267,7 +267,7 @@ Result<Json> add_user(const OperationContext& op) {
   }
   account.user = std::move(user);
   auto created = create_account(op.runtime, account, claim, unclaim);
-  if (!created) return std::move(created).error();
+  RETURN_IF_ERROR(created);
   Json result{{"user", user_json(*created)}};
   if (return_link) result["set_password_link"] = link->url;
   return result;
@@ -279,11 +279,11 @@ Result<Json> update_user(const OperationContext& op) {
   UserChanges changes;
   if (auto email = optional_string(op.params, "email")) {
     auto checked = op.runtime.policy.check_email(*email);
-    if (!checked) return std::move(checked).error();
+    RETURN_IF_ERROR(checked);
     changes.email = std::move(*checked);
   }
   if (auto display_name = optional_string(op.params, "display_name")) {
-    if (auto ok = AccountPolicy::check_name(*display_name, "display_name"); !ok) return std::move(ok).error();
+    RETURN_IF_ERROR(AccountPolicy::check_name(*display_name, "display_name"));
     changes.display_name = std::move(display_name);
   }
   changes.first_name = optional_string(op.params, "first_name");
@@ -294,7 +294,7 @@ Result<Json> update_user(const OperationContext& op) {
                 "nothing to change: give email, display_name, first_name, last_name or active");
   }
   auto updated = op.runtime.chain->update_user(username, changes);
-  if (!updated) return std::move(updated).error();
+  RETURN_IF_ERROR(updated);
   return Json{{"user", user_json(*updated)}};
 }
 
@@ -304,42 +304,40 @@ Result<Json> delete_user(const OperationContext& op) {
   // A link of the deleted account must not set the password of a later
   // account of the same name. First, so that a failure leaves the account
   // and not its links; ending the links of an account that stays is harmless.
-  if (auto ok = invalidate_reset_links(op.runtime, username); !ok) return std::move(ok).error();
-  if (auto ok = op.runtime.chain->delete_user(username); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(invalidate_reset_links(op.runtime, username));
+  RETURN_IF_ERROR(op.runtime.chain->delete_user(username));
   return Json::object();
 }
 
 Result<Json> set_password(const OperationContext& op) {
   const auto password = required_string(op.params, "password");
-  if (auto ok = op.runtime.policy.check_password(password); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(op.runtime.policy.check_password(password));
   const auto username = required_string(op.params, "username");
-  if (auto ok = op.runtime.chain->set_password(username, password); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(op.runtime.chain->set_password(username, password));
   // Reset and set-password links mailed before must not undo the change.
-  if (auto ok = invalidate_reset_links(op.runtime, username); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(invalidate_reset_links(op.runtime, username));
   return Json::object();
 }
 
 Result<Json> add_group(const OperationContext& op) {
   if (managed_externally(op)) return external_management();
   const auto name = required_string(op.params, "name");
-  if (auto ok = AccountPolicy::check_name(name, "name"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(AccountPolicy::check_name(name, "name"));
   auto group = op.runtime.chain->create_group(name, non_empty(optional_string(op.params, "description")));
-  if (!group) return std::move(group).error();
+  RETURN_IF_ERROR(group);
   return Json{{"group", group_json(*group)}};
 }
 
 Result<Json> delete_group(const OperationContext& op) {
   if (managed_externally(op)) return external_management();
-  if (auto ok = op.runtime.chain->delete_group(required_string(op.params, "name")); !ok) {
-    return std::move(ok).error();
-  }
+  RETURN_IF_ERROR(op.runtime.chain->delete_group(required_string(op.params, "name")));
   return Json::object();
 }
 
 Result<Json> add_member(const OperationContext& op) {
   if (managed_externally(op)) return external_management();
   auto ok = op.runtime.chain->add_member(required_string(op.params, "group"), required_string(op.params, "username"));
-  if (!ok) return std::move(ok).error();
+  RETURN_IF_ERROR(ok);
   return Json::object();
 }
 
@@ -347,7 +345,7 @@ Result<Json> remove_member(const OperationContext& op) {
   if (managed_externally(op)) return external_management();
   auto ok =
       op.runtime.chain->remove_member(required_string(op.params, "group"), required_string(op.params, "username"));
-  if (!ok) return std::move(ok).error();
+  RETURN_IF_ERROR(ok);
   return Json::object();
 }
 

@@ -31,13 +31,13 @@ Result<Json> shared_link_result(const Runtime& runtime, const Result<std::string
 }
 
 Result<Json> get_invitation_link(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
   auto lease = op.runtime.database->acquire();
   return shared_link_result(op.runtime, current_shared_invitation_token(lease));
 }
 
 Result<Json> reset_invitation_link(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
   auto lease = op.runtime.database->acquire();
   return shared_link_result(op.runtime, reset_shared_invitation_token(lease));
 }
@@ -71,11 +71,11 @@ std::vector<std::string> recipients_of(const Json& emails) {
 
 Result<Json> send_invitations(const OperationContext& op) {
   const auto& runtime = op.runtime;
-  if (auto ok = require_internal_management(runtime); !ok) return std::move(ok).error();
-  if (auto ok = require_mail(runtime, "send_invitations"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(runtime));
+  RETURN_IF_ERROR(require_mail(runtime, "send_invitations"));
   const auto message = optional_string_param(op.params, "message");
   if (message) {
-    if (auto ok = check_message(*message, "message"); !ok) return std::move(ok).error();
+    RETURN_IF_ERROR(check_message(*message, "message"));
   }
   const auto items = recipients_of(op.params.at("emails"));
   if (items.empty()) return fail(ErrorCode::bad_request, "no email address given", "emails");
@@ -99,11 +99,11 @@ Result<Json> send_invitations(const OperationContext& op) {
   std::optional<std::string> shared_token;
   if (!runtime.config->invitations.per_recipient && !recipients.empty()) {
     auto token = current_shared_invitation_token(lease);
-    if (!token) return std::move(token).error();
+    RETURN_IF_ERROR(token);
     shared_token = std::move(*token);
   }
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   for (const auto& recipient : recipients) {
     std::string token;
     std::optional<std::int64_t> expires_at;
@@ -114,30 +114,30 @@ Result<Json> send_invitations(const OperationContext& op) {
       auto issued = issue_token();
       NewInvitation invitation{issued.hash, recipient, {}, message, ttl, std::nullopt};
       auto stored = insert_invitation(lease, invitation);
-      if (!stored) return std::move(stored).error();
+      RETURN_IF_ERROR(stored);
       token = std::move(issued.token);
       expires_at = stored->expires_at;
     }
     auto mail = invitation_mail(runtime, recipient, token, message, expires_at);
-    if (!mail) return std::move(mail).error();
-    if (auto queued = enqueue_mail(lease, *mail); !queued) return std::move(queued).error();
+    RETURN_IF_ERROR(mail);
+    RETURN_IF_ERROR(enqueue_mail(lease, *mail));
     sent.push_back(recipient);
   }
-  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  RETURN_IF_ERROR(transaction->commit());
   return Json{{"sent", std::move(sent)}, {"rejected", std::move(rejected)}};
 }
 
 Result<Json> create_invitation(const OperationContext& op) {
   const auto& runtime = op.runtime;
-  if (auto ok = require_internal_management(runtime); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(runtime));
   NewInvitation invitation;
   if (auto email = optional_string_param(op.params, "email")) {
     auto checked = runtime.policy.check_email(*email);
-    if (!checked) return std::move(checked).error();
+    RETURN_IF_ERROR(checked);
     invitation.email = std::move(*checked);
   }
   invitation.groups = optional_list_param(op.params, "groups");
-  if (auto ok = check_group_names(invitation.groups, "groups"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_group_names(invitation.groups, "groups"));
   invitation.ttl_s = whole_seconds(runtime.config->invitations.ttl);
   if (auto ttl = optional_integer_param(op.params, "ttl_s")) {
     if (*ttl < 1 || *ttl > kMaxTtlSeconds) {
@@ -149,10 +149,10 @@ Result<Json> create_invitation(const OperationContext& op) {
   invitation.token_hash = issued.hash;
   auto lease = runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   auto stored = insert_invitation(lease, invitation);
-  if (!stored) return std::move(stored).error();
-  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  RETURN_IF_ERROR(stored);
+  RETURN_IF_ERROR(transaction->commit());
   return Json{{"invitation", invitation_json(*stored, unix_now())},
               {"link", signup_link(runtime, issued.token)},
               {"token", issued.token}};
@@ -163,20 +163,20 @@ Result<Json> list_invitations_op(const OperationContext& op) {
   const std::int64_t now = unix_now();
   auto lease = op.runtime.database->acquire();
   auto invitations = list_invitations(lease, include_used, now);
-  if (!invitations) return std::move(invitations).error();
+  RETURN_IF_ERROR(invitations);
   Json list = Json::array();
   for (const auto& invitation : *invitations) list.push_back(invitation_json(invitation, now));
   return Json{{"invitations", std::move(list)}};
 }
 
 Result<Json> revoke_invitation_op(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
   const auto id = op.params.at("invitation_id").get<std::int64_t>();
   auto lease = op.runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   auto found = find_invitation(lease, id);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   if (!found->has_value()) return no_invitation(id);
   if ((*found)->used_at) {
     return fail(ErrorCode::bad_request, "invitation " + std::to_string(id) + " has been used already", "invitation_id");
@@ -184,22 +184,22 @@ Result<Json> revoke_invitation_op(const OperationContext& op) {
   // Revoking twice is the same as revoking once.
   if (!(*found)->revoked_at) {
     auto revoked = revoke_invitation(lease, id, unix_now());
-    if (!revoked) return std::move(revoked).error();
+    RETURN_IF_ERROR(revoked);
   }
-  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  RETURN_IF_ERROR(transaction->commit());
   return Json::object();
 }
 
 Result<Json> resend_invitation(const OperationContext& op) {
   const auto& runtime = op.runtime;
-  if (auto ok = require_internal_management(runtime); !ok) return std::move(ok).error();
-  if (auto ok = require_mail(runtime, "resend_invitation"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(runtime));
+  RETURN_IF_ERROR(require_mail(runtime, "resend_invitation"));
   const auto id = op.params.at("invitation_id").get<std::int64_t>();
   auto lease = runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   auto found = find_invitation(lease, id);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   if (!found->has_value()) return no_invitation(id);
   const Invitation& old = **found;
   const std::string which = "invitation " + std::to_string(id);
@@ -211,13 +211,13 @@ Result<Json> resend_invitation(const OperationContext& op) {
   const std::int64_t expires_at = now + std::max<std::int64_t>(1, old.expires_at - old.created_at);
   auto issued = issue_token();
   auto replaced = replace_invitation_token(lease, id, issued.hash, now, expires_at);
-  if (!replaced) return std::move(replaced).error();
+  RETURN_IF_ERROR(replaced);
   auto mail = invitation_mail(runtime, *old.email, issued.token, old.message, expires_at);
-  if (!mail) return std::move(mail).error();
-  if (auto queued = enqueue_mail(lease, *mail); !queued) return std::move(queued).error();
+  RETURN_IF_ERROR(mail);
+  RETURN_IF_ERROR(enqueue_mail(lease, *mail));
   auto updated = find_invitation(lease, id);
-  if (!updated) return std::move(updated).error();
-  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  RETURN_IF_ERROR(updated);
+  RETURN_IF_ERROR(transaction->commit());
   return Json{{"invitation", invitation_json(**updated, now)}};
 }
 

@@ -28,7 +28,7 @@ Result<void> store_and_enqueue(const OperationContext& op, const ResetLink& link
                                const OutgoingMail& mail) {
   auto lease = op.runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   // Expired links can never be used again; dropping them here keeps the
   // table as small as the links that can still work.
   if (auto pruned = prune_reset_tokens(lease, link.created_at); !pruned) return pruned;
@@ -42,14 +42,14 @@ Result<void> store_and_enqueue(const OperationContext& op, const ResetLink& link
 Result<void> store_nothing(const OperationContext& op, const ResetLink& link) {
   auto lease = op.runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   if (auto pruned = prune_reset_tokens(lease, link.created_at); !pruned) return pruned;
   return transaction->commit();
 }
 
 Result<Json> request_password_reset(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
-  if (auto ok = admit_client(op); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
+  RETURN_IF_ERROR(admit_client(op));
   auto username = optional_string_param(op.params, "username");
   auto email = optional_string_param(op.params, "email");
   if (username.has_value() == email.has_value()) {
@@ -57,13 +57,13 @@ Result<Json> request_password_reset(const OperationContext& op) {
   }
   if (email) {
     auto parsed = op.runtime.policy.check_email(*email);
-    if (!parsed) return std::move(parsed).error();
+    RETURN_IF_ERROR(parsed);
     email = std::move(*parsed);
   }
-  if (auto ok = require_mail(op.runtime, "sending a password-reset link"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_mail(op.runtime, "sending a password-reset link"));
 
   auto found = username ? op.runtime.chain->find_user(*username) : op.runtime.chain->find_user_by_email(*email);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   // Only an active account with a stored address gets a link, and only at
   // that address. An account in a directory that cannot change passwords
   // still gets it: reset_password then answers read_only, which tells the
@@ -81,19 +81,19 @@ Result<Json> request_password_reset(const OperationContext& op) {
   const std::string name = account ? account->username : username.value_or("");
   const std::string display_name = account ? account->display_name.value_or(account->username) : name;
   auto mail = compose_reset_mail(op.runtime, link, recipient, name, display_name);
-  if (!mail) return std::move(mail).error();
+  RETURN_IF_ERROR(mail);
   auto done = account ? store_and_enqueue(op, link, account->username, *mail) : store_nothing(op, link);
-  if (!done) return std::move(done).error();
+  RETURN_IF_ERROR(done);
   return Json::object();
 }
 
 Result<Json> reset_password(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
-  if (auto ok = admit_client(op); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
+  RETURN_IF_ERROR(admit_client(op));
   const auto token = op.params.at("token").get<std::string>();
   const auto password = op.params.at("password").get<std::string>();
   // Before the token is consumed: a weak password must not burn the link.
-  if (auto ok = op.runtime.policy.check_password(password); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(op.runtime.policy.check_password(password));
 
   std::optional<ConsumedResetToken> consumed;
   {
@@ -101,10 +101,10 @@ Result<Json> reset_password(const OperationContext& op) {
     // directory needs pooled connections of its own.
     auto lease = op.runtime.database->acquire();
     auto transaction = lease.begin(TransactionMode::write);
-    if (!transaction) return std::move(transaction).error();
+    RETURN_IF_ERROR(transaction);
     auto taken = consume_reset_token(lease, token, unix_now());
-    if (!taken) return std::move(taken).error();
-    if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+    RETURN_IF_ERROR(taken);
+    RETURN_IF_ERROR(transaction->commit());
     consumed = std::move(*taken);
   }
   if (!consumed) return fail(ErrorCode::invalid_token, "the link is unknown, used or expired", "token");
@@ -125,11 +125,9 @@ Result<Json> reset_password(const OperationContext& op) {
   }
   // Every other link of the account dies with the old password, and a user
   // who proved they own the address starts with a clean lockout count.
-  if (auto invalidated = invalidate_reset_links(op.runtime, consumed->username); !invalidated) {
-    return std::move(invalidated).error();
-  }
+  RETURN_IF_ERROR(invalidate_reset_links(op.runtime, consumed->username));
   LoginLockout lockout(*op.runtime.database, op.runtime.config->security.lockout);
-  if (auto cleared = lockout.record_success(consumed->username); !cleared) return std::move(cleared).error();
+  RETURN_IF_ERROR(lockout.record_success(consumed->username));
   return Json::object();
 }
 
@@ -141,11 +139,11 @@ bool can_change_passwords(const OperationContext& op, const User& user) {
 }
 
 Result<Json> send_password_reset(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
-  if (auto ok = require_mail(op.runtime, "sending a password-reset link"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
+  RETURN_IF_ERROR(require_mail(op.runtime, "sending a password-reset link"));
   const auto username = op.params.at("username").get<std::string>();
   auto found = op.runtime.chain->find_user(username);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   if (!found->has_value()) return fail(ErrorCode::not_found, "no user '" + username + "'", "username");
   const User& user = **found;
   if (!user.email || user.email->empty()) {
@@ -158,8 +156,8 @@ Result<Json> send_password_reset(const OperationContext& op) {
   const ResetLink link = make_reset_link(*op.runtime.config, ResetPurpose::password_reset);
   auto mail =
       compose_reset_mail(op.runtime, link, *user.email, user.username, user.display_name.value_or(user.username));
-  if (!mail) return std::move(mail).error();
-  if (auto done = store_and_enqueue(op, link, user.username, *mail); !done) return std::move(done).error();
+  RETURN_IF_ERROR(mail);
+  RETURN_IF_ERROR(store_and_enqueue(op, link, user.username, *mail));
   return Json::object();
 }
 

@@ -36,7 +36,7 @@ Result<void> store_reset_link(const StateDatabase::Lease& lease, const ResetLink
 Result<void> invalidate_reset_links(const Runtime& runtime, std::string_view username) {
   auto lease = runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
+  RETURN_IF_ERROR(transaction);
   if (auto done = invalidate_reset_tokens(lease, username, unix_now()); !done) return done;
   return transaction->commit();
 }

@@ -14,7 +14,7 @@ Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
   auto hasher = std::make_shared<const PasswordHasher>(cost.opslimit, cost.memlimit, cores);
 
   auto directories = build_directories(*config, database, hasher);
-  if (!directories) return std::move(directories).error();
+  RETURN_IF_ERROR(directories);
   ChainOptions options{config->membership, config->accounts.unique_email};
   auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
   if (!rate_limiter) rate_limiter = std::make_shared<RateLimiter>();

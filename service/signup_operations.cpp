@@ -33,10 +33,10 @@ Result<PresentedInvitation> resolve_invitation(const Runtime& runtime, std::stri
                                                const std::string& email) {
   auto lease = runtime.database->acquire();
   auto shared = is_shared_invitation_token(lease, token);
-  if (!shared) return std::move(shared).error();
+  RETURN_IF_ERROR(shared);
   if (*shared) return PresentedInvitation{};
   auto invitation = find_usable_invitation(lease, token, unix_now());
-  if (!invitation) return std::move(invitation).error();
+  RETURN_IF_ERROR(invitation);
   if (!invitation->has_value()) return invalid_token();
   // Emails are stored and compared lower-cased (AccountPolicy::check_email).
   if ((*invitation)->email && *(*invitation)->email != email) {
@@ -60,7 +60,7 @@ Result<Json> create_now(const OperationContext& op, NewUser user, const std::opt
       const std::string username = account.user.username;
       claim = [id = invitation.id, username](const StateDatabase::Lease& lease) -> Result<void> {
         auto claimed = claim_invitation(lease, id, username, unix_now());
-        if (!claimed) return std::move(claimed).error();
+        RETURN_IF_ERROR(claimed);
         if (!*claimed) return invalid_token();
         return {};
       };
@@ -70,27 +70,27 @@ Result<Json> create_now(const OperationContext& op, NewUser user, const std::opt
     }
   }
   auto created = create_account(op.runtime, account, claim, unclaim);
-  if (!created) return std::move(created).error();
+  RETURN_IF_ERROR(created);
   return Json{{"status", "created"}, {"user", user_json(*created)}};
 }
 
 Result<Json> store_pending_signup(const OperationContext& op, const NewUser& user) {
   const auto& runtime = op.runtime;
-  if (auto ok = require_mail(runtime, "restricted signup (its confirmation mail)"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_mail(runtime, "restricted signup (its confirmation mail)"));
   // Taken names and emails are refused now, not after the mail round trip.
   auto existing = runtime.chain->find_user(user.username);
-  if (!existing) return std::move(existing).error();
+  RETURN_IF_ERROR(existing);
   if (existing->has_value()) {
     return fail(ErrorCode::conflict, "the username '" + user.username + "' is taken", "username");
   }
   if (runtime.config->accounts.unique_email) {
     auto same_email = runtime.chain->find_user_by_email(user.email);
-    if (!same_email) return std::move(same_email).error();
+    RETURN_IF_ERROR(same_email);
     if (same_email->has_value()) return fail(ErrorCode::conflict, "an account with this email exists", "email");
   }
   // Argon2id is slow: hashed before the write lock is taken.
   auto password_hash = runtime.hasher->hash(*user.password);
-  if (!password_hash) return std::move(password_hash).error();
+  RETURN_IF_ERROR(password_hash);
 
   const auto issued = issue_token();
   const std::int64_t now = unix_now();
@@ -111,60 +111,60 @@ Result<Json> store_pending_signup(const OperationContext& op, const NewUser& use
   values.email = user.email;
   values.expires = rfc3339(signup.expires_at);
   auto mail = runtime.mail->compose("signup_confirm", user.email, values);
-  if (!mail) return std::move(mail).error();
+  RETURN_IF_ERROR(mail);
 
   auto lease = runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return std::move(transaction).error();
-  if (auto purged = purge_expired_signups(lease, now); !purged) return std::move(purged).error();
+  RETURN_IF_ERROR(transaction);
+  RETURN_IF_ERROR(purge_expired_signups(lease, now));
   auto pending = username_pending(lease, user.username, now);
-  if (!pending) return std::move(pending).error();
+  RETURN_IF_ERROR(pending);
   if (*pending) {
     return fail(ErrorCode::conflict, "the username '" + user.username + "' is waiting for another confirmation",
                 "username");
   }
-  if (auto inserted = insert_pending_signup(lease, signup); !inserted) return std::move(inserted).error();
-  if (auto queued = enqueue_mail(lease, *mail); !queued) return std::move(queued).error();
-  if (auto committed = transaction->commit(); !committed) return std::move(committed).error();
+  RETURN_IF_ERROR(insert_pending_signup(lease, signup));
+  RETURN_IF_ERROR(enqueue_mail(lease, *mail));
+  RETURN_IF_ERROR(transaction->commit());
   return Json{{"status", "pending_confirmation"}};
 }
 
 Result<Json> signup(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
-  if (auto ok = admit_client(op); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
+  RETURN_IF_ERROR(admit_client(op));
   const auto& policy = op.runtime.policy;
   NewUser user;
   user.username = op.params.at("username").get<std::string>();
-  if (auto ok = policy.check_username(user.username); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(policy.check_username(user.username));
   auto email = policy.check_email(op.params.at("email").get<std::string>());
-  if (!email) return std::move(email).error();
+  RETURN_IF_ERROR(email);
   user.email = std::move(*email);
   user.display_name = op.params.at("display_name").get<std::string>();
-  if (auto ok = AccountPolicy::check_name(user.display_name, "display_name"); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(AccountPolicy::check_name(user.display_name, "display_name"));
   user.password = op.params.at("password").get<std::string>();
-  if (auto ok = policy.check_password(*user.password); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(policy.check_password(*user.password));
 
   std::optional<PresentedInvitation> invited;
   if (auto token = optional_string_param(op.params, "token")) {
     auto resolved = resolve_invitation(op.runtime, *token, user.email);
-    if (!resolved) return std::move(resolved).error();
+    RETURN_IF_ERROR(resolved);
     invited = std::move(*resolved);
   }
   auto path = signup_path(op.runtime.config->signup, user.email, invited.has_value());
-  if (!path) return std::move(path).error();
+  RETURN_IF_ERROR(path);
   if (*path == SignupPath::create_now) return create_now(op, std::move(user), invited);
   return store_pending_signup(op, user);
 }
 
 Result<Json> confirm_signup(const OperationContext& op) {
-  if (auto ok = require_internal_management(op.runtime); !ok) return std::move(ok).error();
-  if (auto ok = admit_client(op); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
+  RETURN_IF_ERROR(admit_client(op));
   const auto token = op.params.at("token").get<std::string>();
   std::optional<PendingSignup> pending;
   {
     auto lease = op.runtime.database->acquire();
     auto found = find_pending_signup(lease, token, unix_now());
-    if (!found) return std::move(found).error();
+    RETURN_IF_ERROR(found);
     pending = std::move(*found);
   }
   if (!pending) return invalid_token();
@@ -177,13 +177,13 @@ Result<Json> confirm_signup(const OperationContext& op) {
   const PendingSignup signup = *pending;
   StateStep claim = [signup](const StateDatabase::Lease& lease) -> Result<void> {
     auto claimed = claim_pending_signup(lease, signup.id);
-    if (!claimed) return std::move(claimed).error();
+    RETURN_IF_ERROR(claimed);
     if (!*claimed) return invalid_token();
     return {};
   };
   StateStep unclaim = [signup](const StateDatabase::Lease& lease) { return restore_pending_signup(lease, signup); };
   auto created = create_account(op.runtime, account, claim, unclaim);
-  if (!created) return std::move(created).error();
+  RETURN_IF_ERROR(created);
   return Json{{"user", user_json(*created)}};
 }
 

@@ -526,9 +526,7 @@ Result<bool> SqlStatement::step() {
 Result<void> SqlStatement::run() {
   for (;;) {
     auto row = step();
-    if (!row) {
-      return std::move(row).error();
-    }
+    RETURN_IF_ERROR(row);
     if (!*row) {
       return {};
     }
@@ -633,13 +631,9 @@ std::int64_t StateDatabase::Lease::changes() const { return sqlite3_changes64(co
 
 Result<std::shared_ptr<StateDatabase>> StateDatabase::open(
     const std::filesystem::path& state_dir, std::size_t connections) {
-  if (auto created = ensure_state_dir(state_dir); !created) {
-    return std::move(created).error();
-  }
+  RETURN_IF_ERROR(ensure_state_dir(state_dir));
   const std::filesystem::path path = state_dir / "dirproxy.db";
-  if (auto created = ensure_private_file(path); !created) {
-    return std::move(created).error();
-  }
+  RETURN_IF_ERROR(ensure_private_file(path));
 
   std::vector<SqliteConnectionPtr> pool;
   pool.reserve(std::max<std::size_t>(connections, 1));
@@ -649,9 +643,7 @@ Result<std::shared_ptr<StateDatabase>> StateDatabase::open(
   if (!first) {
     return first.error();
   }
-  if (auto migrated = migrate(first->get(), path); !migrated) {
-    return std::move(migrated).error();
-  }
+  RETURN_IF_ERROR(migrate(first->get(), path));
   pool.push_back(std::move(first).value());
   while (pool.size() < std::max<std::size_t>(connections, 1)) {
     auto next = open_connection(path);
@@ -671,9 +663,7 @@ Result<std::uint64_t> StateDatabase::backup_to(const std::filesystem::path& targ
                 "backup target " + in_quotes(target) + " is not an absolute path");
   }
   auto file = BackupFile::create(target);
-  if (!file) {
-    return std::move(file).error();
-  }
+  RETURN_IF_ERROR(file);
   // The mode given to open() is narrowed by the umask; make it exactly 0600.
   if (::fchmod(file->fd(), 0600) != 0) {
     return backup_error(target, "cannot set mode 0600", std::strerror(errno));
@@ -716,9 +706,7 @@ Result<std::uint64_t> StateDatabase::backup_to(const std::filesystem::path& targ
   if (::fsync(file->fd()) != 0) {
     return backup_error(target, "cannot sync", std::strerror(errno));
   }
-  if (auto synced = sync_directory_of(target); !synced) {
-    return std::move(synced).error();
-  }
+  RETURN_IF_ERROR(sync_directory_of(target));
   struct stat info {};
   if (::fstat(file->fd(), &info) != 0) {
     return backup_error(target, "cannot read its size", std::strerror(errno));

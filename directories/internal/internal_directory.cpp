@@ -318,9 +318,7 @@ Result<std::optional<Group>> InternalDirectory::find_group(std::string_view name
 // --- Writes -----------------------------------------------------------------
 
 Result<User> InternalDirectory::create_user(const NewUser& new_user) {
-  if (auto allowed = check_user_writes(); !allowed) {
-    return std::move(allowed).error();
-  }
+  RETURN_IF_ERROR(check_user_writes());
   // Hash before taking the write lock: Argon2id must not stall other writers.
   std::optional<std::string> password_hash = new_user.password_hash;
   if (new_user.password && !password_hash) {
@@ -370,20 +368,14 @@ Result<User> InternalDirectory::create_user(const NewUser& new_user) {
       " password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
       user.username, user.email, user.display_name, user.first_name, user.last_name,
       std::int64_t{user.active ? 1 : 0}, password_hash, now));
-  if (!inserted) {
-    return std::move(inserted).error();
-  }
-  if (auto committed = transaction->commit(); !committed) {
-    return std::move(committed).error();
-  }
+  RETURN_IF_ERROR(inserted);
+  RETURN_IF_ERROR(transaction->commit());
   return user;
 }
 
 Result<User> InternalDirectory::update_user(std::string_view username,
                                             const UserChanges& changes) {
-  if (auto allowed = check_user_writes(); !allowed) {
-    return std::move(allowed).error();
-  }
+  RETURN_IF_ERROR(check_user_writes());
   auto lease = database_->acquire();
   auto transaction = lease.begin(TransactionMode::write);
   if (!transaction) {
@@ -447,12 +439,8 @@ Result<User> InternalDirectory::update_user(std::string_view username,
       " active = ?5, updated_at = ?6 WHERE id = ?7",
       user.email, user.display_name, user.first_name, user.last_name,
       std::int64_t{user.active ? 1 : 0}, now_rfc3339(), id));
-  if (!updated) {
-    return std::move(updated).error();
-  }
-  if (auto committed = transaction->commit(); !committed) {
-    return std::move(committed).error();
-  }
+  RETURN_IF_ERROR(updated);
+  RETURN_IF_ERROR(transaction->commit());
   return user;
 }
 
@@ -505,9 +493,7 @@ Result<void> InternalDirectory::set_password(std::string_view username,
 
 Result<Group> InternalDirectory::create_group(std::string_view name,
                                               const std::optional<std::string>& description) {
-  if (auto allowed = check_group_writes(); !allowed) {
-    return std::move(allowed).error();
-  }
+  RETURN_IF_ERROR(check_group_writes());
   Group group;
   group.name = std::string(name);
   group.description = nullable(description);
@@ -529,12 +515,8 @@ Result<Group> InternalDirectory::create_group(std::string_view name,
   auto inserted = run(lease.prepare(
       "INSERT INTO groups (name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
       group.name, group.description, now));
-  if (!inserted) {
-    return std::move(inserted).error();
-  }
-  if (auto committed = transaction->commit(); !committed) {
-    return std::move(committed).error();
-  }
+  RETURN_IF_ERROR(inserted);
+  RETURN_IF_ERROR(transaction->commit());
   return group;
 }
 

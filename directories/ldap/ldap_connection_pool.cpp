@@ -163,9 +163,7 @@ Result<LdapHandle> connect_to(const std::string& uri, const config::LdapSettings
   if (rc != LDAP_SUCCESS || connection == nullptr) {
     return connection_failure("invalid URI: " + std::string(ldap_err2string(rc)));
   }
-  if (auto set = set_connection_options(connection.get(), settings, uri); !set) {
-    return std::move(set).error();
-  }
+  RETURN_IF_ERROR(set_connection_options(connection.get(), settings, uri));
 
   const bool ldaps = is_ldaps(uri);
   const bool start_tls = settings.start_tls && !ldaps;
@@ -435,17 +433,13 @@ Result<LdapConnectionPool::Lease> LdapConnectionPool::acquire_for_user_bind() {
   }
   closing.clear();
   auto opened = open_connection(/*bind=*/false);
-  if (!opened) {
-    return std::move(opened).error();
-  }
+  RETURN_IF_ERROR(opened);
   return Lease(this, std::move(opened->handle), opened->server, /*user_binds=*/true);
 }
 
 Result<LdapHandle> LdapConnectionPool::open_unbound() {
   auto opened = open_connection(/*bind=*/false);
-  if (!opened) {
-    return std::move(opened).error();
-  }
+  RETURN_IF_ERROR(opened);
   return std::move(opened->handle);
 }
 

@@ -250,7 +250,7 @@ LdapDirectory::UserEntry LdapDirectory::to_user(const LdapEntry& entry) const {
 
 Result<std::vector<LdapEntry>> LdapDirectory::search(const SearchRequest& request) {
   auto lease = pool_->acquire();
-  if (!lease) return std::move(lease).error();
+  RETURN_IF_ERROR(lease);
   LDAP* ld = lease->get();
 
   std::vector<std::string> attribute_names = request.attributes;
@@ -279,7 +279,7 @@ Result<std::vector<LdapEntry>> LdapDirectory::search(const SearchRequest& reques
                                paged ? 0 : static_cast<int>(limit), &raw);
     LdapMessagePtr result(raw);
     auto page = search_result(*lease, rc, result.get(), request.base);
-    if (!page) return std::move(page).error();
+    RETURN_IF_ERROR(page);
     std::move(page->begin(), page->end(), std::back_inserter(entries));
 
     cookie.reset();
@@ -340,7 +340,7 @@ Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::find_user_entry(c
                                                                                std::string_view value) {
   auto entries = search({users_base(), ldap_scope(settings_.users.scope),
                          user_filter(equality_filter(attribute, value)), user_attributes(), 0});
-  if (!entries) return std::move(entries).error();
+  RETURN_IF_ERROR(entries);
   std::optional<UserEntry> best;
   for (const auto& entry : *entries) {
     UserEntry candidate = to_user(entry);
@@ -362,7 +362,7 @@ LdapDirectory::SearchRequest LdapDirectory::username_search(std::string_view use
 Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::user_entry_by_name(std::string_view username) {
   if (auto hit = users_by_name_.get(fold_name(username))) return hit->value;
   auto entries = search(username_search(username));
-  if (!entries) return std::move(entries).error();
+  RETURN_IF_ERROR(entries);
   return settle_username_search(username, *entries);
 }
 
@@ -390,7 +390,7 @@ Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::settle_username_s
 
 Result<std::optional<User>> LdapDirectory::find_user_by_name(std::string_view username) {
   auto entry = user_entry_by_name(username);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return std::optional<User>();
   return std::optional<User>((*entry)->user);
 }
@@ -538,7 +538,7 @@ Result<std::optional<User>> LdapDirectory::find_user_by_email(std::string_view e
     return std::optional<User>(hit->value->user);
   }
   auto entry = find_user_entry(settings_.users.email_attribute, email);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) {
     users_by_email_.put_missing(key);
     return std::optional<User>();
@@ -556,7 +556,7 @@ Result<std::vector<User>> LdapDirectory::search_users(std::string_view query, st
                             substring_filter(users.display_name_attribute, query)});
   }
   auto entries = search({users_base(), ldap_scope(users.scope), user_filter(condition), user_attributes(), 0});
-  if (!entries) return std::move(entries).error();
+  RETURN_IF_ERROR(entries);
   std::vector<User> found;
   for (const auto& entry : *entries) {
     UserEntry candidate = to_user(entry);
@@ -576,13 +576,13 @@ Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_vi
   // "succeed" (RFC 4513 5.1.2).
   if (password.empty()) return AuthOutcome::wrong_password;
   auto entry = user_entry_by_name(user.username);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return AuthOutcome::wrong_password;
 
   // A connection for user binds only: binding as the user must never change
   // the identity of a service connection. It is kept for later user binds.
   auto connection = pool_->acquire_for_user_bind();
-  if (!connection) return std::move(connection).error();
+  RETURN_IF_ERROR(connection);
   std::string secret(password);
   berval credentials{static_cast<ber_len_t>(secret.size()), secret.data()};
   int rc = ldap_sasl_bind_s(connection->get(), (*entry)->dn.c_str(), LDAP_SASL_SIMPLE, &credentials,
@@ -606,7 +606,7 @@ Result<std::optional<LdapEntry>> LdapDirectory::group_entry(std::string_view nam
                          group_filter(equality_filter(groups.name_attribute, name)),
                          {groups.name_attribute, groups.description_attribute, groups.member_attribute, "objectClass"},
                          0});
-  if (!entries) return std::move(entries).error();
+  RETURN_IF_ERROR(entries);
   for (auto& entry : *entries) {
     auto stored = entry.first(groups.name_attribute);
     if (stored && same_name(*stored, name)) return std::optional<LdapEntry>(std::move(entry));
@@ -620,7 +620,7 @@ Result<std::string> LdapDirectory::group_name_of(const std::string& group_dn) {
     return rdn->second;
   }
   auto entry = read_entry(group_dn, {settings_.groups.name_attribute});
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return std::string();
   return (*entry)->first(settings_.groups.name_attribute).value_or("");
 }
@@ -649,12 +649,12 @@ Result<std::vector<std::string>> LdapDirectory::member_usernames(const LdapEntry
       continue;
     }
     auto entry = read_entry(member_dn, {users.username_attribute, "objectClass", groups.member_attribute});
-    if (!entry) return std::move(entry).error();
+    RETURN_IF_ERROR(entry);
     if (!entry->has_value()) continue;
     if (has_object_class(**entry, groups.object_class)) {
       if (settings_.nested_groups && depth < settings_.nested_max_depth) {
         auto nested = member_usernames(**entry, depth + 1, visited);
-        if (!nested) return std::move(nested).error();
+        RETURN_IF_ERROR(nested);
         usernames.insert(usernames.end(), nested->begin(), nested->end());
       }
       continue;
@@ -668,7 +668,7 @@ Result<std::optional<Group>> LdapDirectory::find_group(std::string_view name) {
   const std::string key = fold_name(name);
   if (auto hit = groups_.get(key)) return hit->value;
   auto entry = group_entry(name);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) {
     groups_.put_missing(key);
     return std::optional<Group>();
@@ -676,7 +676,7 @@ Result<std::optional<Group>> LdapDirectory::find_group(std::string_view name) {
   std::set<std::string> visited;
   if (auto self = normalize_dn((*entry)->dn)) visited.insert(*self);
   auto members = member_usernames(**entry, 0, visited);
-  if (!members) return std::move(members).error();
+  RETURN_IF_ERROR(members);
   std::sort(members->begin(), members->end(),
             [](const std::string& a, const std::string& b) { return fold_name(a) < fold_name(b); });
   members->erase(std::unique(members->begin(), members->end(),
@@ -693,7 +693,7 @@ Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view usern
   if (auto hit = groups_of_.get(key)) return hit->value.value_or(std::vector<std::string>{});
   const auto& groups = settings_.groups;
   auto user = user_entry_by_name(username);
-  if (!user) return std::move(user).error();
+  RETURN_IF_ERROR(user);
   if (!user->has_value()) return std::vector<std::string>{};
 
   // Direct groups: from the user's memberOf-style attribute when configured,
@@ -705,7 +705,7 @@ Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view usern
     const std::string member = groups.member_format == config::MemberFormat::dn ? (*user)->dn : (*user)->user.username;
     auto found = search({groups_base(), ldap_scope(groups.scope),
                          group_filter(equality_filter(groups.member_attribute, member)), {"1.1"}, 0});
-    if (!found) return std::move(found).error();
+    RETURN_IF_ERROR(found);
     for (const auto& entry : *found) frontier.push_back(entry.dn);
   }
 
@@ -728,7 +728,7 @@ Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view usern
     std::vector<std::string> conditions;
     for (const auto& dn : next) conditions.push_back(equality_filter(groups.member_attribute, dn));
     auto parents = search({groups_base(), ldap_scope(groups.scope), group_filter(or_filters(conditions)), {"1.1"}, 0});
-    if (!parents) return std::move(parents).error();
+    RETURN_IF_ERROR(parents);
     frontier.clear();
     for (const auto& entry : *parents) frontier.push_back(entry.dn);
   }
@@ -737,7 +737,7 @@ Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view usern
   for (const auto& dn : group_dns) {
     if (!dn_is_under(dn, groups_base())) continue;  // memberOf may point anywhere
     auto group_name = group_name_of(dn);
-    if (!group_name) return std::move(group_name).error();
+    RETURN_IF_ERROR(group_name);
     if (!group_name->empty()) names.push_back(std::move(*group_name));
   }
   std::sort(names.begin(), names.end(),
@@ -784,7 +784,7 @@ Result<void> LdapDirectory::modify(const std::string& dn, int operation, const s
 
 Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Change>& changes) {
   auto lease = pool_->acquire();
-  if (!lease) return std::move(lease).error();
+  RETURN_IF_ERROR(lease);
   std::vector<std::unique_ptr<Modification>> owned;
   std::vector<LDAPMod*> mods;
   for (const auto& change : changes) {
@@ -812,7 +812,7 @@ Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Chan
 
 Result<void> LdapDirectory::write_password(const std::string& dn, std::string_view password) {
   auto lease = pool_->acquire();
-  if (!lease) return std::move(lease).error();
+  RETURN_IF_ERROR(lease);
   // RFC 3062 Password Modify: the server hashes the password by its own
   // policy; the clear text is never stored in the entry by us.
   std::string secret(password);
@@ -828,7 +828,7 @@ Result<void> LdapDirectory::write_password(const std::string& dn, std::string_vi
     // is stored as given by most servers).
     auto hashed = crypt_user_password(secret);
     std::fill(secret.begin(), secret.end(), '\0');
-    if (!hashed) return std::move(hashed).error();
+    RETURN_IF_ERROR(hashed);
     return modify(dn, LDAP_MOD_REPLACE, "userPassword", {*hashed});
   }
   std::fill(secret.begin(), secret.end(), '\0');
@@ -842,7 +842,7 @@ Result<void> LdapDirectory::write_password(const std::string& dn, std::string_vi
 }
 
 Result<User> LdapDirectory::create_user(const NewUser& user) {
-  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_writable());
   if (user.password_hash) {
     // An LDAP server verifies its own password scheme; dirproxy's Argon2id
     // hash would lock the account out.
@@ -857,7 +857,7 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
     rdn_value = user.display_name;
   }
   auto made = make_dn(users.rdn_attribute, rdn_value, users_base());
-  if (!made) return std::move(made).error();
+  RETURN_IF_ERROR(made);
   const std::string dn = std::move(*made);
 
   std::map<std::string, std::vector<std::string>> attributes;  // keyed by lower-cased name
@@ -888,7 +888,7 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
   mods.push_back(nullptr);
   {
     auto lease = pool_->acquire();
-    if (!lease) return std::move(lease).error();
+    RETURN_IF_ERROR(lease);
     int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
     if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
     if (rc == LDAP_ALREADY_EXISTS) {
@@ -910,7 +910,7 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
     }
   }
   auto created = user_entry_by_name(user.username);
-  if (!created) return std::move(created).error();
+  RETURN_IF_ERROR(created);
   if (!created->has_value()) {
     return fail(ErrorCode::internal_error, "directory '" + name_ + "': the new entry " + dn +
                                                " is not found by the configured user search");
@@ -919,9 +919,9 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
 }
 
 Result<User> LdapDirectory::update_user(std::string_view username, const UserChanges& changes) {
-  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_writable());
   auto entry = user_entry_by_name(username);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   const auto& users = settings_.users;
   const std::string dn = (*entry)->dn;
@@ -946,7 +946,7 @@ Result<User> LdapDirectory::update_user(std::string_view username, const UserCha
                   "directory '" + name_ + "' has no disabled_attribute: 'active' cannot be changed there", "active");
     }
     auto current = read_entry(dn, {users.disabled_attribute});
-    if (!current) return std::move(current).error();
+    RETURN_IF_ERROR(current);
     std::uint64_t flags = 0;
     if (current->has_value()) {
       if (auto text = (*current)->first(users.disabled_attribute)) flags = std::strtoull(text->c_str(), nullptr, 10);
@@ -959,15 +959,15 @@ Result<User> LdapDirectory::update_user(std::string_view username, const UserCha
   }
   forget_everything();
   auto updated = user_entry_by_name(username);
-  if (!updated) return std::move(updated).error();
+  RETURN_IF_ERROR(updated);
   if (!updated->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   return (*updated)->user;
 }
 
 Result<void> LdapDirectory::delete_user(std::string_view username) {
-  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_writable());
   auto entry = user_entry_by_name(username);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   if (auto deleted = delete_entry((*entry)->dn, "user '" + std::string(username) + "'"); !deleted) return deleted;
   // Without the server's referential integrity, the groups would keep
@@ -979,7 +979,7 @@ Result<void> LdapDirectory::delete_user(std::string_view username) {
   auto holding = search({groups_base(), ldap_scope(groups.scope),
                          group_filter(equality_filter(groups.member_attribute, member)),
                          {groups.member_attribute, "objectClass"}, 0});
-  if (!holding) return std::move(holding).error();
+  RETURN_IF_ERROR(holding);
   for (const auto& group : *holding) {
     if (auto removed = remove_from_group(group, member); !removed) return removed;
   }
@@ -988,18 +988,18 @@ Result<void> LdapDirectory::delete_user(std::string_view username) {
 }
 
 Result<void> LdapDirectory::set_password(std::string_view username, std::string_view password) {
-  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_writable());
   auto entry = user_entry_by_name(username);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   return write_password((*entry)->dn, password);
 }
 
 Result<Group> LdapDirectory::create_group(std::string_view name, const std::optional<std::string>& description) {
-  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_writable());
   const auto& groups = settings_.groups;
   auto made = make_dn(groups.name_attribute, name, groups_base());
-  if (!made) return std::move(made).error();
+  RETURN_IF_ERROR(made);
   const std::string dn = std::move(*made);
   std::vector<std::unique_ptr<Modification>> owned;
   owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, "objectClass", std::vector<std::string>{groups.object_class}));
@@ -1017,7 +1017,7 @@ Result<Group> LdapDirectory::create_group(std::string_view name, const std::opti
   for (auto& mod : owned) mods.push_back(mod->get());
   mods.push_back(nullptr);
   auto lease = pool_->acquire();
-  if (!lease) return std::move(lease).error();
+  RETURN_IF_ERROR(lease);
   int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
   forget_everything();
   if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
@@ -1031,16 +1031,16 @@ Result<Group> LdapDirectory::create_group(std::string_view name, const std::opti
 }
 
 Result<void> LdapDirectory::delete_group(std::string_view name) {
-  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_writable());
   auto entry = group_entry(name);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return fail(ErrorCode::not_found, "no group '" + std::string(name) + "'");
   return delete_entry((*entry)->dn, "group '" + std::string(name) + "'");
 }
 
 Result<void> LdapDirectory::delete_entry(const std::string& dn, const std::string& what) {
   auto lease = pool_->acquire();
-  if (!lease) return std::move(lease).error();
+  RETURN_IF_ERROR(lease);
   int rc = ldap_delete_ext_s(lease->get(), dn.c_str(), /*serverctrls=*/nullptr, /*clientctrls=*/nullptr);
   forget_everything();
   if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
@@ -1055,14 +1055,14 @@ Result<void> LdapDirectory::delete_entry(const std::string& dn, const std::strin
 
 Result<std::optional<LdapDirectory::Membership>> LdapDirectory::membership(std::string_view group,
                                                                            std::string_view username) {
-  if (auto ok = check_writable(); !ok) return std::move(ok).error();
+  RETURN_IF_ERROR(check_writable());
   auto entry = group_entry(group);
-  if (!entry) return std::move(entry).error();
+  RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return fail(ErrorCode::not_found, "no group '" + std::string(group) + "'");
   std::string member(username);
   if (settings_.groups.member_format == config::MemberFormat::dn) {
     auto user = user_entry_by_name(username);
-    if (!user) return std::move(user).error();
+    RETURN_IF_ERROR(user);
     if (!user->has_value()) return std::optional<Membership>();  // no DN here to list
     member = (*user)->dn;
   }
@@ -1071,7 +1071,7 @@ Result<std::optional<LdapDirectory::Membership>> LdapDirectory::membership(std::
 
 Result<void> LdapDirectory::add_member(std::string_view group, std::string_view username) {
   auto found = membership(group, username);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   if (!found->has_value()) {
     return fail(ErrorCode::bad_request, "user '" + std::string(username) + "' is not in directory '" + name_ +
                                             "', so its groups cannot list it by DN", "username");
@@ -1083,7 +1083,7 @@ Result<void> LdapDirectory::add_member(std::string_view group, std::string_view 
 
 Result<void> LdapDirectory::remove_member(std::string_view group, std::string_view username) {
   auto found = membership(group, username);
-  if (!found) return std::move(found).error();
+  RETURN_IF_ERROR(found);
   if (!found->has_value()) return {};  // not a user here, so not a DN member either
   auto removed = remove_from_group((*found)->group, (*found)->member);
   forget_everything();

@@ -131,7 +131,7 @@ Result<Json> ProtocolClient::call(const Json& request) {
     return fail(ErrorCode::bad_request, "the request contains text that is not valid UTF-8");
   }
   line += '\n';
-  if (auto sent = send_raw(line); !sent) return std::move(sent).error();
+  RETURN_IF_ERROR(send_raw(line));
 
   auto response_line = read_line();
   if (!response_line) {

@@ -156,7 +156,7 @@ awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const
   }
   if (operation.name == kReload) {
     auto reloaded = co_await reload_();
-    if (!reloaded) co_return std::move(reloaded).error();
+    CO_RETURN_IF_ERROR(reloaded);
     co_return Json::object();
   }
   try {

@@ -98,7 +98,7 @@ Result<void> Server::listen(const config::Server& settings) {
 
   if (!settings.socket_group.empty()) {
     auto gid = group_id(settings.socket_group);
-    if (!gid) return std::move(gid).error();
+    RETURN_IF_ERROR(gid);
     if (::chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
       return fail(ErrorCode::internal_error,
                   "cannot give " + path.string() + " to group " + settings.socket_group + ": " + errno_text(errno));
