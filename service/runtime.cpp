@@ -7,7 +7,8 @@
 namespace dirproxy {
 
 Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
-                                 std::shared_ptr<StateDatabase> database, RateLimiterPtr rate_limiter) {
+                                 std::shared_ptr<StateDatabase> database, RateLimiterPtr rate_limiter,
+                                 ClockPtr clock) {
   const auto& cost = config->accounts.password_hash;
   // Each Argon2id verify holds memlimit bytes; at most one per core at once.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -18,10 +19,12 @@ Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
   ChainOptions options{config->membership, config->accounts.unique_email};
   auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
   if (!rate_limiter) rate_limiter = std::make_shared<RateLimiter>();
+  if (!clock) clock = system_clock();
   MailComposerPtr mail;
   if (config->mail) mail = std::make_shared<const MailComposer>(config->site, *config->mail);
   return std::make_shared<const Runtime>(Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts),
-                                                 std::move(database), std::move(mail), std::move(rate_limiter)});
+                                                 std::move(database), std::move(mail), std::move(rate_limiter),
+                                                 std::move(clock)});
 }
 
 }  // namespace dirproxy

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "accounts/account_policy.hpp"
 #include "mail/mail_composer.hpp"
 #include "accounts/rate_limiter.hpp"
@@ -29,15 +30,18 @@ struct Runtime {
   MailComposerPtr mail;
   // Per-client_ip counts, kept across reloads like the database.
   RateLimiterPtr rate_limiter;
+  // Where every operation reads the time (a ManualClock in tests).
+  ClockPtr clock;
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;
 
 // Builds the directories of `config` over the open state database. Fails when
 // a directory cannot be built (for example a type this build does not have).
-// `rate_limiter` is the daemon's (a new one when null).
+// `rate_limiter` is the daemon's (a new one when null); `clock` the time
+// (the system's when null).
 Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
                                  std::shared_ptr<StateDatabase> database,
-                                 RateLimiterPtr rate_limiter = nullptr);
+                                 RateLimiterPtr rate_limiter = nullptr, ClockPtr clock = nullptr);
 
 }  // namespace dirproxy

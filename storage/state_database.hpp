@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/result.hpp"
@@ -135,6 +136,25 @@ class StateDatabase final {
       return statement;
     }
     Result<SqlTransaction> begin(TransactionMode mode) const;
+    // Runs `work(lease)` in one transaction and commits it when `work`
+    // succeeds; `work`'s error, or a failed commit, rolls all of it back.
+    // `work` returns a Result<T>, which this returns:
+    //   auto id = lease.transaction(TransactionMode::write, [&](const Lease& lease) -> Result<int64_t> {...});
+    template <typename Work>
+    std::invoke_result_t<Work&, const Lease&> transaction(TransactionMode mode, Work&& work) const {
+      auto transaction = begin(mode);
+      RETURN_IF_ERROR(transaction);
+      auto result = work(*this);
+      if (!result) return result;
+      RETURN_IF_ERROR(transaction->commit());
+      return result;
+    }
+    // transaction(TransactionMode::write, work): the write lock is taken up
+    // front, so a check and the write that depends on it are one step.
+    template <typename Work>
+    std::invoke_result_t<Work&, const Lease&> write_transaction(Work&& work) const {
+      return transaction(TransactionMode::write, work);
+    }
     // Runs SQL that returns no rows (may hold several statements).
     Result<void> execute(std::string_view sql) const;
     // sqlite3_changes(): rows written by the last INSERT/UPDATE/DELETE.
