@@ -53,6 +53,8 @@ std::shared_ptr<spdlog::logger> logger(const std::string& component) {
   return created;
 }
 
+std::string quoted(std::string_view text) { return fmt::format("{:?}", text); }
+
 void audit(const std::string& line) {
   if (!audit_enabled) return;
   logger("audit")->info("{}", line);

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
@@ -24,5 +25,10 @@ std::shared_ptr<spdlog::logger> logger(const std::string& component);
 // The audit trail: one line per admin operation, signup and failed
 // authentication; a no-op when log.audit is false.
 void audit(const std::string& line);
+
+// `text` in double quotes, with quotes, backslashes, control characters and
+// invalid UTF-8 escaped (fmt's "{:?}"), so a value from a client can never
+// forge a second key=value or a second line in a log.
+std::string quoted(std::string_view text);
 
 }  // namespace dirproxy::logging

@@ -106,7 +106,8 @@ int Daemon::run() {
   pool_ = &pool;
   IoThreads connection_threads(IoThreads::default_count());
   auto current_runtime = [this] { return runtime_.load(); };
-  RequestDispatcher dispatcher(pool, current_runtime, [this] { return reload_from_connection(); });
+  Service service(pool, current_runtime, [this] { return reload_from_connection(); });
+  RequestDispatcher dispatcher(service, pool, current_runtime);
   Server server(io, connection_threads, pool, dispatcher, current_runtime);
   if (!activation_error.empty()) {
     log()->critical("{}", activation_error);

@@ -27,7 +27,7 @@ Json request_json(const AccessRequest& request) {
           {"decided_at", request.decided_at ? Json(rfc3339(*request.decided_at)) : Json(nullptr)}};
 }
 
-Result<Json> request_access(const OperationContext& op) {
+Result<Json> request_access(const JsonOperationContext& op) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_internal_management(runtime));
   if (!runtime.config->access_requests.enabled) {
@@ -70,7 +70,7 @@ Result<Json> request_access(const OperationContext& op) {
   return Json::object();
 }
 
-Result<Json> list_access_requests_op(const OperationContext& op) {
+Result<Json> list_access_requests_op(const JsonOperationContext& op) {
   auto lease = op.runtime.database->acquire();
   auto requests = list_access_requests(lease);
   RETURN_IF_ERROR(requests);
@@ -94,7 +94,7 @@ Result<AccessRequest> decide(const StateDatabase::Lease& lease, std::int64_t id,
   return std::move(**found);
 }
 
-Result<Json> approve_access_request(const OperationContext& op) {
+Result<Json> approve_access_request(const JsonOperationContext& op) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_internal_management(runtime));
   RETURN_IF_ERROR(require_mail(runtime, "approve_access_request"));
@@ -120,7 +120,7 @@ Result<Json> approve_access_request(const OperationContext& op) {
   return Json{{"invitation", invitation_json(*stored, unix_now())}};
 }
 
-Result<Json> deny_access_request(const OperationContext& op) {
+Result<Json> deny_access_request(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   const auto id = op.params.at("request_id").get<std::int64_t>();
   auto lease = op.runtime.database->acquire();

@@ -24,7 +24,7 @@ Result<void> require_mail(const Runtime& runtime, std::string_view what);
 
 // Counts the request against its client_ip (security.rate_limit);
 // rate_limited with retry_after when the client is over the limit.
-Result<void> admit_client(const OperationContext& op);
+Result<void> admit_client(const JsonOperationContext& op);
 
 std::optional<std::string> optional_string_param(const protocol::Json& params, const char* name);
 std::optional<std::int64_t> optional_integer_param(const protocol::Json& params, const char* name);

@@ -7,6 +7,7 @@
 
 #include "service/account_creation.hpp"
 #include "accounts/login_lockout.hpp"
+#include "service/directory_requests.hpp"
 #include "service/operation.hpp"
 #include "directories/pending_lookup.hpp"
 #include "service/reset_link.hpp"
@@ -53,7 +54,7 @@ std::optional<std::string> non_empty(std::optional<std::string> value) {
 // Checks `password` of `username` under the lockout (security.lockout): a
 // locked username is refused before anything is verified, a wrong password
 // counts against it, a right one clears its count.
-Result<User> authenticate_with_lockout(const OperationContext& op, const std::string& username,
+Result<User> authenticate_with_lockout(const JsonOperationContext& op, const std::string& username,
                                        const std::string& password) {
   LoginLockout lockout(*op.runtime.database, op.runtime.config->security.lockout);
   RETURN_IF_ERROR(lockout.check(username, unix_now()));
@@ -68,7 +69,7 @@ Result<User> authenticate_with_lockout(const OperationContext& op, const std::st
   return user;
 }
 
-Result<Json> authenticate(const OperationContext& op) {
+Result<Json> authenticate(const JsonOperationContext& op) {
   auto user = authenticate_with_lockout(op, required_string(op.params, "username"),
                                         required_string(op.params, "password"));
   RETURN_IF_ERROR(user);
@@ -79,71 +80,7 @@ Result<Json> authenticate(const OperationContext& op) {
   return Json{{"user", std::move(json)}};
 }
 
-Result<Json> get_user(const OperationContext& op) {
-  auto username = optional_string(op.params, "username");
-  auto email = optional_string(op.params, "email");
-  if (username.has_value() == email.has_value()) {
-    return fail(ErrorCode::bad_request, "give exactly one of 'username' and 'email'",
-                username ? "email" : "username");
-  }
-  auto user = username ? op.runtime.chain->find_user(*username) : op.runtime.chain->find_user_by_email(*email);
-  RETURN_IF_ERROR(user);
-  if (!user->has_value()) {
-    if (username) return not_found_user(*username);
-    return fail(ErrorCode::not_found, "no user with that email address", "email");
-  }
-  return Json{{"user", user_json(**user)}};
-}
-
-// get_user by username when every directory on the way answers from its
-// cache: the same answer as get_user, without the worker pool.
-std::optional<Result<Json>> get_user_from_memory(const OperationContext& op) {
-  auto username = optional_string(op.params, "username");
-  if (!username || op.params.contains("email")) return std::nullopt;  // get_user words the refusal
-  auto user = op.runtime.chain->cached_find_user(*username);
-  if (!user) return std::nullopt;
-  if (!user->has_value()) return Result<Json>(not_found_user(*username));
-  return Result<Json>(Json{{"user", user_json(**user)}});
-}
-
-// get_user on the connection's event loop: an uncached lookup in an LDAP
-// directory waits there for the server's answer instead of holding a worker
-// for it, which saves a hand-over to a worker and back and a thread sleeping
-// in libldap per lookup. What cannot be done so (an email, the internal
-// directory, no idle connection, a failed lookup) runs on the worker pool,
-// from the directory where the walk stopped.
-//
-// g++ 12 inlines asio's recycling frame allocator into this coroutine and
-// then takes its operator delete for a mismatch with ::operator new
-// (-Wmismatched-new-delete); the pair is asio's own and matches.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-awaitable<Result<Json>> get_user_on_event_loop(const OperationContext& op, WorkerPool& pool) {
-  auto username = optional_string(op.params, "username");
-  if (!username || op.params.contains("email")) {
-    auto work = [&op] { return get_user(op); };
-    co_return co_await pool.run(work);
-  }
-  DirectoryChain::UserWalk walk(*op.runtime.chain, *username);
-  auto step = walk.start();
-  while (step.lookup) {
-    auto outcome = co_await finish_lookup(*step.lookup);
-    step = walk.resume(std::move(outcome));
-  }
-  Result<std::optional<User>> user = make_error(ErrorCode::internal_error, "no answer");
-  if (step.answer) {
-    user = std::move(*step.answer);
-  } else {
-    auto rest = [&walk] { return walk.finish_blocking(); };
-    user = co_await pool.run(rest);
-  }
-  CO_RETURN_IF_ERROR(user);
-  if (!user->has_value()) co_return not_found_user(*username);
-  co_return Json{{"user", user_json(**user)}};
-}
-#pragma GCC diagnostic pop
-
-Result<Json> find_users(const OperationContext& op) {
+Result<Json> find_users(const JsonOperationContext& op) {
   std::int64_t limit = kDefaultFindLimit;
   if (auto it = op.params.find("limit"); it != op.params.end() && !it->is_null()) limit = it->get<std::int64_t>();
   if (limit < 1 || limit > kMaxFindLimit) {
@@ -157,21 +94,13 @@ Result<Json> find_users(const OperationContext& op) {
   return Json{{"users", std::move(list)}};
 }
 
-Result<Json> get_group(const OperationContext& op) {
-  const auto name = required_string(op.params, "name");
-  auto group = op.runtime.chain->find_group(name);
-  RETURN_IF_ERROR(group);
-  if (!group->has_value()) return fail(ErrorCode::not_found, "no group '" + name + "'", "name");
-  return Json{{"group", group_json(**group)}};
-}
-
-Result<Json> get_user_groups(const OperationContext& op) {
+Result<Json> get_user_groups(const JsonOperationContext& op) {
   auto groups = op.runtime.chain->user_groups(required_string(op.params, "username"));
   RETURN_IF_ERROR(groups);
   return Json{{"groups", *groups}};
 }
 
-Result<Json> signup_options(const OperationContext& op) {
+Result<Json> signup_options(const JsonOperationContext& op) {
   const auto& config = *op.runtime.config;
   const char* mode = config.signup.mode == config::SignupMode::open         ? "open"
                      : config.signup.mode == config::SignupMode::restricted ? "restricted"
@@ -182,7 +111,7 @@ Result<Json> signup_options(const OperationContext& op) {
                config.user_management == config::UserManagement::internal ? "internal" : "external"}};
 }
 
-Result<Json> change_password(const OperationContext& op) {
+Result<Json> change_password(const JsonOperationContext& op) {
   const auto new_password = required_string(op.params, "new_password");
   // Credentials first: a caller without the old password learns nothing,
   // not even whether the new one would be acceptable. The old password is a
@@ -204,11 +133,11 @@ Error external_management() {
                     "users and groups are managed outside dirproxy (user_management: external)");
 }
 
-bool managed_externally(const OperationContext& op) {
+bool managed_externally(const JsonOperationContext& op) {
   return op.runtime.config->user_management == config::UserManagement::external;
 }
 
-Result<Json> add_user(const OperationContext& op) {
+Result<Json> add_user(const JsonOperationContext& op) {
   if (managed_externally(op)) return external_management();
   const auto& policy = op.runtime.policy;
   NewUser user;
@@ -273,7 +202,7 @@ Result<Json> add_user(const OperationContext& op) {
   return result;
 }
 
-Result<Json> update_user(const OperationContext& op) {
+Result<Json> update_user(const JsonOperationContext& op) {
   if (managed_externally(op)) return external_management();
   const auto username = required_string(op.params, "username");
   UserChanges changes;
@@ -298,7 +227,7 @@ Result<Json> update_user(const OperationContext& op) {
   return Json{{"user", user_json(*updated)}};
 }
 
-Result<Json> delete_user(const OperationContext& op) {
+Result<Json> delete_user(const JsonOperationContext& op) {
   if (managed_externally(op)) return external_management();
   const auto username = required_string(op.params, "username");
   // A link of the deleted account must not set the password of a later
@@ -309,7 +238,7 @@ Result<Json> delete_user(const OperationContext& op) {
   return Json::object();
 }
 
-Result<Json> set_password(const OperationContext& op) {
+Result<Json> set_password(const JsonOperationContext& op) {
   const auto password = required_string(op.params, "password");
   RETURN_IF_ERROR(op.runtime.policy.check_password(password));
   const auto username = required_string(op.params, "username");
@@ -319,7 +248,7 @@ Result<Json> set_password(const OperationContext& op) {
   return Json::object();
 }
 
-Result<Json> add_group(const OperationContext& op) {
+Result<Json> add_group(const JsonOperationContext& op) {
   if (managed_externally(op)) return external_management();
   const auto name = required_string(op.params, "name");
   RETURN_IF_ERROR(AccountPolicy::check_name(name, "name"));
@@ -328,20 +257,20 @@ Result<Json> add_group(const OperationContext& op) {
   return Json{{"group", group_json(*group)}};
 }
 
-Result<Json> delete_group(const OperationContext& op) {
+Result<Json> delete_group(const JsonOperationContext& op) {
   if (managed_externally(op)) return external_management();
   RETURN_IF_ERROR(op.runtime.chain->delete_group(required_string(op.params, "name")));
   return Json::object();
 }
 
-Result<Json> add_member(const OperationContext& op) {
+Result<Json> add_member(const JsonOperationContext& op) {
   if (managed_externally(op)) return external_management();
   auto ok = op.runtime.chain->add_member(required_string(op.params, "group"), required_string(op.params, "username"));
   RETURN_IF_ERROR(ok);
   return Json::object();
 }
 
-Result<Json> remove_member(const OperationContext& op) {
+Result<Json> remove_member(const JsonOperationContext& op) {
   if (managed_externally(op)) return external_management();
   auto ok =
       op.runtime.chain->remove_member(required_string(op.params, "group"), required_string(op.params, "username"));
@@ -360,7 +289,7 @@ const char* permissions_name(Permissions permissions) {
   return "read_only";
 }
 
-Result<Json> list_directories(const OperationContext& op) {
+Result<Json> list_directories(const JsonOperationContext& op) {
   Json list = Json::array();
   for (const auto& directory : op.runtime.chain->directories()) {
     auto status = directory->status();
@@ -387,14 +316,33 @@ Json user_json(const User& user) {
           {"directory", user.directory}};
 }
 
+Result<User> run(const OperationContext& op, const GetUserRequest& request) {
+  if (request.username.has_value() == request.email.has_value()) {
+    return fail(ErrorCode::bad_request, "give exactly one of 'username' and 'email'",
+                request.username ? "email" : "username");
+  }
+  auto user = request.username ? op.runtime.chain->find_user(*request.username)
+                               : op.runtime.chain->find_user_by_email(*request.email);
+  RETURN_IF_ERROR(user);
+  if (!user->has_value()) {
+    if (request.username) return not_found_user(*request.username);
+    return fail(ErrorCode::not_found, "no user with that email address", "email");
+  }
+  return std::move(**user);
+}
+
+Result<Group> run(const OperationContext& op, const GetGroupRequest& request) {
+  auto group = op.runtime.chain->find_group(request.name);
+  RETURN_IF_ERROR(group);
+  if (!group->has_value()) return fail(ErrorCode::not_found, "no group '" + request.name + "'", "name");
+  return std::move(**group);
+}
+
 const std::vector<Operation>& directory_operations() {
   using enum ParamType;
   static const std::vector<Operation> operations = {
       {"authenticate", false, {{"username", string, true}, {"password", string, true}}, authenticate},
-      {"get_user", false, {{"username", string}, {"email", string}}, get_user, /*writes=*/false,
-       get_user_from_memory, get_user_on_event_loop},
       {"find_users", false, {{"query", string}, {"limit", integer}}, find_users},
-      {"get_group", false, {{"name", string, true}}, get_group},
       {"get_user_groups", false, {{"username", string, true}}, get_user_groups},
       {"signup_options", false, {}, signup_options},
       {"change_password",

@@ -30,13 +30,13 @@ Result<Json> shared_link_result(const Runtime& runtime, const Result<std::string
   return Json{{"link", signup_link(runtime, *token)}, {"token", *token}};
 }
 
-Result<Json> get_invitation_link(const OperationContext& op) {
+Result<Json> get_invitation_link(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   auto lease = op.runtime.database->acquire();
   return shared_link_result(op.runtime, current_shared_invitation_token(lease));
 }
 
-Result<Json> reset_invitation_link(const OperationContext& op) {
+Result<Json> reset_invitation_link(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   auto lease = op.runtime.database->acquire();
   return shared_link_result(op.runtime, reset_shared_invitation_token(lease));
@@ -69,7 +69,7 @@ std::vector<std::string> recipients_of(const Json& emails) {
   return items;
 }
 
-Result<Json> send_invitations(const OperationContext& op) {
+Result<Json> send_invitations(const JsonOperationContext& op) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_internal_management(runtime));
   RETURN_IF_ERROR(require_mail(runtime, "send_invitations"));
@@ -127,7 +127,7 @@ Result<Json> send_invitations(const OperationContext& op) {
   return Json{{"sent", std::move(sent)}, {"rejected", std::move(rejected)}};
 }
 
-Result<Json> create_invitation(const OperationContext& op) {
+Result<Json> create_invitation(const JsonOperationContext& op) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_internal_management(runtime));
   NewInvitation invitation;
@@ -158,7 +158,7 @@ Result<Json> create_invitation(const OperationContext& op) {
               {"token", issued.token}};
 }
 
-Result<Json> list_invitations_op(const OperationContext& op) {
+Result<Json> list_invitations_op(const JsonOperationContext& op) {
   const bool include_used = op.params.value("include_used", false);
   const std::int64_t now = unix_now();
   auto lease = op.runtime.database->acquire();
@@ -169,7 +169,7 @@ Result<Json> list_invitations_op(const OperationContext& op) {
   return Json{{"invitations", std::move(list)}};
 }
 
-Result<Json> revoke_invitation_op(const OperationContext& op) {
+Result<Json> revoke_invitation_op(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   const auto id = op.params.at("invitation_id").get<std::int64_t>();
   auto lease = op.runtime.database->acquire();
@@ -190,7 +190,7 @@ Result<Json> revoke_invitation_op(const OperationContext& op) {
   return Json::object();
 }
 
-Result<Json> resend_invitation(const OperationContext& op) {
+Result<Json> resend_invitation(const JsonOperationContext& op) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_internal_management(runtime));
   RETURN_IF_ERROR(require_mail(runtime, "resend_invitation"));

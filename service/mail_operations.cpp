@@ -10,7 +10,7 @@ namespace {
 
 using protocol::Json;
 
-Result<Json> mail_queue(const OperationContext& op) {
+Result<Json> mail_queue(const JsonOperationContext& op) {
   if (!op.runtime.database) return fail(ErrorCode::internal_error, "mail_queue: no state database in this runtime");
   StateDatabase::Lease lease = op.runtime.database->acquire();
   auto counts = count_outbox(lease);

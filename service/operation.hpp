@@ -15,7 +15,9 @@
 
 namespace dirproxy {
 
-struct OperationContext {
+// The legacy JSON form of an operation, while the operations move to typed
+// requests (service/service.hpp); removed when none is left.
+struct JsonOperationContext {
   const protocol::Json& params;
   const Runtime& runtime;
 };
@@ -24,7 +26,7 @@ struct Operation {
   std::string_view name;
   bool admin = false;
   std::vector<protocol::ParamSpec> params;  // besides client_ip / actor
-  Result<protocol::Json> (*run)(const OperationContext&) = nullptr;
+  Result<protocol::Json> (*run)(const JsonOperationContext&) = nullptr;
   // Changes state: on one connection it waits for every earlier request, and
   // every later request waits for it, so a client sees its own writes.
   bool writes = false;
@@ -32,13 +34,13 @@ struct Operation {
   // (the directories' caches), or nullopt to run `run` on the worker pool.
   // Called on the io thread, so it must never block: a hop to the pool and
   // back costs far more than a cached lookup itself.
-  std::optional<Result<protocol::Json>> (*answer_from_memory)(const OperationContext&) = nullptr;
+  std::optional<Result<protocol::Json>> (*answer_from_memory)(const JsonOperationContext&) = nullptr;
   // Optional, used instead of `run`: the operation on the connection's
   // event loop, waiting for network lookups there (Directory::
   // start_user_lookup) instead of holding a worker thread while they run;
   // whatever must block, it runs on `pool` itself. The context and what it
   // refers to live until it returns.
-  awaitable<Result<protocol::Json>> (*run_on_event_loop)(const OperationContext&, WorkerPool& pool) = nullptr;
+  awaitable<Result<protocol::Json>> (*run_on_event_loop)(const JsonOperationContext&, WorkerPool& pool) = nullptr;
 };
 
 // Lookups, authentication and the admin operations on users and groups.

@@ -24,7 +24,7 @@ constexpr const char* kNobody = "nobody@example.invalid";
 
 // Stores `link` for `username` and enqueues `mail` in one write
 // transaction: the link exists exactly when its mail will go out.
-Result<void> store_and_enqueue(const OperationContext& op, const ResetLink& link, std::string_view username,
+Result<void> store_and_enqueue(const JsonOperationContext& op, const ResetLink& link, std::string_view username,
                                const OutgoingMail& mail) {
   auto lease = op.runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
@@ -39,7 +39,7 @@ Result<void> store_and_enqueue(const OperationContext& op, const ResetLink& link
 
 // The same transaction for an account that does not exist: it prunes and
 // commits but stores and sends nothing.
-Result<void> store_nothing(const OperationContext& op, const ResetLink& link) {
+Result<void> store_nothing(const JsonOperationContext& op, const ResetLink& link) {
   auto lease = op.runtime.database->acquire();
   auto transaction = lease.begin(TransactionMode::write);
   RETURN_IF_ERROR(transaction);
@@ -47,7 +47,7 @@ Result<void> store_nothing(const OperationContext& op, const ResetLink& link) {
   return transaction->commit();
 }
 
-Result<Json> request_password_reset(const OperationContext& op) {
+Result<Json> request_password_reset(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   RETURN_IF_ERROR(admit_client(op));
   auto username = optional_string_param(op.params, "username");
@@ -87,7 +87,7 @@ Result<Json> request_password_reset(const OperationContext& op) {
   return Json::object();
 }
 
-Result<Json> reset_password(const OperationContext& op) {
+Result<Json> reset_password(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   RETURN_IF_ERROR(admit_client(op));
   const auto token = op.params.at("token").get<std::string>();
@@ -131,14 +131,14 @@ Result<Json> reset_password(const OperationContext& op) {
   return Json::object();
 }
 
-bool can_change_passwords(const OperationContext& op, const User& user) {
+bool can_change_passwords(const JsonOperationContext& op, const User& user) {
   for (const auto& directory : op.runtime.chain->directories()) {
     if (directory->name() == user.directory) return directory->permissions() == Permissions::read_write;
   }
   return false;
 }
 
-Result<Json> send_password_reset(const OperationContext& op) {
+Result<Json> send_password_reset(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   RETURN_IF_ERROR(require_mail(op.runtime, "sending a password-reset link"));
   const auto username = op.params.at("username").get<std::string>();

@@ -46,7 +46,7 @@ Result<PresentedInvitation> resolve_invitation(const Runtime& runtime, std::stri
   return PresentedInvitation{std::move(*invitation)};
 }
 
-Result<Json> create_now(const OperationContext& op, NewUser user, const std::optional<PresentedInvitation>& invited) {
+Result<Json> create_now(const JsonOperationContext& op, NewUser user, const std::optional<PresentedInvitation>& invited) {
   NewAccount account;
   account.user = std::move(user);
   StateStep claim;
@@ -74,7 +74,7 @@ Result<Json> create_now(const OperationContext& op, NewUser user, const std::opt
   return Json{{"status", "created"}, {"user", user_json(*created)}};
 }
 
-Result<Json> store_pending_signup(const OperationContext& op, const NewUser& user) {
+Result<Json> store_pending_signup(const JsonOperationContext& op, const NewUser& user) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_mail(runtime, "restricted signup (its confirmation mail)"));
   // Taken names and emails are refused now, not after the mail round trip.
@@ -129,7 +129,7 @@ Result<Json> store_pending_signup(const OperationContext& op, const NewUser& use
   return Json{{"status", "pending_confirmation"}};
 }
 
-Result<Json> signup(const OperationContext& op) {
+Result<Json> signup(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   RETURN_IF_ERROR(admit_client(op));
   const auto& policy = op.runtime.policy;
@@ -156,7 +156,7 @@ Result<Json> signup(const OperationContext& op) {
   return store_pending_signup(op, user);
 }
 
-Result<Json> confirm_signup(const OperationContext& op) {
+Result<Json> confirm_signup(const JsonOperationContext& op) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   RETURN_IF_ERROR(admit_client(op));
   const auto token = op.params.at("token").get<std::string>();

@@ -9,7 +9,7 @@ namespace {
 using protocol::Json;
 using protocol::ParamType;
 
-Result<Json> backup(const OperationContext& op) {
+Result<Json> backup(const JsonOperationContext& op) {
   const auto path = op.params.at("path").get<std::string>();
   if (!op.runtime.database) return fail(ErrorCode::internal_error, "backup: no state database in this runtime");
   auto bytes = op.runtime.database->backup_to(path);

@@ -89,7 +89,7 @@ awaitable<void> Connection::read_requests() {
     // coroutine of its own: at tens of thousands of requests a second the
     // frame, the post and the wake-ups cost more than the lookup.
     if (!slot->writes && may_start(*slot)) {
-      if (auto response = dispatcher_.answer_now(request, peer_)) {
+      if (auto response = dispatcher_.answer_now(request)) {
         slot->response = std::move(*response);
         wake(writer_wake_);
         continue;
@@ -119,7 +119,7 @@ awaitable<void> Connection::answer(PreparedRequest request, std::shared_ptr<Slot
     std::erase(blocked_, &turn);
   }
   try {
-    slot->response = co_await dispatcher_.execute(request, peer_);
+    slot->response = co_await dispatcher_.execute(request);
   } catch (const std::exception& e) {
     log()->error("conn={} request failed unexpectedly: {}", peer_.connection, e.what());
     slot->response = protocol::error_line(nullptr, make_error(ErrorCode::internal_error, "internal error"));

@@ -10,21 +10,24 @@ namespace {
 
 using protocol::Json;
 
-// Operations the dispatcher answers itself: they need the daemon, not a
-// directory, and never block.
-constexpr std::string_view kPing = "ping";
-constexpr std::string_view kReload = "reload";
+// client_ip and actor are accepted by every operation (the contract names
+// client_ip for public and actor for admin ones; an application that always
+// sends both must not be refused for it). They become the Caller's.
+void accept_caller_params(std::vector<protocol::ParamSpec>& params) {
+  params.push_back({"client_ip", protocol::ParamType::string, false});
+  params.push_back({"actor", protocol::ParamType::string, false});
+}
 
-// The audit line names the account or group an operation acted on, or the
-// file a backup went to.
+// The audit line of a legacy operation names the account or group it acted
+// on, or the file a backup went to.
 std::string audit_target(const Json& params) {
   for (const char* key : {"username", "name", "group", "path"}) {
     auto it = params.find(key);
     if (it != params.end() && it->is_string()) {
-      std::string target = std::string(key) + "=" + Json(*it).dump();
+      std::string target = audit_field(key, it->get<std::string>());
       if (std::string_view(key) == "group") {
         if (auto user = params.find("username"); user != params.end() && user->is_string()) {
-          target += " username=" + Json(*user).dump();
+          target += " " + audit_field("username", user->get<std::string>());
         }
       }
       return target;
@@ -33,29 +36,34 @@ std::string audit_target(const Json& params) {
   return {};
 }
 
+Caller caller_of(const Peer& peer, const Json& params) {
+  Caller caller;
+  caller.connection = peer.connection;
+  if (peer.credentials) caller.peer = PeerProcess{peer.credentials->uid, peer.credentials->pid};
+  caller.admin = peer.admin;
+  if (auto ip = params.find("client_ip"); ip != params.end() && ip->is_string()) {
+    caller.client_address = ip->get<std::string>();
+  }
+  if (auto actor = params.find("actor"); actor != params.end() && actor->is_string()) {
+    caller.actor = actor->get<std::string>();
+  }
+  return caller;
+}
+
 }  // namespace
 
-RequestDispatcher::RequestDispatcher(WorkerPool& pool, std::function<RuntimePtr()> runtime,
-                                     ReloadFunction reload)
-    : pool_(pool),
-      runtime_(std::move(runtime)),
-      reload_(std::move(reload)),
-      started_(std::chrono::steady_clock::now()) {
+RequestDispatcher::RequestDispatcher(Service& service, WorkerPool& pool, std::function<RuntimePtr()> runtime)
+    : service_(service), pool_(pool), runtime_(std::move(runtime)) {
+  for (const auto* operations : {&directory_socket_operations()}) {
+    for (const auto& operation : *operations) typed_.emplace(operation.policy->name, operation);
+  }
   for (const auto* operations : {&directory_operations(), &state_operations(), &signup_operations(),
                                   &invitation_operations(), &access_request_operations(),
                                   &password_reset_operations(), &mail_operations()}) {
-    for (const auto& operation : *operations) operations_.emplace(operation.name, operation);
+    for (const auto& operation : *operations) untyped_.emplace(operation.name, operation);
   }
-  operations_.emplace(kPing, Operation{kPing, false, {}, nullptr});
-  operations_.emplace(kReload, Operation{kReload, true, {}, nullptr, /*writes=*/true});
-  // client_ip and actor are accepted by every operation (the contract names
-  // client_ip for public and actor for admin ones; an application that always
-  // sends both must not be refused for it). Both only go to the logs. Added
-  // here once, not per request.
-  for (auto& [name, operation] : operations_) {
-    operation.params.push_back({"client_ip", protocol::ParamType::string, false});
-    operation.params.push_back({"actor", protocol::ParamType::string, false});
-  }
+  for (auto& [name, operation] : typed_) accept_caller_params(operation.params);
+  for (auto& [name, operation] : untyped_) accept_caller_params(operation.params);
 }
 
 PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& peer) const {
@@ -76,18 +84,36 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
     logged["op"] = req.op;
     log->debug("conn={} id={} {}", peer.connection, req.id.dump(), redacted_request(logged));
   }
+  prepared.caller = caller_of(peer, req.params);
 
-  auto found = operations_.find(req.op);
-  if (found == operations_.end()) {
+  if (auto typed = typed_.find(req.op); typed != typed_.end()) {
+    const SocketOperation& operation = typed->second;
+    if (auto checked = protocol::check_params(req.params, operation.params); !checked) {
+      // An admin operation is refused to others whatever its parameters.
+      auto allowed = service_.authorize(prepared.caller, *operation.policy);
+      prepared.answer = protocol::error_line(req.id, allowed ? checked.error() : allowed.error());
+      return prepared;
+    }
+    prepared.call = operation.prepare(req.params);
+    if (auto allowed = service_.authorize(prepared.caller, *operation.policy, prepared.call->audit_target());
+        !allowed) {
+      prepared.answer = protocol::error_line(req.id, allowed.error());
+      return prepared;
+    }
+    prepared.writes = operation.policy->writes;
+    return prepared;
+  }
+
+  auto found = untyped_.find(req.op);
+  if (found == untyped_.end()) {
     prepared.answer =
         protocol::error_line(req.id, make_error(ErrorCode::unknown_op, "no operation '" + req.op + "'", "op"));
     return prepared;
   }
   const Operation& operation = found->second;
-  if (operation.admin && !peer.admin) {
-    Error refused = make_error(ErrorCode::forbidden, "'" + req.op + "' is for admins only");
-    audit(req, peer, refused);
-    prepared.answer = protocol::error_line(req.id, refused);
+  const OperationPolicy policy{.name = operation.name, .admin_only = operation.admin};
+  if (auto allowed = service_.authorize(prepared.caller, policy, audit_target(req.params)); !allowed) {
+    prepared.answer = protocol::error_line(req.id, allowed.error());
     return prepared;
   }
   if (auto checked = protocol::check_params(req.params, operation.params); !checked) {
@@ -99,104 +125,56 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
   return prepared;
 }
 
-awaitable<std::string> RequestDispatcher::execute(const PreparedRequest& prepared, const Peer& peer) {
+awaitable<std::string> RequestDispatcher::execute(const PreparedRequest& prepared) {
   if (prepared.answer) co_return *prepared.answer;
-  const Operation& operation = *prepared.operation;
-  const auto& request = prepared.request;
-
-  RuntimePtr runtime = runtime_();
-  Result<Json> result = co_await run(operation, request, runtime);
-  co_return finish(operation, request, peer, result);
+  if (prepared.call) {
+    Result<Json> result = co_await prepared.call->execute(service_, prepared.caller);
+    co_return finish(prepared, result);
+  }
+  Result<Json> result = co_await run_untyped(*prepared.operation, prepared.request, prepared.caller);
+  co_return finish(prepared, result);
 }
 
-std::optional<std::string> RequestDispatcher::answer_now(const PreparedRequest& prepared, const Peer& peer) {
+std::optional<std::string> RequestDispatcher::answer_now(const PreparedRequest& prepared) {
   if (prepared.answer) return *prepared.answer;
-  const Operation& operation = *prepared.operation;
-  if (operation.answer_from_memory == nullptr) return std::nullopt;
-  RuntimePtr runtime = runtime_();
-  std::optional<Result<Json>> result;
-  try {
-    result = operation.answer_from_memory(OperationContext{prepared.request.params, *runtime});
-  } catch (const std::exception&) {
-    return std::nullopt;  // execute() runs it again and reports the failure
-  }
+  if (!prepared.call) return std::nullopt;
+  auto result = prepared.call->answer_now(service_, prepared.caller);
   if (!result) return std::nullopt;
-  return finish(operation, prepared.request, peer, *result);
+  return finish(prepared, *result);
 }
 
-std::string RequestDispatcher::finish(const Operation& operation, const protocol::Request& request,
-                                      const Peer& peer, const Result<Json>& result) const {
-  static const auto log = logging::logger("request");
-  // log.audit covers admin operations, signups (a new account is an account
-  // change like add_user) and failed authentications.
-  const bool signup = operation.name == "signup" || operation.name == "confirm_signup";
-  if (operation.admin || signup || (operation.name == "authenticate" && !result)) audit(request, peer, result);
-  if (!result) {
-    if (result.error().code == ErrorCode::internal_error) {
-      log->error("conn={} id={} op={} failed: {}", peer.connection, request.id.dump(), request.op,
-                 result.error().message);
-      return protocol::error_line(request.id,
-                                  make_error(ErrorCode::internal_error, "internal error; see the daemon's log"));
-    }
-    return protocol::error_line(request.id, result.error());
-  }
+std::string RequestDispatcher::finish(const PreparedRequest& prepared, const Result<Json>& result) const {
+  const auto& request = prepared.request;
+  if (!result) return protocol::error_line(request.id, result.error());
   return protocol::success_line(request.id, *result);
 }
 
 awaitable<std::string> RequestDispatcher::handle(std::string_view line, const Peer& peer) {
   PreparedRequest prepared = prepare(line, peer);
-  co_return co_await execute(prepared, peer);
+  co_return co_await execute(prepared);
 }
 
-awaitable<Result<Json>> RequestDispatcher::run(const Operation& operation, const protocol::Request& request,
-                                               const RuntimePtr& runtime) {
-  if (operation.name == kPing) {
-    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
-    co_return Json{{"version", DIRPROXY_VERSION}, {"uptime_s", uptime.count()}};
-  }
-  if (operation.name == kReload) {
-    auto reloaded = co_await reload_();
-    CO_RETURN_IF_ERROR(reloaded);
-    co_return Json::object();
-  }
+// The legacy path: audit and internal-error masking as the service does.
+awaitable<Result<Json>> RequestDispatcher::run_untyped(const Operation& operation, const protocol::Request& request,
+                                                       const Caller& caller) {
+  static const auto log = logging::logger("request");
+  RuntimePtr runtime = runtime_();
+  Result<Json> result = make_error(ErrorCode::internal_error, "no answer");
   try {
-    // An operation that runs on the event loop asks the caches itself on
-    // the way (get_user's walk starts with them), so answer_from_memory
-    // first would only repeat those lookups when they cannot answer.
-    if (operation.run_on_event_loop != nullptr) {
-      const OperationContext context{request.params, *runtime};
-      auto running = operation.run_on_event_loop(context, pool_);
-      co_return co_await std::move(running);
-    }
-    if (operation.answer_from_memory != nullptr) {
-      if (auto answer = operation.answer_from_memory(OperationContext{request.params, *runtime})) {
-        co_return std::move(*answer);
-      }
-    }
-    auto work = [&]() -> Result<Json> { return operation.run(OperationContext{request.params, *runtime}); };
-    co_return co_await pool_.run(work);
+    auto work = [&]() -> Result<Json> { return operation.run(JsonOperationContext{request.params, *runtime}); };
+    result = co_await pool_.run(work);
   } catch (const std::exception& e) {
-    // A bug or an unexpected library failure: one request fails, the daemon
-    // and the connection go on.
-    co_return make_error(ErrorCode::internal_error, std::string("unexpected exception: ") + e.what());
+    result = make_error(ErrorCode::internal_error, std::string("unexpected exception: ") + e.what());
   }
-}
-
-void RequestDispatcher::audit(const protocol::Request& request, const Peer& peer,
-                              const Result<Json>& result) const {
-  std::string line = "op=" + request.op;
-  if (auto actor = request.params.find("actor"); actor != request.params.end() && actor->is_string()) {
-    line += " actor=" + actor->dump();
+  const bool signup = operation.name == "signup" || operation.name == "confirm_signup";
+  const bool audited = operation.admin || signup || (operation.name == "authenticate" && !result);
+  const OperationPolicy policy{.name = operation.name, .audit = audited ? AuditPolicy::always : AuditPolicy::never};
+  service_.audit(caller, policy, audit_target(request.params), result ? nullptr : &result.error());
+  if (!result && result.error().code == ErrorCode::internal_error) {
+    log->error("op={} failed: {}", request.op, result.error().message);
+    co_return make_error(ErrorCode::internal_error, "internal error; see the daemon's log");
   }
-  if (peer.credentials) {
-    line += " peer_uid=" + std::to_string(peer.credentials->uid) + " peer_pid=" + std::to_string(peer.credentials->pid);
-  }
-  if (auto target = audit_target(request.params); !target.empty()) line += " " + target;
-  if (auto ip = request.params.find("client_ip"); ip != request.params.end() && ip->is_string()) {
-    line += " client_ip=" + ip->dump();
-  }
-  line += result ? std::string(" result=ok") : " result=" + std::string(to_string(result.error().code));
-  logging::audit(line);
+  co_return result;
 }
 
 }  // namespace dirproxy

@@ -1,10 +1,11 @@
 // Turns one request line into one response line: parses it, finds the
-// operation, checks that the peer may run it and that its parameters are
-// right, runs it on the worker pool, and logs it (redacted) and audits it.
-// The io thread only parses and formats; everything that blocks is awaited.
+// operation, checks its parameters and decodes them into the service's typed
+// request, calls the service, and renders the result (docs/protocol.md).
+// The rules (who may run what, audit, what an operation does) are the
+// service's; this file only translates. The io thread only parses and
+// formats; the service awaits what blocks.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -13,9 +14,11 @@
 #include <unordered_map>
 
 #include "core/asio.hpp"
-#include "service/operation.hpp"
-#include "frontends/socket/peer_credentials.hpp"
 #include "core/worker_pool.hpp"
+#include "frontends/socket/peer_credentials.hpp"
+#include "frontends/socket/socket_operation.hpp"
+#include "service/operation.hpp"
+#include "service/service.hpp"
 
 namespace dirproxy {
 
@@ -32,45 +35,42 @@ struct Peer {
 struct PreparedRequest {
   std::optional<std::string> answer;  // the response line, when known already
   protocol::Request request;
-  const Operation* operation = nullptr;
+  Caller caller;
+  PreparedCallPtr call;
+  const Operation* operation = nullptr;  // an operation not yet typed
   bool writes = false;
 };
 
 class RequestDispatcher final {
  public:
-  // Re-reads the configuration; an error leaves the running one in place.
-  using ReloadFunction = std::function<awaitable<Result<void>>()>;
-
-  RequestDispatcher(WorkerPool& pool, std::function<RuntimePtr()> runtime, ReloadFunction reload);
+  // `pool` and `runtime` serve the operations not yet moved to the service.
+  RequestDispatcher(Service& service, WorkerPool& pool, std::function<RuntimePtr()> runtime);
 
   // Parses and checks one request line; cheap, never blocks (io thread).
   PreparedRequest prepare(std::string_view line, const Peer& peer) const;
 
   // The response line (without '\n') of a prepared request.
-  awaitable<std::string> execute(const PreparedRequest& prepared, const Peer& peer);
+  awaitable<std::string> execute(const PreparedRequest& prepared);
 
   // The response line when it is known without blocking or awaiting: the
-  // request was refused by prepare(), or its operation answers it from
-  // memory (Operation::answer_from_memory). nullopt: execute() it. Same
-  // answer, logs and audit as execute(); for the io thread.
-  std::optional<std::string> answer_now(const PreparedRequest& prepared, const Peer& peer);
+  // request was refused by prepare(), or the service answers it from memory
+  // (Service::answer_now). nullopt: execute() it. For the io thread.
+  std::optional<std::string> answer_now(const PreparedRequest& prepared);
 
   // prepare() then execute().
   awaitable<std::string> handle(std::string_view line, const Peer& peer);
 
  private:
-  awaitable<Result<protocol::Json>> run(const Operation& operation, const protocol::Request& request,
-                                        const RuntimePtr& runtime);
-  void audit(const protocol::Request& request, const Peer& peer, const Result<protocol::Json>& result) const;
-  // The response line of an executed operation, audited.
-  std::string finish(const Operation& operation, const protocol::Request& request, const Peer& peer,
-                     const Result<protocol::Json>& result) const;
+  awaitable<Result<protocol::Json>> run_untyped(const Operation& operation, const protocol::Request& request,
+                                                const Caller& caller);
+  // The response line of an executed operation.
+  std::string finish(const PreparedRequest& prepared, const Result<protocol::Json>& result) const;
 
+  Service& service_;
   WorkerPool& pool_;
   std::function<RuntimePtr()> runtime_;
-  ReloadFunction reload_;
-  std::chrono::steady_clock::time_point started_;
-  std::unordered_map<std::string_view, Operation> operations_;
+  std::unordered_map<std::string_view, SocketOperation> typed_;
+  std::unordered_map<std::string_view, Operation> untyped_;
 };
 
 }  // namespace dirproxy

@@ -75,8 +75,8 @@ class DispatcherLogs : public ::testing::Test {
   std::string run_and_capture(const std::vector<std::string>& lines) {
     asio::io_context io;
     WorkerPool pool(2);
-    RequestDispatcher dispatcher(
-        pool, [this] { return runtime_; }, []() -> awaitable<Result<void>> { co_return Result<void>{}; });
+    Service service(pool, [this] { return runtime_; }, []() -> awaitable<Result<void>> { co_return Result<void>{}; });
+    RequestDispatcher dispatcher(service, pool, [this] { return runtime_; });
     Peer peer{1, PeerCredentials{1, 0, 0}, true};
     ::testing::internal::CaptureStderr();
     asio::co_spawn(io, [&]() -> awaitable<void> {

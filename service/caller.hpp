@@ -1,0 +1,37 @@
+// Who asks the service for an operation, as the front end that took the
+// request knows them. The service decides from this alone whether the
+// operation is allowed and what the audit line says; no rule asks which
+// front end it came through.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace dirproxy {
+
+// The local process at the other end of a Unix socket (SO_PEERCRED).
+struct PeerProcess {
+  uid_t uid = static_cast<uid_t>(-1);
+  pid_t pid = 0;
+};
+
+struct Caller {
+  // The front end's number for the connection, for log lines.
+  std::uint64_t connection = 0;
+  // The local process, when the front end knows it (the Unix socket).
+  std::optional<PeerProcess> peer;
+  // May run admin operations. Decided by the front end from what the
+  // kernel or a verified credential says, never from the request itself.
+  bool admin = false;
+  // The end user's address as the application saw it (the socket
+  // protocol's client_ip), for rate limits and the audit log.
+  std::optional<std::string> client_address;
+  // The application-level user acting (the socket protocol's actor), for
+  // the audit log.
+  std::optional<std::string> actor;
+};
+
+}  // namespace dirproxy

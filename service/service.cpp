@@ -1,0 +1,128 @@
+#include "service/service.hpp"
+
+#include "core/logging.hpp"
+#include "directories/pending_lookup.hpp"
+
+namespace dirproxy {
+namespace {
+
+Error not_found_user(std::string_view username) {
+  return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'", "username");
+}
+
+}  // namespace
+
+std::string audit_field(std::string_view key, std::string_view value) {
+  return std::string(key) + "=" + logging::quoted(value);
+}
+
+Service::Service(WorkerPool& pool, RuntimeSource runtime, ReloadFunction reload, ClockPtr clock)
+    : pool_(pool),
+      runtime_(std::move(runtime)),
+      reload_(std::move(reload)),
+      clock_(std::move(clock)),
+      started_(clock_->steady()) {}
+
+Result<void> Service::authorize(const Caller& caller, const OperationPolicy& policy, std::string_view target) const {
+  if (!policy.admin_only || caller.admin) return {};
+  Error refused = make_error(ErrorCode::forbidden, "'" + std::string(policy.name) + "' is for admins only");
+  audit(caller, policy, target, &refused);
+  return refused;
+}
+
+Error Service::settle_error(const Caller& caller, const OperationPolicy& policy, const std::string& target,
+                            Error error) const {
+  static const auto log = logging::logger("request");
+  audit(caller, policy, target, &error);
+  if (error.code != ErrorCode::internal_error) return error;
+  log->error("conn={} op={} failed: {}", caller.connection, policy.name, error.message);
+  return make_error(ErrorCode::internal_error, "internal error; see the daemon's log");
+}
+
+void Service::audit(const Caller& caller, const OperationPolicy& policy, std::string_view target,
+                    const Error* error) const {
+  const bool refused = error != nullptr && error->code == ErrorCode::forbidden;
+  const bool wanted = policy.audit == AuditPolicy::always || refused ||
+                      (policy.audit == AuditPolicy::failures && error != nullptr);
+  if (!wanted) return;
+  std::string line = "op=" + std::string(policy.name);
+  if (caller.actor) line += " actor=" + logging::quoted(*caller.actor);
+  if (caller.peer) {
+    line += " peer_uid=" + std::to_string(caller.peer->uid) + " peer_pid=" + std::to_string(caller.peer->pid);
+  }
+  if (!target.empty()) line += " " + std::string(target);
+  if (caller.client_address) line += " client_ip=" + logging::quoted(*caller.client_address);
+  line += error == nullptr ? std::string(" result=ok") : " result=" + std::string(to_string(error->code));
+  logging::audit(line);
+}
+
+awaitable<Result<ServerStatus>> Service::call(const Caller& caller, const PingRequest&) {
+  CO_RETURN_IF_ERROR(authorize(caller, PingRequest::policy));
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(clock_->steady() - started_);
+  co_return ServerStatus{DIRPROXY_VERSION, uptime.count()};
+}
+
+awaitable<Result<void>> Service::call(const Caller& caller, const ReloadRequest&) {
+  CO_RETURN_IF_ERROR(authorize(caller, ReloadRequest::policy));
+  Result<void> reloaded = co_await reload_();
+  co_return settle(caller, ReloadRequest::policy, {}, std::move(reloaded));
+}
+
+std::optional<Result<User>> Service::answer_now(const Caller& caller, const GetUserRequest& request) {
+  if (!request.username || request.email) return std::nullopt;  // run() words the refusal
+  RuntimePtr runtime = runtime_();
+  std::optional<std::optional<User>> cached;
+  try {
+    cached = runtime->chain->cached_find_user(*request.username);
+  } catch (const std::exception&) {
+    return std::nullopt;  // call() runs it again and reports the failure
+  }
+  if (!cached) return std::nullopt;
+  Result<User> answer = cached->has_value() ? Result<User>(std::move(**cached)) : not_found_user(*request.username);
+  return settle(caller, GetUserRequest::policy, {}, std::move(answer));
+}
+
+// get_user on the caller's event loop: an uncached lookup in an LDAP
+// directory waits there for the server's answer instead of holding a worker
+// for it, which saves a hand-over to a worker and back and a thread sleeping
+// in libldap per lookup. What cannot be done so (an email, the internal
+// directory, no idle connection, a failed lookup) runs on the worker pool,
+// from the directory where the walk stopped.
+//
+// g++ 12 inlines asio's recycling frame allocator into this coroutine and
+// then takes its operator delete for a mismatch with ::operator new
+// (-Wmismatched-new-delete); the pair is asio's own and matches.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+awaitable<Result<User>> Service::call(const Caller& caller, const GetUserRequest& request) {
+  if (!request.username || request.email) {
+    co_return co_await call<GetUserRequest>(caller, request);
+  }
+  RuntimePtr runtime = runtime_();
+  Result<std::optional<User>> user = make_error(ErrorCode::internal_error, "no answer");
+  try {
+    DirectoryChain::UserWalk walk(*runtime->chain, *request.username);
+    auto step = walk.start();
+    while (step.lookup) {
+      auto outcome = co_await finish_lookup(*step.lookup);
+      step = walk.resume(std::move(outcome));
+    }
+    if (step.answer) {
+      user = std::move(*step.answer);
+    } else {
+      auto rest = [&walk] { return walk.finish_blocking(); };
+      user = co_await pool_.run(rest);
+    }
+  } catch (const std::exception& e) {
+    user = make_error(ErrorCode::internal_error, std::string("unexpected exception: ") + e.what());
+  }
+  Result<User> answer = [&]() -> Result<User> {
+    RETURN_IF_ERROR(user);
+    if (!user->has_value()) return not_found_user(*request.username);
+    return std::move(**user);
+  }();
+  co_return settle(caller, GetUserRequest::policy, {}, std::move(answer));
+}
+#pragma GCC diagnostic pop
+
+}  // namespace dirproxy

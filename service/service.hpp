@@ -1,0 +1,137 @@
+// The service every front end calls: each operation of the catalogue as a
+// typed request and a typed result, run with a Caller. It checks that the
+// caller may run the operation, runs what blocks (Argon2id, SQLite,
+// libldap) on the worker pool, writes the audit line the operation's policy
+// asks for, and never lets an internal error's detail reach a front end
+// (it goes to the log). Front ends only translate to and from it.
+//
+// A request type declares its operation:
+//
+//   struct GetGroupRequest {
+//     static constexpr OperationPolicy policy{.name = "get_group"};
+//     using Response = Group;
+//     std::string name;
+//     std::string audit_target() const;  // optional: what the audit line names
+//   };
+//   Result<Group> run(const OperationContext& op, const GetGroupRequest& request);
+//
+// and call() finds its `run` by argument-dependent lookup. A few operations
+// need more than a worker (ping, reload, get_user) and have overloads of
+// their own.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "core/asio.hpp"
+#include "core/clock.hpp"
+#include "core/worker_pool.hpp"
+#include "service/caller.hpp"
+#include "service/directory_requests.hpp"
+#include "service/operation_context.hpp"
+#include "service/operation_policy.hpp"
+#include "service/runtime.hpp"
+
+namespace dirproxy {
+
+// What the audit line names of a request: its audit_target(), if it has one.
+template <typename Request>
+std::string audit_target_of(const Request& request) {
+  if constexpr (requires { { request.audit_target() } -> std::convertible_to<std::string>; }) {
+    return request.audit_target();
+  } else {
+    return {};
+  }
+}
+
+class Service final {
+ public:
+  using RuntimeSource = std::function<RuntimePtr()>;
+  // Re-reads the configuration; an error leaves the running one in place.
+  using ReloadFunction = std::function<awaitable<Result<void>>()>;
+
+  Service(WorkerPool& pool, RuntimeSource runtime, ReloadFunction reload, ClockPtr clock = system_clock());
+
+  // forbidden when `policy` is for admins and `caller` is not one; the
+  // refusal is audited, naming `target`.
+  Result<void> authorize(const Caller& caller, const OperationPolicy& policy, std::string_view target = {}) const;
+
+  // Runs `request` for `caller`. The caller and the request live until the
+  // returned awaitable completes.
+  template <typename Request>
+  awaitable<Result<typename Request::Response>> call(const Caller& caller, const Request& request);
+
+  awaitable<Result<ServerStatus>> call(const Caller& caller, const PingRequest& request);
+  awaitable<Result<void>> call(const Caller& caller, const ReloadRequest& request);
+  // get_user waits for LDAP lookups on the caller's event loop instead of
+  // holding a worker for them (Directory::start_user_lookup); what cannot be
+  // done so runs on the pool.
+  awaitable<Result<User>> call(const Caller& caller, const GetUserRequest& request);
+
+  // The answer when memory alone has it (the directories' caches), without
+  // blocking or awaiting; nullopt: call() it. Same answer and audit as
+  // call(). For the io thread.
+  template <typename Request>
+  std::optional<Result<typename Request::Response>> answer_now(const Caller&, const Request&) {
+    return std::nullopt;
+  }
+  std::optional<Result<User>> answer_now(const Caller& caller, const GetUserRequest& request);
+
+  // Writes the audit line of one outcome (`error` null: success) when
+  // `policy` asks for it, or the outcome is a refusal.
+  void audit(const Caller& caller, const OperationPolicy& policy, std::string_view target,
+             const Error* error) const;
+
+ private:
+  // Audits the outcome as `policy` asks; an internal error is logged with
+  // its detail and comes back with a message that has none.
+  template <typename T>
+  Result<T> settle(const Caller& caller, const OperationPolicy& policy, const std::string& target,
+                   Result<T> result) const {
+    if (result) {
+      audit(caller, policy, target, nullptr);
+      return result;
+    }
+    return settle_error(caller, policy, target, std::move(result).error());
+  }
+  Error settle_error(const Caller& caller, const OperationPolicy& policy, const std::string& target,
+                     Error error) const;
+
+  WorkerPool& pool_;
+  RuntimeSource runtime_;
+  ReloadFunction reload_;
+  ClockPtr clock_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+// Runs `work` and turns an exception (a bug, or a library failing in a way
+// it should not) into internal_error: one request fails, the daemon goes on.
+template <typename Response, typename Work>
+Result<Response> run_guarded(Work& work) {
+  try {
+    return work();
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::internal_error, std::string("unexpected exception: ") + e.what());
+  }
+}
+
+template <typename Request>
+awaitable<Result<typename Request::Response>> Service::call(const Caller& caller, const Request& request) {
+  using Response = typename Request::Response;
+  const std::string target = audit_target_of(request);
+  CO_RETURN_IF_ERROR(authorize(caller, Request::policy, target));
+  RuntimePtr runtime = runtime_();
+  const OperationContext context{*runtime, caller};
+  auto operation = [&context, &request]() -> Result<Response> { return run(context, request); };
+  auto work = [&operation]() -> Result<Response> { return run_guarded<Response>(operation); };
+  Result<Response> result = co_await pool_.run(work);
+  co_return settle(caller, Request::policy, target, std::move(result));
+}
+
+}  // namespace dirproxy
