@@ -34,6 +34,15 @@ Result<void> admit_client(const JsonOperationContext& op) {
   return op.runtime.rate_limiter->admit(client, op.runtime.config->security.rate_limit);
 }
 
+Result<void> admit_client(const OperationContext& op) {
+  return op.runtime.rate_limiter->admit(op.caller.client_address.value_or(""), op.runtime.config->security.rate_limit);
+}
+
+InvitationView invitation_view(Invitation invitation, std::int64_t now) {
+  std::string status = invitation.status(now);
+  return InvitationView{std::move(invitation), std::move(status)};
+}
+
 std::optional<std::string> optional_string_param(const protocol::Json& params, const char* name) {
   auto it = params.find(name);
   if (it == params.end() || it->is_null()) return std::nullopt;

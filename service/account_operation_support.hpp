@@ -13,6 +13,7 @@
 #include "accounts/invitation_store.hpp"
 #include "mail/outbox.hpp"
 #include "service/operation.hpp"
+#include "service/operation_context.hpp"
 
 namespace dirproxy {
 
@@ -25,6 +26,17 @@ Result<void> require_mail(const Runtime& runtime, std::string_view what);
 // Counts the request against its client_ip (security.rate_limit);
 // rate_limited with retry_after when the client is over the limit.
 Result<void> admit_client(const JsonOperationContext& op);
+// The same for a typed operation: counts it against the caller's
+// client_address (all callers without one share one count).
+Result<void> admit_client(const OperationContext& op);
+
+// An invitation as operations return it: never its token; its status
+// (Invitation::status) as of the operation's time.
+struct InvitationView {
+  Invitation invitation;
+  std::string status;
+};
+InvitationView invitation_view(Invitation invitation, std::int64_t now);
 
 std::optional<std::string> optional_string_param(const protocol::Json& params, const char* name);
 std::optional<std::int64_t> optional_integer_param(const protocol::Json& params, const char* name);

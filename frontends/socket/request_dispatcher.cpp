@@ -54,7 +54,9 @@ Caller caller_of(const Peer& peer, const Json& params) {
 
 RequestDispatcher::RequestDispatcher(Service& service, WorkerPool& pool, std::function<RuntimePtr()> runtime)
     : service_(service), pool_(pool), runtime_(std::move(runtime)) {
-  for (const auto* operations : {&directory_socket_operations()}) {
+  for (const auto* operations : {&directory_socket_operations(), &signup_socket_operations(),
+                                  &invitation_socket_operations(), &access_request_socket_operations(),
+                                  &password_reset_socket_operations()}) {
     for (const auto& operation : *operations) typed_.emplace(operation.policy->name, operation);
   }
   for (const auto* operations : {&directory_operations(), &state_operations(), &signup_operations(),

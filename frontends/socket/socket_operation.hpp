@@ -88,5 +88,9 @@ SocketOperation socket_operation(std::vector<protocol::ParamSpec> params) {
 
 // The operation groups' socket forms (one codec file each).
 const std::vector<SocketOperation>& directory_socket_operations();
+const std::vector<SocketOperation>& signup_socket_operations();
+const std::vector<SocketOperation>& invitation_socket_operations();
+const std::vector<SocketOperation>& access_request_socket_operations();
+const std::vector<SocketOperation>& password_reset_socket_operations();
 
 }  // namespace dirproxy

