@@ -27,6 +27,7 @@
 #include "config/mail_template.hpp"
 #include "config/text_file.hpp"
 #include "config/yaml_reader.hpp"
+#include "core/names.hpp"
 
 namespace dirproxy::config {
 
@@ -44,22 +45,9 @@ bool has_control_or_space(std::string_view text) {
   });
 }
 
+// `prefix` is in lower case (a URL scheme).
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    const char c = text[i];
-    const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    if (lower != prefix[i]) return false;
-  }
-  return true;
-}
-
-std::string lower_case(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
+  return ascii_lower(text.substr(0, prefix.size())) == prefix;
 }
 
 std::optional<std::string> single_line_text(const Field& field) {
@@ -468,7 +456,7 @@ std::optional<std::string> domain_pattern(const Field& field) {
     field.error("expected a domain like example.com or *.example.com, got '" + *value + "'");
     return std::nullopt;
   }
-  return lower_case(*value);
+  return ascii_lower(*value);
 }
 
 void read_signup(Section section, Signup& signup) {
