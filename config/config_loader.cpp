@@ -25,6 +25,7 @@
 #include "config/dns_name.hpp"
 #include "config/email_address.hpp"
 #include "config/mail_template.hpp"
+#include "config/mailbox.hpp"
 #include "config/text_file.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/names.hpp"
@@ -492,16 +493,12 @@ void read_access_requests(Section section, AccessRequests& access_requests) {
 std::optional<std::string> mail_from(const Field& field) {
   auto value = single_line_text(field);
   if (!value) return std::nullopt;
-  std::string_view address = *value;
-  if (value->ends_with('>')) {
-    const std::size_t open = value->rfind('<');
-    if (open == std::string::npos || value->substr(0, open).find_first_of("<>") != std::string::npos) {
-      field.error("expected an address or Name <address>");
-      return std::nullopt;
-    }
-    address = address.substr(open + 1, address.size() - open - 2);
+  const auto mailbox = parse_mailbox(*value);
+  if (!mailbox) {
+    field.error("expected an address or Name <address>");
+    return std::nullopt;
   }
-  if (auto parsed = parse_email_address(address); !parsed) {
+  if (auto parsed = parse_email_address(mailbox->address); !parsed) {
     field.error("not a valid email address: " + parsed.reason);
     return std::nullopt;
   }
