@@ -24,50 +24,47 @@ Result<void> LoginLockout::check(std::string_view username, std::int64_t now) {
 
 Result<void> LoginLockout::record_failure(std::string_view username, std::int64_t now) {
   const std::int64_t window = whole_seconds(settings_.window);
-  auto lease = database_.acquire();
   // A write transaction from the start: two failures at once must both count.
-  auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) return transaction.error();
-  auto select =
-      lease.prepare("SELECT failures, window_start, locked_until FROM login_failures WHERE username = ?1", username);
-  if (!select) return select.error();
-  auto row = select->step();
-  RETURN_IF_ERROR(row);
-  const bool known = *row;
-  std::int64_t failures = 1;
-  std::int64_t window_start = now;
-  if (known) {
-    const std::optional<std::int64_t> locked_until =
-        select->column_is_null(2) ? std::nullopt : std::optional(select->column_int64(2));
-    // Failures while locked (a request that passed check() just before the
-    // lock began) do not lengthen the lock.
-    if (locked_until && *locked_until > now) return {};
-    const bool window_over = select->column_int64(1) + window <= now;
-    if (!window_over && !locked_until) {
-      failures = select->column_int64(0) + 1;
-      window_start = select->column_int64(1);
+  return database_.acquire().write_transaction([&](const StateDatabase::Lease& lease) -> Result<void> {
+    auto select =
+        lease.prepare("SELECT failures, window_start, locked_until FROM login_failures WHERE username = ?1", username);
+    RETURN_IF_ERROR(select);
+    auto row = select->step();
+    RETURN_IF_ERROR(row);
+    const bool known = *row;
+    std::int64_t failures = 1;
+    std::int64_t window_start = now;
+    if (known) {
+      const std::optional<std::int64_t> locked_until =
+          select->column_is_null(2) ? std::nullopt : std::optional(select->column_int64(2));
+      // Failures while locked (a request that passed check() just before the
+      // lock began) do not lengthen the lock.
+      if (locked_until && *locked_until > now) return {};
+      const bool window_over = select->column_int64(1) + window <= now;
+      if (!window_over && !locked_until) {
+        failures = select->column_int64(0) + 1;
+        window_start = select->column_int64(1);
+      }
     }
-  }
-  std::optional<std::int64_t> locked_until;
-  if (failures >= static_cast<std::int64_t>(settings_.max_failures)) {
-    locked_until = now + whole_seconds(settings_.duration);
-  }
-  auto upsert = lease.prepare(
-      "INSERT INTO login_failures (username, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4)"
-      " ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,"
-      " window_start = excluded.window_start, locked_until = excluded.locked_until",
-      username, failures, window_start);
-  if (!upsert) return upsert.error();
-  if (locked_until) {
-    upsert->bind(4, *locked_until);
-  } else {
-    upsert->bind_null(4);
-  }
-  RETURN_IF_ERROR(upsert->run());
-  if (!known) {
-    if (auto pruned = prune(lease, now, window); !pruned) return pruned;
-  }
-  return transaction->commit();
+    std::optional<std::int64_t> locked_until;
+    if (failures >= static_cast<std::int64_t>(settings_.max_failures)) {
+      locked_until = now + whole_seconds(settings_.duration);
+    }
+    auto upsert = lease.prepare(
+        "INSERT INTO login_failures (username, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,"
+        " window_start = excluded.window_start, locked_until = excluded.locked_until",
+        username, failures, window_start);
+    RETURN_IF_ERROR(upsert);
+    if (locked_until) {
+      upsert->bind(4, *locked_until);
+    } else {
+      upsert->bind_null(4);
+    }
+    RETURN_IF_ERROR(upsert->run());
+    if (!known) RETURN_IF_ERROR(prune(lease, now, window));
+    return {};
+  });
 }
 
 Result<void> LoginLockout::record_success(std::string_view username) {

@@ -50,18 +50,19 @@ Result<std::optional<SharedKey>> read_shared_key(const StateDatabase::Lease& lea
 // In a write transaction: the key (made when missing) with the generation
 // advanced by `advance`.
 Result<std::string> shared_token(const StateDatabase::Lease& lease, std::int64_t advance) {
-  auto transaction = lease.begin(TransactionMode::write);
-  RETURN_IF_ERROR(transaction);
-  auto stored = read_shared_key(lease);
-  RETURN_IF_ERROR(stored);
-  SharedKey shared = stored->has_value() ? **stored : SharedKey{new_shared_invitation_key(), 1};
-  if (stored->has_value()) shared.generation += advance;
-  if (!stored->has_value() || advance != 0) {
-    RETURN_IF_ERROR(write_setting(lease, kKey, shared.key));
-    RETURN_IF_ERROR(write_setting(lease, kGeneration, std::to_string(shared.generation)));
-  }
-  RETURN_IF_ERROR(transaction->commit());
-  auto token = shared_invitation_token(shared.key, shared.generation);
+  auto current = lease.write_transaction([&](const StateDatabase::Lease& lease) -> Result<SharedKey> {
+    auto stored = read_shared_key(lease);
+    RETURN_IF_ERROR(stored);
+    SharedKey shared = stored->has_value() ? **stored : SharedKey{new_shared_invitation_key(), 1};
+    if (stored->has_value()) shared.generation += advance;
+    if (!stored->has_value() || advance != 0) {
+      RETURN_IF_ERROR(write_setting(lease, kKey, shared.key));
+      RETURN_IF_ERROR(write_setting(lease, kGeneration, std::to_string(shared.generation)));
+    }
+    return shared;
+  });
+  RETURN_IF_ERROR(current);
+  auto token = shared_invitation_token(current->key, current->generation);
   if (token.empty()) return fail(ErrorCode::internal_error, "the stored shared invitation key is malformed");
   return token;
 }

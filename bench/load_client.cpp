@@ -47,6 +47,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/user_pattern.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -218,6 +220,8 @@ struct Options {
 
 // "user%05d" with "1-10000" gives user00001 … user10000.
 std::vector<Account> accounts_from_pattern(const Options& options) {
+  const auto pattern = dirproxy::bench::UserPattern::parse(options.user_pattern);
+  if (!pattern) throw std::invalid_argument("--user-pattern: " + pattern.error().message);
   const auto dash = options.range.find('-');
   if (dash == std::string::npos) throw std::invalid_argument("--range must be FIRST-LAST");
   const long first = std::stol(options.range.substr(0, dash));
@@ -225,11 +229,7 @@ std::vector<Account> accounts_from_pattern(const Options& options) {
   if (first > last) throw std::invalid_argument("--range: FIRST is greater than LAST");
   std::vector<Account> accounts;
   accounts.reserve(static_cast<std::size_t>(last - first + 1));
-  for (long n = first; n <= last; ++n) {
-    char name[256];
-    std::snprintf(name, sizeof name, options.user_pattern.c_str(), n);
-    accounts.push_back({name, ""});
-  }
+  for (long n = first; n <= last; ++n) accounts.push_back({pattern->format(n), ""});
   return accounts;
 }
 
@@ -603,7 +603,7 @@ int main(int argc, char** argv) {
   auto* file = app.add_option("--users", options.users_file,
                               "user list: one 'username' or 'username password' a line");
   auto* pattern = app.add_option("--user-pattern", options.user_pattern,
-                                 "printf pattern for usernames, e.g. user%05d (with --range)");
+                                 "usernames: text with one %d, %Nd or %0Nd for the number, e.g. user%05d (with --range)");
   app.add_option("--range", options.range, "FIRST-LAST numbers for --user-pattern, e.g. 1-10000");
   app.add_option("--password", options.password, "password for accounts without one in the list");
   app.add_option("--password-pattern", options.password_pattern,

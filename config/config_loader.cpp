@@ -25,8 +25,10 @@
 #include "config/dns_name.hpp"
 #include "config/email_address.hpp"
 #include "config/mail_template.hpp"
+#include "config/mailbox.hpp"
 #include "config/text_file.hpp"
 #include "config/yaml_reader.hpp"
+#include "core/names.hpp"
 
 namespace dirproxy::config {
 
@@ -44,22 +46,9 @@ bool has_control_or_space(std::string_view text) {
   });
 }
 
+// `prefix` is in lower case (a URL scheme).
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    const char c = text[i];
-    const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    if (lower != prefix[i]) return false;
-  }
-  return true;
-}
-
-std::string lower_case(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
+  return ascii_lower(text.substr(0, prefix.size())) == prefix;
 }
 
 std::optional<std::string> single_line_text(const Field& field) {
@@ -468,7 +457,7 @@ std::optional<std::string> domain_pattern(const Field& field) {
     field.error("expected a domain like example.com or *.example.com, got '" + *value + "'");
     return std::nullopt;
   }
-  return lower_case(*value);
+  return ascii_lower(*value);
 }
 
 void read_signup(Section section, Signup& signup) {
@@ -504,16 +493,12 @@ void read_access_requests(Section section, AccessRequests& access_requests) {
 std::optional<std::string> mail_from(const Field& field) {
   auto value = single_line_text(field);
   if (!value) return std::nullopt;
-  std::string_view address = *value;
-  if (value->ends_with('>')) {
-    const std::size_t open = value->rfind('<');
-    if (open == std::string::npos || value->substr(0, open).find_first_of("<>") != std::string::npos) {
-      field.error("expected an address or Name <address>");
-      return std::nullopt;
-    }
-    address = address.substr(open + 1, address.size() - open - 2);
+  const auto mailbox = parse_mailbox(*value);
+  if (!mailbox) {
+    field.error("expected an address or Name <address>");
+    return std::nullopt;
   }
-  if (auto parsed = parse_email_address(address); !parsed) {
+  if (auto parsed = parse_email_address(mailbox->address); !parsed) {
     field.error("not a valid email address: " + parsed.reason);
     return std::nullopt;
   }

@@ -1,5 +1,7 @@
 #include "config/dns_name.hpp"
 
+#include "core/names.hpp"
+
 namespace dirproxy::config {
 
 namespace {
@@ -17,16 +19,6 @@ bool is_valid_label(std::string_view label) {
   if (label.front() == '-' || label.back() == '-') return false;
   for (char c : label) {
     if (!is_label_character(c)) return false;
-  }
-  return true;
-}
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
 }
@@ -53,13 +45,13 @@ bool is_valid_domain_pattern(std::string_view pattern) {
 
 bool domain_matches(std::string_view pattern, std::string_view domain) {
   if (!is_valid_domain_pattern(pattern) || !is_valid_dns_name(domain)) return false;
-  if (!pattern.starts_with(kWildcardPrefix)) return equal_ignoring_case(pattern, domain);
+  if (!pattern.starts_with(kWildcardPrefix)) return equal_ignoring_ascii_case(pattern, domain);
 
   // "*.example.com" keeps its ".example.com": the domain must end with it on a
   // label boundary and have at least one label in front of it.
   const std::string_view parent_with_dot = pattern.substr(1);
   if (domain.size() <= parent_with_dot.size()) return false;
-  return equal_ignoring_case(domain.substr(domain.size() - parent_with_dot.size()), parent_with_dot);
+  return equal_ignoring_ascii_case(domain.substr(domain.size() - parent_with_dot.size()), parent_with_dot);
 }
 
 }  // namespace dirproxy::config

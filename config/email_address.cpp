@@ -1,6 +1,7 @@
 #include "config/email_address.hpp"
 
 #include "config/dns_name.hpp"
+#include "core/names.hpp"
 
 namespace dirproxy::config {
 
@@ -14,14 +15,6 @@ bool is_atext(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   constexpr std::string_view kSpecials = "!#$%&'*+-/=?^_`{|}~";
   return kSpecials.find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 EmailAddressParse refuse(std::string reason) { return {std::nullopt, std::move(reason)}; }
@@ -75,8 +68,8 @@ EmailAddressParse parse_email_address(std::string_view text) {
 
   EmailAddress address;
   address.local = std::string(local);
-  address.domain = lower(domain);
-  address.address = lower(local) + "@" + address.domain;
+  address.domain = ascii_lower(domain);
+  address.address = ascii_lower(local) + "@" + address.domain;
   return {std::move(address), {}};
 }
 

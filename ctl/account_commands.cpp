@@ -12,22 +12,6 @@
 namespace dirproxy::ctl {
 namespace {
 
-Command admin_request(Json request) {
-  Command command;
-  command.request = std::move(request);
-  command.admin = true;
-  return command;
-}
-
-auto confirm(std::string message) {
-  return [message = std::move(message)](const Json&, std::ostream& out) { out << message << '\n'; };
-}
-
-const Json& member(const Json& result, const char* key) {
-  static const Json none;
-  return result.is_object() && result.contains(key) ? result[key] : none;
-}
-
 std::string format_invitation(const Json& invitation) {
   return format_fields({{"id", display_member(invitation, "id")},
                         {"email", display_member(invitation, "email")},
@@ -69,12 +53,12 @@ void print_link(const Json& result, std::ostream& out) {
 
 void add_invite_link(CLI::App& invite, Command& command) {
   invite.add_subcommand("link", "Show the shared invitation link")->callback([&command] {
-    command = admin_request({{"op", "get_invitation_link"}});
+    command = admin_command({{"op", "get_invitation_link"}});
     command.print_human = print_link;
   });
   invite.add_subcommand("reset", "Replace the shared invitation link; the old one stops working at once")
       ->callback([&command] {
-        command = admin_request({{"op", "reset_invitation_link"}});
+        command = admin_command({{"op", "reset_invitation_link"}});
         command.print_human = print_link;
       });
 }
@@ -93,8 +77,8 @@ void add_invite_send(CLI::App& invite, Command& command) {
     std::string emails;
     for (const auto& email : o->emails) emails += (emails.empty() ? "" : ",") + email;
     Json request = {{"op", "send_invitations"}, {"emails", emails}};
-    if (message->count() > 0) request["message"] = o->message;
-    command = admin_request(std::move(request));
+    set_if_given(request, "message", message, o->message);
+    command = admin_command(std::move(request));
     command.print_human = [](const Json& result, std::ostream& out) {
       for (const auto& email : member(result, "sent")) out << "sent: " << display_value(email) << '\n';
       for (const auto& refused : member(result, "rejected")) {
@@ -123,12 +107,12 @@ void add_invite_create(CLI::App& invite, Command& command) {
                       "DURATION"));
   cmd->callback([o, email, ttl, &command] {
     Json request = {{"op", "create_invitation"}};
-    if (email->count() > 0) request["email"] = o->email;
+    set_if_given(request, "email", email, o->email);
     if (!o->groups.empty()) request["groups"] = o->groups;
     if (ttl->count() > 0) {
       request["ttl_s"] = std::chrono::duration_cast<std::chrono::seconds>(*config::parse_duration(o->ttl)).count();
     }
-    command = admin_request(std::move(request));
+    command = admin_command(std::move(request));
     command.print_human = [](const Json& result, std::ostream& out) {
       out << format_invitation(member(result, "invitation"));
       print_link(result, out);
@@ -143,7 +127,7 @@ void add_invite_list(CLI::App& invite, Command& command) {
   cmd->callback([all, &command] {
     Json request = {{"op", "list_invitations"}};
     if (*all) request["include_used"] = true;
-    command = admin_request(std::move(request));
+    command = admin_command(std::move(request));
     command.print_human = [](const Json& result, std::ostream& out) {
       out << format_invitation_table(member(result, "invitations"));
     };
@@ -157,7 +141,7 @@ void add_by_id(CLI::App& parent, Command& command, const char* name, const char*
   auto* cmd = parent.add_subcommand(name, description);
   cmd->add_option("ID", *id, "The id shown by the list command")->required();
   cmd->callback([id, op, id_parameter, finish, &command] {
-    command = admin_request({{"op", op}, {id_parameter, *id}});
+    command = admin_command({{"op", op}, {id_parameter, *id}});
     finish(command, *id);
   });
 }
@@ -186,7 +170,7 @@ void add_access(CLI::App& app, Command& command) {
   auto* access = app.add_subcommand("access", "Decide on access requests");
   access->require_subcommand(1);
   access->add_subcommand("list", "List access requests")->callback([&command] {
-    command = admin_request({{"op", "list_access_requests"}});
+    command = admin_command({{"op", "list_access_requests"}});
     command.print_human = [](const Json& result, std::ostream& out) {
       out << format_access_request_table(member(result, "requests"));
     };
@@ -203,7 +187,7 @@ void add_access(CLI::App& app, Command& command) {
   approve->callback([o, &command] {
     Json request = {{"op", "approve_access_request"}, {"request_id", o->id}};
     if (!o->groups.empty()) request["groups"] = o->groups;
-    command = admin_request(std::move(request));
+    command = admin_command(std::move(request));
     command.print_human = [](const Json& result, std::ostream& out) {
       out << "access request approved; invitation mailed\n" << format_invitation(member(result, "invitation"));
     };
@@ -219,8 +203,7 @@ void add_signup(CLI::App& app, Command& command) {
   auto* signup = app.add_subcommand("signup", "Self-signup settings");
   signup->require_subcommand(1);
   signup->add_subcommand("options", "Show the signup mode and allowed domains")->callback([&command] {
-    command = Command{};
-    command.request = {{"op", "signup_options"}};
+    command = public_command({{"op", "signup_options"}});
     command.print_human = [](const Json& result, std::ostream& out) {
       out << format_fields({{"mode", display_member(result, "mode")},
                             {"domains", display_member(result, "domains")},

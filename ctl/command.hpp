@@ -20,13 +20,26 @@ enum class PasswordInput {
   confirm_on_tty,  // a new password: asked twice when typed on a terminal
 };
 
+// Prints a successful result (the response minus "id" and "ok") for humans.
+using PrintHuman = std::function<void(const Json& result, std::ostream& out)>;
+
 struct Command {
   Json request = Json::object();  // "op" and parameters; "id" and "actor" are added when sent
   bool admin = false;             // admin ops carry "actor" (public ops would reject it)
   PasswordInput password_input = PasswordInput::none;
   std::string password_field = "password";  // where the password read from stdin goes
-  // Prints a successful result (the response minus "id" and "ok") for humans.
-  std::function<void(const Json& result, std::ostream& out)> print_human;
+  PrintHuman print_human;
 };
+
+// A command for a public operation: `request` as it is.
+Command public_command(Json request);
+
+// A command for an admin operation: `request` sent with the caller's login
+// name as "actor".
+Command admin_command(Json request);
+
+// The print function of a write whose answer says no more than "done": the
+// one line `message`, whatever the result holds.
+PrintHuman confirm(std::string message);
 
 }  // namespace dirproxy::ctl

@@ -10,29 +10,7 @@
 namespace dirproxy::ctl {
 namespace {
 
-Command public_command(Json request) {
-  Command command;
-  command.request = std::move(request);
-  return command;
-}
-
-Command admin_command(Json request) {
-  Command command = public_command(std::move(request));
-  command.admin = true;
-  return command;
-}
-
-// The print function of a write: one confirmation line, whatever the result.
-auto confirm(std::string message) {
-  return [message = std::move(message)](const Json&, std::ostream& out) { out << message << '\n'; };
-}
-
 std::string single_quoted(const std::string& name) { return "'" + name + "'"; }
-
-void print_member(const Json& result, const char* key,
-                  std::string (*format)(const Json&), std::ostream& out) {
-  out << format(result.is_object() && result.contains(key) ? result[key] : Json());
-}
 
 // --- top level ---------------------------------------------------------------
 
@@ -52,7 +30,7 @@ void add_auth(CLI::App& app, Command& command) {
     command = public_command({{"op", "authenticate"}, {"username", *username}});
     command.password_input = PasswordInput::once;
     command.print_human = [](const Json& result, std::ostream& out) {
-      print_member(result, "user", format_user, out);
+      out << format_user(member(result, "user"));
     };
   });
 }
@@ -62,7 +40,7 @@ void add_directories(CLI::App& app, Command& command) {
       ->callback([&command] {
         command = admin_command({{"op", "list_directories"}});
         command.print_human = [](const Json& result, std::ostream& out) {
-          print_member(result, "directories", format_directory_table, out);
+          out << format_directory_table(member(result, "directories"));
         };
       });
 }
@@ -114,8 +92,8 @@ void add_user_add(CLI::App& user, Command& command) {
                     {"username", o->username},
                     {"email", o->email},
                     {"display_name", o->display_name}};
-    if (first->count() > 0) request["first_name"] = o->first_name;
-    if (last->count() > 0) request["last_name"] = o->last_name;
+    set_if_given(request, "first_name", first, o->first_name);
+    set_if_given(request, "last_name", last, o->last_name);
     if (!o->groups.empty()) request["groups"] = o->groups;
     // Without --no-notify the daemon's default (notify) applies.
     if (o->no_notify) request["notify"] = false;
@@ -150,7 +128,7 @@ void add_user_show(CLI::App& user, Command& command) {
     }
     command = public_command(std::move(request));
     command.print_human = [](const Json& result, std::ostream& out) {
-      print_member(result, "user", format_user, out);
+      out << format_user(member(result, "user"));
     };
   });
 }
@@ -176,11 +154,11 @@ void add_user_list(CLI::App& user, Command& command) {
                         "N"));
   cmd->callback([o, query, limit, &command] {
     Json request = {{"op", "find_users"}};
-    if (query->count() > 0) request["query"] = o->query;
-    if (limit->count() > 0) request["limit"] = o->limit;
+    set_if_given(request, "query", query, o->query);
+    set_if_given(request, "limit", limit, o->limit);
     command = public_command(std::move(request));
     command.print_human = [](const Json& result, std::ostream& out) {
-      print_member(result, "users", format_user_table, out);
+      out << format_user_table(member(result, "users"));
     };
   });
 }
@@ -208,10 +186,8 @@ void add_user_update(CLI::App& user, Command& command) {
                      ->check(CLI::IsMember({"true", "false"}));
   cmd->callback([o, fields, active, &command] {
     Json request = {{"op", "update_user"}, {"username", o->username}};
-    for (const auto& field : fields) {
-      if (field.option->count() > 0) request[field.parameter] = *field.value;
-    }
-    if (active->count() > 0) request["active"] = o->active == "true";
+    for (const auto& field : fields) set_if_given(request, field.parameter, field.option, *field.value);
+    set_if_given(request, "active", active, o->active == "true");
     if (request.size() == 2) {
       throw CLI::ValidationError("user update",
                                  "nothing to change: give --email, --name, --first, --last or --active");
@@ -259,7 +235,7 @@ void add_user(CLI::App& app, Command& command) {
   add_user_by_name(*user, command, "groups", "List the groups a user is in", "get_user_groups",
                    /*admin=*/false, [](Command& c, const std::string&) {
                      c.print_human = [](const Json& result, std::ostream& out) {
-                       print_member(result, "groups", format_name_list, out);
+                       out << format_name_list(member(result, "groups"));
                      };
                    });
 }
@@ -276,7 +252,7 @@ void add_group_add(CLI::App& group, Command& command) {
   auto* description = cmd->add_option("--description", o->description, "What the group is for");
   cmd->callback([o, description, &command] {
     Json request = {{"op", "add_group"}, {"name", o->name}};
-    if (description->count() > 0) request["description"] = o->description;
+    set_if_given(request, "description", description, o->description);
     command = admin_command(std::move(request));
     command.print_human = confirm("group " + single_quoted(o->name) + " added");
   });
@@ -318,7 +294,7 @@ void add_group(CLI::App& app, Command& command) {
   add_group_by_name(*group, command, "show", "Show a group and its members", "get_group",
                     /*admin=*/false, [](Command& c, const std::string&) {
                       c.print_human = [](const Json& result, std::ostream& out) {
-                        print_member(result, "group", format_group, out);
+                        out << format_group(member(result, "group"));
                       };
                     });
   add_group_by_name(*group, command, "delete", "Delete a group", "delete_group", /*admin=*/true,

@@ -10,6 +10,14 @@
 
 namespace dirproxy::ctl {
 
+// Sets request[parameter] to `value` when `option` was given on the command
+// line; an option left out is left out of the request, so that the daemon's
+// default applies.
+template <typename Value>
+void set_if_given(Json& request, const char* parameter, const CLI::Option* option, const Value& value) {
+  if (option->count() > 0) request[parameter] = value;
+}
+
 // Declares the subcommands on `app`. When app.parse() succeeds, `command`
 // holds the chosen one. Usage errors surface as CLI::ParseError from parse().
 void add_commands(CLI::App& app, Command& command);

@@ -11,8 +11,8 @@ namespace {
 
 std::string format_mail_queue(const Json& result) {
   std::string oldest = "-";
-  if (result.is_object() && result.contains("oldest_pending_age_s") && result["oldest_pending_age_s"].is_number()) {
-    oldest = std::to_string(result["oldest_pending_age_s"].get<long long>()) + " s";
+  if (const Json& age = member(result, "oldest_pending_age_s"); age.is_number()) {
+    oldest = std::to_string(age.get<long long>()) + " s";
   }
   std::vector<std::pair<std::string, std::string>> fields = {
       {"pending", display_member(result, "pending")},
@@ -33,9 +33,7 @@ void add_mail_commands(CLI::App& app, Command& command) {
   mail->require_subcommand(1);
   mail->add_subcommand("queue", "Show how many emails are pending, failed and held, and the oldest pending's age")
       ->callback([&command] {
-        command = Command{};
-        command.request = {{"op", "mail_queue"}};
-        command.admin = true;
+        command = admin_command({{"op", "mail_queue"}});
         command.print_human = [](const Json& result, std::ostream& out) { out << format_mail_queue(result); };
       });
 }

@@ -37,8 +37,7 @@ std::string login_name() {
 }
 
 std::string refusal_message(const Json& response) {
-  const Json none;
-  const Json& error = response.contains("error") ? response["error"] : none;
+  const Json& error = member(response, "error");
   std::string message = display_member(error, "code") + ": " + display_member(error, "message");
   if (response.contains("retry_after")) {
     message += " (retry after " + display_member(response, "retry_after") + " s)";

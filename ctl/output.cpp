@@ -42,11 +42,14 @@ std::string display_value(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-std::string display_member(const Json& object, const char* key) {
-  if (!object.is_object()) return "-";
+const Json& member(const Json& object, const char* key) {
+  static const Json none;
+  if (!object.is_object()) return none;
   auto it = object.find(key);
-  return it == object.end() ? "-" : display_value(*it);
+  return it == object.end() ? none : *it;
 }
+
+std::string display_member(const Json& object, const char* key) { return display_value(member(object, key)); }
 
 std::string format_fields(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::size_t key_width = 0;

@@ -19,6 +19,10 @@ using protocol::Json;
 // absent as "-", lists joined with ", ".
 std::string display_value(const Json& value);
 
+// The member `key` of `object`; null when `object` has no such member (or
+// is no object).
+const Json& member(const Json& object, const char* key);
+
 // The member `key` of `object` as text; "-" when `object` has no such member.
 std::string display_member(const Json& object, const char* key);
 

@@ -8,26 +8,12 @@
 #include <utility>
 
 #include "config/mail_template.hpp"
+#include "config/mailbox.hpp"
 #include "mail/builtin_mail_templates.hpp"
 #include "mail/mail_encoding.hpp"
 
 namespace dirproxy {
 namespace {
-
-// mail.from is "address" or "Name <address>" (checked by the loader).
-struct FromAddress {
-  std::string display_name;  // empty when none
-  std::string address;
-};
-
-FromAddress split_from(const std::string& from) {
-  if (!from.ends_with('>')) return {{}, from};
-  const std::size_t open = from.rfind('<');
-  std::string name = from.substr(0, open);
-  while (!name.empty() && name.back() == ' ') name.pop_back();
-  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
-  return {name, from.substr(open + 1, from.size() - open - 2)};
-}
 
 // The value of placeholder `name`, or nullopt for a name that is not one.
 std::optional<std::string_view> placeholder_value(std::string_view name, const std::string& site_name,
@@ -125,7 +111,8 @@ MailComposer::MailComposer(const config::Site& site, const config::Mail& mail)
     : site_name_(site.name) {
   // randombytes_buf (Message-ID) needs it; idempotent and thread-safe.
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot be initialised");
-  const FromAddress from = split_from(mail.from);
+  // The loader refused a mail.from that parse_mailbox cannot take apart.
+  const config::Mailbox from = config::parse_mailbox(mail.from).value_or(config::Mailbox{{}, mail.from});
   from_address_ = from.address;
   from_header_ = from.display_name.empty()
                      ? from.address

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "config/email_address.hpp"
+#include "config/mailbox.hpp"
 
 namespace dirproxy {
 namespace {
@@ -66,13 +67,13 @@ curl_usessl use_ssl(config::StartTls starttls, bool sends_credentials) {
 // AUTH problems. An admin fixes those, so the mail waits for them.
 bool configuration_reply(long code) { return code == 530 || code == 534 || code == 535 || code == 538; }
 
-}  // namespace
-
+// The bare address of mail.from, for MAIL FROM. The loader refused a
+// mail.from that parse_mailbox cannot take apart.
 std::string envelope_sender(const std::string& from) {
-  if (!from.ends_with('>')) return from;
-  const std::size_t open = from.rfind('<');
-  return from.substr(open + 1, from.size() - open - 2);
+  return config::parse_mailbox(from).value_or(config::Mailbox{{}, from}).address;
 }
+
+}  // namespace
 
 SmtpClient::SmtpClient(const config::Mail& mail, const std::atomic<bool>* abort) : mail_(mail), abort_(abort) {
   ensure_curl_initialised();

@@ -47,7 +47,4 @@ class SmtpClient final {
   const std::atomic<bool>* abort_;
 };
 
-// The bare address inside mail.from ("Name <address>" or "address").
-std::string envelope_sender(const std::string& from);
-
 }  // namespace dirproxy

@@ -13,6 +13,8 @@ namespace dirproxy {
 
 namespace {
 
+using Lease = StateDatabase::Lease;
+
 // The columns read_user() expects, in its order.
 constexpr std::string_view kUserColumns =
     "username, email, display_name, first_name, last_name, active";
@@ -274,45 +276,36 @@ Result<std::vector<std::string>> InternalDirectory::groups_of(std::string_view u
 }
 
 Result<std::optional<Group>> InternalDirectory::find_group(std::string_view name) {
-  auto lease = database_->acquire();
   // One snapshot for the group and its members.
-  auto transaction = lease.begin(TransactionMode::read);
-  if (!transaction) {
-    return transaction.error();
-  }
-  auto group_row = lease.prepare("SELECT id, name, description FROM groups WHERE name = ?1", name);
-  if (!group_row) {
-    return group_row.error();
-  }
-  auto found = group_row->step();
-  if (!found) {
-    return found.error();
-  }
-  if (!*found) {
-    return std::optional<Group>();
-  }
-  Group group;
-  const std::int64_t id = group_row->column_int64(0);
-  group.name = group_row->column_text(1);
-  group.description = group_row->column_optional_text(2);
-  group.directory = name_;
+  auto read_group = [&](const Lease& lease) -> Result<std::optional<Group>> {
+    auto group_row =
+        lease.prepare("SELECT id, name, description FROM groups WHERE name = ?1", name);
+    RETURN_IF_ERROR(group_row);
+    auto found = group_row->step();
+    RETURN_IF_ERROR(found);
+    if (!*found) {
+      return std::optional<Group>();
+    }
+    Group group;
+    const std::int64_t id = group_row->column_int64(0);
+    group.name = group_row->column_text(1);
+    group.description = group_row->column_optional_text(2);
+    group.directory = name_;
 
-  auto members = lease.prepare(
-      "SELECT username FROM memberships WHERE group_id = ?1 ORDER BY username", id);
-  if (!members) {
-    return members.error();
-  }
-  for (;;) {
-    auto row = members->step();
-    if (!row) {
-      return row.error();
+    auto members = lease.prepare(
+        "SELECT username FROM memberships WHERE group_id = ?1 ORDER BY username", id);
+    RETURN_IF_ERROR(members);
+    for (;;) {
+      auto row = members->step();
+      RETURN_IF_ERROR(row);
+      if (!*row) {
+        break;
+      }
+      group.members.push_back(members->column_text(0));
     }
-    if (!*row) {
-      break;
-    }
-    group.members.push_back(members->column_text(0));
-  }
-  return std::optional<Group>(std::move(group));
+    return std::optional<Group>(std::move(group));
+  };
+  return database_->acquire().transaction(TransactionMode::read, read_group);
 }
 
 // --- Writes -----------------------------------------------------------------
@@ -338,135 +331,105 @@ Result<User> InternalDirectory::create_user(const NewUser& new_user) {
   user.directory = name_;
   const std::string now = now_rfc3339();
 
-  auto lease = database_->acquire();
   // IMMEDIATE: the uniqueness checks and the insert see no other writer.
-  auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) {
-    return transaction.error();
-  }
-  auto taken = has_row(lease.prepare("SELECT 1 FROM users WHERE username = ?1", user.username));
-  if (!taken) {
-    return taken.error();
-  }
-  if (*taken) {
-    return fail(ErrorCode::conflict, "user " + in_quotes(user.username) + " already exists",
-                "username");
-  }
-  if (unique_email_ && user.email) {
-    auto email_taken =
-        has_row(lease.prepare("SELECT 1 FROM users WHERE email = ?1 LIMIT 1", *user.email));
-    if (!email_taken) {
-      return email_taken.error();
+  return database_->acquire().write_transaction([&](const Lease& lease) -> Result<User> {
+    auto taken = has_row(lease.prepare("SELECT 1 FROM users WHERE username = ?1", user.username));
+    RETURN_IF_ERROR(taken);
+    if (*taken) {
+      return fail(ErrorCode::conflict, "user " + in_quotes(user.username) + " already exists",
+                  "username");
     }
-    if (*email_taken) {
-      return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use",
-                  "email");
+    if (unique_email_ && user.email) {
+      auto email_taken =
+          has_row(lease.prepare("SELECT 1 FROM users WHERE email = ?1 LIMIT 1", *user.email));
+      RETURN_IF_ERROR(email_taken);
+      if (*email_taken) {
+        return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use",
+                    "email");
+      }
     }
-  }
-  auto inserted = run(lease.prepare(
-      "INSERT INTO users (username, email, display_name, first_name, last_name, active,"
-      " password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-      user.username, user.email, user.display_name, user.first_name, user.last_name,
-      std::int64_t{user.active ? 1 : 0}, password_hash, now));
-  RETURN_IF_ERROR(inserted);
-  RETURN_IF_ERROR(transaction->commit());
-  return user;
+    RETURN_IF_ERROR(run(lease.prepare(
+        "INSERT INTO users (username, email, display_name, first_name, last_name, active,"
+        " password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        user.username, user.email, user.display_name, user.first_name, user.last_name,
+        std::int64_t{user.active ? 1 : 0}, password_hash, now)));
+    return user;
+  });
 }
 
 Result<User> InternalDirectory::update_user(std::string_view username,
                                             const UserChanges& changes) {
   RETURN_IF_ERROR(check_user_writes());
-  auto lease = database_->acquire();
-  auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) {
-    return transaction.error();
-  }
-  std::int64_t id = 0;
-  User user;
-  {
-    auto current = lease.prepare(
-        "SELECT id, " + std::string(kUserColumns) + " FROM users WHERE username = ?1", username);
-    if (!current) {
-      return current.error();
+  return database_->acquire().write_transaction([&](const Lease& lease) -> Result<User> {
+    std::int64_t id = 0;
+    User user;
+    {
+      auto current = lease.prepare(
+          "SELECT id, " + std::string(kUserColumns) + " FROM users WHERE username = ?1", username);
+      RETURN_IF_ERROR(current);
+      auto row = current->step();
+      RETURN_IF_ERROR(row);
+      if (!*row) {
+        return no_user(username);
+      }
+      id = current->column_int64(0);
+      user = read_user(*current, name_, /*first=*/1);
     }
-    auto row = current->step();
-    if (!row) {
-      return row.error();
+    if (changes.empty()) {
+      return user;
     }
-    if (!*row) {
-      return no_user(username);
-    }
-    id = current->column_int64(0);
-    user = read_user(*current, name_, /*first=*/1);
-  }
-  if (changes.empty()) {
-    return user;
-  }
 
-  const std::optional<std::string> old_email = user.email;
-  if (changes.email) {
-    user.email = nullable(*changes.email);
-  }
-  if (changes.display_name) {
-    user.display_name = nullable(*changes.display_name);
-  }
-  if (changes.first_name) {
-    user.first_name = nullable(*changes.first_name);
-  }
-  if (changes.last_name) {
-    user.last_name = nullable(*changes.last_name);
-  }
-  if (changes.active) {
-    user.active = *changes.active;
-  }
-  // Only a changed email is checked, so an update of other fields still
-  // works for accounts that share an email from before unique_email was on.
-  const bool email_changed =
-      user.email && !(old_email && same_name(*old_email, *user.email));
-  if (unique_email_ && email_changed) {
-    auto email_taken = has_row(lease.prepare(
-        "SELECT 1 FROM users WHERE email = ?1 AND id <> ?2 LIMIT 1", *user.email, id));
-    if (!email_taken) {
-      return email_taken.error();
+    const std::optional<std::string> old_email = user.email;
+    if (changes.email) {
+      user.email = nullable(*changes.email);
     }
-    if (*email_taken) {
-      return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use",
-                  "email");
+    if (changes.display_name) {
+      user.display_name = nullable(*changes.display_name);
     }
-  }
-  auto updated = run(lease.prepare(
-      "UPDATE users SET email = ?1, display_name = ?2, first_name = ?3, last_name = ?4,"
-      " active = ?5, updated_at = ?6 WHERE id = ?7",
-      user.email, user.display_name, user.first_name, user.last_name,
-      std::int64_t{user.active ? 1 : 0}, now_rfc3339(), id));
-  RETURN_IF_ERROR(updated);
-  RETURN_IF_ERROR(transaction->commit());
-  return user;
+    if (changes.first_name) {
+      user.first_name = nullable(*changes.first_name);
+    }
+    if (changes.last_name) {
+      user.last_name = nullable(*changes.last_name);
+    }
+    if (changes.active) {
+      user.active = *changes.active;
+    }
+    // Only a changed email is checked, so an update of other fields still
+    // works for accounts that share an email from before unique_email was on.
+    const bool email_changed =
+        user.email && !(old_email && same_name(*old_email, *user.email));
+    if (unique_email_ && email_changed) {
+      auto email_taken = has_row(lease.prepare(
+          "SELECT 1 FROM users WHERE email = ?1 AND id <> ?2 LIMIT 1", *user.email, id));
+      RETURN_IF_ERROR(email_taken);
+      if (*email_taken) {
+        return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use",
+                    "email");
+      }
+    }
+    RETURN_IF_ERROR(run(lease.prepare(
+        "UPDATE users SET email = ?1, display_name = ?2, first_name = ?3, last_name = ?4,"
+        " active = ?5, updated_at = ?6 WHERE id = ?7",
+        user.email, user.display_name, user.first_name, user.last_name,
+        std::int64_t{user.active ? 1 : 0}, now_rfc3339(), id)));
+    return user;
+  });
 }
 
 Result<void> InternalDirectory::delete_user(std::string_view username) {
   if (auto allowed = check_user_writes(); !allowed) {
     return allowed;
   }
-  auto lease = database_->acquire();
-  auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) {
-    return transaction.error();
-  }
-  if (auto deleted = run(lease.prepare("DELETE FROM users WHERE username = ?1", username));
-      !deleted) {
-    return deleted;
-  }
-  if (lease.changes() == 0) {
-    return no_user(username);
-  }
-  // Memberships are keyed by username, not by users.id, so no cascade
-  // removes them; a later account with this name must not inherit them.
-  if (auto removed = run(lease.prepare("DELETE FROM memberships WHERE username = ?1", username));
-      !removed) {
-    return removed;
-  }
-  return transaction->commit();
+  return database_->acquire().write_transaction([&](const Lease& lease) -> Result<void> {
+    RETURN_IF_ERROR(run(lease.prepare("DELETE FROM users WHERE username = ?1", username)));
+    if (lease.changes() == 0) {
+      return no_user(username);
+    }
+    // Memberships are keyed by username, not by users.id, so no cascade
+    // removes them; a later account with this name must not inherit them.
+    return run(lease.prepare("DELETE FROM memberships WHERE username = ?1", username));
+  });
 }
 
 Result<void> InternalDirectory::set_password(std::string_view username,
@@ -499,25 +462,19 @@ Result<Group> InternalDirectory::create_group(std::string_view name,
   group.description = nullable(description);
   group.directory = name_;
 
-  auto lease = database_->acquire();
-  auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) {
-    return transaction.error();
-  }
-  auto taken = has_row(lease.prepare("SELECT 1 FROM groups WHERE name = ?1", group.name));
-  if (!taken) {
-    return taken.error();
-  }
-  if (*taken) {
-    return fail(ErrorCode::conflict, "group " + in_quotes(group.name) + " already exists", "name");
-  }
-  const std::string now = now_rfc3339();
-  auto inserted = run(lease.prepare(
-      "INSERT INTO groups (name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-      group.name, group.description, now));
-  RETURN_IF_ERROR(inserted);
-  RETURN_IF_ERROR(transaction->commit());
-  return group;
+  return database_->acquire().write_transaction([&](const Lease& lease) -> Result<Group> {
+    auto taken = has_row(lease.prepare("SELECT 1 FROM groups WHERE name = ?1", group.name));
+    RETURN_IF_ERROR(taken);
+    if (*taken) {
+      return fail(ErrorCode::conflict, "group " + in_quotes(group.name) + " already exists",
+                  "name");
+    }
+    const std::string now = now_rfc3339();
+    RETURN_IF_ERROR(run(lease.prepare(
+        "INSERT INTO groups (name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+        group.name, group.description, now)));
+    return group;
+  });
 }
 
 Result<void> InternalDirectory::delete_group(std::string_view name) {
@@ -555,30 +512,20 @@ Result<void> InternalDirectory::change_membership(std::string_view group, std::s
   if (auto allowed = check_group_writes(); !allowed) {
     return allowed;
   }
-  auto lease = database_->acquire();
-  auto transaction = lease.begin(TransactionMode::write);
-  if (!transaction) {
-    return transaction.error();
-  }
-  auto group_id = find_group_id(lease, group);
-  if (!group_id) {
-    return group_id.error();
-  }
-  if (!*group_id) {
-    return no_group(group);
-  }
-  if (auto changed = run(lease.prepare(sql, **group_id, username)); !changed) {
-    return changed;
-  }
-  // An unchanged member list leaves the group's updated_at alone.
-  if (lease.changes() > 0) {
-    if (auto touched = run(lease.prepare("UPDATE groups SET updated_at = ?1 WHERE id = ?2",
-                                         now_rfc3339(), **group_id));
-        !touched) {
-      return touched;
+  return database_->acquire().write_transaction([&](const Lease& lease) -> Result<void> {
+    auto group_id = find_group_id(lease, group);
+    RETURN_IF_ERROR(group_id);
+    if (!*group_id) {
+      return no_group(group);
     }
-  }
-  return transaction->commit();
+    RETURN_IF_ERROR(run(lease.prepare(sql, **group_id, username)));
+    // An unchanged member list leaves the group's updated_at alone.
+    if (lease.changes() > 0) {
+      RETURN_IF_ERROR(run(lease.prepare("UPDATE groups SET updated_at = ?1 WHERE id = ?2",
+                                        now_rfc3339(), **group_id)));
+    }
+    return {};
+  });
 }
 
 // --- Status -----------------------------------------------------------------

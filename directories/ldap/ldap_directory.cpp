@@ -23,13 +23,6 @@ constexpr std::size_t kMaxSearchEntries = 100000;  // a bound on any one answer
 // ambiguous, and this many is plenty to tell (see user_entry_by_name).
 constexpr std::size_t kUsernameLookupLimit = 8;
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 int ldap_scope(config::SearchScope scope) {
   return scope == config::SearchScope::one ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE;
 }
@@ -101,7 +94,7 @@ LdapEntry parse_entry(LDAP* ld, LDAPMessage* entry) {
        attribute = ldap_next_attribute(ld, entry, ber_raw)) {
     LdapStringPtr attribute_owner(attribute);
     BerValuesPtr values(ldap_get_values_len(ld, entry, attribute));
-    std::string key = lower(attribute);
+    std::string key = ascii_lower(attribute);
     if (auto semicolon = key.find(';'); semicolon != std::string::npos) key.resize(semicolon);
     auto& stored = parsed.attributes[key];
     if (values) {
@@ -126,7 +119,7 @@ bool has_object_class(const LdapEntry& entry, std::string_view object_class) {
 }  // namespace
 
 const std::vector<std::string>* LdapEntry::values(std::string_view attribute) const {
-  auto it = attributes.find(lower(attribute));
+  auto it = attributes.find(ascii_lower(attribute));
   return it == attributes.end() ? nullptr : &it->second;
 }
 
@@ -532,7 +525,7 @@ PendingUserLookupPtr LdapDirectory::start_user_lookup(std::string_view username)
 }
 
 Result<std::optional<User>> LdapDirectory::find_user_by_email(std::string_view email) {
-  const std::string key = lower(email);
+  const std::string key = ascii_lower(email);
   if (auto hit = users_by_email_.get(key)) {
     if (!hit->value) return std::optional<User>();
     return std::optional<User>(hit->value->user);
@@ -864,8 +857,8 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
   std::map<std::string, std::string> spelling;
   auto set = [&](const std::string& attribute, const std::optional<std::string>& value) {
     if (!value || value->empty()) return;
-    attributes[lower(attribute)] = {*value};
-    spelling[lower(attribute)] = attribute;
+    attributes[ascii_lower(attribute)] = {*value};
+    spelling[ascii_lower(attribute)] = attribute;
   };
   attributes["objectclass"] = users.create_object_classes;
   spelling["objectclass"] = "objectClass";

@@ -5,6 +5,7 @@
 
 #include "directories/ldap/ldap_filter.hpp"
 #include "directories/ldap/ldap_handles.hpp"
+#include "core/names.hpp"
 
 namespace dirproxy {
 namespace {
@@ -12,10 +13,7 @@ namespace {
 std::string_view view(const struct berval& value) { return {value.bv_val, value.bv_len}; }
 
 void lower_ascii(struct berval& value) {
-  for (ber_len_t i = 0; i < value.bv_len; ++i) {
-    char& c = value.bv_val[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (ber_len_t i = 0; i < value.bv_len; ++i) value.bv_val[i] = ascii_lower(value.bv_val[i]);
 }
 
 // The parsed form of `dn`; a null LdapDnPtr is the empty DN. nullopt when

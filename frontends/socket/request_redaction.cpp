@@ -2,19 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
+
+#include "core/names.hpp"
 
 namespace dirproxy {
 namespace {
 
 constexpr std::size_t kMaxLoggedString = 200;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 nlohmann::json redact(const nlohmann::json& value) {
   if (value.is_object()) {
@@ -39,7 +33,7 @@ nlohmann::json redact(const nlohmann::json& value) {
 
 bool is_secret_parameter(std::string_view name) {
   static constexpr std::array<std::string_view, 4> kMarkers = {"password", "token", "secret", "link"};
-  const std::string folded = lower(name);
+  const std::string folded = ascii_lower(name);
   return std::any_of(kMarkers.begin(), kMarkers.end(),
                      [&](std::string_view marker) { return folded.find(marker) != std::string::npos; });
 }

@@ -1,6 +1,7 @@
 // Every operation of PROTOCOL.md that this build implements, against the real
 // dirproxyd through its socket: the exact result objects, and the exact error
 // code (and field) of each refusal. State is arranged through the protocol.
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -480,6 +481,12 @@ struct FieldChange {
   std::string field;
   Json value;
 };
+
+// How GoogleTest shows a case (a failure's "GetParam() = ..."): the change
+// itself, not the struct's bytes.
+void PrintTo(const FieldChange& change, std::ostream* out) {
+  *out << change.field << " = " << change.value.dump();
+}
 
 class ProtocolUpdateUser : public ProtocolOperations, public ::testing::WithParamInterface<FieldChange> {};
 

@@ -5,6 +5,7 @@
 // max_connections). After every refusal the daemon must go on serving.
 #include <atomic>
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -201,6 +202,12 @@ struct IllTypedRequest {
   Json request;
   std::string field;
 };
+
+// How GoogleTest shows a case (a failure's "GetParam() = ..."): the request
+// itself, not the struct's bytes.
+void PrintTo(const IllTypedRequest& example, std::ostream* out) {
+  *out << example.name << ": " << example.request.dump() << " (at fault: " << example.field << ")";
+}
 
 class ProtocolIllTypedParameter : public ProtocolRobustness,
                                   public ::testing::WithParamInterface<IllTypedRequest> {};

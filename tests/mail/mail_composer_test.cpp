@@ -222,6 +222,20 @@ TEST(MailComposer, FromWithoutDisplayNameIsTheAddress) {
   EXPECT_TRUE(composed->message.starts_with("From: noreply@example.com\r\nTo: a@example.com\r\n"));
 }
 
+TEST(MailComposer, FromWithAQuotedDisplayNameIsQuotedOnceAndTheIdUsesTheAddressDomain) {
+  config::Mail mail = mail_config();
+  mail.from = "\"Example Site, Inc.\"  <noreply@example.org>";
+  const MailComposer composer(site(), mail);
+
+  auto composed = composer.compose_at("new_user", "a@example.com", {}, kNow);
+
+  ASSERT_TRUE(composed);
+  EXPECT_TRUE(composed->message.starts_with("From: \"Example Site, Inc.\" <noreply@example.org>\r\n"))
+      << composed->message;
+  EXPECT_TRUE(std::regex_search(composed->message, std::regex("\r\nMessage-ID: <[0-9a-f]{32}@example\\.org>\r\n")))
+      << composed->message;
+}
+
 TEST(MailComposer, UnknownTemplateIsAnInternalError) {
   const MailComposer composer(site(), mail_config());
 

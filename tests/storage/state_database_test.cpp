@@ -253,6 +253,40 @@ TEST_F(StateDatabaseTest, ATransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(query_text(lease, "SELECT group_concat(name) FROM groups"), "kept");
 }
 
+TEST_F(StateDatabaseTest, AWriteTransactionCommitsTheWorkAndReturnsItsValue) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+
+  auto written = lease.write_transaction([](const StateDatabase::Lease& lease) -> Result<std::int64_t> {
+    RETURN_IF_ERROR(lease.execute("INSERT INTO groups (name, created_at, updated_at) VALUES ('kept', 'now', 'now')"));
+    return lease.changes();
+  });
+
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  EXPECT_EQ(*written, 1);
+  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_EQ(query_text(database->acquire(), "SELECT group_concat(name) FROM groups"), "kept");
+}
+
+TEST_F(StateDatabaseTest, AWriteTransactionWhoseWorkFailsRollsBackAndReturnsTheError) {
+  auto database = open();
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+
+  auto written = lease.write_transaction([](const StateDatabase::Lease& lease) -> Result<void> {
+    RETURN_IF_ERROR(lease.execute("INSERT INTO groups (name, created_at, updated_at) VALUES ('dropped', 'now', 'now')"));
+    return fail(ErrorCode::conflict, "changed my mind", "name");
+  });
+
+  ASSERT_FALSE(written.has_value());
+  EXPECT_EQ(written.error().code, ErrorCode::conflict);
+  EXPECT_EQ(written.error().message, "changed my mind");
+  EXPECT_EQ(written.error().field, "name");
+  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_EQ(count_rows(lease, "groups"), 0);
+}
+
 TEST_F(StateDatabaseTest, AReturnedLeaseNeverCarriesAnOpenTransaction) {
   auto database = open(1);
   ASSERT_TRUE(database);
