@@ -4,8 +4,8 @@
 
 namespace dirproxy {
 
-Result<void> RateLimiter::admit(std::string_view client, const config::RateLimit& limit, Clock::time_point now) {
-  const auto per = std::chrono::duration_cast<Clock::duration>(limit.per);
+Result<void> RateLimiter::admit(std::string_view client, const config::RateLimit& limit, TimePoint now) {
+  const auto per = std::chrono::duration_cast<TimePoint::duration>(limit.per);
   std::lock_guard lock(mutex_);
   if (windows_.size() >= sweep_at_) sweep(per, now);
   Window& window = windows_[std::string(client)];
@@ -23,7 +23,7 @@ Result<void> RateLimiter::admit(std::string_view client, const config::RateLimit
   return {};
 }
 
-void RateLimiter::sweep(Clock::duration per, Clock::time_point now) {
+void RateLimiter::sweep(TimePoint::duration per, TimePoint now) {
   std::erase_if(windows_, [&](const auto& entry) { return now - entry.second.start >= per; });
   sweep_at_ = std::max<std::size_t>(1024, windows_.size() * 2);
 }

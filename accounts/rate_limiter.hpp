@@ -4,7 +4,8 @@
 // client_ip. Counts live in memory: they protect a running daemon, and a
 // restart forgetting them costs an attacker a restart it cannot cause. The
 // limiter outlives reloads (the daemon keeps one), while the limits are read
-// from the configuration in force at each call.
+// from the configuration in force at each call. The caller passes the time
+// (its Clock's steady()), so tests move it by hand.
 #pragma once
 
 #include <chrono>
@@ -22,23 +23,25 @@ namespace dirproxy {
 
 class RateLimiter final {
  public:
-  using Clock = std::chrono::steady_clock;
+  // Monotonic time (Clock::steady()): a window never stretches or shrinks
+  // when the wall clock is set.
+  using TimePoint = std::chrono::steady_clock::time_point;
 
-  // Counts one request of `client` (the request's client_ip; a request
-  // without one counts against the shared key "" so that an application that
-  // never passes client_ip is still limited as a whole). rate_limited with
-  // retry_after (seconds, at least 1) when the client has used up its
-  // requests in the current window.
-  Result<void> admit(std::string_view client, const config::RateLimit& limit, Clock::time_point now = Clock::now());
+  // Counts one request of `client` at `now` (the request's client_ip; a
+  // request without one counts against the shared key "" so that an
+  // application that never passes client_ip is still limited as a whole).
+  // rate_limited with retry_after (seconds, at least 1) when the client has
+  // used up its requests in the window that began with its first request.
+  Result<void> admit(std::string_view client, const config::RateLimit& limit, TimePoint now);
 
  private:
   struct Window {
-    Clock::time_point start;
+    TimePoint start;
     std::uint32_t count = 0;
   };
   // Drops windows that ended, so that many distinct clients cannot grow the
   // map without bound; called when the map has doubled since the last sweep.
-  void sweep(Clock::duration per, Clock::time_point now);
+  void sweep(TimePoint::duration per, TimePoint now);
 
   std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;  // guarded by mutex_

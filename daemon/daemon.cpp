@@ -93,6 +93,9 @@ int Daemon::run() {
     log()->critical("{}", runtime.error().message);
     return 1;
   }
+  // Before the first request: held mail queued earlier was left by an
+  // earlier process (mail_sender.hpp).
+  const std::int64_t started_at = (*runtime)->clock->unix_seconds();
   runtime_.store(std::move(*runtime));
 
   // Writes to a client that went away must fail, not kill the daemon.
@@ -144,7 +147,7 @@ int Daemon::run() {
   }
 
   // Mail that earlier runs left pending goes out now.
-  mail_sender_.start(runtime_.load());
+  mail_sender_.start(runtime_.load(), started_at);
 
   io.run();
 

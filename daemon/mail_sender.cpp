@@ -1,11 +1,8 @@
 #include "daemon/mail_sender.hpp"
 
-#include <algorithm>
+#include <chrono>
 
 #include "core/logging.hpp"
-#include "mail/outbox.hpp"
-#include "mail/smtp_client.hpp"
-#include "core/timestamp.hpp"
 
 namespace dirproxy {
 namespace {
@@ -13,16 +10,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kPollInterval = 1s;
-constexpr auto kHeldCheckInterval = 30s;
-// Held mail left by an earlier process is settled once it is this old (a
-// moment's grace for a second daemon started by mistake). Held mail of this
-// process belongs to a change still in progress, however slow its LDAP
-// directories are, until it is kHeldInProgressSeconds old.
-constexpr std::int64_t kHeldGraceSeconds = 60;
-constexpr std::int64_t kHeldInProgressSeconds = 3600;
-// How long the record of a sent message stays (for an admin asking "was it
-// sent?"); its text is erased at once.
-constexpr std::int64_t kSentRecordSeconds = 30 * 24 * 3600;
 
 std::shared_ptr<spdlog::logger> log() { return logging::logger("mail"); }
 
@@ -30,7 +17,8 @@ std::shared_ptr<spdlog::logger> log() { return logging::logger("mail"); }
 
 MailSender::~MailSender() { stop(); }
 
-void MailSender::start(RuntimePtr runtime) {
+void MailSender::start(RuntimePtr runtime, std::int64_t started_at) {
+  delivery_.emplace(started_at);
   {
     std::lock_guard lock(mutex_);
     runtime_ = std::move(runtime);
@@ -90,12 +78,7 @@ void MailSender::run() {
         // One bad step (a full disk, an exception from a directory) is
         // logged and retried at the next tick; it must not end the daemon.
         try {
-          if (std::chrono::steady_clock::now() >= next_held_check_) {
-            settle_held_mail(*runtime);
-            purge_old_records(*runtime);
-            next_held_check_ = std::chrono::steady_clock::now() + kHeldCheckInterval;
-          }
-          deliver_due(*runtime);
+          delivery_->step(*runtime, abort_);
         } catch (const std::exception& e) {
           log()->error("mail sender step failed: {}", e.what());
         }
@@ -104,101 +87,6 @@ void MailSender::run() {
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, kPollInterval, [this] { return stopping_ || notified_; });
     notified_ = false;
-  }
-}
-
-void MailSender::deliver_due(const Runtime& runtime) {
-  const config::Mail& mail = *runtime.config->mail;
-  const SmtpClient client(mail, &abort_);
-  while (!abort_) {
-    std::optional<DueMail> due;
-    {
-      // The lease goes back to the pool before the SMTP exchange, so the
-      // request workers never wait for a connection held by a slow server.
-      StateDatabase::Lease lease = runtime.database->acquire();
-      auto next = next_due_mail(lease, unix_now());
-      if (!next) {
-        log()->error("cannot read the outbox: {}", next.error().message);
-        return;
-      }
-      due = std::move(*next);
-    }
-    if (!due) return;
-
-    const DeliveryResult result = client.deliver(due->recipient, due->message);
-    if (abort_) return;  // stopping: the attempt does not count
-
-    StateDatabase::Lease lease = runtime.database->acquire();
-    const std::int64_t now = unix_now();
-    Result<void> recorded;
-    if (result.outcome == DeliveryOutcome::sent) {
-      recorded = mark_mail_sent(lease, due->id, now);
-      log()->info("sent {} mail #{} to {}", due->template_name, due->id, due->recipient);
-    } else {
-      const std::int64_t attempts = due->attempts + 1;
-      const bool give_up = result.outcome == DeliveryOutcome::permanent_failure || attempts >= mail.max_attempts;
-      std::optional<std::int64_t> next_attempt;
-      if (!give_up) next_attempt = now + retry_delay_seconds(mail.retry_backoff, attempts);
-      recorded = record_failed_attempt(lease, due->id, attempts, next_attempt, result.error);
-      if (give_up) {
-        log()->warn("giving up on {} mail #{} to {} after {} attempt(s): {}", due->template_name, due->id,
-                    due->recipient, attempts, result.error);
-      } else {
-        log()->info("{} mail #{} to {} not sent (attempt {} of {}), next try in {} s: {}", due->template_name,
-                    due->id, due->recipient, attempts, mail.max_attempts, *next_attempt - now, result.error);
-      }
-      if (result.outcome == DeliveryOutcome::temporary_failure) {
-        // The server is down or refuses this configuration: the other due
-        // rows would fail the same way; they wait for the next tick.
-        if (!recorded) log()->error("cannot update the outbox: {}", recorded.error().message);
-        return;
-      }
-    }
-    if (!recorded) {
-      log()->error("cannot update the outbox: {}", recorded.error().message);
-      return;
-    }
-  }
-}
-
-void MailSender::purge_old_records(const Runtime& runtime) {
-  StateDatabase::Lease lease = runtime.database->acquire();
-  if (auto purged = purge_sent_mail(lease, unix_now() - kSentRecordSeconds); !purged) {
-    log()->error("cannot purge old sent mail: {}", purged.error().message);
-  }
-}
-
-void MailSender::settle_held_mail(const Runtime& runtime) {
-  std::vector<std::string> usernames;
-  {
-    StateDatabase::Lease lease = runtime.database->acquire();
-    const std::int64_t now = unix_now();
-    for (const std::int64_t cutoff : {std::min(started_at_, now - kHeldGraceSeconds), now - kHeldInProgressSeconds}) {
-      auto stale = stale_held_usernames(lease, cutoff);
-      if (!stale) {
-        log()->error("cannot read held mail: {}", stale.error().message);
-        return;
-      }
-      for (auto& username : *stale) {
-        if (std::find(usernames.begin(), usernames.end(), username) == usernames.end()) {
-          usernames.push_back(std::move(username));
-        }
-      }
-    }
-  }
-  for (const std::string& username : usernames) {
-    auto user = runtime.chain->find_user(username);
-    if (!user) {
-      log()->info("held mail for {} stays held: {}", username, user.error().message);
-      continue;
-    }
-    StateDatabase::Lease lease = runtime.database->acquire();
-    Result<void> settled = *user ? release_held_mail(lease, username) : discard_held_mail(lease, username);
-    if (!settled) {
-      log()->error("cannot settle held mail for {}: {}", username, settled.error().message);
-    } else {
-      log()->info("held mail for {} {}", username, *user ? "released: the account exists" : "dropped: no such account");
-    }
   }
 }
 

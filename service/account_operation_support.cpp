@@ -31,7 +31,7 @@ Result<void> require_mail(const Runtime& runtime, std::string_view what) {
 
 Result<void> admit_client(const JsonOperationContext& op) {
   const auto client = optional_string_param(op.params, "client_ip").value_or("");
-  return op.runtime.rate_limiter->admit(client, op.runtime.config->security.rate_limit);
+  return op.runtime.rate_limiter->admit(client, op.runtime.config->security.rate_limit, op.runtime.clock->steady());
 }
 
 Result<void> admit_client(const OperationContext& op) {

@@ -1,7 +1,11 @@
-// Per-client_ip rate limits of the public account operations.
+// Per-client_ip rate limits of the public account operations. The limiter
+// takes the time from its caller, so the windows are walked through on a
+// ManualClock: a 60 s window takes no time at all.
 #include "accounts/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
+
+#include "support/manual_clock.hpp"
 
 namespace dirproxy {
 namespace {
@@ -15,57 +19,98 @@ config::RateLimit limit(unsigned requests, config::Duration per) {
   return rate_limit;
 }
 
-TEST(RateLimiter, AClientGetsItsRequestsThenRateLimitedWithRetryAfter) {
-  RateLimiter limiter;
-  const auto start = RateLimiter::Clock::now();
+class RateLimiterTest : public ::testing::Test {
+ protected:
+  // One request of `client` at the clock's time.
+  Result<void> admit(std::string_view client, const config::RateLimit& rate_limit) {
+    return limiter_.admit(client, rate_limit, clock_.steady());
+  }
 
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(limiter.admit("192.0.2.1", limit(3, 60s), start));
-  auto refused = limiter.admit("192.0.2.1", limit(3, 60s), start + 20s);
+  RateLimiter limiter_;
+  testing::ManualClock clock_;
+};
+
+TEST_F(RateLimiterTest, AClientGetsItsRequestsThenRateLimitedWithRetryAfter) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(admit("192.0.2.1", limit(3, 60s)));
+  clock_.advance(20s);
+
+  auto refused = admit("192.0.2.1", limit(3, 60s));
 
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::rate_limited);
   EXPECT_EQ(refused.error().retry_after, 40);
 }
 
-TEST(RateLimiter, ClientsAreCountedSeparately) {
-  RateLimiter limiter;
-  const auto now = RateLimiter::Clock::now();
-  ASSERT_TRUE(limiter.admit("192.0.2.1", limit(1, 60s), now));
+TEST_F(RateLimiterTest, ClientsAreCountedSeparately) {
+  ASSERT_TRUE(admit("192.0.2.1", limit(1, 60s)));
 
-  EXPECT_FALSE(limiter.admit("192.0.2.1", limit(1, 60s), now));
-  EXPECT_TRUE(limiter.admit("192.0.2.2", limit(1, 60s), now));
+  EXPECT_FALSE(admit("192.0.2.1", limit(1, 60s)));
+  EXPECT_TRUE(admit("192.0.2.2", limit(1, 60s)));
 }
 
-TEST(RateLimiter, ANewWindowStartsAfterPer) {
-  RateLimiter limiter;
-  const auto start = RateLimiter::Clock::now();
-  ASSERT_TRUE(limiter.admit("a", limit(1, 60s), start));
-  ASSERT_FALSE(limiter.admit("a", limit(1, 60s), start + 59s));
+TEST_F(RateLimiterTest, ANewWindowStartsAfterPer) {
+  ASSERT_TRUE(admit("a", limit(1, 60s)));
+  clock_.advance(59s);
+  ASSERT_FALSE(admit("a", limit(1, 60s)));
+  clock_.advance(1s);
 
-  EXPECT_TRUE(limiter.admit("a", limit(1, 60s), start + 60s));
+  EXPECT_TRUE(admit("a", limit(1, 60s)));
 }
 
-TEST(RateLimiter, RetryAfterIsAtLeastOneSecond) {
-  RateLimiter limiter;
-  const auto start = RateLimiter::Clock::now();
-  ASSERT_TRUE(limiter.admit("a", limit(1, 1s), start));
+TEST_F(RateLimiterTest, RetryAfterCountsDownToTheEndOfTheWindow) {
+  ASSERT_TRUE(admit("a", limit(1, 60s)));
 
-  auto refused = limiter.admit("a", limit(1, 1s), start + 999ms);
+  auto at_start = admit("a", limit(1, 60s));
+  clock_.advance(59s);
+  auto last_second = admit("a", limit(1, 60s));
+
+  ASSERT_FALSE(at_start);
+  ASSERT_FALSE(last_second);
+  EXPECT_EQ(at_start.error().retry_after, 60);
+  EXPECT_EQ(last_second.error().retry_after, 1);
+}
+
+TEST_F(RateLimiterTest, RefusedRequestsDoNotLengthenTheWindow) {
+  ASSERT_TRUE(admit("a", limit(2, 60s)));
+  ASSERT_TRUE(admit("a", limit(2, 60s)));
+  for (int second = 1; second < 60; ++second) {
+    clock_.advance(1s);
+    ASSERT_FALSE(admit("a", limit(2, 60s))) << "at " << second << " s";
+  }
+  clock_.advance(1s);
+
+  EXPECT_TRUE(admit("a", limit(2, 60s)));
+}
+
+TEST_F(RateLimiterTest, AfterTheWindowTheClientGetsItsWholeAllowanceAgain) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(admit("a", limit(3, 60s)));
+  ASSERT_FALSE(admit("a", limit(3, 60s)));
+  clock_.advance(60s);
+
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(admit("a", limit(3, 60s))) << "request " << i + 1;
+  auto refused = admit("a", limit(3, 60s));
+
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().retry_after, 60) << "the new window began with the first request after the old one";
+}
+
+TEST_F(RateLimiterTest, RetryAfterIsAtLeastOneSecond) {
+  ASSERT_TRUE(admit("a", limit(1, 1s)));
+
+  auto refused = limiter_.admit("a", limit(1, 1s), clock_.steady() + 999ms);
 
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().retry_after, 1);
 }
 
-TEST(RateLimiter, ManyDistinctClientsDoNotGrowTheTableWithoutBound) {
-  RateLimiter limiter;
-  const auto start = RateLimiter::Clock::now();
-  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(limiter.admit("old-" + std::to_string(i), limit(1, 1s), start));
+TEST_F(RateLimiterTest, ManyDistinctClientsDoNotGrowTheTableWithoutBound) {
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(admit("old-" + std::to_string(i), limit(1, 1s)));
 
   // Long after their windows ended, the old clients are swept away and
   // cost nothing; a current client is still limited.
-  const auto later = start + 10s;
-  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(limiter.admit("new-" + std::to_string(i), limit(1, 60s), later));
-  EXPECT_FALSE(limiter.admit("new-1", limit(1, 60s), later));
+  clock_.advance(10s);
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(admit("new-" + std::to_string(i), limit(1, 60s)));
+  EXPECT_FALSE(admit("new-1", limit(1, 60s)));
 }
 
 }  // namespace

@@ -137,9 +137,15 @@ TEST_F(Invitations, AFailedSignupGivesTheInvitationBack) {
 
 TEST_F(Invitations, AnExpiredInvitationIsInvalid) {
   start();
-  const std::string token = create_invitation({{"ttl_s", 1}})["token"];
+  const Json created = create_invitation({{"ttl_s", 3600}});
+  const std::string token = created["token"];
+  ASSERT_EQ(select_from_state_database("SELECT expires_at - created_at FROM invitations WHERE id = " +
+                                       created["invitation"]["id"].dump()),
+            3600);
 
-  std::this_thread::sleep_for(2100ms);
+  // As if the hour had passed; that it ends at exactly expires_at is
+  // AccountStores' to show.
+  execute_on_state_database("UPDATE invitations SET created_at = created_at - 3600, expires_at = expires_at - 3600");
 
   Json response = signup("alice", "alice@example.com", token);
   EXPECT_EQ(outcome_of(response), "invalid_token");

@@ -5,6 +5,7 @@
 // fails at the step that broke instead of asserting on nonsense.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_harness.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy::integration {
 
@@ -109,6 +111,31 @@ class DaemonTest : public ::testing::Test {
   }
 
   Json signup_options() { return send({{"op", "signup_options"}}); }
+
+  // The integer that `sql` selects (one row, one column) from the daemon's
+  // state database, for a check on a stored row.
+  std::int64_t select_from_state_database(const std::string& sql) {
+    auto database = StateDatabase::open(daemon_.state_dir(), 1);
+    if (!database) throw std::runtime_error("cannot open the state database: " + database.error().message);
+    auto lease = (*database)->acquire();
+    auto select = lease.prepare(sql);
+    if (!select) throw std::runtime_error(sql + ": " + select.error().message);
+    auto row = select->step();
+    if (!row || !*row) throw std::runtime_error(sql + ": no row");
+    return select->column_int64(0);
+  }
+
+  // Runs `sql` on the daemon's state database, to arrange what no request
+  // can: a window that has passed, by moving a row's times into the past
+  // instead of waiting. (Where each window ends, to the second, is for the
+  // unit tests on a ManualClock; these tests show what the daemon answers
+  // once it has.)
+  void execute_on_state_database(const std::string& sql) {
+    auto database = StateDatabase::open(daemon_.state_dir(), 1);
+    if (!database) throw std::runtime_error("cannot open the state database: " + database.error().message);
+    auto lease = (*database)->acquire();
+    if (auto done = lease.execute(sql); !done) throw std::runtime_error(sql + ": " + done.error().message);
+  }
 
   DaemonHarness daemon_;
 };

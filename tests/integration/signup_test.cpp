@@ -112,18 +112,20 @@ TEST_F(Signup, RestrictedSignupRefusesEveryAddressOutsideTheAllowList) {
 }
 
 TEST_F(Signup, APendingSignupReservesItsUsernameUntilItExpires) {
-  config_["signup"] = {{"mode", "restricted"}, {"domains", {"example.com"}}, {"confirmation_ttl", "2s"}};
+  config_["signup"] = {{"mode", "restricted"}, {"domains", {"example.com"}}, {"confirmation_ttl", "1h"}};
   configure_unreachable_mail();
   start();
   ASSERT_EQ(outcome_of(signup("alice", "alice@example.com")), "ok");
+  ASSERT_EQ(select_from_state_database("SELECT expires_at - created_at FROM pending_signups"), 3600);
 
   Json second = signup("alice", "alice2@example.com");
   EXPECT_EQ(outcome_of(second), "conflict");
   EXPECT_EQ(field_of(second), "username");
 
-  // Expiry is kept in whole seconds, so a 2 s life may end up to 1 s early
-  // but never late.
-  std::this_thread::sleep_for(3100ms);
+  // As if the hour had passed; that the reservation ends at exactly
+  // expires_at is AccountStores' to show.
+  execute_on_state_database(
+      "UPDATE pending_signups SET created_at = created_at - 3600, expires_at = expires_at - 3600");
   Json after_expiry = signup("alice", "alice2@example.com");
   EXPECT_EQ(outcome_of(after_expiry), "ok");
   EXPECT_EQ(after_expiry["status"], "pending_confirmation");
@@ -234,14 +236,18 @@ TEST_F(Signup, RestrictedSignupIsConfirmedThroughTheMailedLink) {
 
 TEST_F(Signup, AnExpiredConfirmationLinkCreatesNothing) {
   config_["signup"] = {
-      {"mode", "restricted"}, {"domains", {"example.com"}}, {"confirmation_ttl", "1s"}, {"notify_admins", false}};
+      {"mode", "restricted"}, {"domains", {"example.com"}}, {"confirmation_ttl", "1h"}, {"notify_admins", false}};
   configure_smtp();
   start();
   ASSERT_EQ(outcome_of(signup("alice", "alice@example.com")), "ok");
   auto mails = mails_to("alice@example.com", 1);
   ASSERT_EQ(mails.size(), 1u);
+  ASSERT_EQ(select_from_state_database("SELECT expires_at - created_at FROM pending_signups"), 3600);
 
-  std::this_thread::sleep_for(2100ms);
+  // As if the hour had passed; the confirmation window to the second is
+  // AccountStores' to show.
+  execute_on_state_database(
+      "UPDATE pending_signups SET created_at = created_at - 3600, expires_at = expires_at - 3600");
   Json response = send({{"op", "confirm_signup"}, {"token", token_in_mail(mails[0])}});
 
   EXPECT_EQ(outcome_of(response), "invalid_token");
