@@ -35,7 +35,8 @@ Result<void> admit_client(const JsonOperationContext& op) {
 }
 
 Result<void> admit_client(const OperationContext& op) {
-  return op.runtime.rate_limiter->admit(op.caller.client_address.value_or(""), op.runtime.config->security.rate_limit);
+  return op.runtime.rate_limiter->admit(op.caller.client_address.value_or(""), op.runtime.config->security.rate_limit,
+                                        op.runtime.clock->steady());
 }
 
 InvitationView invitation_view(Invitation invitation, std::int64_t now) {
