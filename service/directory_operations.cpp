@@ -60,6 +60,8 @@ Result<void> require_managed_here(const OperationContext& op) {
 
 }  // namespace
 
+// The legacy JSON User, for signup and confirm_signup until they are typed
+// (the typed operations render theirs in the front end: user_object).
 protocol::Json user_json(const User& user) {
   return {{"username", user.username},
           {"email", nullable(user.email)},
