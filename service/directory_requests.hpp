@@ -192,7 +192,9 @@ struct AddMemberRequest {
   using Response = void;
   std::string group;
   std::string username;
-  std::string audit_target() const { return audit_field("group", group) + " " + audit_field("username", username); }
+  // The username alone: the audit line reads as it always has (the legacy
+  // dispatcher named the first of username, name, group, path).
+  std::string audit_target() const { return audit_field("username", username); }
 };
 Result<void> run(const OperationContext& op, const AddMemberRequest& request);
 
@@ -201,7 +203,9 @@ struct RemoveMemberRequest {
   using Response = void;
   std::string group;
   std::string username;
-  std::string audit_target() const { return audit_field("group", group) + " " + audit_field("username", username); }
+  // The username alone: the audit line reads as it always has (the legacy
+  // dispatcher named the first of username, name, group, path).
+  std::string audit_target() const { return audit_field("username", username); }
 };
 Result<void> run(const OperationContext& op, const RemoveMemberRequest& request);
 

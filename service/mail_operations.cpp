@@ -1,39 +1,33 @@
 // mail_queue: what the outbox holds, for admins and monitoring. Reading the
 // counts is one indexed query on the state database (on the worker pool).
-#include <chrono>
+#include <algorithm>
 
 #include "mail/outbox.hpp"
+#include "service/directory_requests.hpp"
 #include "service/operation.hpp"
 
 namespace dirproxy {
-namespace {
 
-using protocol::Json;
-
-Result<Json> mail_queue(const JsonOperationContext& op) {
+Result<MailQueueStatus> run(const OperationContext& op, const MailQueueRequest&) {
   if (!op.runtime.database) return fail(ErrorCode::internal_error, "mail_queue: no state database in this runtime");
   StateDatabase::Lease lease = op.runtime.database->acquire();
   auto counts = count_outbox(lease);
-  if (!counts) return counts.error();
-  Json oldest_age = nullptr;
+  RETURN_IF_ERROR(counts);
+  MailQueueStatus status;
+  status.pending = counts->pending;
+  status.failed = counts->failed;
+  status.held = counts->held;
   if (counts->oldest_pending_created_at) {
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    oldest_age = std::max<std::int64_t>(0, now - *counts->oldest_pending_created_at);
+    status.oldest_pending_age_s = std::max<std::int64_t>(0, op.now() - *counts->oldest_pending_created_at);
   }
-  return Json{{"pending", counts->pending},
-              {"failed", counts->failed},
-              {"held", counts->held},
-              {"oldest_pending_age_s", oldest_age},
-              {"mail_configured", op.runtime.config->mail.has_value()}};
+  status.mail_configured = op.runtime.config->mail.has_value();
+  return status;
 }
 
-}  // namespace
-
+// mail_queue is typed now; the dispatcher still lists the legacy table until
+// the last group is converted.
 const std::vector<Operation>& mail_operations() {
-  static const std::vector<Operation> operations = {
-      {"mail_queue", true, {}, mail_queue},
-  };
+  static const std::vector<Operation> operations;
   return operations;
 }
 
