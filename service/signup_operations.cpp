@@ -1,4 +1,4 @@
-// signup and confirm_signup (PROTOCOL.md). Whether a signup creates the
+// signup and confirm_signup (service/signup_requests.hpp). Whether a signup creates the
 // account at once or waits for an email confirmation is signup_policy's
 // decision; creating it is account_creation's. A token given to signup is an
 // invitation: the shared link's (reusable) or a single-use one (claimed
@@ -7,6 +7,7 @@
 
 #include "service/account_creation.hpp"
 #include "service/account_operation_support.hpp"
+#include "service/signup_requests.hpp"
 #include "accounts/account_token.hpp"
 #include "accounts/pending_signup_store.hpp"
 #include "accounts/shared_invitation.hpp"
@@ -15,9 +16,6 @@
 
 namespace dirproxy {
 namespace {
-
-using protocol::Json;
-using protocol::ParamType;
 
 Error invalid_token() {
   return make_error(ErrorCode::invalid_token, "the token is unknown, used, revoked or expired", "token");
@@ -29,13 +27,13 @@ struct PresentedInvitation {
   std::optional<Invitation> single_use;  // none: the shared link
 };
 
-Result<PresentedInvitation> resolve_invitation(const Runtime& runtime, std::string_view token,
+Result<PresentedInvitation> resolve_invitation(const OperationContext& op, std::string_view token,
                                                const std::string& email) {
-  auto lease = runtime.database->acquire();
+  auto lease = op.runtime.database->acquire();
   auto shared = is_shared_invitation_token(lease, token);
   RETURN_IF_ERROR(shared);
   if (*shared) return PresentedInvitation{};
-  auto invitation = find_usable_invitation(lease, token, unix_now());
+  auto invitation = find_usable_invitation(lease, token, op.now());
   RETURN_IF_ERROR(invitation);
   if (!invitation->has_value()) return invalid_token();
   // Emails are stored and compared lower-cased (AccountPolicy::check_email).
@@ -46,7 +44,8 @@ Result<PresentedInvitation> resolve_invitation(const Runtime& runtime, std::stri
   return PresentedInvitation{std::move(*invitation)};
 }
 
-Result<Json> create_now(const JsonOperationContext& op, NewUser user, const std::optional<PresentedInvitation>& invited) {
+Result<SignupOutcome> create_now(const OperationContext& op, NewUser user,
+                                 const std::optional<PresentedInvitation>& invited) {
   NewAccount account;
   account.user = std::move(user);
   StateStep claim;
@@ -58,8 +57,8 @@ Result<Json> create_now(const JsonOperationContext& op, NewUser user, const std:
       const Invitation& invitation = *invited->single_use;
       account.groups.insert(account.groups.end(), invitation.groups.begin(), invitation.groups.end());
       const std::string username = account.user.username;
-      claim = [id = invitation.id, username](const StateDatabase::Lease& lease) -> Result<void> {
-        auto claimed = claim_invitation(lease, id, username, unix_now());
+      claim = [&op, id = invitation.id, username](const StateDatabase::Lease& lease) -> Result<void> {
+        auto claimed = claim_invitation(lease, id, username, op.now());
         RETURN_IF_ERROR(claimed);
         if (!*claimed) return invalid_token();
         return {};
@@ -71,10 +70,10 @@ Result<Json> create_now(const JsonOperationContext& op, NewUser user, const std:
   }
   auto created = create_account(op.runtime, account, claim, unclaim);
   RETURN_IF_ERROR(created);
-  return Json{{"status", "created"}, {"user", user_json(*created)}};
+  return SignupOutcome{SignupStatus::created, std::move(*created)};
 }
 
-Result<Json> store_pending_signup(const JsonOperationContext& op, const NewUser& user) {
+Result<SignupOutcome> store_pending_signup(const OperationContext& op, const NewUser& user) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_mail(runtime, "restricted signup (its confirmation mail)"));
   // Taken names and emails are refused now, not after the mail round trip.
@@ -93,7 +92,7 @@ Result<Json> store_pending_signup(const JsonOperationContext& op, const NewUser&
   RETURN_IF_ERROR(password_hash);
 
   const auto issued = issue_token();
-  const std::int64_t now = unix_now();
+  const std::int64_t now = op.now();
   PendingSignup signup;
   signup.token_hash = issued.hash;
   signup.username = user.username;
@@ -113,40 +112,41 @@ Result<Json> store_pending_signup(const JsonOperationContext& op, const NewUser&
   auto mail = runtime.mail->compose("signup_confirm", user.email, values);
   RETURN_IF_ERROR(mail);
 
-  auto lease = runtime.database->acquire();
-  auto transaction = lease.begin(TransactionMode::write);
-  RETURN_IF_ERROR(transaction);
-  RETURN_IF_ERROR(purge_expired_signups(lease, now));
-  auto pending = username_pending(lease, user.username, now);
-  RETURN_IF_ERROR(pending);
-  if (*pending) {
-    return fail(ErrorCode::conflict, "the username '" + user.username + "' is waiting for another confirmation",
-                "username");
-  }
-  RETURN_IF_ERROR(insert_pending_signup(lease, signup));
-  RETURN_IF_ERROR(enqueue_mail(lease, *mail));
-  RETURN_IF_ERROR(transaction->commit());
-  return Json{{"status", "pending_confirmation"}};
+  return runtime.database->acquire().write_transaction(
+      [&](const StateDatabase::Lease& lease) -> Result<SignupOutcome> {
+        RETURN_IF_ERROR(purge_expired_signups(lease, now));
+        auto pending = username_pending(lease, user.username, now);
+        RETURN_IF_ERROR(pending);
+        if (*pending) {
+          return fail(ErrorCode::conflict,
+                      "the username '" + user.username + "' is waiting for another confirmation", "username");
+        }
+        RETURN_IF_ERROR(insert_pending_signup(lease, signup));
+        RETURN_IF_ERROR(enqueue_mail(lease, *mail));
+        return SignupOutcome{SignupStatus::pending_confirmation, std::nullopt};
+      });
 }
 
-Result<Json> signup(const JsonOperationContext& op) {
+}  // namespace
+
+Result<SignupOutcome> run(const OperationContext& op, const SignupRequest& request) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   RETURN_IF_ERROR(admit_client(op));
   const auto& policy = op.runtime.policy;
   NewUser user;
-  user.username = op.params.at("username").get<std::string>();
+  user.username = request.username;
   RETURN_IF_ERROR(policy.check_username(user.username));
-  auto email = policy.check_email(op.params.at("email").get<std::string>());
+  auto email = policy.check_email(request.email);
   RETURN_IF_ERROR(email);
   user.email = std::move(*email);
-  user.display_name = op.params.at("display_name").get<std::string>();
+  user.display_name = request.display_name;
   RETURN_IF_ERROR(AccountPolicy::check_name(user.display_name, "display_name"));
-  user.password = op.params.at("password").get<std::string>();
+  user.password = request.password;
   RETURN_IF_ERROR(policy.check_password(*user.password));
 
   std::optional<PresentedInvitation> invited;
-  if (auto token = optional_string_param(op.params, "token")) {
-    auto resolved = resolve_invitation(op.runtime, *token, user.email);
+  if (request.token) {
+    auto resolved = resolve_invitation(op, *request.token, user.email);
     RETURN_IF_ERROR(resolved);
     invited = std::move(*resolved);
   }
@@ -156,14 +156,13 @@ Result<Json> signup(const JsonOperationContext& op) {
   return store_pending_signup(op, user);
 }
 
-Result<Json> confirm_signup(const JsonOperationContext& op) {
+Result<User> run(const OperationContext& op, const ConfirmSignupRequest& request) {
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   RETURN_IF_ERROR(admit_client(op));
-  const auto token = op.params.at("token").get<std::string>();
   std::optional<PendingSignup> pending;
   {
     auto lease = op.runtime.database->acquire();
-    auto found = find_pending_signup(lease, token, unix_now());
+    auto found = find_pending_signup(lease, request.token, op.now());
     RETURN_IF_ERROR(found);
     pending = std::move(*found);
   }
@@ -182,27 +181,13 @@ Result<Json> confirm_signup(const JsonOperationContext& op) {
     return {};
   };
   StateStep unclaim = [signup](const StateDatabase::Lease& lease) { return restore_pending_signup(lease, signup); };
-  auto created = create_account(op.runtime, account, claim, unclaim);
-  RETURN_IF_ERROR(created);
-  return Json{{"user", user_json(*created)}};
+  return create_account(op.runtime, account, claim, unclaim);
 }
 
-}  // namespace
-
+// Every operation of this file is typed (signup_requests.hpp); the legacy
+// table stays, empty, until the dispatcher stops listing it.
 const std::vector<Operation>& signup_operations() {
-  using enum ParamType;
-  static const std::vector<Operation> operations = {
-      {"signup",
-       false,
-       {{"username", string, true},
-        {"email", string, true},
-        {"display_name", string, true},
-        {"password", string, true},
-        {"token", string}},
-       signup,
-       /*writes=*/true},
-      {"confirm_signup", false, {{"token", string, true}}, confirm_signup, /*writes=*/true},
-  };
+  static const std::vector<Operation> operations;
   return operations;
 }
 
