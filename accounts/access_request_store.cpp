@@ -23,10 +23,11 @@ AccessRequest read_row(const SqlStatement& row) {
 }  // namespace
 
 Result<std::int64_t> insert_access_request(const StateDatabase::Lease& lease, std::string_view email,
-                                           std::string_view display_name, const std::optional<std::string>& message) {
+                                           std::string_view display_name, const std::optional<std::string>& message,
+                                           std::int64_t now) {
   auto insert =
       lease.prepare("INSERT INTO access_requests (email, display_name, message, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    email, display_name, message, unix_now());
+                    email, display_name, message, now);
   RETURN_IF_ERROR(insert);
   RETURN_IF_ERROR(insert->run());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(lease.raw()));
@@ -53,13 +54,23 @@ Result<std::optional<AccessRequest>> find_access_request(const StateDatabase::Le
   return std::optional<AccessRequest>(read_row(*query));
 }
 
-Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status) {
+Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status,
+                                   std::int64_t now) {
   auto update =
       lease.prepare("UPDATE access_requests SET status = ?2, decided_at = ?3 WHERE id = ?1 AND status = 'pending'", id,
-                    status, unix_now());
+                    status, now);
   RETURN_IF_ERROR(update);
   RETURN_IF_ERROR(update->run());
   return lease.changes() == 1;
+}
+
+Result<std::int64_t> insert_access_request(const StateDatabase::Lease& lease, std::string_view email,
+                                           std::string_view display_name, const std::optional<std::string>& message) {
+  return insert_access_request(lease, email, display_name, message, unix_now());
+}
+
+Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status) {
+  return decide_access_request(lease, id, status, unix_now());
 }
 
 }  // namespace dirproxy

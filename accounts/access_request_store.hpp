@@ -3,7 +3,8 @@
 // invitation) or denies. A request is decided once: the status moves from
 // pending to approved or denied in one guarded UPDATE.
 //
-// Every function runs on the caller's lease, inside the caller's transaction.
+// Every function runs on the caller's lease, inside the caller's transaction,
+// and takes the time (Unix seconds) from the caller's Clock.
 #pragma once
 
 #include <cstdint>
@@ -27,9 +28,10 @@ struct AccessRequest {
   std::optional<std::int64_t> decided_at;
 };
 
-// Stores a new pending request made now; its id.
+// Stores a new pending request made at `now`; its id.
 Result<std::int64_t> insert_access_request(const StateDatabase::Lease& lease, std::string_view email,
-                                           std::string_view display_name, const std::optional<std::string>& message);
+                                           std::string_view display_name, const std::optional<std::string>& message,
+                                           std::int64_t now);
 
 // Every request, oldest first.
 Result<std::vector<AccessRequest>> list_access_requests(const StateDatabase::Lease& lease);
@@ -37,8 +39,16 @@ Result<std::vector<AccessRequest>> list_access_requests(const StateDatabase::Lea
 // Request `id`, or nullopt.
 Result<std::optional<AccessRequest>> find_access_request(const StateDatabase::Lease& lease, std::int64_t id);
 
-// Moves request `id` from pending to `status` (approved or denied); false
-// when it is not pending (already decided). Call inside a write transaction.
+// Moves request `id` from pending to `status` (approved or denied), decided
+// at `now`; false when it is not pending (already decided). Call inside a
+// write transaction.
+Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status,
+                                   std::int64_t now);
+
+// --- Until service/ reads the time from its Runtime's clock -----------------
+// The same at unix_now(); remove once nothing calls them.
+Result<std::int64_t> insert_access_request(const StateDatabase::Lease& lease, std::string_view email,
+                                           std::string_view display_name, const std::optional<std::string>& message);
 Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status);
 
 }  // namespace dirproxy

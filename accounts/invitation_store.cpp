@@ -50,8 +50,8 @@ std::string Invitation::status(std::int64_t now) const {
   return "pending";
 }
 
-Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const NewInvitation& invitation) {
-  const std::int64_t now = unix_now();
+Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const NewInvitation& invitation,
+                                     std::int64_t now) {
   const std::string groups = encode_string_list(invitation.groups);
   auto insert = lease.prepare(
       "INSERT INTO invitations (token_hash, email, groups, message, created_at, expires_at, access_request_id)"
@@ -140,6 +140,10 @@ Result<bool> replace_invitation_token(const StateDatabase::Lease& lease, std::in
   RETURN_IF_ERROR(update);
   RETURN_IF_ERROR(update->run());
   return lease.changes() == 1;
+}
+
+Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const NewInvitation& invitation) {
+  return insert_invitation(lease, invitation, unix_now());
 }
 
 }  // namespace dirproxy

@@ -6,7 +6,8 @@
 // changes()), and a claim whose account could not be created is given back.
 //
 // Every function runs on the caller's lease, inside the caller's transaction
-// where the comment says so.
+// where the comment says so, and takes the time (Unix seconds) from the
+// caller's Clock.
 #pragma once
 
 #include <cstdint>
@@ -45,8 +46,9 @@ struct NewInvitation {
   std::optional<std::int64_t> access_request_id;
 };
 
-// Inserts an invitation created now; the stored row.
-Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const NewInvitation& invitation);
+// Inserts an invitation created at `now`, expiring ttl_s later; the stored row.
+Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const NewInvitation& invitation,
+                                     std::int64_t now);
 
 // The invitation `id`, or nullopt.
 Result<std::optional<Invitation>> find_invitation(const StateDatabase::Lease& lease, std::int64_t id);
@@ -78,5 +80,9 @@ Result<bool> revoke_invitation(const StateDatabase::Lease& lease, std::int64_t i
 // a new expiry; false when it is used or revoked.
 Result<bool> replace_invitation_token(const StateDatabase::Lease& lease, std::int64_t id, std::string_view token_hash,
                                       std::int64_t created_at, std::int64_t expires_at);
+
+// --- Until service/ reads the time from its Runtime's clock -----------------
+// The same at unix_now(); remove once nothing calls it.
+Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const NewInvitation& invitation);
 
 }  // namespace dirproxy

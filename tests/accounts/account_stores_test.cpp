@@ -1,17 +1,21 @@
-// The state database stores of the account life cycle: invitations, the
-// shared invitation link and pending signups, against a real SQLite file.
+// The state database stores of the account life cycle: invitations, access
+// requests, the shared invitation link and pending signups, against a real
+// SQLite file. The stores take the time from their caller, so expiry is
+// tested at the exact second it happens, without waiting for it.
 #include "accounts/invitation_store.hpp"
 
 #include <gtest/gtest.h>
 
+#include "accounts/access_request_store.hpp"
 #include "accounts/account_token.hpp"
 #include "accounts/pending_signup_store.hpp"
 #include "accounts/shared_invitation.hpp"
-#include "core/timestamp.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy {
 namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000;
 
 class AccountStores : public ::testing::Test {
  protected:
@@ -21,9 +25,11 @@ class AccountStores : public ::testing::Test {
     database_ = std::move(*opened);
   }
 
+  // An invitation for ann@example.com created at kNow.
   Invitation insert(const IssuedToken& token, std::int64_t ttl_s = 3600) {
     auto lease = database_->acquire();
-    auto stored = insert_invitation(lease, NewInvitation{token.hash, "ann@example.com", {"dev"}, "hi", ttl_s, {}});
+    auto stored =
+        insert_invitation(lease, NewInvitation{token.hash, "ann@example.com", {"dev"}, "hi", ttl_s, {}}, kNow);
     if (!stored) throw std::runtime_error(stored.error().message);
     return *stored;
   }
@@ -37,7 +43,7 @@ TEST_F(AccountStores, OnlyTheHashIsStoredAndTheTokenFindsTheInvitation) {
   const auto stored = insert(token);
   auto lease = database_->acquire();
 
-  auto found = find_usable_invitation(lease, token.token, unix_now());
+  auto found = find_usable_invitation(lease, token.token, kNow);
   auto query = lease.prepare("SELECT count(*) FROM invitations WHERE token_hash = ?1", token.token);
   ASSERT_TRUE(query);
   ASSERT_TRUE(*query->step());
@@ -54,19 +60,19 @@ TEST_F(AccountStores, AClaimSucceedsOnceAndAnUnclaimGivesItBack) {
   const auto stored = insert(issue_token());
   auto lease = database_->acquire();
 
-  auto first = claim_invitation(lease, stored.id, "ann", unix_now());
-  auto second = claim_invitation(lease, stored.id, "ben", unix_now());
+  auto first = claim_invitation(lease, stored.id, "ann", kNow);
+  auto second = claim_invitation(lease, stored.id, "ben", kNow);
   ASSERT_TRUE(first && second);
   EXPECT_TRUE(*first);
   EXPECT_FALSE(*second);
   ASSERT_TRUE(unclaim_invitation(lease, stored.id, "ann"));
-  auto third = claim_invitation(lease, stored.id, "ben", unix_now());
+  auto third = claim_invitation(lease, stored.id, "ben", kNow);
   ASSERT_TRUE(third);
   EXPECT_TRUE(*third);
   auto found = find_invitation(lease, stored.id);
   ASSERT_TRUE(found && found->has_value());
   EXPECT_EQ((*found)->used_by, "ben");
-  EXPECT_EQ((*found)->status(unix_now()), "used");
+  EXPECT_EQ((*found)->status(kNow), "used");
 }
 
 TEST_F(AccountStores, RevokedAndExpiredInvitationsAreNotUsable) {
@@ -75,9 +81,9 @@ TEST_F(AccountStores, RevokedAndExpiredInvitationsAreNotUsable) {
   const auto expiring_token = issue_token();
   const auto expiring = insert(expiring_token, 1);
   auto lease = database_->acquire();
-  ASSERT_TRUE(revoke_invitation(lease, revoked.id, unix_now()));
+  ASSERT_TRUE(revoke_invitation(lease, revoked.id, kNow));
 
-  auto after_revoke = find_usable_invitation(lease, revoked_token.token, unix_now());
+  auto after_revoke = find_usable_invitation(lease, revoked_token.token, kNow);
   auto after_expiry = find_usable_invitation(lease, expiring_token.token, expiring.expires_at);
   auto claim_expired = claim_invitation(lease, expiring.id, "ann", expiring.expires_at);
 
@@ -93,12 +99,104 @@ TEST_F(AccountStores, ReplacingTheTokenKillsTheOldOne) {
   const auto new_token = issue_token();
   auto lease = database_->acquire();
 
-  auto replaced = replace_invitation_token(lease, stored.id, new_token.hash, unix_now(), unix_now() + 60);
+  auto replaced = replace_invitation_token(lease, stored.id, new_token.hash, kNow, kNow + 60);
 
   ASSERT_TRUE(replaced);
   EXPECT_TRUE(*replaced);
-  EXPECT_FALSE(find_usable_invitation(lease, old_token.token, unix_now())->has_value());
-  EXPECT_TRUE(find_usable_invitation(lease, new_token.token, unix_now())->has_value());
+  EXPECT_FALSE(find_usable_invitation(lease, old_token.token, kNow)->has_value());
+  EXPECT_TRUE(find_usable_invitation(lease, new_token.token, kNow)->has_value());
+}
+
+TEST_F(AccountStores, AnInvitationIsStampedWithTheCallersTime) {
+  const auto stored = insert(issue_token(), /*ttl_s=*/7 * 24 * 3600);
+
+  EXPECT_EQ(stored.created_at, kNow);
+  EXPECT_EQ(stored.expires_at, kNow + 7 * 24 * 3600);
+  EXPECT_EQ(stored.status(kNow), "pending");
+}
+
+TEST_F(AccountStores, AnInvitationIsUsableUntilTheSecondBeforeItExpires) {
+  const auto token = issue_token();
+  const auto stored = insert(token, /*ttl_s=*/3600);
+  auto lease = database_->acquire();
+
+  auto last_second = find_usable_invitation(lease, token.token, kNow + 3599);
+  auto at_expiry = find_usable_invitation(lease, token.token, kNow + 3600);
+  auto after_expiry = find_usable_invitation(lease, token.token, kNow + 3601);
+
+  ASSERT_TRUE(last_second && at_expiry && after_expiry);
+  ASSERT_TRUE(last_second->has_value());
+  EXPECT_EQ((*last_second)->id, stored.id);
+  EXPECT_FALSE(at_expiry->has_value());
+  EXPECT_FALSE(after_expiry->has_value());
+}
+
+TEST_F(AccountStores, AnInvitationsStatusTurnsExpiredAtItsExpiry) {
+  const auto stored = insert(issue_token(), /*ttl_s=*/3600);
+
+  EXPECT_EQ(stored.status(kNow + 3599), "pending");
+  EXPECT_EQ(stored.status(kNow + 3600), "expired");
+}
+
+TEST_F(AccountStores, AnInvitationCanBeClaimedInItsLastSecondButNotAtItsExpiry) {
+  const auto in_time = insert(issue_token(), /*ttl_s=*/3600);
+  const auto too_late = insert(issue_token(), /*ttl_s=*/3600);
+  auto lease = database_->acquire();
+
+  auto claimed_in_time = claim_invitation(lease, in_time.id, "ann", kNow + 3599);
+  auto claimed_too_late = claim_invitation(lease, too_late.id, "ben", kNow + 3600);
+
+  ASSERT_TRUE(claimed_in_time && claimed_too_late);
+  EXPECT_TRUE(*claimed_in_time);
+  EXPECT_FALSE(*claimed_too_late);
+  EXPECT_EQ(find_invitation(lease, too_late.id).value()->used_by, std::nullopt);
+}
+
+TEST_F(AccountStores, ExpiredInvitationsAreListedOnlyWithIncludeUsed) {
+  const auto short_lived = insert(issue_token(), /*ttl_s=*/60);
+  const auto long_lived = insert(issue_token(), /*ttl_s=*/3600);
+  auto lease = database_->acquire();
+
+  auto usable = list_invitations(lease, /*include_used=*/false, kNow + 60);
+  auto all = list_invitations(lease, /*include_used=*/true, kNow + 60);
+
+  ASSERT_TRUE(usable && all);
+  ASSERT_EQ(usable->size(), 1u);
+  EXPECT_EQ((*usable)[0].id, long_lived.id);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].id, short_lived.id);
+  EXPECT_EQ((*all)[1].status(kNow + 60), "expired");
+}
+
+TEST_F(AccountStores, ANewTokenGivesAnExpiredInvitationItsNewExpiry) {
+  const auto stored = insert(issue_token(), /*ttl_s=*/60);
+  const auto new_token = issue_token();
+  auto lease = database_->acquire();
+
+  auto replaced = replace_invitation_token(lease, stored.id, new_token.hash, kNow + 100, kNow + 160);
+
+  ASSERT_TRUE(replaced);
+  EXPECT_TRUE(*replaced);
+  EXPECT_TRUE(find_usable_invitation(lease, new_token.token, kNow + 159)->has_value());
+  EXPECT_FALSE(find_usable_invitation(lease, new_token.token, kNow + 160)->has_value());
+  EXPECT_EQ(find_invitation(lease, stored.id).value()->created_at, kNow + 100);
+}
+
+TEST_F(AccountStores, AnAccessRequestIsStampedWithTheCallersTimeAndDecidedOnce) {
+  auto lease = database_->acquire();
+  auto id = insert_access_request(lease, "zoe@example.com", "Zoë", std::string("please"), kNow);
+  ASSERT_TRUE(id);
+
+  auto approved = decide_access_request(lease, *id, "approved", kNow + 30);
+  auto denied = decide_access_request(lease, *id, "denied", kNow + 60);
+  auto request = find_access_request(lease, *id);
+
+  ASSERT_TRUE(approved && denied && request && request->has_value());
+  EXPECT_TRUE(*approved);
+  EXPECT_FALSE(*denied);
+  EXPECT_EQ((*request)->created_at, kNow);
+  EXPECT_EQ((*request)->status, "approved");
+  EXPECT_EQ((*request)->decided_at, kNow + 30);
 }
 
 TEST_F(AccountStores, TheSharedTokenIsStableUntilAReset) {
@@ -119,7 +217,7 @@ TEST_F(AccountStores, TheSharedTokenIsStableUntilAReset) {
 
 TEST_F(AccountStores, APendingSignupReservesItsNameUntilItExpiresAndIsClaimedOnce) {
   const auto token = issue_token();
-  const std::int64_t now = unix_now();
+  const std::int64_t now = kNow;
   PendingSignup signup{0, token.hash, "ann", "ann@example.com", "Ann", "$argon2id$x", now, now + 10};
   auto lease = database_->acquire();
   auto id = insert_pending_signup(lease, signup);
