@@ -236,5 +236,37 @@ TEST_F(AccountStores, APendingSignupReservesItsNameUntilItExpiresAndIsClaimedOnc
   EXPECT_FALSE(find_pending_signup(lease, token.token, now)->has_value());
 }
 
+TEST_F(AccountStores, APendingSignupCanBeConfirmedUntilTheSecondBeforeItExpires) {
+  const auto token = issue_token();
+  const std::int64_t expires_at = kNow + 24 * 3600;
+  auto lease = database_->acquire();
+  ASSERT_TRUE(insert_pending_signup(
+      lease, PendingSignup{0, token.hash, "ann", "ann@example.com", "Ann", "$argon2id$x", kNow, expires_at}));
+
+  auto last_second = find_pending_signup(lease, token.token, expires_at - 1);
+  auto at_expiry = find_pending_signup(lease, token.token, expires_at);
+
+  ASSERT_TRUE(last_second && at_expiry);
+  ASSERT_TRUE(last_second->has_value());
+  EXPECT_EQ((*last_second)->username, "ann");
+  EXPECT_EQ((*last_second)->created_at, kNow);
+  EXPECT_FALSE(at_expiry->has_value());
+}
+
+TEST_F(AccountStores, AnExpiredPendingSignupFreesItsUsernameAndIsPurged) {
+  const auto token = issue_token();
+  const std::int64_t expires_at = kNow + 24 * 3600;
+  auto lease = database_->acquire();
+  ASSERT_TRUE(insert_pending_signup(
+      lease, PendingSignup{0, token.hash, "ann", "ann@example.com", "Ann", "$argon2id$x", kNow, expires_at}));
+
+  EXPECT_TRUE(*username_pending(lease, "ann", expires_at - 1));
+  EXPECT_FALSE(*username_pending(lease, "ann", expires_at));
+  ASSERT_TRUE(purge_expired_signups(lease, expires_at - 1));
+  EXPECT_TRUE(find_pending_signup(lease, token.token, kNow)->has_value()) << "not expired yet: kept";
+  ASSERT_TRUE(purge_expired_signups(lease, expires_at));
+  EXPECT_FALSE(find_pending_signup(lease, token.token, kNow)->has_value()) << "expired: purged";
+}
+
 }  // namespace
 }  // namespace dirproxy

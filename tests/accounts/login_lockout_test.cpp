@@ -77,6 +77,41 @@ TEST_F(LoginLockoutTest, TheLockEndsWhenTheDurationHasPassed) {
   EXPECT_TRUE(lockout.check("alice", kStart + 120));
 }
 
+TEST_F(LoginLockoutTest, RetryAfterCountsDownToOneInTheLastLockedSecond) {
+  LoginLockout lockout(*database_, settings(3, 60s, 120s));
+  fail_times(lockout, "alice", 3, kStart);
+
+  auto first_second = lockout.check("alice", kStart);
+  auto last_second = lockout.check("alice", kStart + 119);
+
+  ASSERT_FALSE(first_second);
+  ASSERT_FALSE(last_second);
+  EXPECT_EQ(first_second.error().retry_after, 120);
+  EXPECT_EQ(last_second.error().retry_after, 1);
+}
+
+TEST_F(LoginLockoutTest, FailuresInTheLastSecondOfTheWindowStillAddUp) {
+  LoginLockout lockout(*database_, settings(3, 60s, 120s));
+  fail_times(lockout, "alice", 2, kStart);
+  fail_times(lockout, "alice", 1, kStart + 59);
+
+  auto locked = lockout.check("alice", kStart + 59);
+
+  ASSERT_FALSE(locked);
+  EXPECT_EQ(locked.error().code, ErrorCode::account_locked);
+  EXPECT_EQ(locked.error().retry_after, 120) << "the lock runs from the failure that reached the limit";
+}
+
+TEST_F(LoginLockoutTest, AFailureAtTheEndOfTheWindowStartsANewCount) {
+  LoginLockout lockout(*database_, settings(3, 60s, 120s));
+  fail_times(lockout, "alice", 2, kStart);
+  fail_times(lockout, "alice", 2, kStart + 60);  // the first of these ends the old window
+
+  EXPECT_TRUE(lockout.check("alice", kStart + 60));
+  fail_times(lockout, "alice", 1, kStart + 119);  // the third within the new window
+  EXPECT_FALSE(lockout.check("alice", kStart + 119));
+}
+
 TEST_F(LoginLockoutTest, AfterTheLockEndsCountingStartsAgain) {
   LoginLockout lockout(*database_, settings(3, 600s, 60s));
   fail_times(lockout, "alice", 3, kStart);

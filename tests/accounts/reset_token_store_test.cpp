@@ -81,6 +81,16 @@ TEST_F(ResetTokenStoreTest, AnExpiredTokenIsNotConsumed) {
   EXPECT_FALSE(consume(token.token, kNow + 10).has_value());
 }
 
+TEST_F(ResetTokenStoreTest, ATokenIsConsumedInTheLastSecondBeforeItExpires) {
+  IssuedToken token = store("alice", kNow + 3600);
+
+  auto consumed = consume(token.token, kNow + 3599);
+
+  ASSERT_TRUE(consumed.has_value());
+  EXPECT_EQ(consumed->username, "alice");
+  EXPECT_EQ(consumed->used_at, kNow + 3599);
+}
+
 TEST_F(ResetTokenStoreTest, AnUnknownOrMalformedTokenIsNotConsumed) {
   store("alice");
 
