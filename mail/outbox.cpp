@@ -7,9 +7,8 @@
 
 namespace dirproxy {
 
-Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
+Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail, std::int64_t now,
                           const std::optional<std::string>& hold_for_username) {
-  const std::int64_t now = unix_now();
   const std::string state = hold_for_username ? "held" : "pending";
   auto insert = lease.prepare(
       "INSERT INTO outbox (template, recipient, message, state, hold_username, next_attempt_at, created_at)"
@@ -19,11 +18,11 @@ Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail&
   return insert->run();
 }
 
-Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username) {
+Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username, std::int64_t now) {
   auto update = lease.prepare(
       "UPDATE outbox SET state = 'pending', hold_username = NULL, next_attempt_at = ?2"
       " WHERE state = 'held' AND hold_username = ?1",
-      username, unix_now());
+      username, now);
   if (!update) return update.error();
   return update->run();
 }
@@ -112,6 +111,15 @@ Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease) {
   counts.held = select->column_int64(2);
   if (!select->column_is_null(3)) counts.oldest_pending_created_at = select->column_int64(3);
   return counts;
+}
+
+Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
+                          const std::optional<std::string>& hold_for_username) {
+  return enqueue_mail(lease, mail, unix_now(), hold_for_username);
+}
+
+Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username) {
+  return release_held_mail(lease, username, unix_now());
 }
 
 }  // namespace dirproxy

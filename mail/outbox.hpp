@@ -31,14 +31,15 @@ struct OutgoingMail {
   std::string message;        // the whole message, CRLF line ends
 };
 
-// Inserts `mail` as pending (due now), or held for `hold_for_username`.
-// Call it inside the caller's write transaction on `lease`, so that the
-// mail commits or rolls back with the change.
-Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
+// Inserts `mail` queued at `now` (Unix seconds, from the caller's Clock):
+// pending and due at once, or held for `hold_for_username`. Call it inside
+// the caller's write transaction on `lease`, so that the mail commits or
+// rolls back with the change.
+Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail, std::int64_t now,
                           const std::optional<std::string>& hold_for_username = std::nullopt);
 
-// Makes the mail held for `username` pending (due now).
-Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username);
+// Makes the mail held for `username` pending, due at `now`.
+Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username, std::int64_t now);
 
 // Deletes the mail held for `username`: its change did not happen.
 Result<void> discard_held_mail(const StateDatabase::Lease& lease, std::string_view username);
@@ -88,5 +89,11 @@ struct OutboxCounts {
   std::optional<std::int64_t> oldest_pending_created_at;  // Unix seconds; nullopt when none is pending
 };
 Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease);
+
+// --- Until service/ reads the time from its Runtime's clock -----------------
+// The same at unix_now(); remove once nothing calls them.
+Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
+                          const std::optional<std::string>& hold_for_username = std::nullopt);
+Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username);
 
 }  // namespace dirproxy

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "mail/mail_composer.hpp"
 #include "mail/outbox.hpp"
 #include "storage/state_database.hpp"
@@ -92,7 +93,10 @@ class MailDelivery : public ::testing::Test {
     StateDatabase::Lease lease = database().acquire();
     auto transaction = lease.begin(TransactionMode::write);
     if (!transaction) throw std::runtime_error(transaction.error().message);
-    if (auto queued = enqueue_mail(lease, *composed, hold_for); !queued) throw std::runtime_error(queued.error().message);
+    const std::int64_t now = system_clock()->unix_seconds();  // the daemon's clock
+    if (auto queued = enqueue_mail(lease, *composed, now, hold_for); !queued) {
+      throw std::runtime_error(queued.error().message);
+    }
     const std::int64_t id = sqlite3_last_insert_rowid(lease.raw());
     if (auto committed = transaction->commit(); !committed) throw std::runtime_error(committed.error().message);
     return id;
