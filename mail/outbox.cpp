@@ -14,7 +14,7 @@ Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail&
       "INSERT INTO outbox (template, recipient, message, state, hold_username, next_attempt_at, created_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
       mail.template_name, mail.recipient, mail.message, state, hold_for_username, now);
-  if (!insert) return insert.error();
+  RETURN_IF_ERROR(insert);
   return insert->run();
 }
 
@@ -23,13 +23,13 @@ Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_vi
       "UPDATE outbox SET state = 'pending', hold_username = NULL, next_attempt_at = ?2"
       " WHERE state = 'held' AND hold_username = ?1",
       username, now);
-  if (!update) return update.error();
+  RETURN_IF_ERROR(update);
   return update->run();
 }
 
 Result<void> discard_held_mail(const StateDatabase::Lease& lease, std::string_view username) {
   auto remove = lease.prepare("DELETE FROM outbox WHERE state = 'held' AND hold_username = ?1", username);
-  if (!remove) return remove.error();
+  RETURN_IF_ERROR(remove);
   return remove->run();
 }
 
@@ -38,9 +38,9 @@ Result<std::optional<DueMail>> next_due_mail(const StateDatabase::Lease& lease, 
       "SELECT id, template, recipient, message, attempts FROM outbox"
       " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1",
       now);
-  if (!select) return select.error();
+  RETURN_IF_ERROR(select);
   auto row = select->step();
-  if (!row) return row.error();
+  RETURN_IF_ERROR(row);
   if (!*row) return std::optional<DueMail>();
   return std::optional<DueMail>(DueMail{select->column_int64(0), select->column_text(1), select->column_text(2),
                                         select->column_text(3), select->column_int64(4)});
@@ -49,7 +49,7 @@ Result<std::optional<DueMail>> next_due_mail(const StateDatabase::Lease& lease, 
 Result<void> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t now) {
   auto update = lease.prepare(
       "UPDATE outbox SET state = 'sent', message = '', sent_at = ?2, last_error = NULL WHERE id = ?1", id, now);
-  if (!update) return update.error();
+  RETURN_IF_ERROR(update);
   return update->run();
 }
 
@@ -64,7 +64,7 @@ Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64
                     : lease.prepare("UPDATE outbox SET attempts = ?2, state = 'failed', last_error = ?3,"
                                     " message = '' WHERE id = ?1",
                                     id, attempts, error);
-  if (!update) return update.error();
+  RETURN_IF_ERROR(update);
   return update->run();
 }
 
@@ -79,11 +79,11 @@ std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::i
 Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease& lease, std::int64_t held_since) {
   auto select = lease.prepare(
       "SELECT DISTINCT hold_username FROM outbox WHERE state = 'held' AND created_at <= ?1", held_since);
-  if (!select) return select.error();
+  RETURN_IF_ERROR(select);
   std::vector<std::string> usernames;
   for (;;) {
     auto row = select->step();
-    if (!row) return row.error();
+    RETURN_IF_ERROR(row);
     if (!*row) break;
     usernames.push_back(select->column_text(0));
   }
@@ -92,7 +92,7 @@ Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease
 
 Result<void> purge_sent_mail(const StateDatabase::Lease& lease, std::int64_t sent_before) {
   auto remove = lease.prepare("DELETE FROM outbox WHERE state = 'sent' AND sent_at <= ?1", sent_before);
-  if (!remove) return remove.error();
+  RETURN_IF_ERROR(remove);
   return remove->run();
 }
 
@@ -102,9 +102,9 @@ Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease) {
       " (SELECT count(*) FROM outbox WHERE state = 'failed'),"
       " (SELECT count(*) FROM outbox WHERE state = 'held'),"
       " (SELECT min(created_at) FROM outbox WHERE state = 'pending')");
-  if (!select) return select.error();
+  RETURN_IF_ERROR(select);
   auto row = select->step();
-  if (!row) return row.error();
+  RETURN_IF_ERROR(row);
   OutboxCounts counts;
   counts.pending = select->column_int64(0);
   counts.failed = select->column_int64(1);
