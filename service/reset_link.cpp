@@ -5,14 +5,14 @@
 #include "core/timestamp.hpp"
 
 namespace dirproxy {
-ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose) {
+ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose, std::int64_t now) {
   const config::Duration ttl =
       purpose == ResetPurpose::new_user ? config.password_reset.new_user_ttl : config.password_reset.ttl;
   ResetLink link;
   link.purpose = purpose;
   link.token = issue_token();
   link.url = site_link(config.site.links.password_reset, config.site.base_url, link.token.token);
-  link.created_at = unix_now();
+  link.created_at = now;
   link.expires_at = link.created_at + whole_seconds(ttl);
   return link;
 }
@@ -34,11 +34,15 @@ Result<void> store_reset_link(const StateDatabase::Lease& lease, const ResetLink
 }
 
 Result<void> invalidate_reset_links(const Runtime& runtime, std::string_view username) {
+  const std::int64_t now = runtime.clock->unix_seconds();
   auto lease = runtime.database->acquire();
-  auto transaction = lease.begin(TransactionMode::write);
-  RETURN_IF_ERROR(transaction);
-  if (auto done = invalidate_reset_tokens(lease, username, unix_now()); !done) return done;
-  return transaction->commit();
+  return lease.write_transaction([&](const StateDatabase::Lease& lease) -> Result<void> {
+    return invalidate_reset_tokens(lease, username, now);
+  });
+}
+
+ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose) {
+  return make_reset_link(config, purpose, unix_now());
 }
 
 }  // namespace dirproxy
