@@ -17,10 +17,6 @@ ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose, st
   return link;
 }
 
-ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose) {
-  return make_reset_link(config, purpose, unix_now());
-}
-
 Result<OutgoingMail> compose_reset_mail(const Runtime& runtime, const ResetLink& link, const std::string& recipient,
                                         std::string_view username, std::string_view display_name) {
   MailValues values;

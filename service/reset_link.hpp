@@ -24,11 +24,9 @@ struct ResetLink {
   std::int64_t expires_at = 0;
 };
 
-// A fresh link of `purpose` under `config`, valid from `now` (Unix
-// seconds); nothing stored.
+// A fresh link of `purpose` under `config`, valid from `now` (Unix seconds,
+// from the caller's Clock); nothing stored.
 ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose, std::int64_t now);
-// The same from the system's time, for the operations not yet typed.
-ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose);
 
 // The mail carrying `link` to `recipient` (template new_user or
 // password_reset by the link's purpose). `runtime.mail` must be set.
@@ -39,8 +37,12 @@ Result<OutgoingMail> compose_reset_mail(const Runtime& runtime, const ResetLink&
 Result<void> store_reset_link(const StateDatabase::Lease& lease, const ResetLink& link, std::string_view username);
 
 // In a write transaction of its own: every unused link of `username` stops
-// working as of the runtime's clock. Called after its password changed or
+// working, as of the runtime's clock. Called after its password changed or
 // the account was deleted.
 Result<void> invalidate_reset_links(const Runtime& runtime, std::string_view username);
+
+// --- Until service/ reads the time from its Runtime's clock -----------------
+// make_reset_link at unix_now(); remove once nothing calls it.
+ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose);
 
 }  // namespace dirproxy

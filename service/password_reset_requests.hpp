@@ -1,0 +1,58 @@
+// Password reset as typed requests (docs/protocol.md, "Set-password links
+// and password reset"): a user asks for a link (request_password_reset), an
+// admin has one mailed to a user (send_password_reset), and the link's
+// single-use token sets a new password (reset_password). A link goes only to
+// the address stored for the account. Each request declares its
+// OperationPolicy; `run` carries it out
+// (service/password_reset_operations.cpp), called through Service::call.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "service/directory_requests.hpp"
+#include "service/operation_context.hpp"
+#include "service/operation_policy.hpp"
+
+namespace dirproxy {
+
+// Exactly one of username and email (bad_request otherwise). Succeeds for
+// any valid input, whether or not the account exists, and does the same work
+// either way; only an active account with a stored address gets a link
+// (password_reset.ttl), mailed there. Counts against the caller's rate limit.
+struct RequestPasswordResetRequest {
+  static constexpr OperationPolicy policy{.name = "request_password_reset", .writes = true};
+  using Response = void;
+  std::optional<std::string> username;
+  std::optional<std::string> email;
+  std::string audit_target() const { return username ? audit_field("username", *username) : std::string(); }
+};
+Result<void> run(const OperationContext& op, const RequestPasswordResetRequest& request);
+
+// Sets the password of the link's account and uses the link up. The
+// password is checked first (a weak one does not use up the link);
+// invalid_token for a link that is unknown, used or expired, or whose account
+// is gone. When the directory refuses the password the link stays usable.
+// Every other link of the account dies, and its lockout count is cleared.
+// Counts against the caller's rate limit.
+struct ResetPasswordRequest {
+  static constexpr OperationPolicy policy{.name = "reset_password", .writes = true};
+  using Response = void;
+  std::string token;
+  std::string password;
+};
+Result<void> run(const OperationContext& op, const ResetPasswordRequest& request);
+
+// Mails the user a fresh link (password_reset.ttl) at their stored address.
+// not_found (field username) for no such user, not_found (field email) for
+// one without an address, read_only when their directory cannot change
+// passwords.
+struct SendPasswordResetRequest {
+  static constexpr OperationPolicy policy = admin_write("send_password_reset");
+  using Response = void;
+  std::string username;
+  std::string audit_target() const { return audit_field("username", username); }
+};
+Result<void> run(const OperationContext& op, const SendPasswordResetRequest& request);
+
+}  // namespace dirproxy
