@@ -21,17 +21,10 @@
 #include "service/runtime.hpp"
 #include "service/signup_requests.hpp"
 #include "support/manual_clock.hpp"
+#include "service/outbox_rows.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy::testing {
-
-// A row of the outbox.
-struct QueuedMail {
-  std::string template_name;
-  std::string recipient;
-  std::string state;
-  std::string message;
-};
 
 // The one answer to a token that cannot be used, whether it is unknown,
 // used, revoked or expired.
@@ -92,16 +85,7 @@ class AccountLifeCycleTest : public ::testing::Test {
   std::int64_t now() const { return clock_->unix_seconds(); }
 
   // Every outbox row, oldest first.
-  std::vector<QueuedMail> outbox() {
-    auto lease = database_->acquire();
-    auto query = lease.prepare("SELECT template, recipient, state, message FROM outbox ORDER BY id");
-    if (!query) throw std::runtime_error(query.error().message);
-    std::vector<QueuedMail> rows;
-    while (*query->step()) {
-      rows.push_back({query->column_text(0), query->column_text(1), query->column_text(2), query->column_text(3)});
-    }
-    return rows;
-  }
+  std::vector<QueuedMail> outbox() { return outbox_rows(*database_); }
 
   // The token of the link starting with `prefix` in `mail`.
   static std::string token_in(const QueuedMail& mail, const std::string& prefix) {

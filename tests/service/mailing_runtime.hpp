@@ -17,18 +17,10 @@
 #include "service/operation_context.hpp"
 #include "service/runtime.hpp"
 #include "support/manual_clock.hpp"
+#include "service/outbox_rows.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy::testing {
-
-// One row of the outbox.
-struct QueuedMail {
-  std::string template_name;
-  std::string recipient;
-  std::string body;  // after the headers, without the final line end
-  std::string state;
-  std::int64_t created_at = 0;
-};
 
 class MailingRuntime : public ::testing::Test {
  protected:
@@ -67,19 +59,7 @@ class MailingRuntime : public ::testing::Test {
 
   std::int64_t now() const { return clock_->unix_seconds(); }
 
-  std::vector<QueuedMail> outbox() {
-    auto lease = database_->acquire();
-    auto query = lease.prepare("SELECT template, recipient, message, state, created_at FROM outbox ORDER BY id");
-    std::vector<QueuedMail> mails;
-    while (query && *query->step()) {
-      const std::string message = query->column_text(2);
-      std::string body = message.substr(message.find("\r\n\r\n") + 4);
-      if (body.ends_with("\r\n")) body.resize(body.size() - 2);
-      mails.push_back({query->column_text(0), query->column_text(1), std::move(body), query->column_text(3),
-                       query->column_int64(4)});
-    }
-    return mails;
-  }
+  std::vector<QueuedMail> outbox() { return outbox_rows(*database_); }
 
   // The number of rows of `table`.
   std::int64_t rows(const std::string& table) {
