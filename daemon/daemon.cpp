@@ -110,7 +110,7 @@ int Daemon::run() {
   IoThreads connection_threads(IoThreads::default_count());
   auto current_runtime = [this] { return runtime_.load(); };
   Service service(pool, current_runtime, [this] { return reload_from_connection(); });
-  RequestDispatcher dispatcher(service, pool, current_runtime);
+  RequestDispatcher dispatcher(service);
   Server server(io, connection_threads, pool, dispatcher, current_runtime);
   if (!activation_error.empty()) {
     log()->critical("{}", activation_error);

@@ -7,7 +7,6 @@
 #include "core/timestamp.hpp"
 #include "service/access_request_requests.hpp"
 #include "service/account_operation_support.hpp"
-#include "service/operation.hpp"
 
 namespace dirproxy {
 namespace {
@@ -129,10 +128,5 @@ Result<void> run(const OperationContext& op, const DenyAccessRequestRequest& req
   });
 }
 
-const std::vector<Operation>& access_request_operations() {
-  // Every access request operation is typed (access_request_requests.hpp).
-  static const std::vector<Operation> operations;
-  return operations;
-}
 
 }  // namespace dirproxy

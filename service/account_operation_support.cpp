@@ -8,10 +8,6 @@ namespace {
 
 constexpr std::size_t kMaxMessageBytes = 2000;
 
-protocol::Json nullable_time(const std::optional<std::int64_t>& seconds) {
-  return seconds ? protocol::Json(rfc3339(*seconds)) : protocol::Json(nullptr);
-}
-
 }  // namespace
 
 Result<void> require_internal_management(const Runtime& runtime) {
@@ -29,11 +25,6 @@ Result<void> require_mail(const Runtime& runtime, std::string_view what) {
   return {};
 }
 
-Result<void> admit_client(const JsonOperationContext& op) {
-  const auto client = optional_string_param(op.params, "client_ip").value_or("");
-  return op.runtime.rate_limiter->admit(client, op.runtime.config->security.rate_limit, op.runtime.clock->steady());
-}
-
 Result<void> admit_client(const OperationContext& op) {
   return op.runtime.rate_limiter->admit(op.caller.client_address.value_or(""), op.runtime.config->security.rate_limit,
                                         op.runtime.clock->steady());
@@ -42,24 +33,6 @@ Result<void> admit_client(const OperationContext& op) {
 InvitationView invitation_view(Invitation invitation, std::int64_t now) {
   std::string status = invitation.status(now);
   return InvitationView{std::move(invitation), std::move(status)};
-}
-
-std::optional<std::string> optional_string_param(const protocol::Json& params, const char* name) {
-  auto it = params.find(name);
-  if (it == params.end() || it->is_null()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-std::optional<std::int64_t> optional_integer_param(const protocol::Json& params, const char* name) {
-  auto it = params.find(name);
-  if (it == params.end() || it->is_null()) return std::nullopt;
-  return it->get<std::int64_t>();
-}
-
-std::vector<std::string> optional_list_param(const protocol::Json& params, const char* name) {
-  auto it = params.find(name);
-  if (it == params.end() || it->is_null()) return {};
-  return it->get<std::vector<std::string>>();
 }
 
 Result<void> check_group_names(const std::vector<std::string>& groups, std::string_view field) {
@@ -79,20 +52,6 @@ Result<void> check_message(std::string_view message, std::string_view field) {
     }
   }
   return {};
-}
-
-protocol::Json invitation_json(const Invitation& invitation, std::int64_t now) {
-  return {{"id", invitation.id},
-          {"email", invitation.email ? protocol::Json(*invitation.email) : protocol::Json(nullptr)},
-          {"groups", invitation.groups},
-          {"created_at", rfc3339(invitation.created_at)},
-          {"expires_at", rfc3339(invitation.expires_at)},
-          {"status", invitation.status(now)},
-          {"used_at", nullable_time(invitation.used_at)},
-          {"used_by", invitation.used_by ? protocol::Json(*invitation.used_by) : protocol::Json(nullptr)},
-          {"revoked_at", nullable_time(invitation.revoked_at)},
-          {"access_request_id",
-           invitation.access_request_id ? protocol::Json(*invitation.access_request_id) : protocol::Json(nullptr)}};
 }
 
 std::string signup_link(const Runtime& runtime, std::string_view token) {

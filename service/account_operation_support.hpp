@@ -1,7 +1,7 @@
 // What the account life cycle's operations (signup, invitation and access
 // request operations) share: the guards every one of them starts with
-// (user_management, mail, rate limit), reading optional parameters, the
-// invitation as the protocol shows it, and the mails they compose.
+// (user_management, mail, rate limit), checks of free text and group names,
+// the invitation as operations return it, and the mails they compose.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,8 @@
 
 #include "accounts/invitation_store.hpp"
 #include "mail/outbox.hpp"
-#include "service/operation.hpp"
 #include "service/operation_context.hpp"
+#include "service/runtime.hpp"
 
 namespace dirproxy {
 
@@ -25,9 +25,7 @@ Result<void> require_mail(const Runtime& runtime, std::string_view what);
 
 // Counts the request against its client_ip (security.rate_limit);
 // rate_limited with retry_after when the client is over the limit.
-Result<void> admit_client(const JsonOperationContext& op);
-// The same for a typed operation: counts it against the caller's
-// client_address (all callers without one share one count).
+// All callers without a client address share one count.
 Result<void> admit_client(const OperationContext& op);
 
 // An invitation as operations return it: never its token; its status
@@ -38,10 +36,6 @@ struct InvitationView {
 };
 InvitationView invitation_view(Invitation invitation, std::int64_t now);
 
-std::optional<std::string> optional_string_param(const protocol::Json& params, const char* name);
-std::optional<std::int64_t> optional_integer_param(const protocol::Json& params, const char* name);
-std::vector<std::string> optional_list_param(const protocol::Json& params, const char* name);
-
 // bad_request naming `field` unless every group name passes
 // AccountPolicy::check_name.
 Result<void> check_group_names(const std::vector<std::string>& groups, std::string_view field);
@@ -50,11 +44,6 @@ Result<void> check_group_names(const std::vector<std::string>& groups, std::stri
 // requester, placed in a mail) is at most 2000 bytes without control
 // characters other than newline and tab.
 Result<void> check_message(std::string_view message, std::string_view field);
-
-// The protocol's invitation object: id, email, groups, created_at,
-// expires_at, status, used_at, used_by, revoked_at, access_request_id. Never
-// a token.
-protocol::Json invitation_json(const Invitation& invitation, std::int64_t now);
 
 // The signup link for `token` (site.links.signup).
 std::string signup_link(const Runtime& runtime, std::string_view token);

@@ -10,15 +10,10 @@
 #include "accounts/login_lockout.hpp"
 #include "service/account_creation.hpp"
 #include "service/directory_requests.hpp"
-#include "service/operation.hpp"
 #include "service/reset_link.hpp"
 
 namespace dirproxy {
 namespace {
-
-protocol::Json nullable(const std::optional<std::string>& value) {
-  return value ? protocol::Json(*value) : protocol::Json(nullptr);
-}
 
 Error not_found_user(std::string_view username) {
   return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'", "username");
@@ -59,18 +54,6 @@ Result<void> require_managed_here(const OperationContext& op) {
 }
 
 }  // namespace
-
-// The legacy JSON User, for signup and confirm_signup until they are typed
-// (the typed operations render theirs in the front end: user_object).
-protocol::Json user_json(const User& user) {
-  return {{"username", user.username},
-          {"email", nullable(user.email)},
-          {"display_name", nullable(user.display_name)},
-          {"first_name", nullable(user.first_name)},
-          {"last_name", nullable(user.last_name)},
-          {"active", user.active},
-          {"directory", user.directory}};
-}
 
 // Lookups -------------------------------------------------------------------
 
@@ -272,9 +255,5 @@ Result<std::vector<DirectoryReport>> run(const OperationContext& op, const ListD
 
 // Every operation of the group is typed now; the dispatcher still lists the
 // legacy table until the last group is converted.
-const std::vector<Operation>& directory_operations() {
-  static const std::vector<Operation> operations;
-  return operations;
-}
 
 }  // namespace dirproxy

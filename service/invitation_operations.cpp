@@ -198,9 +198,5 @@ Result<InvitationView> run(const OperationContext& op, const ResendInvitationReq
 
 // Every operation of this file is typed (invitation_requests.hpp); the
 // legacy table stays, empty, until the dispatcher stops listing it.
-const std::vector<Operation>& invitation_operations() {
-  static const std::vector<Operation> operations;
-  return operations;
-}
 
 }  // namespace dirproxy

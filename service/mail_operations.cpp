@@ -4,7 +4,6 @@
 
 #include "mail/outbox.hpp"
 #include "service/directory_requests.hpp"
-#include "service/operation.hpp"
 
 namespace dirproxy {
 
@@ -26,9 +25,5 @@ Result<MailQueueStatus> run(const OperationContext& op, const MailQueueRequest&)
 
 // mail_queue is typed now; the dispatcher still lists the legacy table until
 // the last group is converted.
-const std::vector<Operation>& mail_operations() {
-  static const std::vector<Operation> operations;
-  return operations;
-}
 
 }  // namespace dirproxy

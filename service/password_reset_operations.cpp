@@ -7,7 +7,6 @@
 
 #include "accounts/login_lockout.hpp"
 #include "service/account_operation_support.hpp"
-#include "service/operation.hpp"
 #include "service/password_reset_requests.hpp"
 #include "service/reset_link.hpp"
 
@@ -151,10 +150,5 @@ Result<void> run(const OperationContext& op, const SendPasswordResetRequest& req
   return store_link(runtime, link, &user, *mail);
 }
 
-const std::vector<Operation>& password_reset_operations() {
-  // Every password reset operation is typed (password_reset_requests.hpp).
-  static const std::vector<Operation> operations;
-  return operations;
-}
 
 }  // namespace dirproxy

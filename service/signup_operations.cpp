@@ -186,9 +186,5 @@ Result<User> run(const OperationContext& op, const ConfirmSignupRequest& request
 
 // Every operation of this file is typed (signup_requests.hpp); the legacy
 // table stays, empty, until the dispatcher stops listing it.
-const std::vector<Operation>& signup_operations() {
-  static const std::vector<Operation> operations;
-  return operations;
-}
 
 }  // namespace dirproxy

@@ -2,7 +2,6 @@
 // users and groups in it: for now the online backup. They block (SQLite,
 // fsync) and run on the worker pool.
 #include "service/directory_requests.hpp"
-#include "service/operation.hpp"
 
 namespace dirproxy {
 
@@ -20,9 +19,5 @@ Result<BackupCopy> run(const OperationContext& op, const BackupRequest& request)
 
 // backup is typed now; the dispatcher still lists the legacy table until the
 // last group is converted.
-const std::vector<Operation>& state_operations() {
-  static const std::vector<Operation> operations;
-  return operations;
-}
 
 }  // namespace dirproxy

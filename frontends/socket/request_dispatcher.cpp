@@ -18,24 +18,6 @@ void accept_caller_params(std::vector<protocol::ParamSpec>& params) {
   params.push_back({"actor", protocol::ParamType::string, false});
 }
 
-// The audit line of a legacy operation names the account or group it acted
-// on, or the file a backup went to.
-std::string audit_target(const Json& params) {
-  for (const char* key : {"username", "name", "group", "path"}) {
-    auto it = params.find(key);
-    if (it != params.end() && it->is_string()) {
-      std::string target = audit_field(key, it->get<std::string>());
-      if (std::string_view(key) == "group") {
-        if (auto user = params.find("username"); user != params.end() && user->is_string()) {
-          target += " " + audit_field("username", user->get<std::string>());
-        }
-      }
-      return target;
-    }
-  }
-  return {};
-}
-
 Caller caller_of(const Peer& peer, const Json& params) {
   Caller caller;
   caller.connection = peer.connection;
@@ -52,20 +34,13 @@ Caller caller_of(const Peer& peer, const Json& params) {
 
 }  // namespace
 
-RequestDispatcher::RequestDispatcher(Service& service, WorkerPool& pool, std::function<RuntimePtr()> runtime)
-    : service_(service), pool_(pool), runtime_(std::move(runtime)) {
+RequestDispatcher::RequestDispatcher(Service& service) : service_(service) {
   for (const auto* operations : {&directory_socket_operations(), &signup_socket_operations(),
                                   &invitation_socket_operations(), &access_request_socket_operations(),
                                   &password_reset_socket_operations()}) {
-    for (const auto& operation : *operations) typed_.emplace(operation.policy->name, operation);
+    for (const auto& operation : *operations) operations_.emplace(operation.policy->name, operation);
   }
-  for (const auto* operations : {&directory_operations(), &state_operations(), &signup_operations(),
-                                  &invitation_operations(), &access_request_operations(),
-                                  &password_reset_operations(), &mail_operations()}) {
-    for (const auto& operation : *operations) untyped_.emplace(operation.name, operation);
-  }
-  for (auto& [name, operation] : typed_) accept_caller_params(operation.params);
-  for (auto& [name, operation] : untyped_) accept_caller_params(operation.params);
+  for (auto& [name, operation] : operations_) accept_caller_params(operation.params);
 }
 
 PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& peer) const {
@@ -88,58 +63,36 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
   }
   prepared.caller = caller_of(peer, req.params);
 
-  if (auto typed = typed_.find(req.op); typed != typed_.end()) {
-    const SocketOperation& operation = typed->second;
-    if (auto checked = protocol::check_params(req.params, operation.params); !checked) {
-      // An admin operation is refused to others whatever its parameters.
-      auto allowed = service_.authorize(prepared.caller, *operation.policy);
-      prepared.answer = protocol::error_line(req.id, allowed ? checked.error() : allowed.error());
-      return prepared;
-    }
-    prepared.call = operation.prepare(req.params);
-    if (auto allowed = service_.authorize(prepared.caller, *operation.policy, prepared.call->audit_target());
-        !allowed) {
-      prepared.answer = protocol::error_line(req.id, allowed.error());
-      return prepared;
-    }
-    prepared.writes = operation.policy->writes;
-    return prepared;
-  }
-
-  auto found = untyped_.find(req.op);
-  if (found == untyped_.end()) {
+  auto found = operations_.find(req.op);
+  if (found == operations_.end()) {
     prepared.answer =
         protocol::error_line(req.id, make_error(ErrorCode::unknown_op, "no operation '" + req.op + "'", "op"));
     return prepared;
   }
-  const Operation& operation = found->second;
-  const OperationPolicy policy{.name = operation.name, .admin_only = operation.admin};
-  if (auto allowed = service_.authorize(prepared.caller, policy, audit_target(req.params)); !allowed) {
+  const SocketOperation& operation = found->second;
+  if (auto checked = protocol::check_params(req.params, operation.params); !checked) {
+    // An admin operation is refused to others whatever its parameters.
+    auto allowed = service_.authorize(prepared.caller, *operation.policy);
+    prepared.answer = protocol::error_line(req.id, allowed ? checked.error() : allowed.error());
+    return prepared;
+  }
+  prepared.call = operation.prepare(req.params);
+  if (auto allowed = service_.authorize(prepared.caller, *operation.policy, prepared.call->audit_target()); !allowed) {
     prepared.answer = protocol::error_line(req.id, allowed.error());
     return prepared;
   }
-  if (auto checked = protocol::check_params(req.params, operation.params); !checked) {
-    prepared.answer = protocol::error_line(req.id, checked.error());
-    return prepared;
-  }
-  prepared.operation = &operation;
-  prepared.writes = operation.writes;
+  prepared.writes = operation.policy->writes;
   return prepared;
 }
 
 awaitable<std::string> RequestDispatcher::execute(const PreparedRequest& prepared) {
   if (prepared.answer) co_return *prepared.answer;
-  if (prepared.call) {
-    Result<Json> result = co_await prepared.call->execute(service_, prepared.caller);
-    co_return finish(prepared, result);
-  }
-  Result<Json> result = co_await run_untyped(*prepared.operation, prepared.request, prepared.caller);
+  Result<Json> result = co_await prepared.call->execute(service_, prepared.caller);
   co_return finish(prepared, result);
 }
 
 std::optional<std::string> RequestDispatcher::answer_now(const PreparedRequest& prepared) {
   if (prepared.answer) return *prepared.answer;
-  if (!prepared.call) return std::nullopt;
   auto result = prepared.call->answer_now(service_, prepared.caller);
   if (!result) return std::nullopt;
   return finish(prepared, *result);
@@ -154,29 +107,6 @@ std::string RequestDispatcher::finish(const PreparedRequest& prepared, const Res
 awaitable<std::string> RequestDispatcher::handle(std::string_view line, const Peer& peer) {
   PreparedRequest prepared = prepare(line, peer);
   co_return co_await execute(prepared);
-}
-
-// The legacy path: audit and internal-error masking as the service does.
-awaitable<Result<Json>> RequestDispatcher::run_untyped(const Operation& operation, const protocol::Request& request,
-                                                       const Caller& caller) {
-  static const auto log = logging::logger("request");
-  RuntimePtr runtime = runtime_();
-  Result<Json> result = make_error(ErrorCode::internal_error, "no answer");
-  try {
-    auto work = [&]() -> Result<Json> { return operation.run(JsonOperationContext{request.params, *runtime}); };
-    result = co_await pool_.run(work);
-  } catch (const std::exception& e) {
-    result = make_error(ErrorCode::internal_error, std::string("unexpected exception: ") + e.what());
-  }
-  const bool signup = operation.name == "signup" || operation.name == "confirm_signup";
-  const bool audited = operation.admin || signup || (operation.name == "authenticate" && !result);
-  const OperationPolicy policy{.name = operation.name, .audit = audited ? AuditPolicy::always : AuditPolicy::never};
-  service_.audit(caller, policy, audit_target(request.params), result ? nullptr : &result.error());
-  if (!result && result.error().code == ErrorCode::internal_error) {
-    log->error("op={} failed: {}", request.op, result.error().message);
-    co_return make_error(ErrorCode::internal_error, "internal error; see the daemon's log");
-  }
-  co_return result;
 }
 
 }  // namespace dirproxy

@@ -7,17 +7,14 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "core/asio.hpp"
-#include "core/worker_pool.hpp"
 #include "frontends/socket/peer_credentials.hpp"
 #include "frontends/socket/socket_operation.hpp"
-#include "service/operation.hpp"
 #include "service/service.hpp"
 
 namespace dirproxy {
@@ -37,14 +34,12 @@ struct PreparedRequest {
   protocol::Request request;
   Caller caller;
   PreparedCallPtr call;
-  const Operation* operation = nullptr;  // an operation not yet typed
   bool writes = false;
 };
 
 class RequestDispatcher final {
  public:
-  // `pool` and `runtime` serve the operations not yet moved to the service.
-  RequestDispatcher(Service& service, WorkerPool& pool, std::function<RuntimePtr()> runtime);
+  explicit RequestDispatcher(Service& service);
 
   // Parses and checks one request line; cheap, never blocks (io thread).
   PreparedRequest prepare(std::string_view line, const Peer& peer) const;
@@ -61,16 +56,11 @@ class RequestDispatcher final {
   awaitable<std::string> handle(std::string_view line, const Peer& peer);
 
  private:
-  awaitable<Result<protocol::Json>> run_untyped(const Operation& operation, const protocol::Request& request,
-                                                const Caller& caller);
   // The response line of an executed operation.
   std::string finish(const PreparedRequest& prepared, const Result<protocol::Json>& result) const;
 
   Service& service_;
-  WorkerPool& pool_;
-  std::function<RuntimePtr()> runtime_;
-  std::unordered_map<std::string_view, SocketOperation> typed_;
-  std::unordered_map<std::string_view, Operation> untyped_;
+  std::unordered_map<std::string_view, SocketOperation> operations_;
 };
 
 }  // namespace dirproxy

@@ -76,7 +76,7 @@ class DispatcherLogs : public ::testing::Test {
     asio::io_context io;
     WorkerPool pool(2);
     Service service(pool, [this] { return runtime_; }, []() -> awaitable<Result<void>> { co_return Result<void>{}; });
-    RequestDispatcher dispatcher(service, pool, [this] { return runtime_; });
+    RequestDispatcher dispatcher(service);
     Peer peer{1, PeerCredentials{1, 0, 0}, true};
     ::testing::internal::CaptureStderr();
     asio::co_spawn(io, [&]() -> awaitable<void> {
