@@ -64,13 +64,4 @@ Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64
   return lease.changes() == 1;
 }
 
-Result<std::int64_t> insert_access_request(const StateDatabase::Lease& lease, std::string_view email,
-                                           std::string_view display_name, const std::optional<std::string>& message) {
-  return insert_access_request(lease, email, display_name, message, unix_now());
-}
-
-Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status) {
-  return decide_access_request(lease, id, status, unix_now());
-}
-
 }  // namespace dirproxy

@@ -45,10 +45,4 @@ Result<std::optional<AccessRequest>> find_access_request(const StateDatabase::Le
 Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status,
                                    std::int64_t now);
 
-// --- Until service/ reads the time from its Runtime's clock -----------------
-// The same at unix_now(); remove once nothing calls them.
-Result<std::int64_t> insert_access_request(const StateDatabase::Lease& lease, std::string_view email,
-                                           std::string_view display_name, const std::optional<std::string>& message);
-Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status);
-
 }  // namespace dirproxy

@@ -142,8 +142,4 @@ Result<bool> replace_invitation_token(const StateDatabase::Lease& lease, std::in
   return lease.changes() == 1;
 }
 
-Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const NewInvitation& invitation) {
-  return insert_invitation(lease, invitation, unix_now());
-}
-
 }  // namespace dirproxy

@@ -81,8 +81,4 @@ Result<bool> revoke_invitation(const StateDatabase::Lease& lease, std::int64_t i
 Result<bool> replace_invitation_token(const StateDatabase::Lease& lease, std::int64_t id, std::string_view token_hash,
                                       std::int64_t created_at, std::int64_t expires_at);
 
-// --- Until service/ reads the time from its Runtime's clock -----------------
-// The same at unix_now(); remove once nothing calls it.
-Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const NewInvitation& invitation);
-
 }  // namespace dirproxy

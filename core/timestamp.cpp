@@ -4,10 +4,6 @@
 
 namespace dirproxy {
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string rfc3339(std::int64_t seconds) {
   const std::time_t time = static_cast<std::time_t>(seconds);
   std::tm utc{};

@@ -9,9 +9,6 @@
 
 namespace dirproxy {
 
-// Seconds since the Unix epoch, now.
-std::int64_t unix_now();
-
 // `seconds` as RFC 3339 in UTC with second precision, e.g. 2026-05-01T12:34:56Z.
 std::string rfc3339(std::int64_t seconds);
 

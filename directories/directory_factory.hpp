@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "directories/directory.hpp"
 #include "storage/state_database.hpp"
 #include "directories/password_hasher.hpp"
@@ -15,6 +16,6 @@ namespace dirproxy {
 // Fails (bad_request, naming the directory) for a type this build cannot serve.
 Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config,
                                                     StateDatabasePtr database,
-                                                    PasswordHasherPtr hasher);
+                                                    PasswordHasherPtr hasher, ClockPtr clock = system_clock());
 
 }  // namespace dirproxy

@@ -132,8 +132,8 @@ MailComposer::MailComposer(const config::Site& site, const config::Mail& mail)
 }
 
 Result<OutgoingMail> MailComposer::compose(std::string_view template_name, const std::string& recipient,
-                                           const MailValues& values) const {
-  return compose_at(template_name, recipient, values, std::chrono::system_clock::now());
+                                           const MailValues& values, std::int64_t now) const {
+  return compose_at(template_name, recipient, values, std::chrono::system_clock::time_point(std::chrono::seconds(now)));
 }
 
 Result<OutgoingMail> MailComposer::compose_at(std::string_view template_name, const std::string& recipient,

@@ -36,10 +36,11 @@ class MailComposer final {
   MailComposer(const config::Site& site, const config::Mail& mail);
 
   // The message of template `template_name` (one of
-  // config::kMailTemplateNames) to `recipient` (a parsed address).
-  // internal_error only for an unknown template name (a bug).
+  // config::kMailTemplateNames) to `recipient` (a parsed address), dated
+  // `now` (Unix seconds, from the caller's Clock). internal_error only for
+  // an unknown template name (a bug).
   Result<OutgoingMail> compose(std::string_view template_name, const std::string& recipient,
-                               const MailValues& values) const;
+                               const MailValues& values, std::int64_t now) const;
 
   // compose() as of `now` (the Date header), so tests can check every byte
   // but the random Message-ID.

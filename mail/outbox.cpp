@@ -113,13 +113,4 @@ Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease) {
   return counts;
 }
 
-Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
-                          const std::optional<std::string>& hold_for_username) {
-  return enqueue_mail(lease, mail, unix_now(), hold_for_username);
-}
-
-Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username) {
-  return release_held_mail(lease, username, unix_now());
-}
-
 }  // namespace dirproxy

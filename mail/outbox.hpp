@@ -90,10 +90,4 @@ struct OutboxCounts {
 };
 Result<OutboxCounts> count_outbox(const StateDatabase::Lease& lease);
 
-// --- Until service/ reads the time from its Runtime's clock -----------------
-// The same at unix_now(); remove once nothing calls them.
-Result<void> enqueue_mail(const StateDatabase::Lease& lease, const OutgoingMail& mail,
-                          const std::optional<std::string>& hold_for_username = std::nullopt);
-Result<void> release_held_mail(const StateDatabase::Lease& lease, std::string_view username);
-
 }  // namespace dirproxy

@@ -27,7 +27,7 @@ Result<std::vector<OutgoingMail>> admin_notices(const Runtime& runtime, const st
   values.message = message.value_or("");
   std::vector<OutgoingMail> mails;
   for (const auto& admin : *admins) {
-    auto mail = runtime.mail->compose("access_request", admin, values);
+    auto mail = runtime.mail->compose("access_request", admin, values, runtime.clock->unix_seconds());
     RETURN_IF_ERROR(mail);
     mails.push_back(std::move(*mail));
   }

@@ -11,13 +11,8 @@ namespace {
 
 // One write transaction on a fresh lease: the chain below may need pooled
 // connections of its own, so no lease is held across a chain call.
-Result<void> in_write_transaction(const Runtime& runtime,
-                                  const std::function<Result<void>(const StateDatabase::Lease&)>& work) {
-  auto lease = runtime.database->acquire();
-  auto transaction = lease.begin(TransactionMode::write);
-  RETURN_IF_ERROR(transaction);
-  if (auto done = work(lease); !done) return done;
-  return transaction->commit();
+Result<void> in_write_transaction(const Runtime& runtime, const StateStep& work) {
+  return runtime.database->acquire().write_transaction(work);
 }
 
 Result<bool> creation_in_progress(const StateDatabase::Lease& lease, std::string_view username) {
@@ -90,7 +85,7 @@ Result<std::vector<OutgoingMail>> admin_notice_mails(const Runtime& runtime, con
   values.display_name = user.display_name;
   values.email = user.email;
   for (const auto& recipient : *recipients) {
-    auto mail = runtime.mail->compose("admin_new_account", recipient, values);
+    auto mail = runtime.mail->compose("admin_new_account", recipient, values, runtime.clock->unix_seconds());
     RETURN_IF_ERROR(mail);
     mails.push_back(std::move(*mail));
   }
@@ -122,7 +117,7 @@ Result<User> create_account(const Runtime& runtime, const NewAccount& account, c
       if (auto ok = claim(lease); !ok) return ok;
     }
     for (const auto& mail : mails) {
-      if (auto queued = enqueue_mail(lease, mail, username); !queued) return queued;
+      if (auto queued = enqueue_mail(lease, mail, runtime.clock->unix_seconds(), username); !queued) return queued;
     }
     return {};
   });
@@ -152,7 +147,7 @@ Result<User> create_account(const Runtime& runtime, const NewAccount& account, c
     }
   }
   auto released = in_write_transaction(
-      runtime, [&](const StateDatabase::Lease& lease) { return release_held_mail(lease, username); });
+      runtime, [&](const StateDatabase::Lease& lease) { return release_held_mail(lease, username, runtime.clock->unix_seconds()); });
   // The account exists; held mail left behind is released by the outbox's
   // recovery, so this failure must not undo the account.
   (void)released;

@@ -68,7 +68,7 @@ Result<OutgoingMail> invitation_mail(const Runtime& runtime, const std::string& 
   values.email = recipient;
   values.message = message.value_or("");
   if (expires_at) values.expires = rfc3339(*expires_at);
-  return runtime.mail->compose("invitation", recipient, values);
+  return runtime.mail->compose("invitation", recipient, values, runtime.clock->unix_seconds());
 }
 
 Result<std::vector<std::string>> admin_emails(const Runtime& runtime) {

@@ -102,7 +102,7 @@ Result<SentInvitations> run(const OperationContext& op, const SendInvitationsReq
       }
       auto mail = invitation_mail(runtime, recipient, token, message, expires_at);
       RETURN_IF_ERROR(mail);
-      RETURN_IF_ERROR(enqueue_mail(lease, *mail));
+      RETURN_IF_ERROR(enqueue_mail(lease, *mail, now));
     }
     return {};
   }));
@@ -189,7 +189,7 @@ Result<InvitationView> run(const OperationContext& op, const ResendInvitationReq
     RETURN_IF_ERROR(replace_invitation_token(lease, id, issued.hash, now, expires_at));
     auto mail = invitation_mail(runtime, *old.email, issued.token, old.message, expires_at);
     RETURN_IF_ERROR(mail);
-    RETURN_IF_ERROR(enqueue_mail(lease, *mail));
+    RETURN_IF_ERROR(enqueue_mail(lease, *mail, now));
     auto updated = find_invitation(lease, id);
     RETURN_IF_ERROR(updated);
     return invitation_view(std::move(**updated), now);

@@ -26,7 +26,7 @@ Result<OutgoingMail> compose_reset_mail(const Runtime& runtime, const ResetLink&
   values.email = recipient;
   values.expires = rfc3339(link.expires_at);
   return runtime.mail->compose(link.purpose == ResetPurpose::new_user ? "new_user" : "password_reset", recipient,
-                               values);
+                               values, runtime.clock->unix_seconds());
 }
 
 Result<void> store_reset_link(const StateDatabase::Lease& lease, const ResetLink& link, std::string_view username) {

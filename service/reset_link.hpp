@@ -41,8 +41,4 @@ Result<void> store_reset_link(const StateDatabase::Lease& lease, const ResetLink
 // the account was deleted.
 Result<void> invalidate_reset_links(const Runtime& runtime, std::string_view username);
 
-// --- Until service/ reads the time from its Runtime's clock -----------------
-// make_reset_link at unix_now(); remove once nothing calls it.
-ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose);
-
 }  // namespace dirproxy

@@ -14,12 +14,12 @@ Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   auto hasher = std::make_shared<const PasswordHasher>(cost.opslimit, cost.memlimit, cores);
 
-  auto directories = build_directories(*config, database, hasher);
+  if (!clock) clock = system_clock();
+  auto directories = build_directories(*config, database, hasher, clock);
   RETURN_IF_ERROR(directories);
   ChainOptions options{config->membership, config->accounts.unique_email};
   auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
   if (!rate_limiter) rate_limiter = std::make_shared<RateLimiter>();
-  if (!clock) clock = system_clock();
   MailComposerPtr mail;
   if (config->mail) mail = std::make_shared<const MailComposer>(config->site, *config->mail);
   return std::make_shared<const Runtime>(Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts),

@@ -109,7 +109,7 @@ Result<SignupOutcome> store_pending_signup(const OperationContext& op, const New
   values.display_name = user.display_name;
   values.email = user.email;
   values.expires = rfc3339(signup.expires_at);
-  auto mail = runtime.mail->compose("signup_confirm", user.email, values);
+  auto mail = runtime.mail->compose("signup_confirm", user.email, values, now);
   RETURN_IF_ERROR(mail);
 
   return runtime.database->acquire().write_transaction(
@@ -122,7 +122,7 @@ Result<SignupOutcome> store_pending_signup(const OperationContext& op, const New
                       "the username '" + user.username + "' is waiting for another confirmation", "username");
         }
         RETURN_IF_ERROR(insert_pending_signup(lease, signup));
-        RETURN_IF_ERROR(enqueue_mail(lease, *mail));
+        RETURN_IF_ERROR(enqueue_mail(lease, *mail, now));
         return SignupOutcome{SignupStatus::pending_confirmation, std::nullopt};
       });
 }

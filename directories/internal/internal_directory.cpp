@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/names.hpp"
+#include "core/timestamp.hpp"
 
 namespace dirproxy {
 
@@ -51,16 +52,6 @@ std::optional<std::string> nullable(const std::string& text) {
 
 std::optional<std::string> nullable(const std::optional<std::string>& text) {
   return text ? nullable(std::string_view(*text)) : std::nullopt;
-}
-
-// RFC 3339 in UTC with second precision, e.g. 2024-05-01T12:34:56Z.
-std::string now_rfc3339() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[sizeof "YYYY-MM-DDTHH:MM:SSZ" + 8] = {};
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 // A LIKE pattern matching `query` anywhere, with LIKE's wildcards and the
@@ -140,13 +131,16 @@ Result<void> run(Result<SqlStatement> statement) {
 
 InternalDirectory::InternalDirectory(const config::DirectoryConfig& config,
                                      StateDatabasePtr database, PasswordHasherPtr hasher,
-                                     bool unique_email)
+                                     bool unique_email, ClockPtr clock)
     : name_(config.name),
       permissions_(config.permissions),
       on_unavailable_(config.on_unavailable),
       database_(std::move(database)),
       hasher_(std::move(hasher)),
-      unique_email_(unique_email) {}
+      unique_email_(unique_email),
+      clock_(std::move(clock)) {}
+
+std::string InternalDirectory::now_rfc3339() const { return rfc3339(clock_->unix_seconds()); }
 
 Result<void> InternalDirectory::check_user_writes() const {
   if (permissions_ != Permissions::read_write) {

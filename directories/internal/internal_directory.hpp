@@ -12,6 +12,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "directories/directory.hpp"
 #include "storage/state_database.hpp"
 #include "directories/password_hasher.hpp"
@@ -24,8 +25,9 @@ class InternalDirectory final : public Directory {
   // same email (compared case-insensitively) with conflict, field "email".
   // Permissions: read_only refuses every write; read_only_local_groups
   // refuses user writes but allows group and membership writes.
+  // Users' and groups' created_at and updated_at come from `clock`.
   InternalDirectory(const config::DirectoryConfig& config, StateDatabasePtr database,
-                    PasswordHasherPtr hasher, bool unique_email);
+                    PasswordHasherPtr hasher, bool unique_email, ClockPtr clock = system_clock());
 
   const std::string& name() const override { return name_; }
   DirectoryType type() const override { return DirectoryType::internal; }
@@ -53,6 +55,8 @@ class InternalDirectory final : public Directory {
   DirectoryStatus status() override;
 
  private:
+  // Now, as stored in created_at and updated_at (RFC 3339, UTC).
+  std::string now_rfc3339() const;
   // read_only unless this directory's permissions allow the write.
   Result<void> check_user_writes() const;
   Result<void> check_group_writes() const;
@@ -71,6 +75,7 @@ class InternalDirectory final : public Directory {
   const StateDatabasePtr database_;
   const PasswordHasherPtr hasher_;
   const bool unique_email_;
+  const ClockPtr clock_;
 };
 
 }  // namespace dirproxy

@@ -88,12 +88,12 @@ class MailDelivery : public ::testing::Test {
     config::Mail mail;
     mail.from = kFrom;
     const MailComposer composer(site, mail);
-    auto composed = composer.compose(template_name, recipient, values);
+    const std::int64_t now = system_clock()->unix_seconds();  // the daemon's clock
+    auto composed = composer.compose(template_name, recipient, values, now);
     if (!composed) throw std::runtime_error(composed.error().message);
     StateDatabase::Lease lease = database().acquire();
     auto transaction = lease.begin(TransactionMode::write);
     if (!transaction) throw std::runtime_error(transaction.error().message);
-    const std::int64_t now = system_clock()->unix_seconds();  // the daemon's clock
     if (auto queued = enqueue_mail(lease, *composed, now, hold_for); !queued) {
       throw std::runtime_error(queued.error().message);
     }

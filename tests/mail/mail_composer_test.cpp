@@ -89,8 +89,8 @@ TEST(MailComposer, ComposesExactHeadersAndQuotedPrintableBody) {
 
 TEST(MailComposer, MessageIdsAreUnique) {
   const MailComposer composer(site(), mail_config());
-  auto first = composer.compose("new_user", "a@example.com", {});
-  auto second = composer.compose("new_user", "a@example.com", {});
+  auto first = composer.compose("new_user", "a@example.com", {}, 1767225600);
+  auto second = composer.compose("new_user", "a@example.com", {}, 1767225600);
   ASSERT_TRUE(first && second);
   std::string first_id, second_id;
   without_message_id(split(first->message).headers, first_id);
@@ -239,7 +239,7 @@ TEST(MailComposer, FromWithAQuotedDisplayNameIsQuotedOnceAndTheIdUsesTheAddressD
 TEST(MailComposer, UnknownTemplateIsAnInternalError) {
   const MailComposer composer(site(), mail_config());
 
-  auto mail = composer.compose("welcome", "a@example.com", {});
+  auto mail = composer.compose("welcome", "a@example.com", {}, 1767225600);
 
   ASSERT_FALSE(mail);
   EXPECT_EQ(mail.error().code, ErrorCode::internal_error);
