@@ -1,4 +1,4 @@
-// The tokens of the account life cycle (DESIGN.md, Security rules):
+// The tokens of the account life cycle (docs/design.md, Security rules):
 // invitation, signup-confirmation and password-reset tokens are 32 random
 // bytes from libsodium, written URL-safe (base64url without padding). Only
 // their hash is stored; a presented token is looked up by its hash and the

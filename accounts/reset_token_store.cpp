@@ -27,7 +27,7 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
   auto row = select->step();
   RETURN_IF_ERROR(row);
   // The index finds the row; the stored hash is still compared in constant
-  // time, as every token comparison is (DESIGN.md).
+  // time, as every token comparison is (docs/design.md).
   if (!*row || !same_token_hash(select->column_text(1), presented)) return std::optional<ConsumedResetToken>();
   ConsumedResetToken consumed;
   consumed.id = select->column_int64(0);

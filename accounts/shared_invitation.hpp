@@ -1,4 +1,4 @@
-// The shared invitation link (DESIGN.md): one token anyone holding it may
+// The shared invitation link (docs/design.md): one token anyone holding it may
 // sign up with, shown again on request, so it is derived rather than stored:
 // shared_invitation_token(key, generation), with the HMAC key and the
 // generation in the settings table. Reset increments the generation, which

@@ -1,5 +1,5 @@
 // The configuration of dirproxyd, as loaded from one YAML file (see
-// docs/configuration.md and ../shared/CONFIG.md). A Config is immutable once
+// docs/configuration.md). A Config is immutable once
 // loaded: every setting has its default here, and config_loader.cpp holds the
 // YAML key and the validation of each setting next to each other.
 //
@@ -193,7 +193,7 @@ struct Mail {
   unsigned max_attempts = 10;
   Duration retry_backoff = std::chrono::seconds(30);
   // CA bundle that verifies the SMTP server's certificate; empty = the
-  // system's. An extension of CONFIG.md, for servers with a private CA.
+  // system's. For servers with a private CA.
   std::string tls_ca_file;
 };
 

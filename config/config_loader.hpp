@@ -1,6 +1,6 @@
 // Loads and validates the YAML configuration file into an immutable Config.
 //
-// Validation follows CONFIG.md: an unknown key is an error, every error names
+// Validation follows docs/configuration.md: an unknown key is an error, every error names
 // "file:line:column: key.path: what is wrong", all errors are collected (not
 // just the first), and the cross-field rules are checked once every key has
 // been read. Relative paths in the file (state_dir, server.socket, secret

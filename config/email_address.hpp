@@ -1,4 +1,4 @@
-// Strict parsing of email addresses, as DESIGN.md requires for everything
+// Strict parsing of email addresses, as docs/design.md requires for everything
 // that decides where mail goes or which signup domain an address belongs to.
 //
 // Accepted: local@domain with exactly one '@'; a local part of 1 to 64

@@ -1,5 +1,5 @@
 // The one place that includes Boost.Asio. With g++ 12, <utility> must come
-// before <boost/asio.hpp> (DESIGN.md, Concurrency).
+// before <boost/asio.hpp> (docs/design.md, Concurrency).
 #pragma once
 
 #include <utility>

@@ -1,7 +1,7 @@
 // Errors as values. Result<T> uses the member names of C++23 std::expected
 // (has_value, value, error, operator bool, operator*, operator->) so that
 // moving to it later is mechanical. ErrorCode maps 1:1 to the protocol's
-// error codes (PROTOCOL.md); "not found" and "wrong password" are outcomes
+// error codes (docs/protocol.md); "not found" and "wrong password" are outcomes
 // carried in T (std::optional, AuthOutcome), not errors.
 #pragma once
 

@@ -145,7 +145,7 @@ void add_user_list(CLI::App& user, Command& command) {
   auto* limit = cmd->add_option("--limit", o->limit, "At most this many users")
                     ->check(CLI::Validator(
                         [](std::string& value) {
-                          // The maximum is the daemon's to enforce (PROTOCOL.md: find_users).
+                          // The maximum is the daemon's to enforce (docs/protocol.md: find_users).
                           return !value.empty() && value.find_first_not_of("0123456789") == std::string::npos &&
                                          value.find_first_not_of('0') != std::string::npos
                                      ? std::string()

@@ -1,5 +1,5 @@
 // dirproxyctl's command line: every subcommand, its arguments, and the
-// protocol request it becomes (see the table in PROTOCOL.md). Declaring a
+// protocol request it becomes (see the table in docs/protocol.md). Declaring a
 // subcommand and building its request sit side by side so that the two
 // cannot drift apart.
 #pragma once

@@ -1,4 +1,4 @@
-// dirproxyctl's human-readable output: protocol objects (PROTOCOL.md,
+// dirproxyctl's human-readable output: protocol objects (docs/protocol.md,
 // "Objects") rendered as aligned "key: value" blocks and column tables. Pure
 // functions from JSON to text, so every shape of answer prints the same way
 // wherever it appears. Missing and null fields print as "-": a daemon that

@@ -10,7 +10,7 @@ namespace dirproxy {
 namespace {
 
 // A directory's answer of "down" always names the directory, so the client
-// learns which one (PROTOCOL.md: `directory` is added).
+// learns which one (docs/protocol.md: `directory` is added).
 Error name_directory(Error error, const Directory& directory) {
   if (error.code == ErrorCode::directory_unavailable && error.directory.empty()) {
     error.directory = directory.name();

@@ -1,5 +1,5 @@
 // DirectoryChain: the configured directories in order, and the only thing the
-// daemon talks to. It implements the chain rules of DESIGN.md:
+// daemon talks to. It implements the chain rules of docs/design.md:
 //
 //  1. Lookups walk the directories in order; the first that has the user owns
 //     it ("shadowing"). Names compare case-insensitively.

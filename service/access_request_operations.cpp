@@ -1,4 +1,4 @@
-// Access requests (PROTOCOL.md; access_requests.enabled): request_access
+// Access requests (docs/protocol.md; access_requests.enabled): request_access
 // stores the request and mails the admins in one transaction;
 // approve_access_request turns it into a single-use invitation bound to the
 // requester's email and mails it, in one transaction with the decision.

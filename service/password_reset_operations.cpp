@@ -1,5 +1,5 @@
 // request_password_reset, reset_password (public) and send_password_reset
-// (admin): the password-reset links of PROTOCOL.md. A link carries a
+// (admin): the password-reset links of docs/protocol.md. A link carries a
 // single-use token stored only as its hash (reset_token_store.hpp); its mail
 // is enqueued in the transaction that stores it and goes only to the address
 // stored for the account.

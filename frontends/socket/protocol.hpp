@@ -1,4 +1,4 @@
-// The JSON Lines codec of the local socket protocol (PROTOCOL.md): parsing a
+// The JSON Lines codec of the local socket protocol (docs/protocol.md): parsing a
 // request line, checking its parameters against a declared list, and
 // building response lines. Shared by dirproxyd, dirproxyctl and the tests;
 // knows nothing about sockets.

@@ -1,4 +1,4 @@
-// A blocking client of the local socket protocol (PROTOCOL.md), for
+// A blocking client of the local socket protocol (docs/protocol.md), for
 // dirproxyctl and the integration tests. One object is one connection to
 // dirproxyd's Unix socket. call() is the normal path (one request line out,
 // one response line back); send_raw() and read_line() exist so that tests can

@@ -1,4 +1,4 @@
-// The chain rules of DESIGN.md, one behaviour per test, each test named after
+// The chain rules of docs/design.md, one behaviour per test, each test named after
 // the rule it proves. In-memory directories stand in for SQLite and LDAP.
 #include "directories/directory_chain.hpp"
 

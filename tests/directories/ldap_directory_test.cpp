@@ -533,7 +533,7 @@ class ActiveDirectoryTest : public ::testing::Test {
   }
 
   static config::DirectoryConfig ad_config() {
-    // What the loader's active_directory preset produces (CONFIG.md).
+    // What the loader's active_directory preset produces (docs/configuration.md).
     config::DirectoryConfig config;
     config.name = "ad";
     config.type = DirectoryType::ldap;

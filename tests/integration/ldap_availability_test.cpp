@@ -1,5 +1,5 @@
 // LDAP servers that go away, through the socket of the real dirproxyd: a
-// stopped server under on_unavailable fail and skip (DESIGN.md rule 2) and
+// stopped server under on_unavailable fail and skip (docs/design.md rule 2) and
 // its recovery after retry_backoff; a paused (SIGSTOPped) server, which
 // accepts connections and never answers, costs one lookup its operation
 // timeout while the daemon keeps answering everything else at once; and a

@@ -1,6 +1,6 @@
 // LDAP directories in the chain, read-only, through the socket of the real
 // dirproxyd against real slapd servers (tests/data/ldap): shadowing between
-// the internal directory and LDAP and between two LDAP directories (DESIGN.md
+// the internal directory and LDAP and between two LDAP directories (docs/design.md
 // rule 1), authentication (rule 3: only the owner decides; AD's disabled
 // accounts; empty passwords never reach the server), filter and DN escaping
 // with hostile names, membership aggregate vs first (rule 4) and group

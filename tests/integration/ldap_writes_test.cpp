@@ -1,5 +1,5 @@
 // Writes through dirproxy to an LDAP directory with permissions read_write,
-// the first writable directory of the chain (DESIGN.md rule 5), verified
+// the first writable directory of the chain (docs/design.md rule 5), verified
 // straight at the server with ldapsearch and ldapwhoami (SlapdServer::search
 // and whoami): users are created with a server-hashed password, changed,
 // given new passwords and deleted; groups are created, filled, emptied and

@@ -1,4 +1,4 @@
-// Every operation of PROTOCOL.md that this build implements, against the real
+// Every operation of docs/protocol.md that this build implements, against the real
 // dirproxyd through its socket: the exact result objects, and the exact error
 // code (and field) of each refusal. State is arranged through the protocol.
 #include <ostream>

@@ -1,4 +1,4 @@
-// Logs never contain a password, a token or a link (DESIGN.md, Security
+// Logs never contain a password, a token or a link (docs/design.md, Security
 // rules): every account flow of the daemon runs at log level trace, and
 // then not one of the secrets that went through it appears in its log.
 #include <chrono>
