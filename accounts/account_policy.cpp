@@ -62,4 +62,17 @@ Result<void> AccountPolicy::check_name(std::string_view value, std::string_view 
   return {};
 }
 
+Result<NewUser> AccountPolicy::check_new_user(std::string username, std::string_view email,
+                                             std::string display_name) const {
+  NewUser user;
+  user.username = std::move(username);
+  RETURN_IF_ERROR(check_username(user.username));
+  auto normalised = check_email(email);
+  RETURN_IF_ERROR(normalised);
+  user.email = std::move(*normalised);
+  user.display_name = std::move(display_name);
+  RETURN_IF_ERROR(check_name(user.display_name, "display_name"));
+  return user;
+}
+
 }  // namespace dirproxy

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "directories/directory.hpp"
 
 namespace dirproxy {
 
@@ -27,6 +28,10 @@ class AccountPolicy final {
   // bad_request unless a display name or group name is non-empty, at most
   // 256 bytes and free of control characters.
   static Result<void> check_name(std::string_view value, std::string_view field);
+  // A new account's username, email and display name, checked in that order
+  // (the first failing check's error); the email normalised. Everything
+  // else of the NewUser is left unset.
+  Result<NewUser> check_new_user(std::string username, std::string_view email, std::string display_name) const;
 
  private:
   std::regex username_pattern_;

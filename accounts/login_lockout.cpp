@@ -11,7 +11,7 @@ LoginLockout::LoginLockout(StateDatabase& database, const config::Lockout& setti
 Result<void> LoginLockout::check(std::string_view username, std::int64_t now) {
   auto lease = database_.acquire();
   auto select = lease.prepare("SELECT locked_until FROM login_failures WHERE username = ?1", username);
-  if (!select) return select.error();
+  RETURN_IF_ERROR(select);
   auto row = select->step();
   RETURN_IF_ERROR(row);
   if (!*row || select->column_is_null(0)) return {};
@@ -72,12 +72,12 @@ Result<void> LoginLockout::record_success(std::string_view username) {
   // Look before deleting: the common case (no failures) then costs a read,
   // not the database's write lock.
   auto select = lease.prepare("SELECT 1 FROM login_failures WHERE username = ?1", username);
-  if (!select) return select.error();
+  RETURN_IF_ERROR(select);
   auto row = select->step();
   RETURN_IF_ERROR(row);
   if (!*row) return {};
   auto remove = lease.prepare("DELETE FROM login_failures WHERE username = ?1", username);
-  if (!remove) return remove.error();
+  RETURN_IF_ERROR(remove);
   return remove->run();
 }
 
@@ -85,7 +85,7 @@ Result<void> LoginLockout::prune(const StateDatabase::Lease& lease, std::int64_t
   auto remove = lease.prepare(
       "DELETE FROM login_failures WHERE window_start + ?2 <= ?1 AND (locked_until IS NULL OR locked_until <= ?1)", now,
       window);
-  if (!remove) return remove.error();
+  RETURN_IF_ERROR(remove);
   return remove->run();
 }
 

@@ -12,7 +12,7 @@ Result<void> store_reset_token(const StateDatabase::Lease& lease, const IssuedTo
   auto insert = lease.prepare(
       "INSERT INTO reset_tokens (token_hash, username, purpose, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
       token.hash, username, to_string(purpose), now, expires_at);
-  if (!insert) return insert.error();
+  RETURN_IF_ERROR(insert);
   return insert->run();
 }
 
@@ -23,7 +23,7 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
       "SELECT id, token_hash, username, purpose FROM reset_tokens"
       " WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
       presented, now);
-  if (!select) return select.error();
+  RETURN_IF_ERROR(select);
   auto row = select->step();
   RETURN_IF_ERROR(row);
   // The index finds the row; the stored hash is still compared in constant
@@ -39,7 +39,7 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
   // past the SELECT exactly one changes the row.
   auto update = lease.prepare(
       "UPDATE reset_tokens SET used_at = ?1 WHERE id = ?2 AND used_at IS NULL AND expires_at > ?1", now, consumed.id);
-  if (!update) return update.error();
+  RETURN_IF_ERROR(update);
   RETURN_IF_ERROR(update->run());
   if (lease.changes() != 1) return std::optional<ConsumedResetToken>();
   return std::optional<ConsumedResetToken>(std::move(consumed));
@@ -52,7 +52,7 @@ Result<void> restore_reset_token(const StateDatabase::Lease& lease, const Consum
   auto update = lease.prepare(
       "UPDATE reset_tokens SET used_at = NULL WHERE id = ?1 AND used_at = ?2 AND expires_at > ?2", consumed.id,
       consumed.used_at);
-  if (!update) return update.error();
+  RETURN_IF_ERROR(update);
   return update->run();
 }
 
@@ -62,19 +62,19 @@ Result<void> invalidate_reset_tokens(const StateDatabase::Lease& lease, std::str
       "UPDATE reset_tokens SET used_at = COALESCE(used_at, ?2), expires_at = MIN(expires_at, ?2)"
       " WHERE username = ?1",
       username, now);
-  if (!update) return update.error();
+  RETURN_IF_ERROR(update);
   return update->run();
 }
 
 Result<void> delete_reset_token(const StateDatabase::Lease& lease, std::string_view token_hash) {
   auto remove = lease.prepare("DELETE FROM reset_tokens WHERE token_hash = ?1", token_hash);
-  if (!remove) return remove.error();
+  RETURN_IF_ERROR(remove);
   return remove->run();
 }
 
 Result<void> prune_reset_tokens(const StateDatabase::Lease& lease, std::int64_t cutoff) {
   auto remove = lease.prepare("DELETE FROM reset_tokens WHERE expires_at < ?1", cutoff);
-  if (!remove) return remove.error();
+  RETURN_IF_ERROR(remove);
   return remove->run();
 }
 

@@ -121,14 +121,9 @@ Result<void> run(const OperationContext& op, const ChangePasswordRequest& reques
 Result<AddedUser> run(const OperationContext& op, const AddUserRequest& request) {
   RETURN_IF_ERROR(require_managed_here(op));
   const auto& policy = op.runtime.policy;
-  NewUser user;
-  user.username = request.username;
-  RETURN_IF_ERROR(policy.check_username(user.username));
-  auto email = policy.check_email(request.email);
-  RETURN_IF_ERROR(email);
-  user.email = std::move(*email);
-  user.display_name = request.display_name;
-  RETURN_IF_ERROR(AccountPolicy::check_name(user.display_name, "display_name"));
+  auto checked = policy.check_new_user(request.username, request.email, request.display_name);
+  RETURN_IF_ERROR(checked);
+  NewUser user = std::move(*checked);
   user.first_name = non_empty(request.first_name);
   user.last_name = non_empty(request.last_name);
   user.password = request.password;

@@ -133,14 +133,9 @@ Result<SignupOutcome> run(const OperationContext& op, const SignupRequest& reque
   RETURN_IF_ERROR(require_internal_management(op.runtime));
   RETURN_IF_ERROR(admit_client(op));
   const auto& policy = op.runtime.policy;
-  NewUser user;
-  user.username = request.username;
-  RETURN_IF_ERROR(policy.check_username(user.username));
-  auto email = policy.check_email(request.email);
-  RETURN_IF_ERROR(email);
-  user.email = std::move(*email);
-  user.display_name = request.display_name;
-  RETURN_IF_ERROR(AccountPolicy::check_name(user.display_name, "display_name"));
+  auto checked = policy.check_new_user(request.username, request.email, request.display_name);
+  RETURN_IF_ERROR(checked);
+  NewUser user = std::move(*checked);
   user.password = request.password;
   RETURN_IF_ERROR(policy.check_password(*user.password));
 

@@ -224,13 +224,9 @@ Result<void> ensure_private_file(const std::filesystem::path& path) {
 // Reads a one-row, one-column pragma or query as text.
 Result<std::string> query_text(sqlite3* connection, std::string_view sql) {
   auto statement = SqlStatement::prepare(connection, sql);
-  if (!statement) {
-    return statement.error();
-  }
+  RETURN_IF_ERROR(statement);
   auto row = statement->step();
-  if (!row) {
-    return row.error();
-  }
+  RETURN_IF_ERROR(row);
   if (!*row) {
     return fail(ErrorCode::internal_error, "no result from " + std::string(sql));
   }
@@ -239,13 +235,9 @@ Result<std::string> query_text(sqlite3* connection, std::string_view sql) {
 
 Result<int> read_user_version(sqlite3* connection) {
   auto statement = SqlStatement::prepare(connection, "PRAGMA user_version");
-  if (!statement) {
-    return statement.error();
-  }
+  RETURN_IF_ERROR(statement);
   auto row = statement->step();
-  if (!row) {
-    return row.error();
-  }
+  RETURN_IF_ERROR(row);
   return *row ? static_cast<int>(statement->column_int64(0)) : 0;
 }
 
@@ -640,16 +632,12 @@ Result<std::shared_ptr<StateDatabase>> StateDatabase::open(
   // The first connection migrates before the others exist, so none of them
   // ever sees a half-migrated schema.
   auto first = open_connection(path);
-  if (!first) {
-    return first.error();
-  }
+  RETURN_IF_ERROR(first);
   RETURN_IF_ERROR(migrate(first->get(), path));
   pool.push_back(std::move(first).value());
   while (pool.size() < std::max<std::size_t>(connections, 1)) {
     auto next = open_connection(path);
-    if (!next) {
-      return next.error();
-    }
+    RETURN_IF_ERROR(next);
     pool.push_back(std::move(next).value());
   }
   return std::shared_ptr<StateDatabase>(new StateDatabase(path, std::move(pool)));

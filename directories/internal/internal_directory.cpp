@@ -82,13 +82,9 @@ Error no_group(std::string_view name) {
 Result<std::optional<std::int64_t>> find_group_id(const StateDatabase::Lease& lease,
                                                   std::string_view name) {
   auto statement = lease.prepare("SELECT id FROM groups WHERE name = ?1", name);
-  if (!statement) {
-    return statement.error();
-  }
+  RETURN_IF_ERROR(statement);
   auto row = statement->step();
-  if (!row) {
-    return row.error();
-  }
+  RETURN_IF_ERROR(row);
   if (!*row) {
     return std::optional<std::int64_t>();
   }
@@ -97,22 +93,16 @@ Result<std::optional<std::int64_t>> find_group_id(const StateDatabase::Lease& le
 
 // Whether the query (prepared with its parameters) returns at least one row.
 Result<bool> has_row(Result<SqlStatement> statement) {
-  if (!statement) {
-    return statement.error();
-  }
+  RETURN_IF_ERROR(statement);
   return statement->step();
 }
 
 // The user on the first row of the query, nullopt when there is none.
 Result<std::optional<User>> first_user(Result<SqlStatement> statement,
                                        const std::string& directory) {
-  if (!statement) {
-    return statement.error();
-  }
+  RETURN_IF_ERROR(statement);
   auto row = statement->step();
-  if (!row) {
-    return row.error();
-  }
+  RETURN_IF_ERROR(row);
   if (!*row) {
     return std::optional<User>();
   }
@@ -121,9 +111,7 @@ Result<std::optional<User>> first_user(Result<SqlStatement> statement,
 
 // Runs a statement that returns no rows.
 Result<void> run(Result<SqlStatement> statement) {
-  if (!statement) {
-    return statement.error();
-  }
+  RETURN_IF_ERROR(statement);
   return statement->run();
 }
 
@@ -178,13 +166,9 @@ Result<AuthOutcome> InternalDirectory::authenticate(const User& user, std::strin
     auto lease = database_->acquire();
     auto statement = lease.prepare("SELECT password_hash, active FROM users WHERE username = ?1",
                                    user.username);
-    if (!statement) {
-      return statement.error();
-    }
+    RETURN_IF_ERROR(statement);
     auto row = statement->step();
-    if (!row) {
-      return row.error();
-    }
+    RETURN_IF_ERROR(row);
     if (*row) {
       stored_hash = statement->column_optional_text(0);
       active = statement->column_int64(1) != 0;
@@ -231,15 +215,11 @@ Result<std::vector<User>> InternalDirectory::search_users(std::string_view query
       select_users("WHERE username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\'"
                    " OR display_name LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2"),
       contains_pattern(query), max_rows);
-  if (!statement) {
-    return statement.error();
-  }
+  RETURN_IF_ERROR(statement);
   std::vector<User> users;
   for (;;) {
     auto row = statement->step();
-    if (!row) {
-      return row.error();
-    }
+    RETURN_IF_ERROR(row);
     if (!*row) {
       return users;
     }
@@ -253,15 +233,11 @@ Result<std::vector<std::string>> InternalDirectory::groups_of(std::string_view u
       "SELECT g.name FROM memberships m JOIN groups g ON g.id = m.group_id"
       " WHERE m.username = ?1 ORDER BY g.name",
       username);
-  if (!statement) {
-    return statement.error();
-  }
+  RETURN_IF_ERROR(statement);
   std::vector<std::string> names;
   for (;;) {
     auto row = statement->step();
-    if (!row) {
-      return row.error();
-    }
+    RETURN_IF_ERROR(row);
     if (!*row) {
       return names;
     }
@@ -310,9 +286,7 @@ Result<User> InternalDirectory::create_user(const NewUser& new_user) {
   std::optional<std::string> password_hash = new_user.password_hash;
   if (new_user.password && !password_hash) {
     auto hashed = hasher_->hash(*new_user.password);
-    if (!hashed) {
-      return hashed.error();
-    }
+    RETURN_IF_ERROR(hashed);
     password_hash = std::move(hashed).value();
   }
   User user;
@@ -432,9 +406,7 @@ Result<void> InternalDirectory::set_password(std::string_view username,
     return allowed;
   }
   auto hashed = hasher_->hash(password);  // before taking a connection
-  if (!hashed) {
-    return hashed.error();
-  }
+  RETURN_IF_ERROR(hashed);
   auto lease = database_->acquire();
   if (auto updated = run(lease.prepare(
           "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE username = ?3", *hashed,

@@ -62,7 +62,7 @@ class TypedCall final : public PreparedCall {
 
  private:
   Result<protocol::Json> rendered(const Result<Response>& result) const {
-    if (!result) return result.error();
+    RETURN_IF_ERROR(result);
     if constexpr (std::is_void_v<Response>) {
       return protocol::Json::object();
     } else {
