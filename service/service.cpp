@@ -24,7 +24,7 @@ Service::Service(WorkerPool& pool, RuntimeSource runtime, ReloadFunction reload,
       started_(clock_->steady()) {}
 
 Result<void> Service::authorize(const Caller& caller, const OperationPolicy& policy, std::string_view target) const {
-  if (!policy.admin_only || caller.admin) return {};
+  if (may_call(caller, policy)) return {};
   Error refused = make_error(ErrorCode::forbidden, "'" + std::string(policy.name) + "' is for admins only");
   audit(caller, policy, target, &refused);
   return refused;

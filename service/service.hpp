@@ -58,7 +58,12 @@ class Service final {
 
   Service(WorkerPool& pool, RuntimeSource runtime, ReloadFunction reload, ClockPtr clock = system_clock());
 
-  // forbidden when `policy` is for admins and `caller` is not one; the
+  // Whether `caller` may run an operation of `policy` (admins only, or anyone).
+  static bool may_call(const Caller& caller, const OperationPolicy& policy) {
+    return !policy.admin_only || caller.admin;
+  }
+
+  // forbidden when `caller` may not run an operation of `policy`; the
   // refusal is audited, naming `target`.
   Result<void> authorize(const Caller& caller, const OperationPolicy& policy, std::string_view target = {}) const;
 
@@ -77,11 +82,11 @@ class Service final {
   // The answer when memory alone has it (the directories' caches), without
   // blocking or awaiting; nullopt: call() it. Same answer and audit as
   // call(). For the io thread.
-  template <typename Request>
-  std::optional<Result<typename Request::Response>> answer_now(const Caller&, const Request&) {
-    return std::nullopt;
-  }
   std::optional<Result<User>> answer_now(const Caller& caller, const GetUserRequest& request);
+  // Whether answer_now can ever answer `Request` (a front end need not ask
+  // otherwise).
+  template <typename Request>
+  static constexpr bool answers_from_memory = std::is_same_v<Request, GetUserRequest>;
 
   // Writes the audit line of one outcome (`error` null: success) when
   // `policy` asks for it, or the outcome is a refusal.

@@ -56,12 +56,13 @@ void decode(const Json& params, DenyAccessRequestRequest& request) {
 
 const std::vector<SocketOperation>& access_request_socket_operations() {
   using enum protocol::ParamType;
+  using enum protocol::Presence;
   static const std::vector<SocketOperation> operations = {
       socket_operation<RequestAccessRequest>(
-          {{"email", string, true}, {"display_name", string, true}, {"message", string}}),
+          {{"email", string, required}, {"display_name", string, required}, {"message", string}}),
       socket_operation<ListAccessRequestsRequest>({}),
-      socket_operation<ApproveAccessRequestRequest>({{"request_id", integer, true}, {"groups", string_list}}),
-      socket_operation<DenyAccessRequestRequest>({{"request_id", integer, true}}),
+      socket_operation<ApproveAccessRequestRequest>({{"request_id", integer, required}, {"groups", string_list}}),
+      socket_operation<DenyAccessRequestRequest>({{"request_id", integer, required}}),
   };
   return operations;
 }

@@ -84,14 +84,15 @@ Json render(const ResendInvitationRequest&, const InvitationView& invitation) {
 
 const std::vector<SocketOperation>& invitation_socket_operations() {
   using enum protocol::ParamType;
+  using enum protocol::Presence;
   static const std::vector<SocketOperation> operations = {
       socket_operation<GetInvitationLinkRequest>({}),
       socket_operation<ResetInvitationLinkRequest>({}),
-      socket_operation<SendInvitationsRequest>({{"emails", string_or_list, true}, {"message", string}}),
+      socket_operation<SendInvitationsRequest>({{"emails", string_or_list, required}, {"message", string}}),
       socket_operation<CreateInvitationRequest>({{"email", string}, {"groups", string_list}, {"ttl_s", integer}}),
       socket_operation<ListInvitationsRequest>({{"include_used", boolean}}),
-      socket_operation<RevokeInvitationRequest>({{"invitation_id", integer, true}}),
-      socket_operation<ResendInvitationRequest>({{"invitation_id", integer, true}}),
+      socket_operation<RevokeInvitationRequest>({{"invitation_id", integer, required}}),
+      socket_operation<ResendInvitationRequest>({{"invitation_id", integer, required}}),
   };
   return operations;
 }

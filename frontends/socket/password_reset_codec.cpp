@@ -29,10 +29,11 @@ void decode(const Json& params, SendPasswordResetRequest& request) {
 
 const std::vector<SocketOperation>& password_reset_socket_operations() {
   using enum protocol::ParamType;
+  using enum protocol::Presence;
   static const std::vector<SocketOperation> operations = {
       socket_operation<RequestPasswordResetRequest>({{"username", string}, {"email", string}}),
-      socket_operation<ResetPasswordRequest>({{"token", string, true}, {"password", string, true}}),
-      socket_operation<SendPasswordResetRequest>({{"username", string, true}}),
+      socket_operation<ResetPasswordRequest>({{"token", string, required}, {"password", string, required}}),
+      socket_operation<SendPasswordResetRequest>({{"username", string, required}}),
   };
   return operations;
 }

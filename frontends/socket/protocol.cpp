@@ -84,7 +84,7 @@ Result<void> check_params(const Json& params, std::span<const ParamSpec> specs) 
     }
   }
   for (const auto& spec : specs) {
-    if (!spec.required) continue;
+    if (spec.presence != Presence::required) continue;
     auto it = params.find(spec.name);
     if (it == params.end() || it->is_null()) {
       std::string name(spec.name);

@@ -37,10 +37,15 @@ enum class ParamType {
   scalar,          // any JSON scalar (string, number, boolean)
 };
 
+enum class Presence {
+  optional,  // may be absent (or null)
+  required,  // bad_request naming it when absent
+};
+
 struct ParamSpec {
   std::string_view name;
   ParamType type;
-  bool required = false;
+  Presence presence = Presence::optional;
 };
 
 // Checks `params` against `specs`: a missing required parameter, an unknown

@@ -14,8 +14,8 @@ using protocol::Json;
 // client_ip for public and actor for admin ones; an application that always
 // sends both must not be refused for it). They become the Caller's.
 void accept_caller_params(std::vector<protocol::ParamSpec>& params) {
-  params.push_back({"client_ip", protocol::ParamType::string, false});
-  params.push_back({"actor", protocol::ParamType::string, false});
+  params.push_back({"client_ip", protocol::ParamType::string});
+  params.push_back({"actor", protocol::ParamType::string});
 }
 
 Caller caller_of(const Peer& peer, const Json& params) {
@@ -76,24 +76,28 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
     prepared.answer = protocol::error_line(req.id, allowed ? checked.error() : allowed.error());
     return prepared;
   }
-  prepared.call = operation.prepare(req.params);
-  if (auto allowed = service_.authorize(prepared.caller, *operation.policy, prepared.call->audit_target()); !allowed) {
-    prepared.answer = protocol::error_line(req.id, allowed.error());
+  // Refused here, not in the service, so that the refusal is answered at
+  // once and never waits for the requests before it.
+  if (!Service::may_call(prepared.caller, *operation.policy)) {
+    auto refused = service_.authorize(prepared.caller, *operation.policy, operation.audit_target(req.params));
+    prepared.answer = protocol::error_line(req.id, refused.error());
     return prepared;
   }
+  prepared.operation = &operation;
   prepared.writes = operation.policy->writes;
   return prepared;
 }
 
 awaitable<std::string> RequestDispatcher::execute(const PreparedRequest& prepared) {
   if (prepared.answer) co_return *prepared.answer;
-  Result<Json> result = co_await prepared.call->execute(service_, prepared.caller);
+  Result<Json> result = co_await prepared.operation->execute(prepared.request.params, service_, prepared.caller);
   co_return finish(prepared, result);
 }
 
 std::optional<std::string> RequestDispatcher::answer_now(const PreparedRequest& prepared) {
   if (prepared.answer) return *prepared.answer;
-  auto result = prepared.call->answer_now(service_, prepared.caller);
+  if (prepared.operation->answer_now == nullptr) return std::nullopt;
+  auto result = prepared.operation->answer_now(prepared.request.params, service_, prepared.caller);
   if (!result) return std::nullopt;
   return finish(prepared, *result);
 }

@@ -33,7 +33,7 @@ struct PreparedRequest {
   std::optional<std::string> answer;  // the response line, when known already
   protocol::Request request;
   Caller caller;
-  PreparedCallPtr call;
+  const SocketOperation* operation = nullptr;
   bool writes = false;
 };
 

@@ -32,13 +32,14 @@ Json render(const ConfirmSignupRequest&, const User& user) { return {{"user", pr
 
 const std::vector<SocketOperation>& signup_socket_operations() {
   using enum protocol::ParamType;
+  using enum protocol::Presence;
   static const std::vector<SocketOperation> operations = {
-      socket_operation<SignupRequest>({{"username", string, true},
-                                       {"email", string, true},
-                                       {"display_name", string, true},
-                                       {"password", string, true},
+      socket_operation<SignupRequest>({{"username", string, required},
+                                       {"email", string, required},
+                                       {"display_name", string, required},
+                                       {"password", string, required},
                                        {"token", string}}),
-      socket_operation<ConfirmSignupRequest>({{"token", string, true}}),
+      socket_operation<ConfirmSignupRequest>({{"token", string, required}}),
   };
   return operations;
 }

@@ -57,9 +57,9 @@ TEST(Protocol, StructuredIdIsBadRequest) {
 }
 
 constexpr std::array<ParamSpec, 3> kSpecs = {{
-    {"username", ParamType::string, true},
-    {"limit", ParamType::integer, false},
-    {"groups", ParamType::string_list, false},
+    {"username", ParamType::string, Presence::required},
+    {"limit", ParamType::integer, Presence::optional},
+    {"groups", ParamType::string_list, Presence::optional},
 }};
 
 TEST(Protocol, UnknownParameterIsRejectedByName) {
