@@ -30,7 +30,7 @@ Result<void> Service::authorize(const Caller& caller, const OperationPolicy& pol
   return refused;
 }
 
-Error Service::settle_error(const Caller& caller, const OperationPolicy& policy, const std::string& target,
+Error Service::settle_error(const Caller& caller, const OperationPolicy& policy, std::string_view target,
                             Error error) const {
   static const auto log = logging::logger("request");
   audit(caller, policy, target, &error);
@@ -65,7 +65,8 @@ awaitable<Result<ServerStatus>> Service::call(const Caller& caller, const PingRe
 awaitable<Result<void>> Service::call(const Caller& caller, const ReloadRequest&) {
   CO_RETURN_IF_ERROR(authorize(caller, ReloadRequest::policy));
   Result<void> reloaded = co_await reload_();
-  co_return settle(caller, ReloadRequest::policy, {}, std::move(reloaded));
+  settle(caller, ReloadRequest::policy, {}, reloaded);
+  co_return reloaded;
 }
 
 std::optional<Result<User>> Service::answer_now(const Caller& caller, const GetUserRequest& request) {
@@ -78,8 +79,14 @@ std::optional<Result<User>> Service::answer_now(const Caller& caller, const GetU
     return std::nullopt;  // call() runs it again and reports the failure
   }
   if (!cached) return std::nullopt;
-  Result<User> answer = cached->has_value() ? Result<User>(std::move(**cached)) : not_found_user(*request.username);
-  return settle(caller, GetUserRequest::policy, {}, std::move(answer));
+  std::optional<Result<User>> answer;
+  if (cached->has_value()) {
+    answer.emplace(std::move(**cached));
+  } else {
+    answer.emplace(not_found_user(*request.username));
+  }
+  settle(caller, GetUserRequest::policy, {}, *answer);
+  return answer;
 }
 
 // get_user on the caller's event loop: an uncached lookup in an LDAP
@@ -121,7 +128,8 @@ awaitable<Result<User>> Service::call(const Caller& caller, const GetUserRequest
     if (!user->has_value()) return not_found_user(*request.username);
     return std::move(**user);
   }();
-  co_return settle(caller, GetUserRequest::policy, {}, std::move(answer));
+  settle(caller, GetUserRequest::policy, {}, answer);
+  co_return answer;
 }
 #pragma GCC diagnostic pop
 

@@ -95,17 +95,19 @@ class Service final {
 
  private:
   // Audits the outcome as `policy` asks; an internal error is logged with
-  // its detail and comes back with a message that has none.
+  // its detail and replaced by one whose message has none. In place: a
+  // cached get_user costs a few microseconds, and moving its User from one
+  // Result to the next showed in its instruction count.
   template <typename T>
-  Result<T> settle(const Caller& caller, const OperationPolicy& policy, const std::string& target,
-                   Result<T> result) const {
+  void settle(const Caller& caller, const OperationPolicy& policy, std::string_view target,
+              Result<T>& result) const {
     if (result) {
       audit(caller, policy, target, nullptr);
-      return result;
+    } else {
+      result = settle_error(caller, policy, target, std::move(result).error());
     }
-    return settle_error(caller, policy, target, std::move(result).error());
   }
-  Error settle_error(const Caller& caller, const OperationPolicy& policy, const std::string& target,
+  Error settle_error(const Caller& caller, const OperationPolicy& policy, std::string_view target,
                      Error error) const;
 
   WorkerPool& pool_;
@@ -136,7 +138,8 @@ awaitable<Result<typename Request::Response>> Service::call(const Caller& caller
   auto operation = [&context, &request]() -> Result<Response> { return run(context, request); };
   auto work = [&operation]() -> Result<Response> { return run_guarded<Response>(operation); };
   Result<Response> result = co_await pool_.run(work);
-  co_return settle(caller, Request::policy, target, std::move(result));
+  settle(caller, Request::policy, target, result);
+  co_return result;
 }
 
 }  // namespace dirproxy

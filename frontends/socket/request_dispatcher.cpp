@@ -18,8 +18,8 @@ void accept_caller_params(std::vector<protocol::ParamSpec>& params) {
   params.push_back({"actor", protocol::ParamType::string});
 }
 
-Caller caller_of(const Peer& peer, const Json& params) {
-  Caller caller;
+// Fills in the caller of a request on `peer`'s connection.
+void set_caller(Caller& caller, const Peer& peer, const Json& params) {
   caller.connection = peer.connection;
   if (peer.credentials) caller.peer = PeerProcess{peer.credentials->uid, peer.credentials->pid};
   caller.admin = peer.admin;
@@ -29,7 +29,6 @@ Caller caller_of(const Peer& peer, const Json& params) {
   if (auto actor = params.find("actor"); actor != params.end() && actor->is_string()) {
     caller.actor = actor->get<std::string>();
   }
-  return caller;
 }
 
 }  // namespace
@@ -61,7 +60,7 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
     logged["op"] = req.op;
     log->debug("conn={} id={} {}", peer.connection, req.id.dump(), redacted_request(logged));
   }
-  prepared.caller = caller_of(peer, req.params);
+  set_caller(prepared.caller, peer, req.params);
 
   auto found = operations_.find(req.op);
   if (found == operations_.end()) {
