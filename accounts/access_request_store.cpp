@@ -56,9 +56,8 @@ Result<std::optional<AccessRequest>> find_access_request(const StateDatabase::Le
 
 Result<bool> decide_access_request(const StateDatabase::Lease& lease, std::int64_t id, std::string_view status,
                                    std::int64_t now) {
-  auto update =
-      lease.prepare("UPDATE access_requests SET status = ?2, decided_at = ?3 WHERE id = ?1 AND status = 'pending'", id,
-                    status, now);
+  auto update = lease.prepare(
+      "UPDATE access_requests SET status = ?2, decided_at = ?3 WHERE id = ?1 AND status = 'pending'", id, status, now);
   RETURN_IF_ERROR(update);
   RETURN_IF_ERROR(update->run());
   return lease.changes() == 1;

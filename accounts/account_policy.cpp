@@ -23,8 +23,7 @@ AccountPolicy::AccountPolicy(const config::Accounts& accounts)
 
 Result<void> AccountPolicy::check_username(std::string_view username) const {
   if (username.empty() || !std::regex_match(username.begin(), username.end(), username_pattern_)) {
-    return fail(ErrorCode::invalid_username,
-                "the username does not match the site's username pattern", "username");
+    return fail(ErrorCode::invalid_username, "the username does not match the site's username pattern", "username");
   }
   return {};
 }
@@ -63,7 +62,7 @@ Result<void> AccountPolicy::check_name(std::string_view value, std::string_view 
 }
 
 Result<NewUser> AccountPolicy::check_new_user(std::string username, std::string_view email,
-                                             std::string display_name) const {
+                                              std::string display_name) const {
   NewUser user;
   user.username = std::move(username);
   RETURN_IF_ERROR(check_username(user.username));

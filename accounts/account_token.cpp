@@ -47,8 +47,8 @@ IssuedToken issue_token() {
 
 std::string token_hash(std::string_view token) {
   std::array<unsigned char, crypto_generichash_BYTES> digest{};
-  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()),
-                     token.size(), /*key=*/nullptr, /*keylen=*/0);
+  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                     /*key=*/nullptr, /*keylen=*/0);
   return hex(digest.data(), digest.size());
 }
 

@@ -16,8 +16,8 @@
 #include <string_view>
 
 #include "config/config.hpp"
-#include "storage/state_database.hpp"
 #include "core/result.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy {
 

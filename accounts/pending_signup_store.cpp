@@ -65,8 +65,8 @@ Result<void> restore_pending_signup(const StateDatabase::Lease& lease, const Pen
   auto insert = lease.prepare(
       "INSERT INTO pending_signups (token_hash, username, email, display_name, password_hash, created_at,"
       " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash,
-      signup.created_at, signup.expires_at);
+      signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash, signup.created_at,
+      signup.expires_at);
   RETURN_IF_ERROR(insert);
   return insert->run();
 }

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "storage/state_database.hpp"
 #include "core/result.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy {
 

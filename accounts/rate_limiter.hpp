@@ -45,7 +45,7 @@ class RateLimiter final {
 
   std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;  // guarded by mutex_
-  std::size_t sweep_at_ = 1024;                       // guarded by mutex_
+  std::size_t sweep_at_ = 1024;                      // guarded by mutex_
 };
 
 using RateLimiterPtr = std::shared_ptr<RateLimiter>;

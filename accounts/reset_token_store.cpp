@@ -6,9 +6,8 @@ std::string_view to_string(ResetPurpose purpose) {
   return purpose == ResetPurpose::new_user ? "new_user" : "password_reset";
 }
 
-Result<void> store_reset_token(const StateDatabase::Lease& lease, const IssuedToken& token,
-                               std::string_view username, ResetPurpose purpose, std::int64_t now,
-                               std::int64_t expires_at) {
+Result<void> store_reset_token(const StateDatabase::Lease& lease, const IssuedToken& token, std::string_view username,
+                               ResetPurpose purpose, std::int64_t now, std::int64_t expires_at) {
   auto insert = lease.prepare(
       "INSERT INTO reset_tokens (token_hash, username, purpose, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
       token.hash, username, to_string(purpose), now, expires_at);
@@ -16,8 +15,8 @@ Result<void> store_reset_token(const StateDatabase::Lease& lease, const IssuedTo
   return insert->run();
 }
 
-Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabase::Lease& lease,
-                                                              std::string_view token, std::int64_t now) {
+Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabase::Lease& lease, std::string_view token,
+                                                              std::int64_t now) {
   const std::string presented = token_hash(token);
   auto select = lease.prepare(
       "SELECT id, token_hash, username, purpose FROM reset_tokens"
@@ -49,15 +48,14 @@ Result<void> restore_reset_token(const StateDatabase::Lease& lease, const Consum
   // Not when the user's links were invalidated meanwhile: invalidation ends
   // every link, used ones included (expires_at), so a link being redeemed
   // while an admin sets the password cannot come back to life.
-  auto update = lease.prepare(
-      "UPDATE reset_tokens SET used_at = NULL WHERE id = ?1 AND used_at = ?2 AND expires_at > ?2", consumed.id,
-      consumed.used_at);
+  auto update =
+      lease.prepare("UPDATE reset_tokens SET used_at = NULL WHERE id = ?1 AND used_at = ?2 AND expires_at > ?2",
+                    consumed.id, consumed.used_at);
   RETURN_IF_ERROR(update);
   return update->run();
 }
 
-Result<void> invalidate_reset_tokens(const StateDatabase::Lease& lease, std::string_view username,
-                                     std::int64_t now) {
+Result<void> invalidate_reset_tokens(const StateDatabase::Lease& lease, std::string_view username, std::int64_t now) {
   auto update = lease.prepare(
       "UPDATE reset_tokens SET used_at = COALESCE(used_at, ?2), expires_at = MIN(expires_at, ?2)"
       " WHERE username = ?1",

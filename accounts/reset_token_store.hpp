@@ -15,8 +15,8 @@
 #include <string_view>
 
 #include "accounts/account_token.hpp"
-#include "storage/state_database.hpp"
 #include "core/result.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy {
 
@@ -40,15 +40,14 @@ struct ConsumedResetToken {
 // Stores `token` (its hash) for `username`, issued at `now` and valid until
 // `expires_at` (Unix seconds). Call it inside the write transaction that
 // also enqueues the mail carrying the token, if any.
-Result<void> store_reset_token(const StateDatabase::Lease& lease, const IssuedToken& token,
-                               std::string_view username, ResetPurpose purpose, std::int64_t now,
-                               std::int64_t expires_at);
+Result<void> store_reset_token(const StateDatabase::Lease& lease, const IssuedToken& token, std::string_view username,
+                               ResetPurpose purpose, std::int64_t now, std::int64_t expires_at);
 
 // Marks `token` used at `now` when it is known, unused and unexpired; call
 // inside a write transaction. nullopt for any other token (unknown, used,
 // expired or malformed: the caller answers invalid_token for all of them).
-Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabase::Lease& lease,
-                                                              std::string_view token, std::int64_t now);
+Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabase::Lease& lease, std::string_view token,
+                                                              std::int64_t now);
 
 // Makes a token consumed by consume_reset_token() usable again, when the
 // change it was consumed for could not be made. A token that was used up
@@ -59,8 +58,7 @@ Result<void> restore_reset_token(const StateDatabase::Lease& lease, const Consum
 // no token, used or not, expires later than `now`, so none can be restored):
 // after its password changed, or the account went, no older link may set it
 // again.
-Result<void> invalidate_reset_tokens(const StateDatabase::Lease& lease, std::string_view username,
-                                     std::int64_t now);
+Result<void> invalidate_reset_tokens(const StateDatabase::Lease& lease, std::string_view username, std::int64_t now);
 
 // Deletes the token stored with this hash: it was issued for a change that
 // then failed, so no link carrying it ever went out.

@@ -167,9 +167,7 @@ std::string json_string(const std::string& text) { return Json(text).dump(); }
 std::string request_line(Op op, std::uint64_t id, const Account& account) {
   std::string line = "{\"id\":" + std::to_string(id);
   switch (op) {
-    case Op::get_user:
-      line += ",\"op\":\"get_user\",\"username\":" + json_string(account.username);
-      break;
+    case Op::get_user: line += ",\"op\":\"get_user\",\"username\":" + json_string(account.username); break;
     case Op::get_user_groups:
       line += ",\"op\":\"get_user_groups\",\"username\":" + json_string(account.username);
       break;
@@ -189,9 +187,9 @@ struct Pending {
 
 struct Connection {
   int fd = -1;
-  std::string output;        // bytes not yet written
+  std::string output;         // bytes not yet written
   std::size_t output_at = 0;  // how much of output is written
-  std::string input;         // bytes received after the last complete line
+  std::string input;          // bytes received after the last complete line
   std::deque<Pending> pending;
   bool want_write = false;
 };
@@ -370,8 +368,8 @@ class LoadRun {
     }
     ::close(epoll_);
     Outcome outcome;
-    outcome.elapsed_s = share_.count > 0 ? std::chrono::duration<double>(Clock::now() - started).count()
-                                         : options_.duration_s;
+    outcome.elapsed_s =
+        share_.count > 0 ? std::chrono::duration<double>(Clock::now() - started).count() : options_.duration_s;
     outcome.latencies_ns = std::move(latencies_ns_);
     outcome.errors = errors_;
     return outcome;
@@ -471,8 +469,7 @@ class LoadRun {
     const std::string expected = "\"id\":" + std::to_string(pending.id) + ",\"ok\":true";
     const auto at = line.find("\"id\":");
     if (at == std::string_view::npos || line.substr(at, expected.size()) != expected) {
-      error(i, "unexpected answer to request " + std::to_string(pending.id) + ": " +
-                   std::string(line.substr(0, 400)));
+      error(i, "unexpected answer to request " + std::to_string(pending.id) + ": " + std::string(line.substr(0, 400)));
       return;
     }
     if (pending.sent >= measure_from_ && now <= measure_until_) {
@@ -545,9 +542,9 @@ int report(const Options& options, std::size_t keys, std::vector<Outcome> outcom
                 {"errors", errors}};
     std::cout << out.dump() << "\n";
   } else {
-    std::printf("%s%sconnections %u, threads %u, depth %u, mix %s, %s keys (%zu), %.1f s\n",
-                options.label.c_str(), options.label.empty() ? "" : ": ", options.connections, options.threads,
-                options.depth, options.mix.c_str(), options.distribution.c_str(), keys, seconds);
+    std::printf("%s%sconnections %u, threads %u, depth %u, mix %s, %s keys (%zu), %.1f s\n", options.label.c_str(),
+                options.label.empty() ? "" : ": ", options.connections, options.threads, options.depth,
+                options.mix.c_str(), options.distribution.c_str(), keys, seconds);
     std::printf("  throughput %.0f ops/s (%zu operations)\n", throughput, latencies_ns.size());
     std::printf("  latency    p50 %.1f us  p95 %.1f us  p99 %.1f us  max %.1f us\n", p50, p95, p99, max);
     std::printf("  errors     %llu\n", static_cast<unsigned long long>(errors));
@@ -586,24 +583,21 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"dirproxy-load: throughput and latency of dirproxyd's socket protocol"};
   app.add_option("--socket", options.socket, "dirproxyd's Unix socket")->required();
-  app.add_option("-c,--connections", options.connections, "connections (default 8)")
-      ->check(CLI::Range(1u, 65536u));
-  app.add_option("--threads", options.threads,
-                 "client threads, each driving its share of the connections (default 1)")
+  app.add_option("-c,--connections", options.connections, "connections (default 8)")->check(CLI::Range(1u, 65536u));
+  app.add_option("--threads", options.threads, "client threads, each driving its share of the connections (default 1)")
       ->check(CLI::Range(1u, 1024u));
   app.add_option("-d,--depth", options.depth, "requests in flight per connection (default 1)")
       ->check(CLI::Range(1u, 128u));
   app.add_option("--mix", options.mix,
                  "operation weights, e.g. get_user=80,authenticate=10,get_user_groups=10 "
                  "(default get_user)");
-  app.add_option("--distribution", options.distribution,
-                 "key choice: uniform, zipf or sequential (default uniform)")
+  app.add_option("--distribution", options.distribution, "key choice: uniform, zipf or sequential (default uniform)")
       ->check(CLI::IsMember({"uniform", "zipf", "sequential"}));
   app.add_option("--zipf-exponent", options.zipf_exponent, "Zipf exponent s (default 1.0)");
-  auto* file = app.add_option("--users", options.users_file,
-                              "user list: one 'username' or 'username password' a line");
-  auto* pattern = app.add_option("--user-pattern", options.user_pattern,
-                                 "usernames: text with one %d, %Nd or %0Nd for the number, e.g. user%05d (with --range)");
+  auto* file = app.add_option("--users", options.users_file, "user list: one 'username' or 'username password' a line");
+  auto* pattern =
+      app.add_option("--user-pattern", options.user_pattern,
+                     "usernames: text with one %d, %Nd or %0Nd for the number, e.g. user%05d (with --range)");
   app.add_option("--range", options.range, "FIRST-LAST numbers for --user-pattern, e.g. 1-10000");
   app.add_option("--password", options.password, "password for accounts without one in the list");
   app.add_option("--password-pattern", options.password_pattern,
@@ -622,8 +616,8 @@ int main(int argc, char** argv) {
     if (options.users_file.empty() == options.user_pattern.empty()) {
       throw std::invalid_argument("give exactly one of --users and --user-pattern");
     }
-    auto accounts = options.users_file.empty() ? accounts_from_pattern(options)
-                                               : accounts_from_file(options.users_file);
+    auto accounts =
+        options.users_file.empty() ? accounts_from_pattern(options) : accounts_from_file(options.users_file);
     if (accounts.empty()) throw std::invalid_argument("the user list is empty");
     fill_passwords(accounts, options);
     if (options.duration_s <= 0 || options.warmup_s < 0) {

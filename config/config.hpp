@@ -136,8 +136,8 @@ struct DirectoryConfig {
 
 // libsodium Argon2id cost; the named levels resolve to libsodium's constants.
 struct PasswordHash {
-  std::uint64_t opslimit = 2;           // crypto_pwhash_OPSLIMIT_INTERACTIVE
-  std::size_t memlimit = 67108864;      // crypto_pwhash_MEMLIMIT_INTERACTIVE
+  std::uint64_t opslimit = 2;       // crypto_pwhash_OPSLIMIT_INTERACTIVE
+  std::size_t memlimit = 67108864;  // crypto_pwhash_MEMLIMIT_INTERACTIVE
 };
 
 struct Accounts {

@@ -66,8 +66,7 @@ std::optional<std::string> single_line_text(const Field& field) {
   return value;
 }
 
-std::optional<std::string> url_with_scheme(const Field& field,
-                                           std::initializer_list<std::string_view> schemes,
+std::optional<std::string> url_with_scheme(const Field& field, std::initializer_list<std::string_view> schemes,
                                            std::string_view what) {
   auto value = non_empty_text(field);
   if (!value) return std::nullopt;
@@ -166,8 +165,7 @@ void read_log(Section section, Log& log) {
                                  {"info", LogLevel::info},
                                  {"warn", LogLevel::warn},
                                  {"error", LogLevel::error}}));
-  section.read("format", log.format,
-               one_of<LogFormat>({{"text", LogFormat::text}, {"json", LogFormat::json}}));
+  section.read("format", log.format, one_of<LogFormat>({{"text", LogFormat::text}, {"json", LogFormat::json}}));
   section.read("audit", log.audit, boolean);
 }
 
@@ -255,9 +253,9 @@ void read_ldap_groups(Section section, LdapGroups& groups) {
 }
 
 void read_ldap_settings(Section& section, LdapSettings& ldap, const fs::path& base_dir) {
-  section.read("schema", ldap.schema,
-               one_of<LdapSchema>({{"openldap", LdapSchema::openldap},
-                                   {"active_directory", LdapSchema::active_directory}}));
+  section.read(
+      "schema", ldap.schema,
+      one_of<LdapSchema>({{"openldap", LdapSchema::openldap}, {"active_directory", LdapSchema::active_directory}}));
   if (ldap.schema == LdapSchema::active_directory) apply_active_directory_presets(ldap);
   section.read_required("uri", ldap.uri, ldap_uris);
   section.read("start_tls", ldap.start_tls, boolean);
@@ -281,9 +279,8 @@ void read_ldap_settings(Section& section, LdapSettings& ldap, const fs::path& ba
   cache.read("negative_ttl", ldap.cache.negative_ttl, any_duration);
   cache.read("max_entries", ldap.cache.max_entries, whole_number<std::size_t>(0));
 
-  const bool any_ldaps = std::any_of(ldap.uri.begin(), ldap.uri.end(), [](const std::string& uri) {
-    return starts_with_ignoring_case(uri, "ldaps://");
-  });
+  const bool any_ldaps = std::any_of(ldap.uri.begin(), ldap.uri.end(),
+                                     [](const std::string& uri) { return starts_with_ignoring_case(uri, "ldaps://"); });
   if (ldap.start_tls && any_ldaps) {
     section.error_at("start_tls", "StartTLS is for ldap:// only (ldaps:// is TLS from the start)");
   }
@@ -305,8 +302,7 @@ bool read_directory(Section section, DirectoryConfig& directory, const fs::path&
   if (directory.type == DirectoryType::internal) {
     directory.permissions = Permissions::read_write;
     section.read("permissions", directory.permissions,
-                 one_of<Permissions>({{"read_only", Permissions::read_only},
-                                      {"read_write", Permissions::read_write}}));
+                 one_of<Permissions>({{"read_only", Permissions::read_only}, {"read_write", Permissions::read_write}}));
     // The ldap reader runs over a scratch copy only so that each ldap key
     // present here is named in an error, without a second list of those keys.
     section.refuse_every_key("only valid for type ldap");
@@ -329,8 +325,7 @@ void check_directories(Diagnostics& diagnostics, const std::vector<DirectoryConf
     return "directories[" + std::to_string(i) + "]." + std::string(key);
   };
   auto error = [&](std::size_t i, std::string_view key, std::string_view message) {
-    diagnostics.error(diagnostics.where(path(i, key), "directories[" + std::to_string(i) + "]"),
-                      path(i, key), message);
+    diagnostics.error(diagnostics.where(path(i, key), "directories[" + std::to_string(i) + "]"), path(i, key), message);
   };
 
   std::optional<std::size_t> internal;
@@ -338,8 +333,8 @@ void check_directories(Diagnostics& diagnostics, const std::vector<DirectoryConf
   for (std::size_t i = 0; i < directories.size(); ++i) {
     if (!typed[i] || directories[i].type != DirectoryType::internal) continue;
     if (internal) {
-      error(i, "type", "at most one directory of type internal (directories[" +
-                           std::to_string(*internal) + "] is one)");
+      error(i, "type",
+            "at most one directory of type internal (directories[" + std::to_string(*internal) + "] is one)");
       continue;
     }
     internal = i;
@@ -350,8 +345,8 @@ void check_directories(Diagnostics& diagnostics, const std::vector<DirectoryConf
     const DirectoryConfig& directory = directories[i];
     for (std::size_t j = 0; j < i && !directory.name.empty(); ++j) {
       if (directories[j].name == directory.name) {
-        error(i, "name", "duplicate directory name '" + directory.name + "' (directories[" +
-                             std::to_string(j) + "] has it too)");
+        error(i, "name",
+              "duplicate directory name '" + directory.name + "' (directories[" + std::to_string(j) + "] has it too)");
         break;
       }
     }
@@ -427,22 +422,19 @@ auto argon2_cost(std::array<T, 3> levels, T min, T max) {
 
 void read_accounts(Section section, Accounts& accounts) {
   section.read("username_pattern", accounts.username_pattern, regular_expression);
-  section.read("password_min_length", accounts.password_min_length,
-               whole_number<std::size_t>(1, kMaxPasswordLength));
-  section.read("password_max_length", accounts.password_max_length,
-               whole_number<std::size_t>(1, kMaxPasswordLength));
+  section.read("password_min_length", accounts.password_min_length, whole_number<std::size_t>(1, kMaxPasswordLength));
+  section.read("password_max_length", accounts.password_max_length, whole_number<std::size_t>(1, kMaxPasswordLength));
   if (accounts.password_max_length < accounts.password_min_length) {
     section.error_at(section.has("password_max_length") ? "password_max_length" : "password_min_length",
                      "password_max_length (" + std::to_string(accounts.password_max_length) +
-                         ") must be at least password_min_length (" +
-                         std::to_string(accounts.password_min_length) + ")");
+                         ") must be at least password_min_length (" + std::to_string(accounts.password_min_length) +
+                         ")");
   }
   section.read("unique_email", accounts.unique_email, boolean);
   section.read("default_groups", accounts.default_groups, list_of(non_empty_text));
   section.read("admin_group", accounts.admin_group, text);
   Section hash = section.section("password_hash");
-  hash.read("opslimit", accounts.password_hash.opslimit,
-            argon2_cost<std::uint64_t>({2, 3, 4}, 1, 4294967295ULL));
+  hash.read("opslimit", accounts.password_hash.opslimit, argon2_cost<std::uint64_t>({2, 3, 4}, 1, 4294967295ULL));
   hash.read("memlimit", accounts.password_hash.memlimit,
             argon2_cost<std::size_t>({67108864, 268435456, 1073741824}, 8192, 4398046511104ULL));
 }
@@ -461,10 +453,10 @@ std::optional<std::string> domain_pattern(const Field& field) {
 }
 
 void read_signup(Section section, Signup& signup) {
-  section.read("mode", signup.mode,
-               one_of<SignupMode>({{"disabled", SignupMode::disabled},
-                                   {"open", SignupMode::open},
-                                   {"restricted", SignupMode::restricted}}));
+  section.read(
+      "mode", signup.mode,
+      one_of<SignupMode>(
+          {{"disabled", SignupMode::disabled}, {"open", SignupMode::open}, {"restricted", SignupMode::restricted}}));
   section.read("domains", signup.domains, list_of(domain_pattern));
   section.read("notify_admins", signup.notify_admins, boolean);
   section.read("confirmation_ttl", signup.confirmation_ttl, positive_duration);
@@ -513,9 +505,8 @@ void read_mail(Section section, Mail& mail, const fs::path& base_dir) {
   // does not apply to smtps://.
   const bool starttls_set = section.read(
       "starttls", mail.starttls,
-      one_of<StartTls>({{"none", StartTls::none},
-                        {"opportunistic", StartTls::opportunistic},
-                        {"required", StartTls::required}}));
+      one_of<StartTls>(
+          {{"none", StartTls::none}, {"opportunistic", StartTls::opportunistic}, {"required", StartTls::required}}));
   if (starttls_set && mail.starttls != StartTls::none && starts_with_ignoring_case(mail.smtp_url, "smtps://")) {
     section.error_at("starttls", "STARTTLS is for smtp:// only (smtps:// is TLS from the start); use none");
   }
@@ -556,8 +547,7 @@ void read_settings(Section& top, Config& config, const fs::path& base_dir) {
   top.read("state_dir", config.state_dir, path_in(base_dir));
   read_log(top.section("log"), config.log);
   top.read("user_management", config.user_management,
-           one_of<UserManagement>({{"internal", UserManagement::internal},
-                                   {"external", UserManagement::external}}));
+           one_of<UserManagement>({{"internal", UserManagement::internal}, {"external", UserManagement::external}}));
   top.read("membership", config.membership,
            one_of<Membership>({{"aggregate", Membership::aggregate}, {"first", Membership::first}}));
   top.read_required("directories", config.directories, directory_list(base_dir));
@@ -596,8 +586,7 @@ void check_cross_field_rules(const Config& config, Diagnostics& diagnostics) {
     error("access_requests.enabled", "", "true requires a mail section (admins are told by email)");
   }
   if (signup_enabled && config.signup.notify_admins && !config.mail) {
-    warning("signup.notify_admins", "signup.mode",
-            "no mail section, so admins will not be notified of new accounts");
+    warning("signup.notify_admins", "signup.mode", "no mail section, so admins will not be notified of new accounts");
   }
   if (signup_enabled && config.user_management == UserManagement::external) {
     warning("signup.mode", "", "has no effect: user_management is external, so signup is refused");

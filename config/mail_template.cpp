@@ -34,8 +34,8 @@ std::string placeholder_problem(std::string_view line) {
     const std::string_view name = line.substr(open + 2, close - open - 2);
     if (std::find(kMailTemplatePlaceholders.begin(), kMailTemplatePlaceholders.end(), name) ==
         kMailTemplatePlaceholders.end()) {
-      return "unknown placeholder {{" + std::string(name) + "}} (known: " +
-             joined(kMailTemplatePlaceholders, "{{", "}}") + ")";
+      return "unknown placeholder {{" + std::string(name) +
+             "}} (known: " + joined(kMailTemplatePlaceholders, "{{", "}}") + ")";
     }
     open = close + 2;
   }
@@ -96,8 +96,8 @@ MailTemplateOverrides read_mail_template_overrides(const fs::path& dir) {
     const std::string file_name = file.filename().string();
     const std::string name = file.stem().string();
     if (std::find(kMailTemplateNames.begin(), kMailTemplateNames.end(), name) == kMailTemplateNames.end()) {
-      overrides.errors.push_back(file_name + ": not a template name (expected one of " +
-                                 joined(kMailTemplateNames) + ")");
+      overrides.errors.push_back(file_name + ": not a template name (expected one of " + joined(kMailTemplateNames) +
+                                 ")");
       continue;
     }
     std::string reason;
@@ -111,8 +111,8 @@ MailTemplateOverrides read_mail_template_overrides(const fs::path& dir) {
       overrides.errors.push_back(file_name + ":" + std::to_string(problem.line) + ": " + problem.message);
     }
     if (parse) {
-      overrides.templates.push_back({name, std::move(parse.mail_template->subject),
-                                     std::move(parse.mail_template->body)});
+      overrides.templates.push_back(
+          {name, std::move(parse.mail_template->subject), std::move(parse.mail_template->body)});
     }
   }
   return overrides;

@@ -133,8 +133,9 @@ std::optional<fs::path> parse_path(const Field& field, const fs::path& base_dir)
   if (value->starts_with(kCredentialsPrefix)) {
     const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
     if (credentials == nullptr || *credentials == '\0') {
-      field.error("starts with $CREDENTIALS_DIRECTORY/ but CREDENTIALS_DIRECTORY is not set "
-                  "(set it, or run under systemd with LoadCredential=)");
+      field.error(
+          "starts with $CREDENTIALS_DIRECTORY/ but CREDENTIALS_DIRECTORY is not set "
+          "(set it, or run under systemd with LoadCredential=)");
       return std::nullopt;
     }
     return (fs::path(credentials) / value->substr(kCredentialsPrefix.size())).lexically_normal();
@@ -203,8 +204,7 @@ Section Section::top(Diagnostics& diagnostics, const YAML::Node& document) {
     section.load(document);
   } else if (document.IsDefined() && !document.IsNull()) {
     diagnostics.error(document.Mark(), "",
-                      "expected a mapping of settings at the top level, got " +
-                          std::string(kind_of(document)));
+                      "expected a mapping of settings at the top level, got " + std::string(kind_of(document)));
     section.broken_ = true;
   }
   return section;
@@ -278,12 +278,11 @@ void Section::load(const YAML::Node& map) {
       diagnostics_->error(key.Mark(), path_, "expected a plain key, got " + std::string(kind_of(key)));
       continue;
     }
-    auto first = std::find_if(entries_.begin(), entries_.end(),
-                              [&](const Entry& e) { return e.key == key.Scalar(); });
+    auto first = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key.Scalar(); });
     if (first != entries_.end()) {
-      diagnostics_->error(key.Mark(), child_path(key.Scalar()),
-                          "duplicate key '" + key.Scalar() + "' (first at line " +
-                              std::to_string(first->key_mark.line + 1) + ")");
+      diagnostics_->error(
+          key.Mark(), child_path(key.Scalar()),
+          "duplicate key '" + key.Scalar() + "' (first at line " + std::to_string(first->key_mark.line + 1) + ")");
       continue;
     }
     entries_.push_back({key.Scalar(), key.Mark(), it->second});

@@ -64,8 +64,7 @@ class Diagnostics {
     std::string text;
   };
 
-  void add(std::vector<Message>& to, const YAML::Mark& mark, std::string_view path,
-           std::string_view message);
+  void add(std::vector<Message>& to, const YAML::Mark& mark, std::string_view path, std::string_view message);
   static std::vector<std::string> sorted(std::vector<Message> messages);
 
   std::string file_;
@@ -115,9 +114,8 @@ auto whole_number(T min, T max = std::numeric_limits<T>::max()) {
   return [min, max](const Field& field) -> std::optional<T> {
     auto value = scalar(field, "a whole number");
     if (!value) return std::nullopt;
-    const bool digits_only = !value->empty() && std::all_of(value->begin(), value->end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
+    const bool digits_only =
+        !value->empty() && std::all_of(value->begin(), value->end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits_only) {
       field.error("expected a whole number, got '" + *value + "'");
       return std::nullopt;
@@ -143,8 +141,7 @@ std::optional<std::chrono::milliseconds> positive_duration(const Field& field);
 // Exactly the words listed; the message lists them all.
 template <class E>
 auto one_of(std::initializer_list<std::pair<std::string_view, E>> words) {
-  return [choices = std::vector<std::pair<std::string_view, E>>(words)](
-             const Field& field) -> std::optional<E> {
+  return [choices = std::vector<std::pair<std::string_view, E>>(words)](const Field& field) -> std::optional<E> {
     std::string allowed;
     for (const auto& [word, value] : choices) allowed += (allowed.empty() ? "" : "|") + std::string(word);
     auto given = scalar(field, "one of " + allowed);
@@ -189,14 +186,12 @@ auto list_of(Parser parse_item) {
 std::optional<std::filesystem::path> parse_path(const Field& field, const std::filesystem::path& base_dir);
 
 // Like parse_path, for settings where "" means "none".
-std::optional<std::string> parse_optional_path(const Field& field,
-                                               const std::filesystem::path& base_dir);
+std::optional<std::string> parse_optional_path(const Field& field, const std::filesystem::path& base_dir);
 
 // Like parse_optional_path, for files the daemon will read later: checked
 // now, so that a misspelt path fails --check-config instead of the first TLS
 // handshake.
-std::optional<std::string> parse_optional_readable_file(const Field& field,
-                                                        const std::filesystem::path& base_dir);
+std::optional<std::string> parse_optional_readable_file(const Field& field, const std::filesystem::path& base_dir);
 
 // The three above as parsers for Section::read.
 inline auto path_in(const std::filesystem::path& base_dir) {

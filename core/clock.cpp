@@ -3,8 +3,7 @@
 namespace dirproxy {
 
 std::int64_t SystemClock::unix_seconds() const {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 ClockPtr system_clock() {

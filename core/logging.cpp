@@ -18,8 +18,8 @@ spdlog::level::level_enum current_level = spdlog::level::info;
 std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink() {
   if (!shared_sink) {
     shared_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    shared_sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v", spdlog::pattern_time_type::utc));
+    shared_sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v",
+                                                                           spdlog::pattern_time_type::utc));
   }
   return shared_sink;
 }
@@ -37,9 +37,8 @@ void apply(spdlog::level::level_enum level, std::unique_ptr<spdlog::formatter> f
   current_level = level;
   sink()->set_formatter(std::move(formatter));
   audit_enabled = audit;
-  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& existing) {
-    existing->set_level(level_of(existing->name()));
-  });
+  spdlog::apply_all(
+      [&](const std::shared_ptr<spdlog::logger>& existing) { existing->set_level(level_of(existing->name())); });
 }
 
 std::shared_ptr<spdlog::logger> logger(const std::string& component) {

@@ -139,16 +139,16 @@ class [[nodiscard]] Result<void> {
 // evaluated once; a named Result (`RETURN_IF_ERROR(user);`) gives up its
 // error, so use it only where the function returns. CO_RETURN_IF_ERROR is
 // the same in a coroutine.
-#define RETURN_IF_ERROR(expr)                                                  \
-  do {                                                                         \
-    if (auto&& dirproxy_result_ = (expr); !dirproxy_result_) {                 \
-      return std::move(dirproxy_result_).error();                              \
-    }                                                                          \
+#define RETURN_IF_ERROR(expr)                                  \
+  do {                                                         \
+    if (auto&& dirproxy_result_ = (expr); !dirproxy_result_) { \
+      return std::move(dirproxy_result_).error();              \
+    }                                                          \
   } while (false)
 
-#define CO_RETURN_IF_ERROR(expr)                                               \
-  do {                                                                         \
-    if (auto&& dirproxy_result_ = (expr); !dirproxy_result_) {                 \
-      co_return std::move(dirproxy_result_).error();                           \
-    }                                                                          \
+#define CO_RETURN_IF_ERROR(expr)                               \
+  do {                                                         \
+    if (auto&& dirproxy_result_ = (expr); !dirproxy_result_) { \
+      co_return std::move(dirproxy_result_).error();           \
+    }                                                          \
   } while (false)

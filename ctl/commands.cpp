@@ -15,11 +15,10 @@ std::string single_quoted(const std::string& name) { return "'" + name + "'"; }
 // --- top level ---------------------------------------------------------------
 
 void add_ping(CLI::App& app, Command& command) {
-  app.add_subcommand("ping", "Check that dirproxyd answers; show its version and uptime")
-      ->callback([&command] {
-        command = public_command({{"op", "ping"}});
-        command.print_human = [](const Json& result, std::ostream& out) { out << format_ping(result); };
-      });
+  app.add_subcommand("ping", "Check that dirproxyd answers; show its version and uptime")->callback([&command] {
+    command = public_command({{"op", "ping"}});
+    command.print_human = [](const Json& result, std::ostream& out) { out << format_ping(result); };
+  });
 }
 
 void add_auth(CLI::App& app, Command& command) {
@@ -29,28 +28,24 @@ void add_auth(CLI::App& app, Command& command) {
   cmd->callback([username, &command] {
     command = public_command({{"op", "authenticate"}, {"username", *username}});
     command.password_input = PasswordInput::once;
-    command.print_human = [](const Json& result, std::ostream& out) {
-      out << format_user(member(result, "user"));
-    };
+    command.print_human = [](const Json& result, std::ostream& out) { out << format_user(member(result, "user")); };
   });
 }
 
 void add_directories(CLI::App& app, Command& command) {
-  app.add_subcommand("directories", "List the configured directories and their state")
-      ->callback([&command] {
-        command = admin_command({{"op", "list_directories"}});
-        command.print_human = [](const Json& result, std::ostream& out) {
-          out << format_directory_table(member(result, "directories"));
-        };
-      });
+  app.add_subcommand("directories", "List the configured directories and their state")->callback([&command] {
+    command = admin_command({{"op", "list_directories"}});
+    command.print_human = [](const Json& result, std::ostream& out) {
+      out << format_directory_table(member(result, "directories"));
+    };
+  });
 }
 
 void add_reload(CLI::App& app, Command& command) {
-  app.add_subcommand("reload", "Make dirproxyd re-read its configuration file")
-      ->callback([&command] {
-        command = admin_command({{"op", "reload"}});
-        command.print_human = confirm("configuration reloaded");
-      });
+  app.add_subcommand("reload", "Make dirproxyd re-read its configuration file")->callback([&command] {
+    command = admin_command({{"op", "reload"}});
+    command.print_human = confirm("configuration reloaded");
+  });
 }
 
 void add_backup(CLI::App& app, Command& command) {
@@ -82,16 +77,13 @@ void add_user_add(CLI::App& user, Command& command) {
   auto* first = cmd->add_option("--first", o->first_name, "First name");
   auto* last = cmd->add_option("--last", o->last_name, "Last name");
   // One group per --group, so that a following USERNAME is not taken for one.
-  cmd->add_option("--group", o->groups, "Put the user in this group (repeatable)")
-      ->allow_extra_args(false);
+  cmd->add_option("--group", o->groups, "Put the user in this group (repeatable)")->allow_extra_args(false);
   cmd->add_flag("--password-stdin", o->password_stdin, "Read the initial password from stdin");
   cmd->add_flag("--no-notify", o->no_notify,
                 "Do not email a set-password link (it is printed instead when no password is set)");
   cmd->callback([o, first, last, &command] {
-    Json request = {{"op", "add_user"},
-                    {"username", o->username},
-                    {"email", o->email},
-                    {"display_name", o->display_name}};
+    Json request = {
+        {"op", "add_user"}, {"username", o->username}, {"email", o->email}, {"display_name", o->display_name}};
     set_if_given(request, "first_name", first, o->first_name);
     set_if_given(request, "last_name", last, o->last_name);
     if (!o->groups.empty()) request["groups"] = o->groups;
@@ -127,9 +119,7 @@ void add_user_show(CLI::App& user, Command& command) {
       throw CLI::RequiredError("USERNAME or --email");
     }
     command = public_command(std::move(request));
-    command.print_human = [](const Json& result, std::ostream& out) {
-      out << format_user(member(result, "user"));
-    };
+    command.print_human = [](const Json& result, std::ostream& out) { out << format_user(member(result, "user")); };
   });
 }
 
@@ -140,8 +130,7 @@ void add_user_list(CLI::App& user, Command& command) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = user.add_subcommand("list", "List users, optionally only those matching QUERY");
-  auto* query = cmd->add_option("QUERY", o->query,
-                                "Substring of the username, email or display name");
+  auto* query = cmd->add_option("QUERY", o->query, "Substring of the username, email or display name");
   auto* limit = cmd->add_option("--limit", o->limit, "At most this many users")
                     ->check(CLI::Validator(
                         [](std::string& value) {
@@ -177,8 +166,7 @@ void add_user_update(CLI::App& user, Command& command) {
   };
   std::vector<Field> fields = {
       {cmd->add_option("--email", o->email, "New email address"), "email", &o->email},
-      {cmd->add_option("--name", o->display_name, "New display name"), "display_name",
-       &o->display_name},
+      {cmd->add_option("--name", o->display_name, "New display name"), "display_name", &o->display_name},
       {cmd->add_option("--first", o->first_name, "New first name"), "first_name", &o->first_name},
       {cmd->add_option("--last", o->last_name, "New last name"), "last_name", &o->last_name},
   };
@@ -189,8 +177,7 @@ void add_user_update(CLI::App& user, Command& command) {
     for (const auto& field : fields) set_if_given(request, field.parameter, field.option, *field.value);
     set_if_given(request, "active", active, o->active == "true");
     if (request.size() == 2) {
-      throw CLI::ValidationError("user update",
-                                 "nothing to change: give --email, --name, --first, --last or --active");
+      throw CLI::ValidationError("user update", "nothing to change: give --email, --name, --first, --last or --active");
     }
     command = admin_command(std::move(request));
     command.print_human = confirm("user " + single_quoted(o->username) + " updated");
@@ -198,9 +185,8 @@ void add_user_update(CLI::App& user, Command& command) {
 }
 
 // The user subcommands that take nothing but USERNAME.
-void add_user_by_name(CLI::App& user, Command& command, const char* name, const char* description,
-                      const char* op, bool admin,
-                      std::function<void(Command&, const std::string& username)> finish) {
+void add_user_by_name(CLI::App& user, Command& command, const char* name, const char* description, const char* op,
+                      bool admin, std::function<void(Command&, const std::string& username)> finish) {
   auto username = std::make_shared<std::string>();
   auto* cmd = user.add_subcommand(name, description);
   cmd->add_option("USERNAME", *username, "Login name")->required();
@@ -222,13 +208,13 @@ void add_user(CLI::App& app, Command& command) {
                    [](Command& c, const std::string& username) {
                      c.print_human = confirm("user " + single_quoted(username) + " deleted");
                    });
-  add_user_by_name(*user, command, "passwd", "Set a user's password (read from stdin)",
-                   "set_password", /*admin=*/true, [](Command& c, const std::string& username) {
+  add_user_by_name(*user, command, "passwd", "Set a user's password (read from stdin)", "set_password", /*admin=*/true,
+                   [](Command& c, const std::string& username) {
                      c.password_input = PasswordInput::confirm_on_tty;
                      c.print_human = confirm("password of user " + single_quoted(username) + " set");
                    });
-  add_user_by_name(*user, command, "reset-password", "Email a user a fresh set-password link",
-                   "send_password_reset", /*admin=*/true, [](Command& c, const std::string& username) {
+  add_user_by_name(*user, command, "reset-password", "Email a user a fresh set-password link", "send_password_reset",
+                   /*admin=*/true, [](Command& c, const std::string& username) {
                      c.print_human =
                          confirm("set-password link for user " + single_quoted(username) + " queued for mailing");
                    });
@@ -258,9 +244,8 @@ void add_group_add(CLI::App& group, Command& command) {
   });
 }
 
-void add_group_by_name(CLI::App& group, Command& command, const char* name,
-                       const char* description, const char* op, bool admin,
-                       std::function<void(Command&, const std::string& group_name)> finish) {
+void add_group_by_name(CLI::App& group, Command& command, const char* name, const char* description, const char* op,
+                       bool admin, std::function<void(Command&, const std::string& group_name)> finish) {
   auto group_name = std::make_shared<std::string>();
   auto* cmd = group.add_subcommand(name, description);
   cmd->add_option("NAME", *group_name, "Group name")->required();
@@ -271,8 +256,8 @@ void add_group_by_name(CLI::App& group, Command& command, const char* name,
   });
 }
 
-void add_group_membership(CLI::App& group, Command& command, const char* name,
-                          const char* description, const char* op, const char* done) {
+void add_group_membership(CLI::App& group, Command& command, const char* name, const char* description, const char* op,
+                          const char* done) {
   struct Options {
     std::string group, username;
   };
@@ -282,8 +267,8 @@ void add_group_membership(CLI::App& group, Command& command, const char* name,
   cmd->add_option("USERNAME", o->username, "Login name")->required();
   cmd->callback([o, op, done, &command] {
     command = admin_command({{"op", op}, {"group", o->group}, {"username", o->username}});
-    command.print_human = confirm("user " + single_quoted(o->username) + " " + done + " group " +
-                                  single_quoted(o->group));
+    command.print_human =
+        confirm("user " + single_quoted(o->username) + " " + done + " group " + single_quoted(o->group));
   });
 }
 
@@ -301,10 +286,8 @@ void add_group(CLI::App& app, Command& command) {
                     [](Command& c, const std::string& name) {
                       c.print_human = confirm("group " + single_quoted(name) + " deleted");
                     });
-  add_group_membership(*group, command, "add-member", "Put a user in a group", "add_member",
-                       "added to");
-  add_group_membership(*group, command, "remove-member", "Take a user out of a group",
-                       "remove_member", "removed from");
+  add_group_membership(*group, command, "add-member", "Put a user in a group", "add_member", "added to");
+  add_group_membership(*group, command, "remove-member", "Take a user out of a group", "remove_member", "removed from");
 }
 
 }  // namespace

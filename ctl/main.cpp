@@ -55,8 +55,7 @@ int run(const Command& command, const std::string& socket_path, bool json_output
   request["id"] = 1;
   if (command.admin) request["actor"] = login_name();
   if (command.password_input != PasswordInput::none) {
-    auto password =
-        read_password("Password: ", command.password_input == PasswordInput::confirm_on_tty);
+    auto password = read_password("Password: ", command.password_input == PasswordInput::confirm_on_tty);
     if (!password) return complain(password.error().message, ExitCode::usage);
     request[command.password_field] = std::move(*password);
   }
@@ -69,8 +68,7 @@ int run(const Command& command, const std::string& socket_path, bool json_output
   }
   auto ok = response->find("ok");
   if (ok == response->end() || !ok->is_boolean()) {
-    return complain("invalid response from " + socket_path + ": no \"ok\" member",
-                    ExitCode::unreachable);
+    return complain("invalid response from " + socket_path + ": no \"ok\" member", ExitCode::unreachable);
   }
   if (!ok->get<bool>()) return complain(refusal_message(*response), ExitCode::refused);
 
@@ -97,9 +95,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"Administer dirproxyd through its local socket.", "dirproxyctl"};
   app.set_version_flag("--version", "dirproxyctl " DIRPROXY_VERSION);
-  app.add_option("--socket", socket_path, "dirproxyd's socket")
-      ->envname("DIRPROXY_SOCKET")
-      ->capture_default_str();
+  app.add_option("--socket", socket_path, "dirproxyd's socket")->envname("DIRPROXY_SOCKET")->capture_default_str();
   app.add_flag("--json", json_output, "Print the result as JSON");
   app.require_subcommand(1);
   // Lets --socket and --json also follow the subcommand: "user show bob --json".

@@ -9,8 +9,8 @@ namespace {
 // Width in terminal columns, approximated by UTF-8 code points so that names
 // with accents still line up (wide CJK glyphs are off by one column each).
 std::size_t text_width(const std::string& text) {
-  return static_cast<std::size_t>(std::count_if(
-      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 void pad_to(std::string& out, std::size_t used, std::size_t width) {
@@ -66,8 +66,7 @@ std::string format_fields(const std::vector<std::pair<std::string, std::string>>
   return out;
 }
 
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows) {
+std::string format_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths(header.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
     for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
@@ -97,12 +96,9 @@ std::string format_table(const std::vector<std::string>& header,
 
 std::string format_user(const Json& user) {
   std::vector<std::pair<std::string, std::string>> fields = {
-      {"username", display_member(user, "username")},
-      {"email", display_member(user, "email")},
-      {"display name", display_member(user, "display_name")},
-      {"first name", display_member(user, "first_name")},
-      {"last name", display_member(user, "last_name")},
-      {"active", display_member(user, "active")},
+      {"username", display_member(user, "username")},         {"email", display_member(user, "email")},
+      {"display name", display_member(user, "display_name")}, {"first name", display_member(user, "first_name")},
+      {"last name", display_member(user, "last_name")},       {"active", display_member(user, "active")},
       {"directory", display_member(user, "directory")},
   };
   if (user.is_object() && user.contains("groups")) {
@@ -131,9 +127,7 @@ std::string format_group(const Json& group) {
   });
   const Json empty = Json::array();
   const Json& members =
-      group.is_object() && group.contains("members") && group["members"].is_array()
-          ? group["members"]
-          : empty;
+      group.is_object() && group.contains("members") && group["members"].is_array() ? group["members"] : empty;
   out += "members:";
   out += members.empty() ? " -\n" : "\n";
   for (const auto& member : members) out += "  " + display_value(member) + "\n";
@@ -171,8 +165,7 @@ std::string format_ping(const Json& result) {
 }
 
 std::string format_backup(const Json& result) {
-  return "backup written to " + display_member(result, "path") + " (" + display_member(result, "bytes") +
-         " bytes)\n";
+  return "backup written to " + display_member(result, "path") + " (" + display_member(result, "bytes") + " bytes)\n";
 }
 
 }  // namespace dirproxy::ctl

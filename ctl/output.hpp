@@ -31,8 +31,7 @@ std::string format_fields(const std::vector<std::pair<std::string, std::string>>
 
 // A header row and the rows, columns padded to their widest cell and
 // separated by two spaces; no trailing blanks.
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows);
+std::string format_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
 // A user object; "groups" is shown only when present (authenticate adds it).
 std::string format_user(const Json& user);

@@ -77,13 +77,11 @@ void strip_one_newline(std::string& text) {
 }
 
 Result<std::string> too_long() {
-  return fail(ErrorCode::bad_request,
-              "the password is longer than " + std::to_string(kMaxPasswordBytes) + " bytes");
+  return fail(ErrorCode::bad_request, "the password is longer than " + std::to_string(kMaxPasswordBytes) + " bytes");
 }
 
 Result<std::string> read_error() {
-  return fail(ErrorCode::internal_error,
-              std::string("cannot read the password from stdin: ") + std::strerror(errno));
+  return fail(ErrorCode::internal_error, std::string("cannot read the password from stdin: ") + std::strerror(errno));
 }
 
 // Reads from stdin until `stop_at_newline` and a '\n' is seen (kept), or end

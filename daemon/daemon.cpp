@@ -7,10 +7,10 @@
 #include "config/config_loader.hpp"
 #include "core/io_threads.hpp"
 #include "core/logging.hpp"
+#include "core/worker_pool.hpp"
 #include "daemon/log_setup.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
 #include "frontends/socket/server.hpp"
-#include "core/worker_pool.hpp"
 
 namespace dirproxy {
 namespace {
@@ -128,20 +128,26 @@ int Daemon::run() {
     log()->info("stopping: no new connections; finishing requests in flight");
     notifier_.notify("STOPPING=1\nSTATUS=stopping: finishing requests in flight");
     signals.cancel();
-    asio::co_spawn(io, [&]() -> awaitable<void> {
-      co_await server.shutdown(kShutdownGrace);
-      io.stop();
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          co_await server.shutdown(kShutdownGrace);
+          io.stop();
+        },
+        asio::detached);
   };
   asio::co_spawn(io, handle_signals(signals), asio::detached);
   server.start();
   // READY=1 once the socket listens and every directory has been checked.
-  asio::co_spawn(io, [this, workers, threads = connection_threads.size()]() -> awaitable<void> {
-    const std::string health = co_await directory_health();
-    log()->info("dirproxyd {} ready ({} workers, {} connection threads); directories: {}", DIRPROXY_VERSION,
-                workers, threads, health);
-    notifier_.notify("READY=1\nSTATUS=ready; directories: " + health);
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [this, workers, threads = connection_threads.size()]() -> awaitable<void> {
+        const std::string health = co_await directory_health();
+        log()->info("dirproxyd {} ready ({} workers, {} connection threads); directories: {}", DIRPROXY_VERSION,
+                    workers, threads, health);
+        notifier_.notify("READY=1\nSTATUS=ready; directories: " + health);
+      },
+      asio::detached);
   if (auto interval = notifier_.watchdog_interval()) {
     asio::co_spawn(io, feed_watchdog(*interval, connection_threads), asio::detached);
   }
@@ -226,8 +232,9 @@ awaitable<Result<void>> Daemon::reload() {
   notifier_.notify(reloading_state());
   auto outcome = co_await reload_configuration();
   const std::string health = co_await directory_health();
-  notifier_.notify("READY=1\nSTATUS=" + std::string(outcome ? "reloaded" : "reload refused, running configuration kept") +
-                   "; directories: " + health);
+  notifier_.notify(
+      "READY=1\nSTATUS=" + std::string(outcome ? "reloaded" : "reload refused, running configuration kept") +
+      "; directories: " + health);
   co_return outcome;
 }
 

@@ -11,10 +11,10 @@
 #include "config/config.hpp"
 #include "core/asio.hpp"
 #include "core/io_threads.hpp"
-#include "daemon/mail_sender.hpp"
-#include "service/runtime.hpp"
-#include "daemon/systemd_notify.hpp"
 #include "core/worker_pool.hpp"
+#include "daemon/mail_sender.hpp"
+#include "daemon/systemd_notify.hpp"
+#include "service/runtime.hpp"
 
 namespace dirproxy {
 

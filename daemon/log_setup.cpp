@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <ctime>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
+#include <nlohmann/json.hpp>
 
 #include "core/logging.hpp"
 
@@ -26,8 +26,8 @@ class JsonFormatter final : public spdlog::formatter {
     const std::string stamp = fmt::format("{}.{:03}Z", seconds, millis.count());
     nlohmann::json line = {
         {"time", stamp},
-        {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
-                              spdlog::level::to_string_view(msg.level).size())},
+        {"level",
+         std::string(spdlog::level::to_string_view(msg.level).data(), spdlog::level::to_string_view(msg.level).size())},
         {"component", std::string(msg.logger_name.data(), msg.logger_name.size())},
         {"message", std::string(msg.payload.data(), msg.payload.size())},
     };
@@ -90,8 +90,8 @@ void configure(const config::Log& settings) {
   } else if (journal) {
     formatter = std::make_unique<spdlog::pattern_formatter>("%l [%n] %v");
   } else {
-    formatter = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v",
-                                                            spdlog::pattern_time_type::utc);
+    formatter =
+        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v", spdlog::pattern_time_type::utc);
   }
   if (journal) formatter = std::make_unique<JournalFormatter>(std::move(formatter));
   apply(to_spdlog(settings.level), std::move(formatter), settings.audit);

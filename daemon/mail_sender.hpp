@@ -50,9 +50,9 @@ class MailSender final {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  RuntimePtr runtime_;    // guarded by mutex_
-  bool notified_ = false; // guarded by mutex_
-  bool stopping_ = false; // guarded by mutex_
+  RuntimePtr runtime_;     // guarded by mutex_
+  bool notified_ = false;  // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
   std::atomic<bool> abort_{false};
   std::thread thread_;
   bool told_no_mail_ = false;               // sender thread only

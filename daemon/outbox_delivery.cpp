@@ -72,8 +72,8 @@ void OutboxDelivery::deliver_due(const Runtime& runtime, const std::atomic<bool>
         log()->warn("giving up on {} mail #{} to {} after {} attempt(s): {}", due->template_name, due->id,
                     due->recipient, attempts, result.error);
       } else {
-        log()->info("{} mail #{} to {} not sent (attempt {} of {}), next try in {} s: {}", due->template_name,
-                    due->id, due->recipient, attempts, mail.max_attempts, *next_attempt - now, result.error);
+        log()->info("{} mail #{} to {} not sent (attempt {} of {}), next try in {} s: {}", due->template_name, due->id,
+                    due->recipient, attempts, mail.max_attempts, *next_attempt - now, result.error);
       }
       if (result.outcome == DeliveryOutcome::temporary_failure) {
         // The server is down or refuses this configuration: the other due
@@ -121,8 +121,8 @@ void OutboxDelivery::settle_held_mail(const Runtime& runtime) {
       continue;
     }
     StateDatabase::Lease lease = runtime.database->acquire();
-    Result<void> settled = *user ? release_held_mail(lease, username, runtime.clock->unix_seconds())
-                                 : discard_held_mail(lease, username);
+    Result<void> settled =
+        *user ? release_held_mail(lease, username, runtime.clock->unix_seconds()) : discard_held_mail(lease, username);
     if (!settled) {
       log()->error("cannot settle held mail for {}: {}", username, settled.error().message);
     } else {

@@ -51,12 +51,12 @@ bool SystemdNotifier::notify(std::string_view state) const {
   if (socket_path_.size() >= sizeof(address.sun_path)) return false;
   std::memcpy(address.sun_path, socket_path_.data(), socket_path_.size());
   // An abstract name's length counts exactly; a path's includes its NUL.
-  const socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path_.size() +
-                                                  (socket_path_[0] == '\0' ? 0 : 1));
+  const socklen_t length =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path_.size() + (socket_path_[0] == '\0' ? 0 : 1));
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return false;
-  const ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
-                                reinterpret_cast<const sockaddr*>(&address), length);
+  const ssize_t sent =
+      ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address), length);
   ::close(fd);
   return sent == static_cast<ssize_t>(state.size());
 }

@@ -42,8 +42,8 @@ struct User {
 struct Group {
   std::string name;
   std::optional<std::string> description;
-  std::string directory;              // name of the directory holding it
-  std::vector<std::string> members;   // usernames, sorted
+  std::string directory;             // name of the directory holding it
+  std::vector<std::string> members;  // usernames, sorted
 };
 
 struct NewUser {
@@ -68,9 +68,7 @@ struct UserChanges {
   std::optional<std::string> last_name;
   std::optional<bool> active;
 
-  bool empty() const {
-    return !email && !display_name && !first_name && !last_name && !active;
-  }
+  bool empty() const { return !email && !display_name && !first_name && !last_name && !active; }
 };
 
 enum class AuthOutcome {
@@ -81,8 +79,8 @@ enum class AuthOutcome {
 
 struct DirectoryStatus {
   bool up = true;
-  std::string detail;                  // the last error when down
-  std::optional<std::size_t> users;    // user count, when cheap to know
+  std::string detail;                // the last error when down
+  std::optional<std::size_t> users;  // user count, when cheap to know
 };
 
 // A find_user_by_name in progress that blocks no thread: the request is sent
@@ -122,9 +120,7 @@ class Directory {
   // nullopt when it knows there is none. nullopt when only a lookup can
   // tell. Never blocks, never fails; the daemon may call it on its io
   // thread. A directory without a cache keeps this default.
-  virtual std::optional<std::optional<User>> cached_user_by_name(std::string_view /*username*/) {
-    return std::nullopt;
-  }
+  virtual std::optional<std::optional<User>> cached_user_by_name(std::string_view /*username*/) { return std::nullopt; }
   // find_user_by_name started without blocking, for a caller that waits for
   // the answer itself (the daemon's event loop); nullptr when this directory
   // cannot do that now (a local directory, or no idle network connection):
@@ -152,8 +148,7 @@ class Directory {
   virtual Result<User> update_user(std::string_view username, const UserChanges& changes) = 0;
   virtual Result<void> delete_user(std::string_view username) = 0;
   virtual Result<void> set_password(std::string_view username, std::string_view password) = 0;
-  virtual Result<Group> create_group(std::string_view name,
-                                     const std::optional<std::string>& description) = 0;
+  virtual Result<Group> create_group(std::string_view name, const std::optional<std::string>& description) = 0;
   virtual Result<void> delete_group(std::string_view name) = 0;
   // Adding a member already present, or removing one absent, succeeds.
   virtual Result<void> add_member(std::string_view group, std::string_view username) = 0;

@@ -20,33 +20,24 @@ Error name_directory(Error error, const Directory& directory) {
 
 bool is_down(const Error& error) { return error.code == ErrorCode::directory_unavailable; }
 
-bool skips_when_down(const Directory& directory) {
-  return directory.on_unavailable() == OnUnavailable::skip;
-}
+bool skips_when_down(const Directory& directory) { return directory.on_unavailable() == OnUnavailable::skip; }
 
-bool can_write_users(const Directory& directory) {
-  return directory.permissions() == Permissions::read_write;
-}
+bool can_write_users(const Directory& directory) { return directory.permissions() == Permissions::read_write; }
 
 // Groups can be created in and changed by a read_write directory only; a
 // read_only_local_groups directory keeps its local groups in the internal one.
-bool can_write_groups(const Directory& directory) {
-  return directory.permissions() == Permissions::read_write;
-}
+bool can_write_groups(const Directory& directory) { return directory.permissions() == Permissions::read_write; }
 
 Error read_only_error(const Directory& directory, std::string_view what) {
   return make_error(ErrorCode::read_only,
                     "directory '" + directory.name() + "' does not permit changing " + std::string(what));
 }
 
-Error invalid_credentials() {
-  return make_error(ErrorCode::invalid_credentials, "wrong username or password");
-}
+Error invalid_credentials() { return make_error(ErrorCode::invalid_credentials, "wrong username or password"); }
 
 }  // namespace
 
-DirectoryChain::DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptions options,
-                               PasswordHasherPtr hasher)
+DirectoryChain::DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptions options, PasswordHasherPtr hasher)
     : directories_(std::move(directories)), options_(options), hasher_(std::move(hasher)) {}
 
 template <typename T, typename Lookup>
@@ -60,25 +51,22 @@ Result<std::optional<std::pair<T, Directory*>>> DirectoryChain::first_match(Look
       return name_directory(std::move(found).error(), *directory);
     }
     if (found->has_value()) {
-      return std::optional<std::pair<T, Directory*>>(std::in_place, std::move(**found),
-                                                     directory.get());
+      return std::optional<std::pair<T, Directory*>>(std::in_place, std::move(**found), directory.get());
     }
   }
   return std::optional<std::pair<T, Directory*>>();
 }
 
-Result<std::optional<std::pair<User, Directory*>>> DirectoryChain::owner_of(std::string_view username,
-                                                                             Walk walk) {
+Result<std::optional<std::pair<User, Directory*>>> DirectoryChain::owner_of(std::string_view username, Walk walk) {
   return first_match<User>([&](Directory& d) { return d.find_user_by_name(username); }, walk);
 }
 
-Result<std::optional<std::pair<Group, Directory*>>> DirectoryChain::group_owner(std::string_view name,
-                                                                                 Walk walk) {
+Result<std::optional<std::pair<Group, Directory*>>> DirectoryChain::group_owner(std::string_view name, Walk walk) {
   return first_match<Group>([&](Directory& d) { return d.find_group(name); }, walk);
 }
 
 Result<std::pair<Group, Directory*>> DirectoryChain::writable_group_owner(std::string_view name,
-                                                                         std::string_view what) {
+                                                                          std::string_view what) {
   auto owner = group_owner(name, Walk::lookup);
   RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return make_error(ErrorCode::not_found, "no group '" + std::string(name) + "'");
@@ -141,8 +129,8 @@ DirectoryChain::UserWalk::Step DirectoryChain::UserWalk::walk() {
 }
 
 Result<std::optional<User>> DirectoryChain::UserWalk::finish_blocking() {
-  auto owner = chain_.first_match<User>([&](Directory& d) { return d.find_user_by_name(username_); },
-                                        Walk::lookup, next_);
+  auto owner =
+      chain_.first_match<User>([&](Directory& d) { return d.find_user_by_name(username_); }, Walk::lookup, next_);
   RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return std::optional<User>();
   return std::optional<User>(std::move((*owner)->first));
@@ -183,9 +171,8 @@ Result<std::vector<User>> DirectoryChain::find_users(std::string_view query, std
       if (!shadowed) users.push_back(std::move(user));
     }
   }
-  std::sort(users.begin(), users.end(), [](const User& a, const User& b) {
-    return fold_name(a.username) < fold_name(b.username);
-  });
+  std::sort(users.begin(), users.end(),
+            [](const User& a, const User& b) { return fold_name(a.username) < fold_name(b.username); });
   if (users.size() > limit) users.resize(limit);
   return users;
 }
@@ -206,12 +193,10 @@ Result<User> DirectoryChain::authenticate(std::string_view username, std::string
   auto outcome = directory->authenticate(user, password);
   if (!outcome) return name_directory(std::move(outcome).error(), *directory);
   switch (*outcome) {
-    case AuthOutcome::success:
-      return std::move(user);
+    case AuthOutcome::success: return std::move(user);
     case AuthOutcome::disabled:
       return make_error(ErrorCode::account_disabled, "the account '" + user.username + "' is disabled");
-    case AuthOutcome::wrong_password:
-      break;
+    case AuthOutcome::wrong_password: break;
   }
   return invalid_credentials();
 }
@@ -370,8 +355,7 @@ Result<void> DirectoryChain::change_password(std::string_view username, std::str
   return set_password(user->username, new_password);
 }
 
-Result<Group> DirectoryChain::create_group(std::string_view name,
-                                           const std::optional<std::string>& description) {
+Result<Group> DirectoryChain::create_group(std::string_view name, const std::optional<std::string>& description) {
   auto existing = group_owner(name, Walk::strict);
   RETURN_IF_ERROR(existing);
   if (existing->has_value()) {

@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/result.hpp"
 #include "directories/directory.hpp"
 #include "directories/password_hasher.hpp"
-#include "core/result.hpp"
 
 namespace dirproxy {
 
@@ -44,8 +44,7 @@ struct ChainOptions {
 
 class DirectoryChain final {
  public:
-  DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptions options,
-                 PasswordHasherPtr hasher);
+  DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptions options, PasswordHasherPtr hasher);
 
   // The owner of `username` (rule 1), or nullopt when no directory has it.
   Result<std::optional<User>> find_user(std::string_view username);
@@ -110,8 +109,7 @@ class DirectoryChain final {
   Result<void> delete_user(std::string_view username);
   Result<void> set_password(std::string_view username, std::string_view password);
   // Checks `old_password` as authenticate() does, then sets the new one.
-  Result<void> change_password(std::string_view username, std::string_view old_password,
-                               std::string_view new_password);
+  Result<void> change_password(std::string_view username, std::string_view old_password, std::string_view new_password);
   Result<Group> create_group(std::string_view name, const std::optional<std::string>& description);
   Result<void> delete_group(std::string_view name);
   // The user must exist somewhere in the chain; the group's owner stores it.

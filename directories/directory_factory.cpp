@@ -5,15 +5,14 @@
 
 namespace dirproxy {
 
-Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config,
-                                                    StateDatabasePtr database,
+Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config, StateDatabasePtr database,
                                                     PasswordHasherPtr hasher, ClockPtr clock) {
   std::vector<DirectoryPtr> directories;
   for (const auto& settings : config.directories) {
     switch (settings.type) {
       case DirectoryType::internal:
-        directories.push_back(std::make_shared<InternalDirectory>(settings, database, hasher,
-                                                                  config.accounts.unique_email, clock));
+        directories.push_back(
+            std::make_shared<InternalDirectory>(settings, database, hasher, config.accounts.unique_email, clock));
         break;
       case DirectoryType::ldap: {
         auto directory = LdapDirectory::create(settings);

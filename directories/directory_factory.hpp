@@ -8,14 +8,13 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "directories/directory.hpp"
-#include "storage/state_database.hpp"
 #include "directories/password_hasher.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy {
 
 // Fails (bad_request, naming the directory) for a type this build cannot serve.
-Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config,
-                                                    StateDatabasePtr database,
+Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config, StateDatabasePtr database,
                                                     PasswordHasherPtr hasher, ClockPtr clock = system_clock());
 
 }  // namespace dirproxy

@@ -33,20 +33,16 @@ class SlotGuard final {
 
 // libsodium tolerates a null pointer only with length 0; an empty
 // string_view may carry one, so hand it a real (empty) string instead.
-const char* password_bytes(std::string_view password) {
-  return password.empty() ? "" : password.data();
-}
+const char* password_bytes(std::string_view password) { return password.empty() ? "" : password.data(); }
 
 constexpr std::string_view kArgon2idPrefix = "$argon2id$";
 
 }  // namespace
 
-PasswordHasher::PasswordHasher(std::uint64_t opslimit, std::size_t memlimit,
-                               unsigned max_concurrent)
+PasswordHasher::PasswordHasher(std::uint64_t opslimit, std::size_t memlimit, unsigned max_concurrent)
     : opslimit_(opslimit),
       memlimit_(memlimit),
-      slots_(std::make_unique<std::counting_semaphore<>>(
-          static_cast<std::ptrdiff_t>(std::max(max_concurrent, 1U)))) {
+      slots_(std::make_unique<std::counting_semaphore<>>(static_cast<std::ptrdiff_t>(std::max(max_concurrent, 1U)))) {
   initialise_sodium();
   // A hash of a password nobody knows, made with the configured limits, so
   // that dummy_verify costs exactly what a real verify costs.
@@ -55,9 +51,8 @@ PasswordHasher::PasswordHasher(std::uint64_t opslimit, std::size_t memlimit,
   auto dummy = hash(std::string_view(reinterpret_cast<const char*>(secret.data()), secret.size()));
   sodium_memzero(secret.data(), secret.size());
   if (!dummy) {
-    throw std::runtime_error("cannot compute an Argon2id hash with opslimit " +
-                             std::to_string(opslimit) + " and memlimit " +
-                             std::to_string(memlimit) + ": " + dummy.error().message);
+    throw std::runtime_error("cannot compute an Argon2id hash with opslimit " + std::to_string(opslimit) +
+                             " and memlimit " + std::to_string(memlimit) + ": " + dummy.error().message);
   }
   dummy_hash_ = std::move(dummy).value();
 }
@@ -67,14 +62,13 @@ Result<std::string> PasswordHasher::hash(std::string_view password) const {
   int rc = 0;
   {
     SlotGuard slot(*slots_);
-    rc = crypto_pwhash_str_alg(encoded.data(), password_bytes(password), password.size(),
-                               opslimit_, memlimit_, crypto_pwhash_ALG_ARGON2ID13);
+    rc = crypto_pwhash_str_alg(encoded.data(), password_bytes(password), password.size(), opslimit_, memlimit_,
+                               crypto_pwhash_ALG_ARGON2ID13);
   }
   if (rc != 0) {
     // Limits are validated when the configuration is loaded, so the only
     // remaining cause is a failed allocation of `memlimit` bytes.
-    return fail(ErrorCode::internal_error,
-                "Argon2id hashing failed (out of memory or invalid limits)");
+    return fail(ErrorCode::internal_error, "Argon2id hashing failed (out of memory or invalid limits)");
   }
   return std::string(encoded.data());
 }
@@ -82,25 +76,20 @@ Result<std::string> PasswordHasher::hash(std::string_view password) const {
 bool PasswordHasher::verify(std::string_view encoded_hash, std::string_view password) const {
   // crypto_pwhash_str_verify reads a NUL-terminated string of at most
   // crypto_pwhash_STRBYTES; anything longer or with an inner NUL is not ours.
-  if (encoded_hash.size() >= crypto_pwhash_STRBYTES ||
-      encoded_hash.find('\0') != std::string_view::npos) {
+  if (encoded_hash.size() >= crypto_pwhash_STRBYTES || encoded_hash.find('\0') != std::string_view::npos) {
     return false;
   }
   const std::string terminated(encoded_hash);
   SlotGuard slot(*slots_);
-  return crypto_pwhash_str_verify(terminated.c_str(), password_bytes(password),
-                                  password.size()) == 0;
+  return crypto_pwhash_str_verify(terminated.c_str(), password_bytes(password), password.size()) == 0;
 }
 
-void PasswordHasher::dummy_verify(std::string_view password) const {
-  static_cast<void>(verify(dummy_hash_, password));
-}
+void PasswordHasher::dummy_verify(std::string_view password) const { static_cast<void>(verify(dummy_hash_, password)); }
 
 bool PasswordHasher::needs_rehash(std::string_view encoded_hash) const {
   // libsodium answers "no" for an argon2i hash with the same limits; we want
   // every stored hash to be Argon2id, so another algorithm is a rehash too.
-  if (!encoded_hash.starts_with(kArgon2idPrefix) ||
-      encoded_hash.size() >= crypto_pwhash_STRBYTES ||
+  if (!encoded_hash.starts_with(kArgon2idPrefix) || encoded_hash.size() >= crypto_pwhash_STRBYTES ||
       encoded_hash.find('\0') != std::string_view::npos) {
     return true;
   }

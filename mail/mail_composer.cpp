@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "config/mail_template.hpp"
 #include "config/mailbox.hpp"
@@ -107,8 +107,7 @@ std::string message_id(const std::string& from_address) {
 
 }  // namespace
 
-MailComposer::MailComposer(const config::Site& site, const config::Mail& mail)
-    : site_name_(site.name) {
+MailComposer::MailComposer(const config::Site& site, const config::Mail& mail) : site_name_(site.name) {
   // randombytes_buf (Message-ID) needs it; idempotent and thread-safe.
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot be initialised");
   // The loader refused a mail.from that parse_mailbox cannot take apart.

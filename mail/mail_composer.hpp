@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "mail/outbox.hpp"
 #include "core/result.hpp"
+#include "mail/outbox.hpp"
 
 namespace dirproxy {
 
@@ -39,8 +39,8 @@ class MailComposer final {
   // config::kMailTemplateNames) to `recipient` (a parsed address), dated
   // `now` (Unix seconds, from the caller's Clock). internal_error only for
   // an unknown template name (a bug).
-  Result<OutgoingMail> compose(std::string_view template_name, const std::string& recipient,
-                               const MailValues& values, std::int64_t now) const;
+  Result<OutgoingMail> compose(std::string_view template_name, const std::string& recipient, const MailValues& values,
+                               std::int64_t now) const;
 
   // compose() as of `now` (the Date header), so tests can check every byte
   // but the random Message-ID.

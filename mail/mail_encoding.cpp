@@ -139,8 +139,8 @@ std::string quoted_printable(std::string_view text) {
       continue;
     }
     const bool at_line_end = i + 1 == text.size() || text[i + 1] == '\n' || text[i + 1] == '\r';
-    const bool literal = (c >= 33 && c <= 126 && c != '=' && !(c == '.' && line.empty())) ||
-                         ((c == ' ' || c == '\t') && !at_line_end);
+    const bool literal =
+        (c >= 33 && c <= 126 && c != '=' && !(c == '.' && line.empty())) || ((c == ' ' || c == '\t') && !at_line_end);
     if (literal) {
       // The last character of a line may take the 76th column only when no
       // soft break follows it.

@@ -55,15 +55,16 @@ Result<void> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, 
 
 Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t attempts,
                                    std::optional<std::int64_t> next_attempt_at, const std::string& error) {
-  auto update = next_attempt_at
-                    ? lease.prepare("UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4"
-                                    " WHERE id = ?1",
-                                    id, attempts, *next_attempt_at, error)
-                    // A failed message is never sent: its text (which may
-                    // hold a live token) is erased as a sent one's is.
-                    : lease.prepare("UPDATE outbox SET attempts = ?2, state = 'failed', last_error = ?3,"
-                                    " message = '' WHERE id = ?1",
-                                    id, attempts, error);
+  auto update = next_attempt_at ? lease.prepare(
+                                      "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4"
+                                      " WHERE id = ?1",
+                                      id, attempts, *next_attempt_at, error)
+                                // A failed message is never sent: its text (which may
+                                // hold a live token) is erased as a sent one's is.
+                                : lease.prepare(
+                                      "UPDATE outbox SET attempts = ?2, state = 'failed', last_error = ?3,"
+                                      " message = '' WHERE id = ?1",
+                                      id, attempts, error);
   RETURN_IF_ERROR(update);
   return update->run();
 }
@@ -77,8 +78,8 @@ std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::i
 }
 
 Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease& lease, std::int64_t held_since) {
-  auto select = lease.prepare(
-      "SELECT DISTINCT hold_username FROM outbox WHERE state = 'held' AND created_at <= ?1", held_since);
+  auto select =
+      lease.prepare("SELECT DISTINCT hold_username FROM outbox WHERE state = 'held' AND created_at <= ?1", held_since);
   RETURN_IF_ERROR(select);
   std::vector<std::string> usernames;
   for (;;) {

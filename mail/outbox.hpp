@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/state_database.hpp"
 #include "core/result.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy {
 

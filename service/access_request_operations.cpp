@@ -128,5 +128,4 @@ Result<void> run(const OperationContext& op, const DenyAccessRequestRequest& req
   });
 }
 
-
 }  // namespace dirproxy

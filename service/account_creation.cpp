@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "service/account_operation_support.hpp"
-#include "mail/mail_composer.hpp"
 #include "core/names.hpp"
+#include "mail/mail_composer.hpp"
+#include "service/account_operation_support.hpp"
 
 namespace dirproxy {
 namespace {
@@ -146,8 +146,9 @@ Result<User> create_account(const Runtime& runtime, const NewAccount& account, c
       return error;
     }
   }
-  auto released = in_write_transaction(
-      runtime, [&](const StateDatabase::Lease& lease) { return release_held_mail(lease, username, runtime.clock->unix_seconds()); });
+  auto released = in_write_transaction(runtime, [&](const StateDatabase::Lease& lease) {
+    return release_held_mail(lease, username, runtime.clock->unix_seconds());
+  });
   // The account exists; held mail left behind is released by the outbox's
   // recovery, so this failure must not undo the account.
   (void)released;

@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "core/result.hpp"
+#include "directories/directory.hpp"
 #include "mail/outbox.hpp"
 #include "service/runtime.hpp"
-#include "directories/directory.hpp"
-#include "core/result.hpp"
 
 namespace dirproxy {
 

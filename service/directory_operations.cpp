@@ -82,8 +82,8 @@ Result<User> run(const OperationContext& op, const GetUserRequest& request) {
 
 Result<std::vector<User>> run(const OperationContext& op, const FindUsersRequest& request) {
   if (request.limit < 1 || request.limit > FindUsersRequest::max_limit) {
-    return fail(ErrorCode::bad_request,
-                "'limit' must be between 1 and " + std::to_string(FindUsersRequest::max_limit), "limit");
+    return fail(ErrorCode::bad_request, "'limit' must be between 1 and " + std::to_string(FindUsersRequest::max_limit),
+                "limit");
   }
   return op.runtime.chain->find_users(request.query, static_cast<std::size_t>(request.limit));
 }
@@ -187,8 +187,7 @@ Result<User> run(const OperationContext& op, const UpdateUserRequest& request) {
     RETURN_IF_ERROR(AccountPolicy::check_name(*changes.display_name, "display_name"));
   }
   if (changes.empty()) {
-    return fail(ErrorCode::bad_request,
-                "nothing to change: give email, display_name, first_name, last_name or active");
+    return fail(ErrorCode::bad_request, "nothing to change: give email, display_name, first_name, last_name or active");
   }
   return op.runtime.chain->update_user(request.username, changes);
 }

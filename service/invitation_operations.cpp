@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <string_view>
 
-#include "config/email_address.hpp"
-#include "service/account_operation_support.hpp"
-#include "service/invitation_requests.hpp"
 #include "accounts/account_token.hpp"
 #include "accounts/shared_invitation.hpp"
+#include "config/email_address.hpp"
 #include "core/timestamp.hpp"
+#include "service/account_operation_support.hpp"
+#include "service/invitation_requests.hpp"
 
 namespace dirproxy {
 namespace {

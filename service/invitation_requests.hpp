@@ -80,8 +80,8 @@ struct CreateInvitationRequest {
   static constexpr OperationPolicy policy = admin_write("create_invitation");
   using Response = CreatedInvitation;
   static constexpr std::int64_t max_ttl_s = 366 * 24 * 3600;
-  std::optional<std::string> email;  // the only address that may redeem it
-  std::vector<std::string> groups;   // joined at signup
+  std::optional<std::string> email;   // the only address that may redeem it
+  std::vector<std::string> groups;    // joined at signup
   std::optional<std::int64_t> ttl_s;  // none: invitations.ttl
 };
 Result<CreatedInvitation> run(const OperationContext& op, const CreateInvitationRequest& request);

@@ -25,8 +25,7 @@ Error dead_link() { return make_error(ErrorCode::invalid_token, "the link is unk
 // when its mail will go out. For no account (null) the same transaction
 // stores and sends nothing, so that the work done does not tell whether the
 // account exists.
-Result<void> store_link(const Runtime& runtime, const ResetLink& link, const User* account,
-                        const OutgoingMail& mail) {
+Result<void> store_link(const Runtime& runtime, const ResetLink& link, const User* account, const OutgoingMail& mail) {
   auto lease = runtime.database->acquire();
   return lease.write_transaction([&](const StateDatabase::Lease& lease) -> Result<void> {
     // Expired links can never be used again; dropping them here keeps the
@@ -44,9 +43,8 @@ Result<void> store_link(const Runtime& runtime, const ResetLink& link, const Use
 Result<std::optional<ConsumedResetToken>> consume_link(const Runtime& runtime, std::string_view token,
                                                        std::int64_t now) {
   auto lease = runtime.database->acquire();
-  return lease.write_transaction([&](const StateDatabase::Lease& lease) {
-    return consume_reset_token(lease, token, now);
-  });
+  return lease.write_transaction(
+      [&](const StateDatabase::Lease& lease) { return consume_reset_token(lease, token, now); });
 }
 
 bool can_change_passwords(const Runtime& runtime, const User& user) {
@@ -149,6 +147,5 @@ Result<void> run(const OperationContext& op, const SendPasswordResetRequest& req
   RETURN_IF_ERROR(mail);
   return store_link(runtime, link, &user, *mail);
 }
-
 
 }  // namespace dirproxy

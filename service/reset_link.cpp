@@ -1,8 +1,8 @@
 #include "service/reset_link.hpp"
 
 #include "accounts/account_token.hpp"
-#include "mail/mail_composer.hpp"
 #include "core/timestamp.hpp"
+#include "mail/mail_composer.hpp"
 
 namespace dirproxy {
 ResetLink make_reset_link(const config::Config& config, ResetPurpose purpose, std::int64_t now) {

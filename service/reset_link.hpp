@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "mail/outbox.hpp"
 #include "accounts/reset_token_store.hpp"
+#include "mail/outbox.hpp"
 #include "service/runtime.hpp"
 
 namespace dirproxy {

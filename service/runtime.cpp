@@ -6,9 +6,8 @@
 
 namespace dirproxy {
 
-Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
-                                 std::shared_ptr<StateDatabase> database, RateLimiterPtr rate_limiter,
-                                 ClockPtr clock) {
+Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config, std::shared_ptr<StateDatabase> database,
+                                 RateLimiterPtr rate_limiter, ClockPtr clock) {
   const auto& cost = config->accounts.password_hash;
   // Each Argon2id verify holds memlimit bytes; at most one per core at once.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

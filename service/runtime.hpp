@@ -5,14 +5,14 @@
 
 #include <memory>
 
+#include "accounts/account_policy.hpp"
+#include "accounts/rate_limiter.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
-#include "accounts/account_policy.hpp"
-#include "mail/mail_composer.hpp"
-#include "accounts/rate_limiter.hpp"
 #include "directories/directory_chain.hpp"
-#include "storage/state_database.hpp"
 #include "directories/password_hasher.hpp"
+#include "mail/mail_composer.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy {
 
@@ -40,8 +40,7 @@ using RuntimePtr = std::shared_ptr<const Runtime>;
 // a directory cannot be built (for example a type this build does not have).
 // `rate_limiter` is the daemon's (a new one when null); `clock` the time
 // (the system's when null).
-Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config,
-                                 std::shared_ptr<StateDatabase> database,
+Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config, std::shared_ptr<StateDatabase> database,
                                  RateLimiterPtr rate_limiter = nullptr, ClockPtr clock = nullptr);
 
 }  // namespace dirproxy

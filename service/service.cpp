@@ -42,8 +42,8 @@ Error Service::settle_error(const Caller& caller, const OperationPolicy& policy,
 void Service::audit(const Caller& caller, const OperationPolicy& policy, std::string_view target,
                     const Error* error) const {
   const bool refused = error != nullptr && error->code == ErrorCode::forbidden;
-  const bool wanted = policy.audit == AuditPolicy::always || refused ||
-                      (policy.audit == AuditPolicy::failures && error != nullptr);
+  const bool wanted =
+      policy.audit == AuditPolicy::always || refused || (policy.audit == AuditPolicy::failures && error != nullptr);
   if (!wanted) return;
   std::string line = "op=" + std::string(policy.name);
   if (caller.actor) line += " actor=" + logging::quoted(*caller.actor);

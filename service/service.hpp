@@ -43,7 +43,9 @@ namespace dirproxy {
 // What the audit line names of a request: its audit_target(), if it has one.
 template <typename Request>
 std::string audit_target_of(const Request& request) {
-  if constexpr (requires { { request.audit_target() } -> std::convertible_to<std::string>; }) {
+  if constexpr (requires {
+                  { request.audit_target() } -> std::convertible_to<std::string>;
+                }) {
     return request.audit_target();
   } else {
     return {};
@@ -90,8 +92,7 @@ class Service final {
 
   // Writes the audit line of one outcome (`error` null: success) when
   // `policy` asks for it, or the outcome is a refusal.
-  void audit(const Caller& caller, const OperationPolicy& policy, std::string_view target,
-             const Error* error) const;
+  void audit(const Caller& caller, const OperationPolicy& policy, std::string_view target, const Error* error) const;
 
  private:
   // Audits the outcome as `policy` asks; an internal error is logged with
@@ -99,16 +100,14 @@ class Service final {
   // cached get_user costs a few microseconds, and moving its User from one
   // Result to the next showed in its instruction count.
   template <typename T>
-  void settle(const Caller& caller, const OperationPolicy& policy, std::string_view target,
-              Result<T>& result) const {
+  void settle(const Caller& caller, const OperationPolicy& policy, std::string_view target, Result<T>& result) const {
     if (result) {
       audit(caller, policy, target, nullptr);
     } else {
       result = settle_error(caller, policy, target, std::move(result).error());
     }
   }
-  Error settle_error(const Caller& caller, const OperationPolicy& policy, std::string_view target,
-                     Error error) const;
+  Error settle_error(const Caller& caller, const OperationPolicy& policy, std::string_view target, Error error) const;
 
   WorkerPool& pool_;
   RuntimeSource runtime_;

@@ -5,14 +5,14 @@
 // atomically, and given back when the account could not be created).
 #include <optional>
 
-#include "service/account_creation.hpp"
-#include "service/account_operation_support.hpp"
-#include "service/signup_requests.hpp"
 #include "accounts/account_token.hpp"
 #include "accounts/pending_signup_store.hpp"
 #include "accounts/shared_invitation.hpp"
 #include "accounts/signup_policy.hpp"
 #include "core/timestamp.hpp"
+#include "service/account_creation.hpp"
+#include "service/account_operation_support.hpp"
+#include "service/signup_requests.hpp"
 
 namespace dirproxy {
 namespace {
@@ -112,19 +112,18 @@ Result<SignupOutcome> store_pending_signup(const OperationContext& op, const New
   auto mail = runtime.mail->compose("signup_confirm", user.email, values, now);
   RETURN_IF_ERROR(mail);
 
-  return runtime.database->acquire().write_transaction(
-      [&](const StateDatabase::Lease& lease) -> Result<SignupOutcome> {
-        RETURN_IF_ERROR(purge_expired_signups(lease, now));
-        auto pending = username_pending(lease, user.username, now);
-        RETURN_IF_ERROR(pending);
-        if (*pending) {
-          return fail(ErrorCode::conflict,
-                      "the username '" + user.username + "' is waiting for another confirmation", "username");
-        }
-        RETURN_IF_ERROR(insert_pending_signup(lease, signup));
-        RETURN_IF_ERROR(enqueue_mail(lease, *mail, now));
-        return SignupOutcome{SignupStatus::pending_confirmation, std::nullopt};
-      });
+  return runtime.database->acquire().write_transaction([&](const StateDatabase::Lease& lease) -> Result<SignupOutcome> {
+    RETURN_IF_ERROR(purge_expired_signups(lease, now));
+    auto pending = username_pending(lease, user.username, now);
+    RETURN_IF_ERROR(pending);
+    if (*pending) {
+      return fail(ErrorCode::conflict, "the username '" + user.username + "' is waiting for another confirmation",
+                  "username");
+    }
+    RETURN_IF_ERROR(insert_pending_signup(lease, signup));
+    RETURN_IF_ERROR(enqueue_mail(lease, *mail, now));
+    return SignupOutcome{SignupStatus::pending_confirmation, std::nullopt};
+  });
 }
 
 }  // namespace

@@ -172,11 +172,9 @@ constexpr int kBusyTimeoutMs = 5000;
 
 std::string in_quotes(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
-Error database_error(const std::filesystem::path& path, std::string_view what,
-                     std::string_view detail) {
-  return make_error(ErrorCode::internal_error, "state database " + in_quotes(path) + ": " +
-                                                   std::string(what) + ": " +
-                                                   std::string(detail));
+Error database_error(const std::filesystem::path& path, std::string_view what, std::string_view detail) {
+  return make_error(ErrorCode::internal_error,
+                    "state database " + in_quotes(path) + ": " + std::string(what) + ": " + std::string(detail));
 }
 
 // Creates state_dir (and its parents) when missing; the directory itself gets
@@ -192,8 +190,8 @@ Result<void> ensure_state_dir(std::filesystem::path state_dir) {
   if (state_dir.has_parent_path()) {
     std::filesystem::create_directories(state_dir.parent_path(), ec);
     if (ec) {
-      return fail(ErrorCode::internal_error, "cannot create the parent of state_dir " +
-                                                 in_quotes(state_dir) + ": " + ec.message());
+      return fail(ErrorCode::internal_error,
+                  "cannot create the parent of state_dir " + in_quotes(state_dir) + ": " + ec.message());
     }
   }
   if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -201,8 +199,7 @@ Result<void> ensure_state_dir(std::filesystem::path state_dir) {
                 "cannot create state_dir " + in_quotes(state_dir) + ": " + std::strerror(errno));
   }
   if (!std::filesystem::is_directory(state_dir, ec)) {
-    return fail(ErrorCode::internal_error,
-                "state_dir " + in_quotes(state_dir) + " exists but is not a directory");
+    return fail(ErrorCode::internal_error, "state_dir " + in_quotes(state_dir) + " exists but is not a directory");
   }
   return {};
 }
@@ -214,8 +211,8 @@ Result<void> ensure_state_dir(std::filesystem::path state_dir) {
 Result<void> ensure_private_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return fail(ErrorCode::internal_error, "state database " + in_quotes(path) +
-                                               ": cannot open: " + std::strerror(errno));
+    return fail(ErrorCode::internal_error,
+                "state database " + in_quotes(path) + ": cannot open: " + std::strerror(errno));
   }
   ::close(fd);
   return {};
@@ -256,8 +253,7 @@ Result<SqliteConnectionPtr> open_connection(const std::filesystem::path& path) {
   sqlite3* raw = nullptr;
   // NOMUTEX: a connection is used by one thread at a time (the lease), so
   // SQLite's per-connection mutex would only cost time.
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  /*zVfs=*/nullptr);
   SqliteConnectionPtr connection(raw);  // sqlite3_open_v2 may return a handle even on failure
   if (rc != SQLITE_OK) {
@@ -277,8 +273,7 @@ Result<SqliteConnectionPtr> open_connection(const std::filesystem::path& path) {
   if (*journal_mode != "wal") {
     return database_error(path, "cannot use WAL", "journal_mode stays '" + *journal_mode + "'");
   }
-  if (auto set = execute(connection.get(), "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-      !set) {
+  if (auto set = execute(connection.get(), "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"); !set) {
     return database_error(path, "cannot configure the connection", set.error().message);
   }
   return connection;
@@ -318,16 +313,12 @@ Result<void> migrate(sqlite3* connection, const std::filesystem::path& path) {
     const std::string bump = "PRAGMA user_version = " + std::to_string(migration.version);
     for (std::string_view sql : {std::string_view(migration.sql), std::string_view(bump)}) {
       if (auto applied = execute(connection, sql); !applied) {
-        return database_error(path,
-                              "migration to version " + std::to_string(migration.version) +
-                                  " failed",
+        return database_error(path, "migration to version " + std::to_string(migration.version) + " failed",
                               applied.error().message);
       }
     }
     if (auto committed = transaction->commit(); !committed) {
-      return database_error(path,
-                            "migration to version " + std::to_string(migration.version) +
-                                " failed",
+      return database_error(path, "migration to version " + std::to_string(migration.version) + " failed",
                             committed.error().message);
     }
     found = migration.version;
@@ -347,8 +338,7 @@ class BackupFile final {
       const int error = errno;
       if (error == EEXIST) {
         return fail(ErrorCode::bad_request,
-                    "backup target " + in_quotes(path) +
-                        " already exists; a backup never overwrites a file");
+                    "backup target " + in_quotes(path) + " already exists; a backup never overwrites a file");
       }
       return fail(ErrorCode::bad_request,
                   "cannot create backup target " + in_quotes(path) + ": " + std::strerror(error));
@@ -356,8 +346,7 @@ class BackupFile final {
     return BackupFile(path, fd);
   }
 
-  BackupFile(BackupFile&& other) noexcept
-      : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+  BackupFile(BackupFile&& other) noexcept : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
   BackupFile& operator=(BackupFile&&) = delete;
   BackupFile(const BackupFile&) = delete;
   BackupFile& operator=(const BackupFile&) = delete;
@@ -388,11 +377,9 @@ struct SqliteBackupFinisher {
 };
 using SqliteBackupPtr = std::unique_ptr<sqlite3_backup, SqliteBackupFinisher>;
 
-Error backup_error(const std::filesystem::path& target, std::string_view what,
-                   std::string_view detail) {
-  return make_error(ErrorCode::internal_error, "backup to " + in_quotes(target) + ": " +
-                                                   std::string(what) + ": " +
-                                                   std::string(detail));
+Error backup_error(const std::filesystem::path& target, std::string_view what, std::string_view detail) {
+  return make_error(ErrorCode::internal_error,
+                    "backup to " + in_quotes(target) + ": " + std::string(what) + ": " + std::string(detail));
 }
 
 // Makes the new file's directory entry durable, not just its content.
@@ -413,8 +400,7 @@ Result<void> sync_directory_of(const std::filesystem::path& file) {
 }  // namespace
 
 Error sqlite_error(sqlite3* connection, int result_code, std::string_view what) {
-  const char* detail =
-      connection != nullptr ? sqlite3_errmsg(connection) : sqlite3_errstr(result_code);
+  const char* detail = connection != nullptr ? sqlite3_errmsg(connection) : sqlite3_errstr(result_code);
   std::string message = "sqlite: " + std::string(what) + ": " + detail;
   if (result_code == SQLITE_CONSTRAINT_UNIQUE || result_code == SQLITE_CONSTRAINT_PRIMARYKEY) {
     return make_error(ErrorCode::conflict, std::move(message));
@@ -430,8 +416,7 @@ Result<SqlStatement> SqlStatement::prepare(sqlite3* connection, std::string_view
   }
   sqlite3_stmt* statement = nullptr;
   const char* tail = nullptr;
-  const int rc = sqlite3_prepare_v2(connection, sql.data(), static_cast<int>(sql.size()),
-                                    &statement, &tail);
+  const int rc = sqlite3_prepare_v2(connection, sql.data(), static_cast<int>(sql.size()), &statement, &tail);
   SqlStatement prepared(connection, statement);  // finalizes on every path below
   if (rc != SQLITE_OK) {
     return sqlite_error(connection, rc, "preparing " + std::string(sql));
@@ -442,8 +427,7 @@ Result<SqlStatement> SqlStatement::prepare(sqlite3* connection, std::string_view
   // A second statement would be silently ignored; several go through execute().
   const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
   if (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
-    return fail(ErrorCode::internal_error,
-                "sqlite: more than one statement in '" + std::string(sql) + "'");
+    return fail(ErrorCode::internal_error, "sqlite: more than one statement in '" + std::string(sql) + "'");
   }
   return prepared;
 }
@@ -471,8 +455,7 @@ SqlStatement::~SqlStatement() { sqlite3_finalize(statement_); }  // a no-op on n
 SqlStatement& SqlStatement::bind(int index, std::string_view text) {
   // An empty string_view may have a null data(), which SQLite would bind as NULL.
   const char* bytes = text.empty() ? "" : text.data();
-  const int rc = sqlite3_bind_text64(statement_, index, bytes, text.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+  const int rc = sqlite3_bind_text64(statement_, index, bytes, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_error_ == SQLITE_OK) {
     bind_error_ = rc;
   }
@@ -501,9 +484,8 @@ SqlStatement& SqlStatement::bind(int index, const std::optional<std::string>& te
 
 Result<bool> SqlStatement::step() {
   if (bind_error_ != SQLITE_OK) {
-    return fail(ErrorCode::internal_error,
-                std::string("sqlite: binding a parameter of '") + sqlite3_sql(statement_) +
-                    "': " + sqlite3_errstr(bind_error_));
+    return fail(ErrorCode::internal_error, std::string("sqlite: binding a parameter of '") + sqlite3_sql(statement_) +
+                                               "': " + sqlite3_errstr(bind_error_));
   }
   const int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW) {
@@ -542,13 +524,9 @@ std::optional<std::string> SqlStatement::column_optional_text(int index) const {
   return column_text(index);
 }
 
-std::int64_t SqlStatement::column_int64(int index) const {
-  return sqlite3_column_int64(statement_, index);
-}
+std::int64_t SqlStatement::column_int64(int index) const { return sqlite3_column_int64(statement_, index); }
 
-bool SqlStatement::column_is_null(int index) const {
-  return sqlite3_column_type(statement_, index) == SQLITE_NULL;
-}
+bool SqlStatement::column_is_null(int index) const { return sqlite3_column_type(statement_, index) == SQLITE_NULL; }
 
 // --- SqlTransaction ---------------------------------------------------------
 
@@ -596,8 +574,7 @@ void SqliteConnectionCloser::operator()(sqlite3* connection) const noexcept {
 }
 
 StateDatabase::Lease::Lease(Lease&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)),
-      connection_(std::exchange(other.connection_, nullptr)) {}
+    : owner_(std::exchange(other.owner_, nullptr)), connection_(std::exchange(other.connection_, nullptr)) {}
 
 StateDatabase::Lease::~Lease() {
   if (owner_ == nullptr) {
@@ -615,14 +592,12 @@ Result<SqlTransaction> StateDatabase::Lease::begin(TransactionMode mode) const {
   return SqlTransaction::begin(connection_, mode);
 }
 
-Result<void> StateDatabase::Lease::execute(std::string_view sql) const {
-  return dirproxy::execute(connection_, sql);
-}
+Result<void> StateDatabase::Lease::execute(std::string_view sql) const { return dirproxy::execute(connection_, sql); }
 
 std::int64_t StateDatabase::Lease::changes() const { return sqlite3_changes64(connection_); }
 
-Result<std::shared_ptr<StateDatabase>> StateDatabase::open(
-    const std::filesystem::path& state_dir, std::size_t connections) {
+Result<std::shared_ptr<StateDatabase>> StateDatabase::open(const std::filesystem::path& state_dir,
+                                                           std::size_t connections) {
   RETURN_IF_ERROR(ensure_state_dir(state_dir));
   const std::filesystem::path path = state_dir / "dirproxy.db";
   RETURN_IF_ERROR(ensure_private_file(path));
@@ -647,8 +622,7 @@ Result<std::uint64_t> StateDatabase::backup_to(const std::filesystem::path& targ
   // The daemon resolves nothing against its own working directory: a
   // relative path would land somewhere the caller did not mean.
   if (!target.is_absolute()) {
-    return fail(ErrorCode::bad_request,
-                "backup target " + in_quotes(target) + " is not an absolute path");
+    return fail(ErrorCode::bad_request, "backup target " + in_quotes(target) + " is not an absolute path");
   }
   auto file = BackupFile::create(target);
   RETURN_IF_ERROR(file);
@@ -660,19 +634,18 @@ Result<std::uint64_t> StateDatabase::backup_to(const std::filesystem::path& targ
   {
     // NOFOLLOW: the path must still be the regular file created above.
     sqlite3* raw = nullptr;
-    const int opened = sqlite3_open_v2(
-        target.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
-        /*zVfs=*/nullptr);
+    const int opened =
+        sqlite3_open_v2(target.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        /*zVfs=*/nullptr);
     SqliteConnectionPtr destination(raw);  // closed before `file` removes a failed copy
     if (opened != SQLITE_OK) {
-      return backup_error(target, "cannot open",
-                          raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(opened));
+      return backup_error(target, "cannot open", raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(opened));
     }
     sqlite3_extended_result_codes(destination.get(), 1);
 
     const Lease source = acquire();
-    SqliteBackupPtr backup(sqlite3_backup_init(destination.get(), /*zDestName=*/"main",
-                                               source.raw(), /*zSourceName=*/"main"));
+    SqliteBackupPtr backup(
+        sqlite3_backup_init(destination.get(), /*zDestName=*/"main", source.raw(), /*zSourceName=*/"main"));
     if (!backup) {
       return backup_error(target, "cannot start the backup", sqlite3_errmsg(destination.get()));
     }
@@ -705,8 +678,7 @@ Result<std::uint64_t> StateDatabase::backup_to(const std::filesystem::path& targ
 
 int StateDatabase::schema_version() { return std::end(kMigrations)[-1].version; }
 
-StateDatabase::StateDatabase(std::filesystem::path path,
-                             std::vector<SqliteConnectionPtr> connections)
+StateDatabase::StateDatabase(std::filesystem::path path, std::vector<SqliteConnectionPtr> connections)
     : path_(std::move(path)), connections_(std::move(connections)) {
   idle_.reserve(connections_.size());
   for (const auto& connection : connections_) {

@@ -50,9 +50,7 @@ class SqlStatement final {
 
   // Parameters are numbered from 1, as in SQLite. Text is copied.
   SqlStatement& bind(int index, std::string_view text);
-  SqlStatement& bind(int index, const std::string& text) {
-    return bind(index, std::string_view(text));
-  }
+  SqlStatement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
   SqlStatement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   SqlStatement& bind(int index, std::int64_t number);
   SqlStatement& bind_null(int index);
@@ -173,8 +171,7 @@ class StateDatabase final {
   // 1), and migrates the schema to schema_version(). Fails with
   // internal_error naming the path and SQLite's message, or when the file's
   // schema is newer than this binary knows.
-  static Result<std::shared_ptr<StateDatabase>> open(const std::filesystem::path& state_dir,
-                                                     std::size_t connections);
+  static Result<std::shared_ptr<StateDatabase>> open(const std::filesystem::path& state_dir, std::size_t connections);
 
   // The newest schema version this binary knows (PRAGMA user_version).
   static int schema_version();

@@ -17,8 +17,7 @@ namespace {
 using Lease = StateDatabase::Lease;
 
 // The columns read_user() expects, in its order.
-constexpr std::string_view kUserColumns =
-    "username, email, display_name, first_name, last_name, active";
+constexpr std::string_view kUserColumns = "username, email, display_name, first_name, last_name, active";
 
 std::string select_users(std::string_view rest) {
   return "SELECT " + std::string(kUserColumns) + " FROM users " + std::string(rest);
@@ -46,9 +45,7 @@ std::optional<std::string> nullable(std::string_view text) {
   return std::string(text);
 }
 
-std::optional<std::string> nullable(const std::string& text) {
-  return nullable(std::string_view(text));
-}
+std::optional<std::string> nullable(const std::string& text) { return nullable(std::string_view(text)); }
 
 std::optional<std::string> nullable(const std::optional<std::string>& text) {
   return text ? nullable(std::string_view(*text)) : std::nullopt;
@@ -70,17 +67,12 @@ std::string contains_pattern(std::string_view query) {
 
 std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
-Error no_user(std::string_view username) {
-  return make_error(ErrorCode::not_found, "no user " + in_quotes(username));
-}
+Error no_user(std::string_view username) { return make_error(ErrorCode::not_found, "no user " + in_quotes(username)); }
 
-Error no_group(std::string_view name) {
-  return make_error(ErrorCode::not_found, "no group " + in_quotes(name));
-}
+Error no_group(std::string_view name) { return make_error(ErrorCode::not_found, "no group " + in_quotes(name)); }
 
 // The id of the group called `name`, nullopt when there is none.
-Result<std::optional<std::int64_t>> find_group_id(const StateDatabase::Lease& lease,
-                                                  std::string_view name) {
+Result<std::optional<std::int64_t>> find_group_id(const StateDatabase::Lease& lease, std::string_view name) {
   auto statement = lease.prepare("SELECT id FROM groups WHERE name = ?1", name);
   RETURN_IF_ERROR(statement);
   auto row = statement->step();
@@ -98,8 +90,7 @@ Result<bool> has_row(Result<SqlStatement> statement) {
 }
 
 // The user on the first row of the query, nullopt when there is none.
-Result<std::optional<User>> first_user(Result<SqlStatement> statement,
-                                       const std::string& directory) {
+Result<std::optional<User>> first_user(Result<SqlStatement> statement, const std::string& directory) {
   RETURN_IF_ERROR(statement);
   auto row = statement->step();
   RETURN_IF_ERROR(row);
@@ -117,9 +108,8 @@ Result<void> run(Result<SqlStatement> statement) {
 
 }  // namespace
 
-InternalDirectory::InternalDirectory(const config::DirectoryConfig& config,
-                                     StateDatabasePtr database, PasswordHasherPtr hasher,
-                                     bool unique_email, ClockPtr clock)
+InternalDirectory::InternalDirectory(const config::DirectoryConfig& config, StateDatabasePtr database,
+                                     PasswordHasherPtr hasher, bool unique_email, ClockPtr clock)
     : name_(config.name),
       permissions_(config.permissions),
       on_unavailable_(config.on_unavailable),
@@ -154,8 +144,7 @@ Result<std::optional<User>> InternalDirectory::find_user_by_name(std::string_vie
 Result<std::optional<User>> InternalDirectory::find_user_by_email(std::string_view email) {
   // ORDER BY uses the column's NOCASE collation, like every name comparison.
   auto lease = database_->acquire();
-  return first_user(
-      lease.prepare(select_users("WHERE email = ?1 ORDER BY username LIMIT 1"), email), name_);
+  return first_user(lease.prepare(select_users("WHERE email = ?1 ORDER BY username LIMIT 1"), email), name_);
 }
 
 Result<AuthOutcome> InternalDirectory::authenticate(const User& user, std::string_view password) {
@@ -164,8 +153,7 @@ Result<AuthOutcome> InternalDirectory::authenticate(const User& user, std::strin
   {
     // Only the read holds the connection; the verify below takes ~50 ms.
     auto lease = database_->acquire();
-    auto statement = lease.prepare("SELECT password_hash, active FROM users WHERE username = ?1",
-                                   user.username);
+    auto statement = lease.prepare("SELECT password_hash, active FROM users WHERE username = ?1", user.username);
     RETURN_IF_ERROR(statement);
     auto row = statement->step();
     RETURN_IF_ERROR(row);
@@ -191,30 +179,26 @@ Result<AuthOutcome> InternalDirectory::authenticate(const User& user, std::strin
   return AuthOutcome::success;
 }
 
-void InternalDirectory::rehash(std::string_view username, const std::string& old_hash,
-                               std::string_view password) {
+void InternalDirectory::rehash(std::string_view username, const std::string& old_hash, std::string_view password) {
   auto fresh = hasher_->hash(password);
   if (!fresh) {
     return;
   }
   // Only replaces the hash just verified: a password set meanwhile wins.
   auto lease = database_->acquire();
-  static_cast<void>(run(lease.prepare(
-      "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND password_hash = ?3", *fresh,
-      username, old_hash)));
+  static_cast<void>(run(lease.prepare("UPDATE users SET password_hash = ?1 WHERE username = ?2 AND password_hash = ?3",
+                                      *fresh, username, old_hash)));
 }
 
-Result<std::vector<User>> InternalDirectory::search_users(std::string_view query,
-                                                          std::size_t limit) {
+Result<std::vector<User>> InternalDirectory::search_users(std::string_view query, std::size_t limit) {
   // LIKE ignores ASCII case only, like COLLATE NOCASE. The empty query gives
   // "%%", which matches every username.
-  const auto max_rows = static_cast<std::int64_t>(
-      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+  const auto max_rows =
+      static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
   auto lease = database_->acquire();
-  auto statement = lease.prepare(
-      select_users("WHERE username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\'"
-                   " OR display_name LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2"),
-      contains_pattern(query), max_rows);
+  auto statement = lease.prepare(select_users("WHERE username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\'"
+                                              " OR display_name LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2"),
+                                 contains_pattern(query), max_rows);
   RETURN_IF_ERROR(statement);
   std::vector<User> users;
   for (;;) {
@@ -248,8 +232,7 @@ Result<std::vector<std::string>> InternalDirectory::groups_of(std::string_view u
 Result<std::optional<Group>> InternalDirectory::find_group(std::string_view name) {
   // One snapshot for the group and its members.
   auto read_group = [&](const Lease& lease) -> Result<std::optional<Group>> {
-    auto group_row =
-        lease.prepare("SELECT id, name, description FROM groups WHERE name = ?1", name);
+    auto group_row = lease.prepare("SELECT id, name, description FROM groups WHERE name = ?1", name);
     RETURN_IF_ERROR(group_row);
     auto found = group_row->step();
     RETURN_IF_ERROR(found);
@@ -262,8 +245,7 @@ Result<std::optional<Group>> InternalDirectory::find_group(std::string_view name
     group.description = group_row->column_optional_text(2);
     group.directory = name_;
 
-    auto members = lease.prepare(
-        "SELECT username FROM memberships WHERE group_id = ?1 ORDER BY username", id);
+    auto members = lease.prepare("SELECT username FROM memberships WHERE group_id = ?1 ORDER BY username", id);
     RETURN_IF_ERROR(members);
     for (;;) {
       auto row = members->step();
@@ -304,36 +286,32 @@ Result<User> InternalDirectory::create_user(const NewUser& new_user) {
     auto taken = has_row(lease.prepare("SELECT 1 FROM users WHERE username = ?1", user.username));
     RETURN_IF_ERROR(taken);
     if (*taken) {
-      return fail(ErrorCode::conflict, "user " + in_quotes(user.username) + " already exists",
-                  "username");
+      return fail(ErrorCode::conflict, "user " + in_quotes(user.username) + " already exists", "username");
     }
     if (unique_email_ && user.email) {
-      auto email_taken =
-          has_row(lease.prepare("SELECT 1 FROM users WHERE email = ?1 LIMIT 1", *user.email));
+      auto email_taken = has_row(lease.prepare("SELECT 1 FROM users WHERE email = ?1 LIMIT 1", *user.email));
       RETURN_IF_ERROR(email_taken);
       if (*email_taken) {
-        return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use",
-                    "email");
+        return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use", "email");
       }
     }
-    RETURN_IF_ERROR(run(lease.prepare(
-        "INSERT INTO users (username, email, display_name, first_name, last_name, active,"
-        " password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-        user.username, user.email, user.display_name, user.first_name, user.last_name,
-        std::int64_t{user.active ? 1 : 0}, password_hash, now)));
+    RETURN_IF_ERROR(
+        run(lease.prepare("INSERT INTO users (username, email, display_name, first_name, last_name, active,"
+                          " password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                          user.username, user.email, user.display_name, user.first_name, user.last_name,
+                          std::int64_t{user.active ? 1 : 0}, password_hash, now)));
     return user;
   });
 }
 
-Result<User> InternalDirectory::update_user(std::string_view username,
-                                            const UserChanges& changes) {
+Result<User> InternalDirectory::update_user(std::string_view username, const UserChanges& changes) {
   RETURN_IF_ERROR(check_user_writes());
   return database_->acquire().write_transaction([&](const Lease& lease) -> Result<User> {
     std::int64_t id = 0;
     User user;
     {
-      auto current = lease.prepare(
-          "SELECT id, " + std::string(kUserColumns) + " FROM users WHERE username = ?1", username);
+      auto current =
+          lease.prepare("SELECT id, " + std::string(kUserColumns) + " FROM users WHERE username = ?1", username);
       RETURN_IF_ERROR(current);
       auto row = current->step();
       RETURN_IF_ERROR(row);
@@ -365,22 +343,20 @@ Result<User> InternalDirectory::update_user(std::string_view username,
     }
     // Only a changed email is checked, so an update of other fields still
     // works for accounts that share an email from before unique_email was on.
-    const bool email_changed =
-        user.email && !(old_email && same_name(*old_email, *user.email));
+    const bool email_changed = user.email && !(old_email && same_name(*old_email, *user.email));
     if (unique_email_ && email_changed) {
-      auto email_taken = has_row(lease.prepare(
-          "SELECT 1 FROM users WHERE email = ?1 AND id <> ?2 LIMIT 1", *user.email, id));
+      auto email_taken =
+          has_row(lease.prepare("SELECT 1 FROM users WHERE email = ?1 AND id <> ?2 LIMIT 1", *user.email, id));
       RETURN_IF_ERROR(email_taken);
       if (*email_taken) {
-        return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use",
-                    "email");
+        return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use", "email");
       }
     }
-    RETURN_IF_ERROR(run(lease.prepare(
-        "UPDATE users SET email = ?1, display_name = ?2, first_name = ?3, last_name = ?4,"
-        " active = ?5, updated_at = ?6 WHERE id = ?7",
-        user.email, user.display_name, user.first_name, user.last_name,
-        std::int64_t{user.active ? 1 : 0}, now_rfc3339(), id)));
+    RETURN_IF_ERROR(
+        run(lease.prepare("UPDATE users SET email = ?1, display_name = ?2, first_name = ?3, last_name = ?4,"
+                          " active = ?5, updated_at = ?6 WHERE id = ?7",
+                          user.email, user.display_name, user.first_name, user.last_name,
+                          std::int64_t{user.active ? 1 : 0}, now_rfc3339(), id)));
     return user;
   });
 }
@@ -400,17 +376,15 @@ Result<void> InternalDirectory::delete_user(std::string_view username) {
   });
 }
 
-Result<void> InternalDirectory::set_password(std::string_view username,
-                                             std::string_view password) {
+Result<void> InternalDirectory::set_password(std::string_view username, std::string_view password) {
   if (auto allowed = check_user_writes(); !allowed) {
     return allowed;
   }
   auto hashed = hasher_->hash(password);  // before taking a connection
   RETURN_IF_ERROR(hashed);
   auto lease = database_->acquire();
-  if (auto updated = run(lease.prepare(
-          "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE username = ?3", *hashed,
-          now_rfc3339(), username));
+  if (auto updated = run(lease.prepare("UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE username = ?3",
+                                       *hashed, now_rfc3339(), username));
       !updated) {
     return updated;
   }
@@ -420,8 +394,7 @@ Result<void> InternalDirectory::set_password(std::string_view username,
   return {};
 }
 
-Result<Group> InternalDirectory::create_group(std::string_view name,
-                                              const std::optional<std::string>& description) {
+Result<Group> InternalDirectory::create_group(std::string_view name, const std::optional<std::string>& description) {
   RETURN_IF_ERROR(check_group_writes());
   Group group;
   group.name = std::string(name);
@@ -432,13 +405,12 @@ Result<Group> InternalDirectory::create_group(std::string_view name,
     auto taken = has_row(lease.prepare("SELECT 1 FROM groups WHERE name = ?1", group.name));
     RETURN_IF_ERROR(taken);
     if (*taken) {
-      return fail(ErrorCode::conflict, "group " + in_quotes(group.name) + " already exists",
-                  "name");
+      return fail(ErrorCode::conflict, "group " + in_quotes(group.name) + " already exists", "name");
     }
     const std::string now = now_rfc3339();
-    RETURN_IF_ERROR(run(lease.prepare(
-        "INSERT INTO groups (name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-        group.name, group.description, now)));
+    RETURN_IF_ERROR(
+        run(lease.prepare("INSERT INTO groups (name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+                          group.name, group.description, now)));
     return group;
   });
 }
@@ -467,10 +439,8 @@ Result<void> InternalDirectory::add_member(std::string_view group, std::string_v
                            " ON CONFLICT DO NOTHING");
 }
 
-Result<void> InternalDirectory::remove_member(std::string_view group,
-                                              std::string_view username) {
-  return change_membership(group, username,
-                           "DELETE FROM memberships WHERE group_id = ?1 AND username = ?2");
+Result<void> InternalDirectory::remove_member(std::string_view group, std::string_view username) {
+  return change_membership(group, username, "DELETE FROM memberships WHERE group_id = ?1 AND username = ?2");
 }
 
 Result<void> InternalDirectory::change_membership(std::string_view group, std::string_view username,
@@ -487,8 +457,7 @@ Result<void> InternalDirectory::change_membership(std::string_view group, std::s
     RETURN_IF_ERROR(run(lease.prepare(sql, **group_id, username)));
     // An unchanged member list leaves the group's updated_at alone.
     if (lease.changes() > 0) {
-      RETURN_IF_ERROR(run(lease.prepare("UPDATE groups SET updated_at = ?1 WHERE id = ?2",
-                                        now_rfc3339(), **group_id)));
+      RETURN_IF_ERROR(run(lease.prepare("UPDATE groups SET updated_at = ?1 WHERE id = ?2", now_rfc3339(), **group_id)));
     }
     return {};
   });

@@ -14,8 +14,8 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "directories/directory.hpp"
-#include "storage/state_database.hpp"
 #include "directories/password_hasher.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy {
 
@@ -26,8 +26,8 @@ class InternalDirectory final : public Directory {
   // Permissions: read_only refuses every write; read_only_local_groups
   // refuses user writes but allows group and membership writes.
   // Users' and groups' created_at and updated_at come from `clock`.
-  InternalDirectory(const config::DirectoryConfig& config, StateDatabasePtr database,
-                    PasswordHasherPtr hasher, bool unique_email, ClockPtr clock = system_clock());
+  InternalDirectory(const config::DirectoryConfig& config, StateDatabasePtr database, PasswordHasherPtr hasher,
+                    bool unique_email, ClockPtr clock = system_clock());
 
   const std::string& name() const override { return name_; }
   DirectoryType type() const override { return DirectoryType::internal; }
@@ -46,8 +46,7 @@ class InternalDirectory final : public Directory {
   Result<User> update_user(std::string_view username, const UserChanges& changes) override;
   Result<void> delete_user(std::string_view username) override;
   Result<void> set_password(std::string_view username, std::string_view password) override;
-  Result<Group> create_group(std::string_view name,
-                             const std::optional<std::string>& description) override;
+  Result<Group> create_group(std::string_view name, const std::optional<std::string>& description) override;
   Result<void> delete_group(std::string_view name) override;
   Result<void> add_member(std::string_view group, std::string_view username) override;
   Result<void> remove_member(std::string_view group, std::string_view username) override;
@@ -62,12 +61,10 @@ class InternalDirectory final : public Directory {
   Result<void> check_group_writes() const;
   // Runs `sql` (?1 = group id, ?2 = username) on an existing group in one
   // write transaction; not_found when the group is missing.
-  Result<void> change_membership(std::string_view group, std::string_view username,
-                                 std::string_view sql);
+  Result<void> change_membership(std::string_view group, std::string_view username, std::string_view sql);
   // Stores a fresh hash after a successful login with outdated limits;
   // failures are ignored (the old hash still works).
-  void rehash(std::string_view username, const std::string& old_hash,
-              std::string_view password);
+  void rehash(std::string_view username, const std::string& old_hash, std::string_view password);
 
   const std::string name_;
   const Permissions permissions_;

@@ -55,19 +55,17 @@ std::string describe_ldap_error(LDAP* connection, int result_code) {
 // A failed TLS handshake. Debian's libldap (GnuTLS) reports a certificate
 // that fails verification as "(unknown error code)", which tells an
 // administrator nothing, so the likely causes are named instead.
-std::string describe_tls_failure(LDAP* connection, int result_code,
-                                 const config::LdapSettings& settings) {
+std::string describe_tls_failure(LDAP* connection, int result_code, const config::LdapSettings& settings) {
   std::string text = "TLS handshake failed: " + std::string(ldap_err2string(result_code));
   const std::string diagnostic = diagnostic_message(connection);
   if (!diagnostic.empty() && diagnostic != "(unknown error code)") {
     text += " (" + diagnostic + ")";
   }
   if (settings.tls_verify) {
-    text += settings.tls_ca_file.empty()
-                ? "; is the server's certificate issued for the URI's host by a CA the "
-                  "system trusts (tls_ca_file is not set)?"
-                : "; is the server's certificate issued for the URI's host by the CA in "
-                  "tls_ca_file?";
+    text += settings.tls_ca_file.empty() ? "; is the server's certificate issued for the URI's host by a CA the "
+                                           "system trusts (tls_ca_file is not set)?"
+                                         : "; is the server's certificate issued for the URI's host by the CA in "
+                                           "tls_ca_file?";
   }
   return text;
 }
@@ -84,8 +82,7 @@ Result<void> set_option(LDAP* connection, int option, const void* value, const c
   return {};
 }
 
-Result<void> set_connection_options(LDAP* connection, const config::LdapSettings& settings,
-                                    const std::string& uri) {
+Result<void> set_connection_options(LDAP* connection, const config::LdapSettings& settings, const std::string& uri) {
   const int version = LDAP_VERSION3;
   const timeval connect_timeout = to_timeval(settings.timeouts.connect);
   const timeval operation_timeout = to_timeval(settings.timeouts.operation);
@@ -124,15 +121,15 @@ Result<void> set_connection_options(LDAP* connection, const config::LdapSettings
     return {};
   }
   if (!settings.tls_ca_file.empty()) {
-    if (auto set = set_option(connection, LDAP_OPT_X_TLS_CACERTFILE,
-                              settings.tls_ca_file.c_str(), "LDAP_OPT_X_TLS_CACERTFILE");
+    if (auto set = set_option(connection, LDAP_OPT_X_TLS_CACERTFILE, settings.tls_ca_file.c_str(),
+                              "LDAP_OPT_X_TLS_CACERTFILE");
         !set) {
       return set;
     }
   }
   const int require_certificate = settings.tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
-  if (auto set = set_option(connection, LDAP_OPT_X_TLS_REQUIRE_CERT, &require_certificate,
-                            "LDAP_OPT_X_TLS_REQUIRE_CERT");
+  if (auto set =
+          set_option(connection, LDAP_OPT_X_TLS_REQUIRE_CERT, &require_certificate, "LDAP_OPT_X_TLS_REQUIRE_CERT");
       !set) {
     return set;
   }
@@ -142,10 +139,9 @@ Result<void> set_connection_options(LDAP* connection, const config::LdapSettings
   // fails here.
   const int is_server = 0;
   if (ldap_set_option(connection, LDAP_OPT_X_TLS_NEWCTX, &is_server) != LDAP_OPT_SUCCESS) {
-    return connection_failure(
-        settings.tls_ca_file.empty()
-            ? std::string("cannot set up TLS")
-            : "cannot set up TLS with tls_ca_file '" + settings.tls_ca_file + "'");
+    return connection_failure(settings.tls_ca_file.empty()
+                                  ? std::string("cannot set up TLS")
+                                  : "cannot set up TLS with tls_ca_file '" + settings.tls_ca_file + "'");
   }
   return {};
 }
@@ -154,8 +150,7 @@ Result<void> set_connection_options(LDAP* connection, const config::LdapSettings
 // TLS handshake for ldaps://), StartTLS when configured, and when `bind` the
 // service bind (or the anonymous bind, which proves the server answers).
 // The error message names the step that failed and libldap's reason.
-Result<LdapHandle> connect_to(const std::string& uri, const config::LdapSettings& settings,
-                              bool bind) {
+Result<LdapHandle> connect_to(const std::string& uri, const config::LdapSettings& settings, bool bind) {
   LDAP* raw = nullptr;
   // ldap_initialize only parses the URI; the connect happens below.
   int rc = ldap_initialize(&raw, uri.c_str());
@@ -168,8 +163,7 @@ Result<LdapHandle> connect_to(const std::string& uri, const config::LdapSettings
   const bool ldaps = is_ldaps(uri);
   const bool start_tls = settings.start_tls && !ldaps;
   if (ldaps || start_tls) {
-    if (auto installed = TlsHandshakeDeadline::install_connect_callback(connection.get());
-        !installed) {
+    if (auto installed = TlsHandshakeDeadline::install_connect_callback(connection.get()); !installed) {
       return std::move(installed).error();
     }
   }
@@ -186,16 +180,14 @@ Result<LdapHandle> connect_to(const std::string& uri, const config::LdapSettings
     handshake_timed_out = deadline && deadline->expired();
   }
   if (handshake_timed_out) {
-    return connection_failure("TLS handshake timed out after " +
-                              config::format_duration(settings.timeouts.connect));
+    return connection_failure("TLS handshake timed out after " + config::format_duration(settings.timeouts.connect));
   }
   if (rc != LDAP_SUCCESS) {
     // A refused or timed-out TCP connect leaves no diagnostic; a failed
     // ldaps:// handshake does.
     const bool handshake_failed = ldaps && !diagnostic_message(connection.get()).empty();
-    return connection_failure(handshake_failed
-                                  ? describe_tls_failure(connection.get(), rc, settings)
-                                  : describe_ldap_error(connection.get(), rc));
+    return connection_failure(handshake_failed ? describe_tls_failure(connection.get(), rc, settings)
+                                               : describe_ldap_error(connection.get(), rc));
   }
   if (start_tls) {
     // No fallback to plaintext: without TLS the service password (and every
@@ -206,24 +198,21 @@ Result<LdapHandle> connect_to(const std::string& uri, const config::LdapSettings
     {
       TlsHandshakeDeadline deadline(budget);
       int socket = -1;
-      if (ldap_get_option(connection.get(), LDAP_OPT_DESC, &socket) == LDAP_OPT_SUCCESS &&
-          socket >= 0) {
+      if (ldap_get_option(connection.get(), LDAP_OPT_DESC, &socket) == LDAP_OPT_SUCCESS && socket >= 0) {
         deadline.watch(socket);
       }
       rc = ldap_start_tls_s(connection.get(), /*serverctrls=*/nullptr, /*clientctrls=*/nullptr);
       handshake_timed_out = deadline.expired();
     }
     if (handshake_timed_out) {
-      return connection_failure("StartTLS failed: TLS handshake timed out after " +
-                                config::format_duration(budget));
+      return connection_failure("StartTLS failed: TLS handshake timed out after " + config::format_duration(budget));
     }
     if (rc != LDAP_SUCCESS) {
       // LDAP_CONNECT_ERROR: the server agreed, the handshake failed; anything
       // else is the server's answer (e.g. it offers no StartTLS).
-      return connection_failure("StartTLS failed: " +
-                                (rc == LDAP_CONNECT_ERROR
-                                     ? describe_tls_failure(connection.get(), rc, settings)
-                                     : describe_ldap_error(connection.get(), rc)));
+      return connection_failure("StartTLS failed: " + (rc == LDAP_CONNECT_ERROR
+                                                           ? describe_tls_failure(connection.get(), rc, settings)
+                                                           : describe_ldap_error(connection.get(), rc)));
     }
   }
   if (!bind) {
@@ -252,8 +241,7 @@ Result<LdapHandle> connect_to(const std::string& uri, const config::LdapSettings
 // an error or hangup means the socket is dead. Checked without blocking.
 bool has_gone_stale(LDAP* connection) {
   int descriptor = -1;
-  if (ldap_get_option(connection, LDAP_OPT_DESC, &descriptor) != LDAP_OPT_SUCCESS ||
-      descriptor < 0) {
+  if (ldap_get_option(connection, LDAP_OPT_DESC, &descriptor) != LDAP_OPT_SUCCESS || descriptor < 0) {
     return true;
   }
   pollfd socket{};
@@ -270,8 +258,7 @@ bool has_gone_stale(LDAP* connection) {
 
 // ---- Lease ----
 
-LdapConnectionPool::Lease::Lease(LdapConnectionPool* pool, LdapHandle connection,
-                                 std::size_t server, bool user_binds)
+LdapConnectionPool::Lease::Lease(LdapConnectionPool* pool, LdapHandle connection, std::size_t server, bool user_binds)
     : pool_(pool),
       connection_(std::move(connection)),
       server_(server),
@@ -307,15 +294,13 @@ void LdapConnectionPool::Lease::give_back() noexcept {
 
 void LdapConnectionPool::Lease::discard(std::string reason) {
   if (pool_ != nullptr) {
-    std::exchange(pool_, nullptr)->discard(std::move(connection_), server_, user_binds_,
-                                           std::move(reason));
+    std::exchange(pool_, nullptr)->discard(std::move(connection_), server_, user_binds_, std::move(reason));
   }
 }
 
 // ---- LdapConnectionPool ----
 
-LdapConnectionPool::LdapConnectionPool(std::string directory_name,
-                                       const config::LdapSettings& settings,
+LdapConnectionPool::LdapConnectionPool(std::string directory_name, const config::LdapSettings& settings,
                                        LdapServerList::Clock now)
     : directory_name_(std::move(directory_name)),
       settings_(settings),
@@ -328,8 +313,7 @@ LdapConnectionPool::LdapConnectionPool(std::string directory_name,
 // they are unbound as idle_ is destroyed.
 LdapConnectionPool::~LdapConnectionPool() = default;
 
-std::vector<std::string> LdapConnectionPool::libldap_spellings(
-    const std::vector<std::string>& uris) {
+std::vector<std::string> LdapConnectionPool::libldap_spellings(const std::vector<std::string>& uris) {
   std::vector<std::string> spellings;
   spellings.reserve(uris.size());
   for (const std::string& uri : uris) {
@@ -374,8 +358,8 @@ Result<LdapConnectionPool::Lease> LdapConnectionPool::acquire() {
     if (open_ < pool_size_) {
       break;
     }
-    const bool slot_free = slot_freed_.wait_until(
-        lock, deadline, [this] { return !idle_.empty() || open_ < pool_size_; });
+    const bool slot_free =
+        slot_freed_.wait_until(lock, deadline, [this] { return !idle_.empty() || open_ < pool_size_; });
     if (!slot_free) {
       return unavailable("all " + std::to_string(pool_size_) +
                          " connections are in use and none was given back within " +
@@ -482,8 +466,7 @@ void LdapConnectionPool::give_back(LdapHandle connection, std::size_t server, bo
   if (user_binds) {
     {
       const std::lock_guard lock(mutex_);
-      if (!servers_.is_down(server) && !servers_.has_preferred_before(server) &&
-          idle_user_binds_.size() < pool_size_) {
+      if (!servers_.is_down(server) && !servers_.has_preferred_before(server) && idle_user_binds_.size() < pool_size_) {
         idle_user_binds_.push_back(ServerConnection{std::move(connection), server});
       }
     }
@@ -505,8 +488,7 @@ void LdapConnectionPool::give_back(LdapHandle connection, std::size_t server, bo
   slot_freed_.notify_one();
 }
 
-void LdapConnectionPool::discard(LdapHandle connection, std::size_t server, bool user_binds,
-                                 std::string reason) {
+void LdapConnectionPool::discard(LdapHandle connection, std::size_t server, bool user_binds, std::string reason) {
   std::vector<LdapHandle> closing;  // closed after the lock is released
   {
     const std::lock_guard lock(mutex_);
@@ -522,8 +504,7 @@ void LdapConnectionPool::discard(LdapHandle connection, std::size_t server, bool
 
 void LdapConnectionPool::report_broken(LDAP* connection, std::string reason) {
   char* spelled = nullptr;
-  if (connection == nullptr ||
-      ldap_get_option(connection, LDAP_OPT_URI, &spelled) != LDAP_OPT_SUCCESS) {
+  if (connection == nullptr || ldap_get_option(connection, LDAP_OPT_URI, &spelled) != LDAP_OPT_SUCCESS) {
     return;
   }
   const LdapStringPtr uri(spelled);
@@ -547,18 +528,17 @@ void LdapConnectionPool::report_broken(LDAP* connection, std::string reason) {
 }
 
 void LdapConnectionPool::take_idle_of(std::size_t server, std::vector<LdapHandle>& closing) {
-  const auto to_close = std::stable_partition(
-      idle_.begin(), idle_.end(),
-      [server](const ServerConnection& idle) { return idle.server != server; });
+  const auto to_close = std::stable_partition(idle_.begin(), idle_.end(),
+                                              [server](const ServerConnection& idle) { return idle.server != server; });
   for (auto it = to_close; it != idle_.end(); ++it) {
     closing.push_back(std::move(it->handle));
     --open_;
   }
   idle_.erase(to_close, idle_.end());
   // User-bind connections do not count in open_.
-  const auto binds_to_close = std::stable_partition(
-      idle_user_binds_.begin(), idle_user_binds_.end(),
-      [server](const ServerConnection& idle) { return idle.server != server; });
+  const auto binds_to_close =
+      std::stable_partition(idle_user_binds_.begin(), idle_user_binds_.end(),
+                            [server](const ServerConnection& idle) { return idle.server != server; });
   for (auto it = binds_to_close; it != idle_user_binds_.end(); ++it) {
     closing.push_back(std::move(it->handle));
   }
@@ -574,8 +554,7 @@ bool LdapConnectionPool::is_connection_error(int ldap_result_code) {
     case LDAP_DECODING_ERROR:  // the stream is out of sync
     case LDAP_UNAVAILABLE:     // the server is shutting down or not serving
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 

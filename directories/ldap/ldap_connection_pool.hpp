@@ -36,10 +36,10 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/result.hpp"
 #include "directories/directory.hpp"
 #include "directories/ldap/ldap_handles.hpp"
 #include "directories/ldap/ldap_server_list.hpp"
-#include "core/result.hpp"
 
 namespace dirproxy {
 
@@ -72,15 +72,14 @@ class LdapConnectionPool final {
 
     LdapConnectionPool* pool_ = nullptr;  // null once given back, discarded or moved from
     LdapHandle connection_;
-    std::size_t server_ = 0;          // index of its URI in the configured list
-    bool user_binds_ = false;         // from acquire_for_user_bind()
+    std::size_t server_ = 0;            // index of its URI in the configured list
+    bool user_binds_ = false;           // from acquire_for_user_bind()
     const std::string* uri_ = nullptr;  // in the pool's settings, which outlive the lease
   };
 
   // No I/O: connections are opened by the first acquire(). `now` replaces
   // the clock of the backoff (tests); the default is steady_clock.
-  LdapConnectionPool(std::string directory_name, const config::LdapSettings& settings,
-                     LdapServerList::Clock now = {});
+  LdapConnectionPool(std::string directory_name, const config::LdapSettings& settings, LdapServerList::Clock now = {});
   ~LdapConnectionPool();
   LdapConnectionPool(const LdapConnectionPool&) = delete;
   LdapConnectionPool& operator=(const LdapConnectionPool&) = delete;
@@ -174,10 +173,10 @@ class LdapConnectionPool final {
 
   mutable std::mutex mutex_;
   std::condition_variable slot_freed_;
-  LdapServerList servers_;            // guarded by mutex_
-  std::vector<ServerConnection> idle_;  // guarded by mutex_; the back is the most recent
+  LdapServerList servers_;                         // guarded by mutex_
+  std::vector<ServerConnection> idle_;             // guarded by mutex_; the back is the most recent
   std::vector<ServerConnection> idle_user_binds_;  // guarded by mutex_; likewise
-  std::size_t open_ = 0;              // guarded by mutex_; idle + lent out + being opened
+  std::size_t open_ = 0;                           // guarded by mutex_; idle + lent out + being opened
 };
 
 }  // namespace dirproxy

@@ -9,11 +9,11 @@
 #include <cstring>
 #include <iterator>
 
+#include "core/names.hpp"
 #include "directories/ldap/crypt_password.hpp"
 #include "directories/ldap/ldap_dn.hpp"
 #include "directories/ldap/ldap_filter.hpp"
 #include "directories/ldap/ldap_handles.hpp"
-#include "core/names.hpp"
 
 namespace dirproxy {
 namespace {
@@ -150,8 +150,9 @@ Result<std::shared_ptr<LdapDirectory>> LdapDirectory::create(const config::Direc
   if (config.permissions == Permissions::read_write && ldap.schema == config::LdapSchema::active_directory) {
     // AD sets passwords only through unicodePwd over TLS, which dirproxy
     // does not implement; a userPassword write would be kept as clear text.
-    return refuse("permissions", "read_write is not supported for Active Directory; use read_only or "
-                                 "read_only_local_groups");
+    return refuse("permissions",
+                  "read_write is not supported for Active Directory; use read_only or "
+                  "read_only_local_groups");
   }
   if (!ldap.users.filter.empty() && !normalize_filter(ldap.users.filter)) {
     return refuse("users.filter", "not one well-formed LDAP filter: " + ldap.users.filter);
@@ -199,9 +200,8 @@ std::string LdapDirectory::group_filter(const std::string& condition) const {
 
 std::vector<std::string> LdapDirectory::user_attributes() const {
   const auto& users = settings_.users;
-  std::vector<std::string> attributes = {users.username_attribute, users.email_attribute,
-                                         users.display_name_attribute, users.first_name_attribute,
-                                         users.last_name_attribute};
+  std::vector<std::string> attributes = {users.username_attribute, users.email_attribute, users.display_name_attribute,
+                                         users.first_name_attribute, users.last_name_attribute};
   if (!users.disabled_attribute.empty()) attributes.push_back(users.disabled_attribute);
   if (!settings_.groups.user_membership_attribute.empty()) {
     attributes.push_back(settings_.groups.user_membership_attribute);
@@ -260,8 +260,8 @@ Result<std::vector<LdapEntry>> LdapDirectory::search(const SearchRequest& reques
     if (paged) {
       berval empty{0, nullptr};
       LDAPControl* created = nullptr;
-      int rc = ldap_create_page_control(ld, static_cast<ber_int_t>(settings_.page_size),
-                                        cookie ? cookie.get() : &empty, /*iscritical=*/0, &created);
+      int rc = ldap_create_page_control(ld, static_cast<ber_int_t>(settings_.page_size), cookie ? cookie.get() : &empty,
+                                        /*iscritical=*/0, &created);
       if (rc != LDAP_SUCCESS) return fail(ErrorCode::internal_error, "cannot create a paged-results control");
       page_control.reset(created);
       controls[0] = created;
@@ -315,7 +315,7 @@ Result<std::vector<LdapEntry>> LdapDirectory::search_result(LdapConnectionPool::
 }
 
 Result<std::optional<LdapEntry>> LdapDirectory::read_entry(const std::string& dn,
-                                                          const std::vector<std::string>& attributes) {
+                                                           const std::vector<std::string>& attributes) {
   auto entries = search({dn, LDAP_SCOPE_BASE, "(objectClass=*)", attributes, 1});
   if (!entries) {
     // A member DN that does not exist (a stale reference) is a miss, not an error.
@@ -544,9 +544,9 @@ Result<std::vector<User>> LdapDirectory::search_users(std::string_view query, st
   const auto& users = settings_.users;
   std::string condition;
   if (!query.empty()) {
-    condition = or_filters({substring_filter(users.username_attribute, query),
-                            substring_filter(users.email_attribute, query),
-                            substring_filter(users.display_name_attribute, query)});
+    condition =
+        or_filters({substring_filter(users.username_attribute, query), substring_filter(users.email_attribute, query),
+                    substring_filter(users.display_name_attribute, query)});
   }
   auto entries = search({users_base(), ldap_scope(users.scope), user_filter(condition), user_attributes(), 0});
   RETURN_IF_ERROR(entries);
@@ -595,7 +595,8 @@ Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_vi
 
 Result<std::optional<LdapEntry>> LdapDirectory::group_entry(std::string_view name) {
   const auto& groups = settings_.groups;
-  auto entries = search({groups_base(), ldap_scope(groups.scope),
+  auto entries = search({groups_base(),
+                         ldap_scope(groups.scope),
                          group_filter(equality_filter(groups.name_attribute, name)),
                          {groups.name_attribute, groups.description_attribute, groups.member_attribute, "objectClass"},
                          0});
@@ -636,8 +637,8 @@ Result<std::vector<std::string>> LdapDirectory::member_usernames(const LdapEntry
     auto normalized = normalize_dn(member_dn);
     if (!normalized || !visited.insert(*normalized).second) continue;  // cycles and repeats
     // A user DN usually names the username in its RDN (uid=alice,...).
-    if (auto rdn = first_rdn(member_dn); rdn && same_name(rdn->first, users.username_attribute) &&
-                                         dn_is_under(member_dn, users_base())) {
+    if (auto rdn = first_rdn(member_dn);
+        rdn && same_name(rdn->first, users.username_attribute) && dn_is_under(member_dn, users_base())) {
       usernames.push_back(rdn->second);
       continue;
     }
@@ -696,8 +697,11 @@ Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view usern
     frontier = (*user)->member_of;
   } else {
     const std::string member = groups.member_format == config::MemberFormat::dn ? (*user)->dn : (*user)->user.username;
-    auto found = search({groups_base(), ldap_scope(groups.scope),
-                         group_filter(equality_filter(groups.member_attribute, member)), {"1.1"}, 0});
+    auto found = search({groups_base(),
+                         ldap_scope(groups.scope),
+                         group_filter(equality_filter(groups.member_attribute, member)),
+                         {"1.1"},
+                         0});
     RETURN_IF_ERROR(found);
     for (const auto& entry : *found) frontier.push_back(entry.dn);
   }
@@ -785,10 +789,10 @@ Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Chan
     mods.push_back(owned.back()->get());
   }
   mods.push_back(nullptr);
-  const bool only_adds = std::all_of(changes.begin(), changes.end(),
-                                     [](const Change& c) { return c.operation == LDAP_MOD_ADD; });
-  const bool deletes = std::any_of(changes.begin(), changes.end(),
-                                   [](const Change& c) { return c.operation == LDAP_MOD_DELETE; });
+  const bool only_adds =
+      std::all_of(changes.begin(), changes.end(), [](const Change& c) { return c.operation == LDAP_MOD_ADD; });
+  const bool deletes =
+      std::any_of(changes.begin(), changes.end(), [](const Change& c) { return c.operation == LDAP_MOD_DELETE; });
   int rc = ldap_modify_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
   if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
   // Adding a value that is there, or removing one that is not, changes nothing.
@@ -839,7 +843,9 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
   if (user.password_hash) {
     // An LDAP server verifies its own password scheme; dirproxy's Argon2id
     // hash would lock the account out.
-    return fail(ErrorCode::read_only, "directory '" + name_ + "' cannot store an account whose password was hashed by dirproxy (a confirmed signup); put a read_write internal directory first");
+    return fail(ErrorCode::read_only, "directory '" + name_ +
+                                          "' cannot store an account whose password was hashed by dirproxy (a "
+                                          "confirmed signup); put a read_write internal directory first");
   }
   const auto& users = settings_.users;
   // The RDN is the username unless the schema names entries by display name
@@ -870,7 +876,8 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
   set(users.last_name_attribute, user.last_name);
   // person requires cn and sn: fill them from the names we have.
   if (!attributes.contains("cn")) set("cn", user.display_name);
-  if (!attributes.contains("sn")) set("sn", user.last_name ? user.last_name : std::optional<std::string>(user.display_name));
+  if (!attributes.contains("sn"))
+    set("sn", user.last_name ? user.last_name : std::optional<std::string>(user.display_name));
 
   std::vector<std::unique_ptr<Modification>> owned;
   std::vector<LDAPMod*> mods;
@@ -905,8 +912,8 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
   auto created = user_entry_by_name(user.username);
   RETURN_IF_ERROR(created);
   if (!created->has_value()) {
-    return fail(ErrorCode::internal_error, "directory '" + name_ + "': the new entry " + dn +
-                                               " is not found by the configured user search");
+    return fail(ErrorCode::internal_error,
+                "directory '" + name_ + "': the new entry " + dn + " is not found by the configured user search");
   }
   return (*created)->user;
 }
@@ -923,10 +930,10 @@ Result<User> LdapDirectory::update_user(std::string_view username, const UserCha
     if (value->empty()) return modify(dn, LDAP_MOD_DELETE, attribute, {});
     return modify(dn, LDAP_MOD_REPLACE, attribute, {*value});
   };
-  for (auto [attribute, value] : {std::pair{users.email_attribute, changes.email},
-                                  std::pair{users.display_name_attribute, changes.display_name},
-                                  std::pair{users.first_name_attribute, changes.first_name},
-                                  std::pair{users.last_name_attribute, changes.last_name}}) {
+  for (auto [attribute, value] :
+       {std::pair{users.email_attribute, changes.email}, std::pair{users.display_name_attribute, changes.display_name},
+        std::pair{users.first_name_attribute, changes.first_name},
+        std::pair{users.last_name_attribute, changes.last_name}}) {
     if (auto ok = change(attribute, value); !ok) {
       forget_everything();
       return std::move(ok).error();
@@ -967,11 +974,12 @@ Result<void> LdapDirectory::delete_user(std::string_view username) {
   // listing the deleted DN and hand its memberships to the next account of
   // that name: take it out of them here.
   const auto& groups = settings_.groups;
-  const std::string member =
-      groups.member_format == config::MemberFormat::dn ? (*entry)->dn : (*entry)->user.username;
-  auto holding = search({groups_base(), ldap_scope(groups.scope),
+  const std::string member = groups.member_format == config::MemberFormat::dn ? (*entry)->dn : (*entry)->user.username;
+  auto holding = search({groups_base(),
+                         ldap_scope(groups.scope),
                          group_filter(equality_filter(groups.member_attribute, member)),
-                         {groups.member_attribute, "objectClass"}, 0});
+                         {groups.member_attribute, "objectClass"},
+                         0});
   RETURN_IF_ERROR(holding);
   for (const auto& group : *holding) {
     if (auto removed = remove_from_group(group, member); !removed) return removed;
@@ -995,8 +1003,10 @@ Result<Group> LdapDirectory::create_group(std::string_view name, const std::opti
   RETURN_IF_ERROR(made);
   const std::string dn = std::move(*made);
   std::vector<std::unique_ptr<Modification>> owned;
-  owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, "objectClass", std::vector<std::string>{groups.object_class}));
-  owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, groups.name_attribute, std::vector<std::string>{std::string(name)}));
+  owned.push_back(
+      std::make_unique<Modification>(LDAP_MOD_ADD, "objectClass", std::vector<std::string>{groups.object_class}));
+  owned.push_back(
+      std::make_unique<Modification>(LDAP_MOD_ADD, groups.name_attribute, std::vector<std::string>{std::string(name)}));
   if (description && !description->empty()) {
     owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, groups.description_attribute,
                                                    std::vector<std::string>{*description}));
@@ -1004,7 +1014,8 @@ Result<Group> LdapDirectory::create_group(std::string_view name, const std::opti
   if (groups.member_format == config::MemberFormat::dn && same_name(groups.object_class, "groupOfNames")) {
     // groupOfNames must have a member; the empty DN is the customary
     // placeholder and is skipped when members are read.
-    owned.push_back(std::make_unique<Modification>(LDAP_MOD_ADD, groups.member_attribute, std::vector<std::string>{""}));
+    owned.push_back(
+        std::make_unique<Modification>(LDAP_MOD_ADD, groups.member_attribute, std::vector<std::string>{""}));
   }
   std::vector<LDAPMod*> mods;
   for (auto& mod : owned) mods.push_back(mod->get());
@@ -1066,8 +1077,10 @@ Result<void> LdapDirectory::add_member(std::string_view group, std::string_view 
   auto found = membership(group, username);
   RETURN_IF_ERROR(found);
   if (!found->has_value()) {
-    return fail(ErrorCode::bad_request, "user '" + std::string(username) + "' is not in directory '" + name_ +
-                                            "', so its groups cannot list it by DN", "username");
+    return fail(
+        ErrorCode::bad_request,
+        "user '" + std::string(username) + "' is not in directory '" + name_ + "', so its groups cannot list it by DN",
+        "username");
   }
   auto added = modify((*found)->group.dn, LDAP_MOD_ADD, settings_.groups.member_attribute, {(*found)->member});
   forget_everything();
@@ -1095,7 +1108,8 @@ Result<void> LdapDirectory::remove_from_group(const LdapEntry& group, const std:
         if (!value.empty() && normalize_dn(value) != normalize_dn(member)) ++remaining;
       }
       const bool has_placeholder = std::find(members->begin(), members->end(), "") != members->end();
-      if (remaining == 0 && !has_placeholder) changes.insert(changes.begin(), {LDAP_MOD_ADD, groups.member_attribute, {""}});
+      if (remaining == 0 && !has_placeholder)
+        changes.insert(changes.begin(), {LDAP_MOD_ADD, groups.member_attribute, {""}});
     }
   }
   return modify(group.dn, changes);

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/names.hpp"
 #include "directories/ldap/ldap_filter.hpp"
 #include "directories/ldap/ldap_handles.hpp"
-#include "core/names.hpp"
 
 namespace dirproxy {
 namespace {
@@ -60,8 +60,7 @@ std::optional<std::vector<std::string>> canonical_rdns(std::string_view dn) {
 
 }  // namespace
 
-Result<std::string> make_dn(std::string_view rdn_attribute, std::string_view rdn_value,
-                            std::string_view parent_dn) {
+Result<std::string> make_dn(std::string_view rdn_attribute, std::string_view rdn_value, std::string_view parent_dn) {
   if (!is_valid_attribute_name(rdn_attribute)) {
     return fail(ErrorCode::bad_request, "not an LDAP attribute name: " + std::string(rdn_attribute));
   }

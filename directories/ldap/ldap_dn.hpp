@@ -22,8 +22,7 @@ namespace dirproxy {
 // rdn_attribute is not an attribute name, rdn_value is empty, or rdn_value is
 // not valid UTF-8 (libldap refuses it); internal_error if libldap fails
 // otherwise. parent_dn comes from the configuration and is used as it is.
-Result<std::string> make_dn(std::string_view rdn_attribute, std::string_view rdn_value,
-                            std::string_view parent_dn);
+Result<std::string> make_dn(std::string_view rdn_attribute, std::string_view rdn_value, std::string_view parent_dn);
 
 // The attribute type (as written) and the unescaped value of the first RDN of
 // `dn`: "uid=frank\2C jr,ou=people" -> {"uid", "frank, jr"}. nullopt when the

@@ -7,8 +7,7 @@
 
 namespace dirproxy {
 
-LdapServerList::LdapServerList(std::vector<std::string> uris,
-                               std::chrono::milliseconds retry_backoff, Clock now)
+LdapServerList::LdapServerList(std::vector<std::string> uris, std::chrono::milliseconds retry_backoff, Clock now)
     : retry_backoff_(retry_backoff), clock_(std::move(now)) {
   servers_.reserve(uris.size());
   for (std::string& uri : uris) {
@@ -18,9 +17,7 @@ LdapServerList::LdapServerList(std::vector<std::string> uris,
   }
 }
 
-LdapServerList::TimePoint LdapServerList::now() const {
-  return clock_ ? clock_() : std::chrono::steady_clock::now();
-}
+LdapServerList::TimePoint LdapServerList::now() const { return clock_ ? clock_() : std::chrono::steady_clock::now(); }
 
 std::chrono::milliseconds LdapServerList::backoff_after(unsigned consecutive_failures) const {
   const std::chrono::milliseconds ceiling = std::max(kMaxBackoff, retry_backoff_);
@@ -113,8 +110,7 @@ bool LdapServerList::has_preferred_before(std::size_t index) const {
 }
 
 bool LdapServerList::any_up() const {
-  return std::any_of(servers_.begin(), servers_.end(),
-                     [](const ServerState& server) { return server.up; });
+  return std::any_of(servers_.begin(), servers_.end(), [](const ServerState& server) { return server.up; });
 }
 
 std::vector<LdapServerList::ServerState> LdapServerList::states() const { return servers_; }
@@ -134,8 +130,7 @@ std::string LdapServerList::describe_failures() const {
       text += " (retrying now)";
     } else if (now < server.retry_at) {
       // Rounded up, so that "retry in 0ms" never shows for a pending retry.
-      const auto remaining =
-          std::chrono::ceil<std::chrono::milliseconds>(server.retry_at - now);
+      const auto remaining = std::chrono::ceil<std::chrono::milliseconds>(server.retry_at - now);
       text += " (retry in " + config::format_duration(remaining) + ")";
     } else {
       text += " (retry at the next request)";

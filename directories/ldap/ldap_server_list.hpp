@@ -49,14 +49,13 @@ class LdapServerList final {
     std::chrono::milliseconds backoff{0};  // of the current down period; 0 when up
     TimePoint retry_at{};                  // when down: skipped until then
     bool retry_in_progress = false;
-    std::string last_error;  // of the last failure; kept after a recovery
+    std::string last_error;      // of the last failure; kept after a recovery
     std::uint64_t attempts = 0;  // connection attempts ever begun
   };
 
   // `uris` in failover order (the loader requires at least one; with none,
   // begin_attempt() never offers a server). A default `now` is steady_clock.
-  LdapServerList(std::vector<std::string> uris, std::chrono::milliseconds retry_backoff,
-                 Clock now = {});
+  LdapServerList(std::vector<std::string> uris, std::chrono::milliseconds retry_backoff, Clock now = {});
 
   // The first server at index `first` or later that is worth a connection
   // attempt now: one that is up, or one whose backoff has expired and that no

@@ -80,19 +80,17 @@ void TlsHandshakeDeadline::run() {
   }
 }
 
-int TlsHandshakeDeadline::on_connect(LDAP* /*connection*/, Sockbuf* socket_buffer,
-                                     LDAPURLDesc* /*server*/, sockaddr* /*address*/,
-                                     ldap_conncb* /*context*/) {
+int TlsHandshakeDeadline::on_connect(LDAP* /*connection*/, Sockbuf* socket_buffer, LDAPURLDesc* /*server*/,
+                                     sockaddr* /*address*/, ldap_conncb* /*context*/) {
   ber_socket_t socket = -1;
-  if (t_active_deadline != nullptr &&
-      ber_sockbuf_ctrl(socket_buffer, LBER_SB_OPT_GET_FD, &socket) == 1 && socket >= 0) {
+  if (t_active_deadline != nullptr && ber_sockbuf_ctrl(socket_buffer, LBER_SB_OPT_GET_FD, &socket) == 1 &&
+      socket >= 0) {
     t_active_deadline->watch(socket);
   }
   return 0;  // never refuse the connection
 }
 
-void TlsHandshakeDeadline::on_close(LDAP* /*connection*/, Sockbuf* socket_buffer,
-                                    ldap_conncb* /*context*/) {
+void TlsHandshakeDeadline::on_close(LDAP* /*connection*/, Sockbuf* socket_buffer, ldap_conncb* /*context*/) {
   // Also called with no Sockbuf just before the handle is freed.
   ber_socket_t socket = -1;
   if (t_active_deadline != nullptr && socket_buffer != nullptr &&

@@ -54,8 +54,8 @@ class TlsHandshakeDeadline final {
   void forget(int socket);
   void run();
 
-  static int on_connect(LDAP* connection, Sockbuf* socket_buffer, LDAPURLDesc* server,
-                        sockaddr* address, ldap_conncb* context);
+  static int on_connect(LDAP* connection, Sockbuf* socket_buffer, LDAPURLDesc* server, sockaddr* address,
+                        ldap_conncb* context);
   static void on_close(LDAP* connection, Sockbuf* socket_buffer, ldap_conncb* context);
 
   const std::chrono::milliseconds timeout_;
@@ -63,11 +63,11 @@ class TlsHandshakeDeadline final {
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  int socket_ = -1;               // guarded by mutex_; -1 until known or once closed
+  int socket_ = -1;                                   // guarded by mutex_; -1 until known or once closed
   std::chrono::steady_clock::time_point deadline_{};  // guarded by mutex_
-  bool finished_ = false;         // guarded by mutex_
-  bool expired_ = false;          // guarded by mutex_
-  std::thread watchdog_;          // started last, joined first
+  bool finished_ = false;                             // guarded by mutex_
+  bool expired_ = false;                              // guarded by mutex_
+  std::thread watchdog_;                              // started last, joined first
 };
 
 }  // namespace dirproxy

@@ -50,9 +50,7 @@ Json render(const ApproveAccessRequestRequest&, const InvitationView& invitation
   return {{"invitation", protocol::invitation_object(invitation)}};
 }
 
-void decode(const Json& params, DenyAccessRequestRequest& request) {
-  request.request_id = request_id(params);
-}
+void decode(const Json& params, DenyAccessRequestRequest& request) { request.request_id = request_id(params); }
 
 const std::vector<SocketOperation>& access_request_socket_operations() {
   using enum protocol::ParamType;

@@ -27,9 +27,12 @@ Connection::Connection(UnixSocket socket, Peer peer, ConnectionLimits limits, Re
 void Connection::start(std::function<void()> on_closed) {
   on_closed_ = std::move(on_closed);
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_requests(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_responses(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->watch_idle(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->read_requests(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->write_responses(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->watch_idle(); }, asio::detached);
 }
 
 void Connection::stop() {

@@ -71,9 +71,7 @@ void decode(const Json& params, FindUsersRequest& request) {
 }
 Json render(const FindUsersRequest&, const std::vector<User>& users) { return {{"users", user_list(users)}}; }
 
-void decode(const Json& params, GetGroupRequest& request) {
-  request.name = protocol::required_string(params, "name");
-}
+void decode(const Json& params, GetGroupRequest& request) { request.name = protocol::required_string(params, "name"); }
 Json render(const GetGroupRequest&, const Group& group) { return {{"group", protocol::group_object(group)}}; }
 
 void decode(const Json& params, GetUserGroupsRequest& request) {

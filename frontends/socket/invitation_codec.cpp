@@ -1,5 +1,5 @@
-// The socket form of the shared invitation link and single-use invitations (service/invitation_requests.hpp): their parameters, decoded into the typed
-// requests, and their results, rendered as the response's members
+// The socket form of the shared invitation link and single-use invitations (service/invitation_requests.hpp): their
+// parameters, decoded into the typed requests, and their results, rendered as the response's members
 // (docs/protocol.md).
 #include <string>
 #include <string_view>

@@ -47,8 +47,7 @@ std::vector<gid_t> groups_of(const char* user_name, gid_t primary) {
 std::optional<PeerCredentials> peer_credentials(int socket_fd) {
   ucred credentials{};
   socklen_t length = sizeof(credentials);
-  if (getsockopt(socket_fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0 ||
-      length != sizeof(credentials)) {
+  if (getsockopt(socket_fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0 || length != sizeof(credentials)) {
     return std::nullopt;
   }
   return PeerCredentials{credentials.pid, credentials.uid, credentials.gid};

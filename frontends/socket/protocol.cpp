@@ -3,9 +3,7 @@
 namespace dirproxy::protocol {
 namespace {
 
-bool is_scalar(const Json& v) {
-  return v.is_string() || v.is_number() || v.is_boolean() || v.is_null();
-}
+bool is_scalar(const Json& v) { return v.is_string() || v.is_number() || v.is_boolean() || v.is_null(); }
 
 bool has_type(const Json& v, ParamType type) {
   switch (type) {
@@ -79,8 +77,7 @@ Result<void> check_params(const Json& params, std::span<const ParamSpec> specs) 
       return fail(ErrorCode::bad_request, "unknown parameter '" + key + "'", key);
     }
     if (!value.is_null() && !has_type(value, spec->type)) {
-      return fail(ErrorCode::bad_request,
-                  "parameter '" + key + "' must be " + std::string(type_name(spec->type)), key);
+      return fail(ErrorCode::bad_request, "parameter '" + key + "' must be " + std::string(type_name(spec->type)), key);
     }
   }
   for (const auto& spec : specs) {

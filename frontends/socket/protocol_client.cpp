@@ -18,8 +18,7 @@ std::string errno_text(int error) { return std::strerror(error); }
 
 }  // namespace
 
-Result<ProtocolClient> ProtocolClient::connect(const std::string& socket_path,
-                                               Timeout receive_timeout) {
+Result<ProtocolClient> ProtocolClient::connect(const std::string& socket_path, Timeout receive_timeout) {
   auto failure = [&](const std::string& reason) {
     return fail(ErrorCode::internal_error, "cannot connect to " + socket_path + ": " + reason);
   };
@@ -56,8 +55,7 @@ Result<void> ProtocolClient::send_raw(std::string_view bytes) {
     ssize_t sent = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (sent < 0) {
       if (errno == EINTR) continue;
-      return fail(ErrorCode::internal_error,
-                  "cannot send to " + socket_path_ + ": " + errno_text(errno));
+      return fail(ErrorCode::internal_error, "cannot send to " + socket_path_ + ": " + errno_text(errno));
     }
     bytes.remove_prefix(static_cast<std::size_t>(sent));
   }
@@ -139,14 +137,11 @@ Result<Json> ProtocolClient::call(const Json& request) {
       case ReadFailure::timeout:
         return fail(ErrorCode::internal_error, "no response from " + socket_path_ + " in time");
       case ReadFailure::error:
-        return fail(ErrorCode::internal_error,
-                    "cannot read from " + socket_path_ + ": " + errno_text(last_errno_));
+        return fail(ErrorCode::internal_error, "cannot read from " + socket_path_ + ": " + errno_text(last_errno_));
       case ReadFailure::eof:
-      case ReadFailure::none:
-        break;
+      case ReadFailure::none: break;
     }
-    return fail(ErrorCode::internal_error,
-                "connection to " + socket_path_ + " closed before a response arrived");
+    return fail(ErrorCode::internal_error, "connection to " + socket_path_ + " closed before a response arrived");
   }
   Json response = Json::parse(*response_line, /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (!response.is_object()) {

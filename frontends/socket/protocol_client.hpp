@@ -14,9 +14,9 @@
 #include <string>
 #include <string_view>
 
-#include "frontends/socket/protocol.hpp"
-#include "core/unique_fd.hpp"
 #include "core/result.hpp"
+#include "core/unique_fd.hpp"
+#include "frontends/socket/protocol.hpp"
 
 namespace dirproxy::protocol {
 
@@ -28,8 +28,7 @@ class ProtocolClient final {
   // path and the reason, e.g. "cannot connect to /run/dirproxy/dirproxy.sock:
   // No such file or directory". `receive_timeout` bounds every wait for a
   // response (call() and read_line() without an explicit timeout).
-  static Result<ProtocolClient> connect(const std::string& socket_path,
-                                        Timeout receive_timeout = std::nullopt);
+  static Result<ProtocolClient> connect(const std::string& socket_path, Timeout receive_timeout = std::nullopt);
 
   // Sends `request` as one line and returns the next response line, parsed.
   // The response may be a refusal ("ok": false). Fails when the request cannot

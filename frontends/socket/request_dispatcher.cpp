@@ -34,9 +34,9 @@ void set_caller(Caller& caller, const Peer& peer, const Json& params) {
 }  // namespace
 
 RequestDispatcher::RequestDispatcher(Service& service) : service_(service) {
-  for (const auto* operations : {&directory_socket_operations(), &signup_socket_operations(),
-                                  &invitation_socket_operations(), &access_request_socket_operations(),
-                                  &password_reset_socket_operations()}) {
+  for (const auto* operations :
+       {&directory_socket_operations(), &signup_socket_operations(), &invitation_socket_operations(),
+        &access_request_socket_operations(), &password_reset_socket_operations()}) {
     for (const auto& operation : *operations) operations_.emplace(operation.policy->name, operation);
   }
   for (auto& [name, operation] : operations_) accept_caller_params(operation.params);

@@ -140,8 +140,7 @@ awaitable<void> Server::accept_loop() {
     boost::system::error_code ec;
     // The new socket belongs to the connection thread that will serve it.
     asio::io_context& connection_context = connection_threads_.next();
-    UnixSocket socket =
-        co_await acceptor_.async_accept(connection_context, asio::redirect_error(use_awaitable, ec));
+    UnixSocket socket = co_await acceptor_.async_accept(connection_context, asio::redirect_error(use_awaitable, ec));
     if (!accepting_) break;
     if (ec) {
       log()->warn("accept failed: {}", ec.message());

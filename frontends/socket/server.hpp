@@ -5,20 +5,20 @@
 // connection answer what it has read, and removes the socket file.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
 
 #include "config/config.hpp"
 #include "core/asio.hpp"
-#include "frontends/socket/connection.hpp"
 #include "core/io_threads.hpp"
-#include "frontends/socket/request_dispatcher.hpp"
 #include "core/worker_pool.hpp"
+#include "frontends/socket/connection.hpp"
+#include "frontends/socket/request_dispatcher.hpp"
 
 namespace dirproxy {
 

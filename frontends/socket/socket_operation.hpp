@@ -24,14 +24,14 @@ namespace dirproxy {
 
 struct SocketOperation {
   const OperationPolicy* policy = nullptr;  // the service's declaration
-  std::vector<protocol::ParamSpec> params;   // besides client_ip and actor
+  std::vector<protocol::ParamSpec> params;  // besides client_ip and actor
   // Each of these takes parameters that passed check_params against `params`.
   // What the audit line names (Service's audit_target_of).
   std::string (*audit_target)(const protocol::Json& params) = nullptr;
   // Service::answer_now, rendered; nullopt: execute it. Null for operations
   // that the service never answers from memory.
   std::optional<Result<protocol::Json>> (*answer_now)(const protocol::Json& params, Service& service,
-                                                       const Caller& caller) = nullptr;
+                                                      const Caller& caller) = nullptr;
   // Service::call, rendered. `params` and `caller` live until it completes.
   awaitable<Result<protocol::Json>> (*execute)(const protocol::Json& params, Service& service,
                                                const Caller& caller) = nullptr;
@@ -62,8 +62,7 @@ std::string audit_target(const protocol::Json& params) {
 }
 
 template <typename Request>
-std::optional<Result<protocol::Json>> answer_now(const protocol::Json& params, Service& service,
-                                                 const Caller& caller) {
+std::optional<Result<protocol::Json>> answer_now(const protocol::Json& params, Service& service, const Caller& caller) {
   const Request request = decoded<Request>(params);
   auto answer = service.answer_now(caller, request);
   if (!answer) return std::nullopt;

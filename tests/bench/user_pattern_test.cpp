@@ -26,9 +26,7 @@ TEST(UserPattern, ZeroPadsToTheWidthLikePrintf) {
   EXPECT_EQ(formatted("local%07d", 10000), "local0010000");
 }
 
-TEST(UserPattern, ANumberWiderThanTheWidthIsNotCut) {
-  EXPECT_EQ(formatted("user%03d", 123456), "user123456");
-}
+TEST(UserPattern, ANumberWiderThanTheWidthIsNotCut) { EXPECT_EQ(formatted("user%03d", 123456), "user123456"); }
 
 TEST(UserPattern, PlainAndSpacePaddedPlaceholders) {
   EXPECT_EQ(formatted("user%d", 42), "user42");
@@ -41,9 +39,7 @@ TEST(UserPattern, NegativeNumbersAreSignedBeforeTheZerosAndAfterTheSpaces) {
   EXPECT_EQ(formatted("%5d", -42), "  -42");
 }
 
-TEST(UserPattern, DoublePercentIsALiteralPercent) {
-  EXPECT_EQ(formatted("100%%-user%02d%%", 3), "100%-user03%");
-}
+TEST(UserPattern, DoublePercentIsALiteralPercent) { EXPECT_EQ(formatted("100%%-user%02d%%", 3), "100%-user03%"); }
 
 TEST(UserPattern, APatternWithoutAPlaceholderIsRefused) {
   EXPECT_EQ(refusal("alice"), "no %d, %Nd or %0Nd (e.g. user%05d) for the number");
@@ -63,8 +59,7 @@ TEST(UserPattern, TwoPlaceholdersAreRefused) {
 
 TEST(UserPattern, AWidthBeyondTheLimitIsRefused) {
   EXPECT_EQ(refusal("u%0256d"), "'%0256d' pads to more than 255 characters");
-  EXPECT_EQ(refusal("u%99999999999999999999999d"),
-            "'%99999999999999999999999d' pads to more than 255 characters");
+  EXPECT_EQ(refusal("u%99999999999999999999999d"), "'%99999999999999999999999d' pads to more than 255 characters");
   EXPECT_EQ(formatted("%0255d", 1).size(), 255u);
 }
 

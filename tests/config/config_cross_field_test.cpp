@@ -56,9 +56,7 @@ TEST(CrossFieldRules, NotifyAdminsWarningPointsAtTheKeyWhenWritten) {
                           "notified of new accounts"));
 }
 
-TEST(CrossFieldRules, NoNotifyAdminsWarningWhileSignupIsDisabled) {
-  EXPECT_THAT(load(kMinimal).warnings, IsEmpty());
-}
+TEST(CrossFieldRules, NoNotifyAdminsWarningWhileSignupIsDisabled) { EXPECT_THAT(load(kMinimal).warnings, IsEmpty()); }
 
 TEST(CrossFieldRules, NoNotifyAdminsWarningWhenTurnedOff) {
   EXPECT_THAT(load(kMinimal + "signup:\n  mode: open\n  notify_admins: false\n").warnings, IsEmpty());

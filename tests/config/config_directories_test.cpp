@@ -99,11 +99,10 @@ TEST(Directories, LdapOnlyKeysAreErrorsOnAnInternalDirectory) {
                            "    users:\n"
                            "      base: ou=people\n"
                            "    pool_size: 2\n";
-  EXPECT_THAT(load(yaml).errors,
-              ElementsAre("dirproxy.yaml:4:5: directories[0].uri: only valid for type ldap",
-                          "dirproxy.yaml:5:5: directories[0].base_dn: only valid for type ldap",
-                          "dirproxy.yaml:6:5: directories[0].users: only valid for type ldap",
-                          "dirproxy.yaml:8:5: directories[0].pool_size: only valid for type ldap"));
+  EXPECT_THAT(load(yaml).errors, ElementsAre("dirproxy.yaml:4:5: directories[0].uri: only valid for type ldap",
+                                             "dirproxy.yaml:5:5: directories[0].base_dn: only valid for type ldap",
+                                             "dirproxy.yaml:6:5: directories[0].users: only valid for type ldap",
+                                             "dirproxy.yaml:8:5: directories[0].pool_size: only valid for type ldap"));
 }
 
 TEST(Directories, UnknownKeyOnAnInternalDirectoryIsStillUnknown) {
@@ -130,14 +129,16 @@ TEST(Directories, LdapDefaults) {
 }
 
 TEST(Directories, UriMayBeAList) {
-  const std::string yaml = "directories:\n  - name: corp\n    type: ldap\n    base_dn: dc=x\n"
-                           "    uri: [ldap://a:389, LDAPS://b:636]\n";
+  const std::string yaml =
+      "directories:\n  - name: corp\n    type: ldap\n    base_dn: dc=x\n"
+      "    uri: [ldap://a:389, LDAPS://b:636]\n";
   EXPECT_THAT(load_ok(yaml).directories[0].ldap.uri, ElementsAre("ldap://a:389", "LDAPS://b:636"));
 }
 
 TEST(Directories, UriMustBeLdapOrLdaps) {
-  const std::string yaml = "directories:\n  - name: corp\n    type: ldap\n    base_dn: dc=x\n"
-                           "    uri: [ldap://a, http://b]\n";
+  const std::string yaml =
+      "directories:\n  - name: corp\n    type: ldap\n    base_dn: dc=x\n"
+      "    uri: [ldap://a, http://b]\n";
   EXPECT_THAT(load(yaml).errors,
               ElementsAre("dirproxy.yaml:5:21: directories[0].uri[1]: expected a URI starting with ldap:// or "
                           "ldaps://, got 'http://b'"));
@@ -149,8 +150,9 @@ TEST(Directories, UriListMustNotBeEmpty) {
 }
 
 TEST(Directories, StartTlsWithLdapsIsAnError) {
-  const std::string yaml = "directories:\n  - name: corp\n    type: ldap\n    base_dn: dc=x\n"
-                           "    uri: ldaps://a\n    start_tls: true\n";
+  const std::string yaml =
+      "directories:\n  - name: corp\n    type: ldap\n    base_dn: dc=x\n"
+      "    uri: ldaps://a\n    start_tls: true\n";
   EXPECT_THAT(load(yaml).errors,
               ElementsAre("dirproxy.yaml:6:16: directories[0].start_tls: StartTLS is for ldap:// only "
                           "(ldaps:// is TLS from the start)"));

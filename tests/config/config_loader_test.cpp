@@ -51,8 +51,7 @@ TEST(ConfigLoader, UnknownKeyNearAKnownOneSuggestsIt) {
 
 TEST(ConfigLoader, UnknownTopLevelKeyIsAnError) {
   const LoadResult result = load("sigup:\n  mode: open\n" + kMinimal);
-  EXPECT_THAT(result.errors,
-              ElementsAre("dirproxy.yaml:1:1: sigup: unknown key 'sigup' (did you mean 'signup'?)"));
+  EXPECT_THAT(result.errors, ElementsAre("dirproxy.yaml:1:1: sigup: unknown key 'sigup' (did you mean 'signup'?)"));
 }
 
 TEST(ConfigLoader, ReportsEveryErrorNotJustTheFirst) {
@@ -79,8 +78,7 @@ TEST(ConfigLoader, ErrorsAreListedInFileOrder) {
 
 TEST(ConfigLoader, DuplicateKeyIsAnError) {
   const LoadResult result = load(kMinimal + "log:\n  level: info\n  level: debug\n");
-  EXPECT_THAT(result.errors,
-              ElementsAre("dirproxy.yaml:6:3: log.level: duplicate key 'level' (first at line 5)"));
+  EXPECT_THAT(result.errors, ElementsAre("dirproxy.yaml:6:3: log.level: duplicate key 'level' (first at line 5)"));
 }
 
 TEST(ConfigLoader, DuplicateTopLevelSectionIsAnError) {
@@ -112,9 +110,8 @@ TEST(ConfigLoader, ScalarWhereAListIsExpectedIsAnError) {
 
 TEST(ConfigLoader, BadListItemsAreNamedByIndex) {
   const LoadResult result = load(kMinimal + "server:\n  admins:\n    users: [alice, [bob], \"\"]\n");
-  EXPECT_THAT(result.errors,
-              ElementsAre("dirproxy.yaml:6:20: server.admins.users[1]: expected a string, got a list",
-                          "dirproxy.yaml:6:27: server.admins.users[2]: must not be empty"));
+  EXPECT_THAT(result.errors, ElementsAre("dirproxy.yaml:6:20: server.admins.users[1]: expected a string, got a list",
+                                         "dirproxy.yaml:6:27: server.admins.users[2]: must not be empty"));
 }
 
 TEST(ConfigLoader, SyntaxErrorIsReportedWithOneBasedPosition) {
@@ -151,15 +148,13 @@ TEST(ConfigLoader, WarningsDoNotPreventLoading) {
   const LoadResult result = load(kMinimal + "site:\n  base_url: https://example.com/\n");
   EXPECT_TRUE(result.ok());
   EXPECT_TRUE(result.config.has_value());
-  EXPECT_THAT(result.warnings,
-              ElementsAre("dirproxy.yaml:5:13: site.base_url: ends with '/', so links built as "
-                          "{base_url}/... will contain '//'"));
+  EXPECT_THAT(result.warnings, ElementsAre("dirproxy.yaml:5:13: site.base_url: ends with '/', so links built as "
+                                           "{base_url}/... will contain '//'"));
 }
 
 TEST(ConfigLoaderFile, MissingFileIsAnErrorNamingIt) {
   const LoadResult result = load_config_file("/nonexistent/dirproxy.yaml");
-  EXPECT_THAT(result.errors,
-              ElementsAre("cannot read /nonexistent/dirproxy.yaml: No such file or directory"));
+  EXPECT_THAT(result.errors, ElementsAre("cannot read /nonexistent/dirproxy.yaml: No such file or directory"));
   EXPECT_FALSE(result.config.has_value());
 }
 

@@ -11,10 +11,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 using testing::kMinimal;
 using testing::load;
 using testing::load_ok;
+using ::testing::Not;
 using testing::ScopedEnvironment;
 using testing::ScratchDirectory;
 
@@ -81,7 +81,8 @@ TEST(Paths, MailTlsCaFileMustBeReadable) {
 TEST(Paths, MailTlsCaFileIsResolvedAgainstTheFilesDirectoryAndDefaultsToTheSystems) {
   ScratchDirectory scratch;
   scratch.write("mail-ca.pem", "-----BEGIN CERTIFICATE-----\n");
-  const Config config = load_ok(kMinimal + "mail:\n  from: a@example.com\n  tls_ca_file: mail-ca.pem\n", scratch.path());
+  const Config config =
+      load_ok(kMinimal + "mail:\n  from: a@example.com\n  tls_ca_file: mail-ca.pem\n", scratch.path());
   EXPECT_EQ(config.mail->tls_ca_file, (scratch.path() / "mail-ca.pem").string());
   EXPECT_EQ(load_ok(kMinimal + "mail:\n  from: a@example.com\n", scratch.path()).mail->tls_ca_file, "");
 }
@@ -136,8 +137,8 @@ TEST(Secrets, CredentialsDirectoryPrefixUsesTheEnvironment) {
   ScratchDirectory scratch;
   scratch.write("ldap-bind", "from-systemd\n");
   ScopedEnvironment credentials("CREDENTIALS_DIRECTORY", scratch.path().c_str());
-  const Config config = load_ok(kMinimal + kLdap + "    bind_password_file: $CREDENTIALS_DIRECTORY/ldap-bind\n",
-                                "/etc/dirproxy");
+  const Config config =
+      load_ok(kMinimal + kLdap + "    bind_password_file: $CREDENTIALS_DIRECTORY/ldap-bind\n", "/etc/dirproxy");
   EXPECT_EQ(config.directories[1].ldap.bind_password, "from-systemd");
   EXPECT_EQ(config.directories[1].ldap.bind_password_file, (scratch.path() / "ldap-bind").string());
 }

@@ -175,7 +175,8 @@ TEST(Settings, PasswordHashRefusesOtherWords) {
 }
 
 TEST(Settings, SignupDomainsAreStoredLowerCased) {
-  const Config config = load_ok(kMinimal + kMail + "signup:\n  mode: restricted\n  domains: [Example.COM, \"*.Corp.example\"]\n");
+  const Config config =
+      load_ok(kMinimal + kMail + "signup:\n  mode: restricted\n  domains: [Example.COM, \"*.Corp.example\"]\n");
   EXPECT_THAT(config.signup.domains, ElementsAre("example.com", "*.corp.example"));
 }
 

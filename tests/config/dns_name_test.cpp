@@ -35,7 +35,9 @@ TEST(DnsName, RefusesCharactersOutsideLettersDigitsAndHyphen) {
   EXPECT_FALSE(is_valid_dns_name("exa mple.com"));
   EXPECT_FALSE(is_valid_dns_name("*.example.com"));
   EXPECT_FALSE(is_valid_dns_name("example.com\n"));
-  EXPECT_FALSE(is_valid_dns_name("b\xc3\xbc" "cher.example"));  // IDN must be punycode
+  EXPECT_FALSE(
+      is_valid_dns_name("b\xc3\xbc"
+                        "cher.example"));  // IDN must be punycode
 }
 
 TEST(DnsName, LimitsLabelsTo63Characters) {
@@ -84,9 +86,7 @@ TEST(DomainMatches, WildcardMatchesProperSubdomains) {
   EXPECT_TRUE(domain_matches("*.example.com", "a.b.example.com"));
 }
 
-TEST(DomainMatches, WildcardDoesNotMatchTheApex) {
-  EXPECT_FALSE(domain_matches("*.example.com", "example.com"));
-}
+TEST(DomainMatches, WildcardDoesNotMatchTheApex) { EXPECT_FALSE(domain_matches("*.example.com", "example.com")); }
 
 TEST(DomainMatches, WildcardMatchesOnLabelBoundariesOnly) {
   EXPECT_FALSE(domain_matches("*.example.com", "evilexample.com"));

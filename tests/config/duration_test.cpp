@@ -28,8 +28,8 @@ TEST(Duration, RefusesNegatives) {
 }
 
 TEST(Duration, RefusesJunk) {
-  for (const char* text : {"", "s", "5x", "5 s", " 5s", "5s ", "+5s", "1.5s", "1h30m", "5S",
-                           "5sec", "ms", "0x10", "five"}) {
+  for (const char* text :
+       {"", "s", "5x", "5 s", " 5s", "5s ", "+5s", "1.5s", "1h30m", "5S", "5sec", "ms", "0x10", "five"}) {
     EXPECT_EQ(parse_duration(text), std::nullopt) << text;
   }
 }
@@ -52,8 +52,8 @@ TEST(Duration, FormatsWithTheLargestExactUnit) {
 }
 
 TEST(Duration, FormatRoundTripsThroughParse) {
-  for (auto value : {milliseconds(1), milliseconds(999), milliseconds(61'000), milliseconds(3'600'000),
-                     milliseconds(172'800'000)}) {
+  for (auto value :
+       {milliseconds(1), milliseconds(999), milliseconds(61'000), milliseconds(3'600'000), milliseconds(172'800'000)}) {
     EXPECT_EQ(parse_duration(format_duration(value)), value);
   }
 }

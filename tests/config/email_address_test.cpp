@@ -14,9 +14,8 @@ std::string reason_for(std::string_view text) {
 }
 
 TEST(EmailAddress, AcceptsOrdinaryAddresses) {
-  for (const char* text : {"alice@example.com", "a.b@example.com", "a+tag@mail.example.co.uk",
-                           "o'brien@example.com", "x_y-z@sub.example", "root@localhost",
-                           "user@xn--bcher-kva.example"}) {
+  for (const char* text : {"alice@example.com", "a.b@example.com", "a+tag@mail.example.co.uk", "o'brien@example.com",
+                           "x_y-z@sub.example", "root@localhost", "user@xn--bcher-kva.example"}) {
     const EmailAddressParse parsed = parse_email_address(text);
     EXPECT_TRUE(parsed) << text << ": " << parsed.reason;
   }
@@ -63,9 +62,9 @@ TEST(EmailAddress, RefusesControlCharactersIncludingLineBreaks) {
 }
 
 TEST(EmailAddress, RefusesSpecialsInTheLocalPart) {
-  for (const char* text : {"a(b@example.com", "a)b@example.com", "a<b@example.com", "a>b@example.com",
-                           "a,b@example.com", "a;b@example.com", "a:b@example.com", "a\\b@example.com",
-                           "a[b@example.com", "a]b@example.com"}) {
+  for (const char* text :
+       {"a(b@example.com", "a)b@example.com", "a<b@example.com", "a>b@example.com", "a,b@example.com",
+        "a;b@example.com", "a:b@example.com", "a\\b@example.com", "a[b@example.com", "a]b@example.com"}) {
     EXPECT_EQ(reason_for(text), "local part contains a character that is not allowed") << text;
   }
 }
@@ -86,7 +85,8 @@ TEST(EmailAddress, RefusesInvalidDomains) {
 }
 
 TEST(EmailAddress, RefusesNonAsciiDomainsWhichMustBePunycode) {
-  EXPECT_EQ(reason_for("a@b\xc3\xbc" "cher.example"),
+  EXPECT_EQ(reason_for("a@b\xc3\xbc"
+                       "cher.example"),
             "domain is not ASCII (write internationalised domains as punycode)");
 }
 

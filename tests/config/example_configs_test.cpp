@@ -50,8 +50,7 @@ TEST(ExampleConfigs, DevelopmentConfigLoadsAndKeepsStateInTheCheckout) {
   EXPECT_THAT(result.errors, IsEmpty());
   EXPECT_THAT(result.warnings, IsEmpty());
   ASSERT_TRUE(result.config.has_value());
-  const std::filesystem::path dev =
-      (std::filesystem::absolute(DIRPROXY_SOURCE_DIR) / ".dev").lexically_normal();
+  const std::filesystem::path dev = (std::filesystem::absolute(DIRPROXY_SOURCE_DIR) / ".dev").lexically_normal();
   EXPECT_EQ(result.config->state_dir, dev / "state");
   EXPECT_EQ(result.config->server.socket, dev / "dirproxy.sock");
   EXPECT_EQ(result.config->log.level, LogLevel::debug);

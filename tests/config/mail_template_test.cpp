@@ -59,8 +59,7 @@ TEST(MailTemplate, MissingSubjectLineIsTheOnlyProblemReported) {
 }
 
 TEST(MailTemplate, EmptyTextHasNoSubjectLine) {
-  EXPECT_THAT(parse_mail_template("").problems,
-              ElementsAre(FieldsAre(1u, "the first line must be 'Subject: ...'")));
+  EXPECT_THAT(parse_mail_template("").problems, ElementsAre(FieldsAre(1u, "the first line must be 'Subject: ...'")));
 }
 
 TEST(MailTemplate, OverridesDirectoryYieldsValidTemplatesAndNamedErrors) {

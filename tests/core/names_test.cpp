@@ -40,7 +40,7 @@ TEST(EqualIgnoringAsciiCase, MatchesSpellingsThatDifferOnlyInAsciiCase) {
 
 TEST(EqualIgnoringAsciiCase, TellsApartDifferentLengthsAndNonAsciiCase) {
   EXPECT_FALSE(equal_ignoring_ascii_case("alice", "alice2"));
-  EXPECT_FALSE(equal_ignoring_ascii_case("@", "`"));  // 'A' - 1 and 'a' - 1
+  EXPECT_FALSE(equal_ignoring_ascii_case("@", "`"));                // 'A' - 1 and 'a' - 1
   EXPECT_FALSE(equal_ignoring_ascii_case("\xC3\x84", "\xC3\xA4"));  // "Ä" and "ä"
 }
 

@@ -56,8 +56,9 @@ class OutboxDeliveryTest : public ::testing::Test {
     config->mail = mail;
     auto hasher = std::make_shared<const PasswordHasher>(1, 8192, 1);
     auto chain = std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{users_}, ChainOptions{}, hasher);
-    return Runtime{config,   hasher, chain, AccountPolicy(config->accounts), database_, nullptr,
-                   std::make_shared<RateLimiter>(), clock_};
+    return Runtime{
+        config, hasher, chain, AccountPolicy(config->accounts), database_, nullptr, std::make_shared<RateLimiter>(),
+        clock_};
   }
 
   // Queues a message to `recipient` at `at` (default: the clock's time),
@@ -86,8 +87,7 @@ class OutboxDeliveryTest : public ::testing::Test {
     auto found = select->step();
     if (!found) throw std::runtime_error(found.error().message);
     if (!*found) return std::nullopt;
-    return OutboxRow{select->column_text(0), select->column_int64(1), select->column_int64(2),
-                     select->column_text(3)};
+    return OutboxRow{select->column_text(0), select->column_int64(1), select->column_int64(2), select->column_text(3)};
   }
 
   std::vector<std::string> recipients_left() {

@@ -23,8 +23,7 @@ User make_user(std::string username, std::string email, bool active = true) {
 class DirectoryChainTest : public ::testing::Test {
  protected:
   DirectoryChainTest()
-      : internal_(std::make_shared<InMemoryDirectory>("internal", DirectoryType::internal,
-                                                      Permissions::read_write)),
+      : internal_(std::make_shared<InMemoryDirectory>("internal", DirectoryType::internal, Permissions::read_write)),
         corp_(std::make_shared<InMemoryDirectory>("corp", DirectoryType::ldap, Permissions::read_only)),
         partner_(std::make_shared<InMemoryDirectory>("partner", DirectoryType::ldap, Permissions::read_only)),
         hasher_(std::make_shared<PasswordHasher>(1, 8192, 2)) {}
@@ -252,8 +251,8 @@ TEST_F(DirectoryChainTest, Rule2_WalkWithoutBlockingJudgesAFailedLookupAsFindUse
 }
 
 TEST(DirectoryChainWalk, Rule2_WalkWithoutBlockingSkipsADownDirectoryMarkedSkip) {
-  auto corp = std::make_shared<InMemoryDirectory>("corp", DirectoryType::ldap, Permissions::read_only,
-                                                  OnUnavailable::skip);
+  auto corp =
+      std::make_shared<InMemoryDirectory>("corp", DirectoryType::ldap, Permissions::read_only, OnUnavailable::skip);
   auto partner = std::make_shared<InMemoryDirectory>("partner", DirectoryType::ldap, Permissions::read_only);
   corp->set_down(true);
   corp->set_looks_up_without_blocking(true);
@@ -284,8 +283,7 @@ TEST_F(DirectoryChainTest, Rule2_DownDirectoryStopsTheWalkByDefault) {
 }
 
 TEST_F(DirectoryChainTest, Rule2_DownDirectoryWithSkipIsPassedOver) {
-  corp_ = std::make_shared<InMemoryDirectory>("corp", DirectoryType::ldap, Permissions::read_only,
-                                              OnUnavailable::skip);
+  corp_ = std::make_shared<InMemoryDirectory>("corp", DirectoryType::ldap, Permissions::read_only, OnUnavailable::skip);
   corp_->set_down(true);
   partner_->put_user(make_user("dave", "dave@partner.example"), "x");
 
@@ -387,19 +385,25 @@ TEST_F(DirectoryChainTest, Rule3_OwnerFailingDuringVerificationNeverFallsThrough
     Permissions permissions() const override { return inner_->permissions(); }
     OnUnavailable on_unavailable() const override { return OnUnavailable::skip; }
     Result<std::optional<User>> find_user_by_name(std::string_view u) override { return inner_->find_user_by_name(u); }
-    Result<std::optional<User>> find_user_by_email(std::string_view e) override { return inner_->find_user_by_email(e); }
+    Result<std::optional<User>> find_user_by_email(std::string_view e) override {
+      return inner_->find_user_by_email(e);
+    }
     Result<AuthOutcome> authenticate(const User&, std::string_view) override {
       Error error = make_error(ErrorCode::directory_unavailable, "bind timed out");
       return error;
     }
-    Result<std::vector<User>> search_users(std::string_view q, std::size_t l) override { return inner_->search_users(q, l); }
+    Result<std::vector<User>> search_users(std::string_view q, std::size_t l) override {
+      return inner_->search_users(q, l);
+    }
     Result<std::vector<std::string>> groups_of(std::string_view u) override { return inner_->groups_of(u); }
     Result<std::optional<Group>> find_group(std::string_view n) override { return inner_->find_group(n); }
     Result<User> create_user(const NewUser& u) override { return inner_->create_user(u); }
     Result<User> update_user(std::string_view u, const UserChanges& c) override { return inner_->update_user(u, c); }
     Result<void> delete_user(std::string_view u) override { return inner_->delete_user(u); }
     Result<void> set_password(std::string_view u, std::string_view p) override { return inner_->set_password(u, p); }
-    Result<Group> create_group(std::string_view n, const std::optional<std::string>& d) override { return inner_->create_group(n, d); }
+    Result<Group> create_group(std::string_view n, const std::optional<std::string>& d) override {
+      return inner_->create_group(n, d);
+    }
     Result<void> delete_group(std::string_view n) override { return inner_->delete_group(n); }
     Result<void> add_member(std::string_view g, std::string_view u) override { return inner_->add_member(g, u); }
     Result<void> remove_member(std::string_view g, std::string_view u) override { return inner_->remove_member(g, u); }
@@ -483,8 +487,7 @@ TEST_F(DirectoryChainTest, Rule4_InternalGroupMayHoldUsersOfAnyDirectory) {
 }
 
 TEST_F(DirectoryChainTest, Rule4_ReadOnlyLocalGroupsUsersKeepInternalGroupsUnderFirst) {
-  corp_ = std::make_shared<InMemoryDirectory>("corp", DirectoryType::ldap,
-                                              Permissions::read_only_local_groups);
+  corp_ = std::make_shared<InMemoryDirectory>("corp", DirectoryType::ldap, Permissions::read_only_local_groups);
   corp_->put_user(make_user("lee", "lee@corp.example"), "x");
   corp_->put_group("staff", {"lee"});
   internal_->put_group("wiki-editors", {"lee"});
@@ -558,8 +561,8 @@ TEST_F(DirectoryChainTest, Rule5_UsernameTakenAnywhereInTheChainIsAConflict) {
 }
 
 TEST_F(DirectoryChainTest, Rule5_CreateIsRefusedWhileADirectoryCannotBeChecked) {
-  partner_ = std::make_shared<InMemoryDirectory>("partner", DirectoryType::ldap, Permissions::read_only,
-                                                 OnUnavailable::skip);
+  partner_ =
+      std::make_shared<InMemoryDirectory>("partner", DirectoryType::ldap, Permissions::read_only, OnUnavailable::skip);
   partner_->set_down(true);
 
   auto created = chain().create_user(new_user("olga", "olga@example.com"));
@@ -573,8 +576,8 @@ TEST_F(DirectoryChainTest, Rule5_CreateIsRefusedWhileADirectoryCannotBeChecked) 
 TEST_F(DirectoryChainTest, Rule5_EmailTakenAnywhereIsAConflictWhenEmailsAreUnique) {
   corp_->put_user(make_user("paul", "Paul@Corp.example"), "x");
 
-  auto created = chain({config::Membership::aggregate, /*unique_email=*/true})
-                     .create_user(new_user("paula", "paul@corp.example"));
+  auto created =
+      chain({config::Membership::aggregate, /*unique_email=*/true}).create_user(new_user("paula", "paul@corp.example"));
 
   ASSERT_FALSE(created);
   EXPECT_EQ(created.error().code, ErrorCode::conflict);

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <string>
 
-#include "directories/directory.hpp"
 #include "core/names.hpp"
+#include "directories/directory.hpp"
 
 namespace dirproxy::testing {
 
@@ -135,8 +135,7 @@ class InMemoryDirectory final : public Directory {
   Result<User> create_user(const NewUser& user) override {
     ++writes;
     if (down_) return unavailable();
-    User created{user.username, user.email, user.display_name, user.first_name, user.last_name,
-                 user.active, name_};
+    User created{user.username, user.email, user.display_name, user.first_name, user.last_name, user.active, name_};
     put_user(created, user.password.value_or(""));
     if (create_times_out_) return unavailable();
     return created;

@@ -17,8 +17,7 @@ namespace {
 
 using testing::TemporaryDirectory;
 
-NewUser new_user(std::string username, std::string email,
-                 std::optional<std::string> password = std::nullopt) {
+NewUser new_user(std::string username, std::string email, std::optional<std::string> password = std::nullopt) {
   NewUser user;
   user.username = std::move(username);
   user.email = std::move(email);
@@ -52,8 +51,7 @@ class InternalDirectoryTest : public ::testing::Test {
     settings.name = "internal";
     settings.type = DirectoryType::internal;
     settings.permissions = permissions;
-    return std::make_shared<InternalDirectory>(settings, database_, hasher ? hasher : hasher_,
-                                               unique_email);
+    return std::make_shared<InternalDirectory>(settings, database_, hasher ? hasher : hasher_, unique_email);
   }
 
   User create(const NewUser& user) {
@@ -65,8 +63,7 @@ class InternalDirectoryTest : public ::testing::Test {
   // One column of the users row for `username` (raw, as stored).
   std::optional<std::string> stored(std::string_view username, std::string_view column) {
     auto lease = database_->acquire();
-    auto statement = lease.prepare(
-        "SELECT " + std::string(column) + " FROM users WHERE username = ?1", username);
+    auto statement = lease.prepare("SELECT " + std::string(column) + " FROM users WHERE username = ?1", username);
     EXPECT_TRUE(statement.has_value());
     auto row = statement->step();
     EXPECT_TRUE(row.has_value() && *row) << "no row for " << username;
@@ -500,8 +497,8 @@ TEST_F(InternalDirectoryTest, ALoginRehashesAHashMadeWithOtherLimits) {
 TEST_F(InternalDirectoryTest, AFailedLoginDoesNotRehash) {
   const User alice = create(new_user("alice", "alice@example.com", "correct horse"));
   const auto old_hash = stored("alice", "password_hash");
-  auto rehashing = make_directory(Permissions::read_write, /*unique_email=*/true,
-                                  std::make_shared<PasswordHasher>(2, 16384, 1));
+  auto rehashing =
+      make_directory(Permissions::read_write, /*unique_email=*/true, std::make_shared<PasswordHasher>(2, 16384, 1));
 
   auto outcome = rehashing->authenticate(alice, "wrong horse");
 
@@ -755,8 +752,7 @@ TEST_F(InternalDirectoryTest, ConcurrentCreatesOfTheSameUsernameLetExactlyOneSuc
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
-      NewUser user = new_user(i % 2 == 0 ? "racer" : "RACER",
-                              "racer" + std::to_string(i) + "@example.com", "password");
+      NewUser user = new_user(i % 2 == 0 ? "racer" : "RACER", "racer" + std::to_string(i) + "@example.com", "password");
       start.arrive_and_wait();
       auto result = directory_->create_user(user);
       if (result) {

@@ -123,7 +123,7 @@ TEST(LdapCache, EvictsTheLeastRecentlyUsedEntryAtMaxEntries) {
   ASSERT_TRUE(cache.get("a").has_value());  // order now a, c, b
   cache.put("d", "D");                      // evicts b
   EXPECT_EQ(cache.get("b"), std::nullopt);
-  cache.put_missing("e");                   // evicts c
+  cache.put_missing("e");  // evicts c
   EXPECT_EQ(cache.get("c"), std::nullopt);
   EXPECT_EQ(cache.get("a")->value, "A");
   EXPECT_EQ(cache.get("d")->value, "D");

@@ -156,8 +156,7 @@ TEST_F(LdapConnectionPoolTest, WrongServicePasswordIsDirectoryUnavailableNamingT
   ASSERT_FALSE(lease.has_value());
   EXPECT_EQ(lease.error().code, ErrorCode::directory_unavailable);
   EXPECT_EQ(lease.error().directory, "corp");
-  EXPECT_NE(lease.error().message.find(std::string("service bind as ") + kServiceDn +
-                                       " failed: Invalid credentials"),
+  EXPECT_NE(lease.error().message.find(std::string("service bind as ") + kServiceDn + " failed: Invalid credentials"),
             std::string::npos)
       << lease.error().message;
   EXPECT_EQ(lease.error().message.find("not-the-service-password"), std::string::npos);
@@ -312,8 +311,7 @@ TEST_F(LdapConnectionPoolTest, DeadFirstUriFailsOverToTheSecond) {
   EXPECT_EQ(who_am_i(lease->get()), std::string("dn:") + kServiceDn);
   const auto states = pool.server_states();
   EXPECT_FALSE(states[0].up);
-  EXPECT_NE(states[0].last_error.find("Can't contact LDAP server"), std::string::npos)
-      << states[0].last_error;
+  EXPECT_NE(states[0].last_error.find("Can't contact LDAP server"), std::string::npos) << states[0].last_error;
   EXPECT_TRUE(states[1].up);
   EXPECT_TRUE(pool.status().up);
 }
@@ -348,12 +346,8 @@ TEST_F(LdapConnectionPoolTest, EveryUriDownAnswersAtOnceWithoutNewAttempts) {
   EXPECT_EQ(lease.error().code, ErrorCode::directory_unavailable);
   EXPECT_EQ(lease.error().directory, "corp");
   const std::string& message = lease.error().message;
-  EXPECT_NE(message.find(first_dead + ": Can't contact LDAP server (retry in 200ms)"),
-            std::string::npos)
-      << message;
-  EXPECT_NE(message.find(second_dead + ": Can't contact LDAP server (retry in 200ms)"),
-            std::string::npos)
-      << message;
+  EXPECT_NE(message.find(first_dead + ": Can't contact LDAP server (retry in 200ms)"), std::string::npos) << message;
+  EXPECT_NE(message.find(second_dead + ": Can't contact LDAP server (retry in 200ms)"), std::string::npos) << message;
   ASSERT_FALSE(unbound.has_value());
   EXPECT_EQ(unbound.error().code, ErrorCode::directory_unavailable);
   const auto states = pool.server_states();
@@ -372,8 +366,8 @@ TEST_F(LdapConnectionPoolTest, BackoffDoublesWithEachFailedRetry) {
     clock_.advance(backoffs.back());
   }
 
-  EXPECT_EQ(backoffs, (std::vector<milliseconds>{milliseconds(200), milliseconds(400),
-                                                 milliseconds(800), milliseconds(1600)}));
+  EXPECT_EQ(backoffs,
+            (std::vector<milliseconds>{milliseconds(200), milliseconds(400), milliseconds(800), milliseconds(1600)}));
   EXPECT_EQ(pool.server_states()[0].attempts, 4u);
 }
 
@@ -415,8 +409,7 @@ TEST_F(LdapConnectionPoolTest, StoppedServerIsUsedAgainAfterItsBackoffOnceItIsBa
 TEST_F(LdapConnectionPoolTest, NewConnectionsFailBackToTheFirstUriOnceItsBackoffExpires) {
   SlapdServer primary(server_options());
   SlapdServer secondary(server_options());
-  LdapConnectionPool pool("corp", settings_for({primary.uri(), secondary.uri()}),
-                          clock_.function());
+  LdapConnectionPool pool("corp", settings_for({primary.uri(), secondary.uri()}), clock_.function());
   primary.stop();
   auto lease = pool.acquire();
   ASSERT_TRUE(lease.has_value()) << lease.error().message;
@@ -559,9 +552,8 @@ TEST_F(LdapConnectionPoolTest, LdapsWithTheCaFileConnects) {
 std::string write_unrelated_ca(const testing::TemporaryDirectory& directory) {
   const std::string key = (directory.path() / "other-ca.key").string();
   const std::string certificate = (directory.path() / "other-ca.pem").string();
-  const auto made = testing::run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048",
-                                          "-nodes", "-keyout", key, "-out", certificate, "-days",
-                                          "1", "-subj", "/CN=Unrelated Test CA"});
+  const auto made = testing::run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                                          "-out", certificate, "-days", "1", "-subj", "/CN=Unrelated Test CA"});
   if (made.exit_code != 0) {
     throw std::runtime_error("openssl req failed: " + made.err);
   }
@@ -595,8 +587,7 @@ TEST_F(LdapConnectionPoolTest, StartTlsRefusedByTheServerFailsWithoutFallingBack
 
   ASSERT_FALSE(lease.has_value());
   EXPECT_EQ(lease.error().code, ErrorCode::directory_unavailable);
-  EXPECT_NE(lease.error().message.find("StartTLS failed"), std::string::npos)
-      << lease.error().message;
+  EXPECT_NE(lease.error().message.find("StartTLS failed"), std::string::npos) << lease.error().message;
   EXPECT_EQ(server.log().find(std::string("BIND dn=\"") + kServiceDn), std::string::npos);
 }
 
@@ -611,8 +602,7 @@ TEST_F(LdapConnectionPoolTest, LdapsWithoutTheServersCaFailsWhenVerifying) {
 
   ASSERT_FALSE(lease.has_value());
   EXPECT_EQ(lease.error().code, ErrorCode::directory_unavailable);
-  EXPECT_NE(lease.error().message.find("TLS handshake failed"), std::string::npos)
-      << lease.error().message;
+  EXPECT_NE(lease.error().message.find("TLS handshake failed"), std::string::npos) << lease.error().message;
   EXPECT_EQ(server.log().find(std::string("BIND dn=\"") + kServiceDn), std::string::npos);
 }
 
@@ -650,8 +640,7 @@ TEST_F(LdapConnectionPoolTest, NewStartTlsConnectionToAPausedServerFailsWithinTh
 
   ASSERT_FALSE(lease.has_value());
   EXPECT_EQ(lease.error().code, ErrorCode::directory_unavailable);
-  EXPECT_NE(lease.error().message.find("StartTLS failed: Timed out"), std::string::npos)
-      << lease.error().message;
+  EXPECT_NE(lease.error().message.find("StartTLS failed: Timed out"), std::string::npos) << lease.error().message;
   EXPECT_LT(took, (kConnectTimeout + kOperationTimeout) * 2);
   EXPECT_FALSE(pool.server_states()[0].up);
 }
@@ -665,8 +654,7 @@ TEST_F(LdapConnectionPoolTest, MissingCaFileFailsNamingIt) {
   auto lease = pool.acquire();
 
   ASSERT_FALSE(lease.has_value());
-  EXPECT_NE(lease.error().message.find("tls_ca_file '/nonexistent/dirproxy-test-ca.pem'"),
-            std::string::npos)
+  EXPECT_NE(lease.error().message.find("tls_ca_file '/nonexistent/dirproxy-test-ca.pem'"), std::string::npos)
       << lease.error().message;
 }
 
@@ -709,8 +697,7 @@ TEST_F(LdapConnectionPoolTest, UserBindOnAnUnboundConnectionLeavesTheServiceConn
   auto unbound = pool.open_unbound();
   ASSERT_TRUE(unbound.has_value()) << unbound.error().message;
 
-  const int rc = simple_bind(unbound->get(), "uid=alice,ou=people,dc=example,dc=com",
-                             "alice-password");
+  const int rc = simple_bind(unbound->get(), "uid=alice,ou=people,dc=example,dc=com", "alice-password");
 
   EXPECT_EQ(rc, LDAP_SUCCESS);
   EXPECT_EQ(who_am_i(unbound->get()), "dn:uid=alice,ou=people,dc=example,dc=com");
@@ -724,8 +711,7 @@ TEST_F(LdapConnectionPoolTest, UserBindConnectionIsKeptAndReusedForTheNextUserBi
   {
     auto first = pool.acquire_for_user_bind();
     ASSERT_TRUE(first.has_value()) << first.error().message;
-    ASSERT_EQ(simple_bind(first->get(), "uid=alice,ou=people,dc=example,dc=com", "alice-password"),
-              LDAP_SUCCESS);
+    ASSERT_EQ(simple_bind(first->get(), "uid=alice,ou=people,dc=example,dc=com", "alice-password"), LDAP_SUCCESS);
     first_connection = first->get();
   }
 
@@ -743,9 +729,7 @@ TEST_F(LdapConnectionPoolTest, UserBindConnectionsAreNeverServiceConnections) {
   {
     auto user_bind = pool.acquire_for_user_bind();
     ASSERT_TRUE(user_bind.has_value()) << user_bind.error().message;
-    ASSERT_EQ(simple_bind(user_bind->get(), "uid=alice,ou=people,dc=example,dc=com",
-                          "alice-password"),
-              LDAP_SUCCESS);
+    ASSERT_EQ(simple_bind(user_bind->get(), "uid=alice,ou=people,dc=example,dc=com", "alice-password"), LDAP_SUCCESS);
   }
   ASSERT_EQ(pool.idle_user_bind_connections(), 1u);
 
@@ -794,9 +778,7 @@ TEST_F(LdapConnectionPoolTest, OpenUnboundFailsOverPastADeadUri) {
   auto unbound = pool.open_unbound();
 
   ASSERT_TRUE(unbound.has_value()) << unbound.error().message;
-  EXPECT_EQ(simple_bind(unbound->get(), "uid=alice,ou=people,dc=example,dc=com",
-                        "alice-password"),
-            LDAP_SUCCESS);
+  EXPECT_EQ(simple_bind(unbound->get(), "uid=alice,ou=people,dc=example,dc=com", "alice-password"), LDAP_SUCCESS);
   EXPECT_FALSE(pool.server_states()[0].up);
 }
 

@@ -372,8 +372,8 @@ Result<std::optional<User>> finish(PendingUserLookup& lookup) {
     pollfd socket{};
     socket.fd = lookup.descriptor();
     socket.events = POLLIN;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lookup.deadline() -
-                                                                            std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(lookup.deadline() - std::chrono::steady_clock::now());
     ::poll(&socket, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())) + 1);
     if (auto outcome = lookup.poll()) return std::move(*outcome);
   }
@@ -711,9 +711,9 @@ TEST_F(LdapWritesTest, GroupsAndMembershipsAreWrittenAsDnMembers) {
   ASSERT_TRUE(added) << added.error().message;
   ASSERT_TRUE(group && group->has_value());
   EXPECT_EQ((*group)->members, (std::vector<std::string>{"carol"}));
-  EXPECT_NE(server_.search("ou=groups,dc=example,dc=com", "(cn=wiki)")
-                .find("member: uid=carol,ou=people,dc=example,dc=com"),
-            std::string::npos);
+  EXPECT_NE(
+      server_.search("ou=groups,dc=example,dc=com", "(cn=wiki)").find("member: uid=carol,ou=people,dc=example,dc=com"),
+      std::string::npos);
 
   ASSERT_TRUE(corp.remove_member("wiki", "carol"));
   auto emptied = corp.find_group("wiki");

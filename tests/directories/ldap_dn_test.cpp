@@ -47,9 +47,7 @@ TEST(LdapDnMake, AngleBracketsAreEscaped) { expect_round_trip("<a>", "uid=\\3Ca\
 
 TEST(LdapDnMake, Utf8IsHexEscapedAndRoundTrips) { expect_round_trip("J\xC3\xBCrgen", "uid=J\\C3\\BCrgen"); }
 
-TEST(LdapDnMake, NulByteIsEscapedAndRoundTrips) {
-  expect_round_trip(std::string("a\0b", 3), "uid=a\\00b");
-}
+TEST(LdapDnMake, NulByteIsEscapedAndRoundTrips) { expect_round_trip(std::string("a\0b", 3), "uid=a\\00b"); }
 
 TEST(LdapDnMake, EmptyParentGivesTheRdnAlone) {
   const auto dn = make_dn("cn", "admins", "");
@@ -98,8 +96,10 @@ TEST(LdapDnFirstRdn, InvalidOrEmptyDnIsNotAnswered) {
 }
 
 TEST(LdapDnNormalize, SpacingAndCaseDoNotMatter) {
-  EXPECT_EQ(normalize_dn("UID=Frank\\, Jr , OU=People,  DC=Example,dc=COM"), "uid=frank\\2C jr,ou=people,dc=example,dc=com");
-  EXPECT_EQ(normalize_dn("uid=frank\\2c jr,ou=people,dc=example,dc=com"), "uid=frank\\2C jr,ou=people,dc=example,dc=com");
+  EXPECT_EQ(normalize_dn("UID=Frank\\, Jr , OU=People,  DC=Example,dc=COM"),
+            "uid=frank\\2C jr,ou=people,dc=example,dc=com");
+  EXPECT_EQ(normalize_dn("uid=frank\\2c jr,ou=people,dc=example,dc=com"),
+            "uid=frank\\2C jr,ou=people,dc=example,dc=com");
 }
 
 TEST(LdapDnNormalize, DifferentlyWrittenDnsOfOneEntryAreEqual) {
@@ -131,9 +131,7 @@ TEST(LdapDnUnder, EntryBelowTheBaseIsUnder) {
   EXPECT_TRUE(dn_is_under("uid=frank,ou=people,dc=example,dc=com", "OU=People, DC=Example, DC=com"));
 }
 
-TEST(LdapDnUnder, TheBaseItselfIsUnderItself) {
-  EXPECT_TRUE(dn_is_under("dc=example,dc=com", "DC=example,dc=com"));
-}
+TEST(LdapDnUnder, TheBaseItselfIsUnderItself) { EXPECT_TRUE(dn_is_under("dc=example,dc=com", "DC=example,dc=com")); }
 
 TEST(LdapDnUnder, SuffixThatIsNotOnAnRdnBoundaryIsNotUnder) {
   EXPECT_FALSE(dn_is_under("dc=evilexample,dc=com", "dc=example,dc=com"));

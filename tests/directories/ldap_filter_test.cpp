@@ -12,29 +12,21 @@
 namespace dirproxy {
 namespace {
 
-TEST(LdapFilterEscape, AsteriskBecomesALiteralNotAWildcard) {
-  EXPECT_EQ(escape_filter_value("*"), "\\2A");
-}
+TEST(LdapFilterEscape, AsteriskBecomesALiteralNotAWildcard) { EXPECT_EQ(escape_filter_value("*"), "\\2A"); }
 
 TEST(LdapFilterEscape, InjectionAttemptBecomesOneLiteralValue) {
   EXPECT_EQ(equality_filter("uid", ")(uid=*"), "(uid=\\29\\28uid=\\2A)");
 }
 
-TEST(LdapFilterEscape, BackslashIsEscaped) {
-  EXPECT_EQ(escape_filter_value("a\\b"), "a\\5Cb");
-}
+TEST(LdapFilterEscape, BackslashIsEscaped) { EXPECT_EQ(escape_filter_value("a\\b"), "a\\5Cb"); }
 
 TEST(LdapFilterEscape, NulByteIsEscapedAndTheValueIsNotCutThere) {
   EXPECT_EQ(escape_filter_value(std::string("ab\0cd", 5)), "ab\\00cd");
 }
 
-TEST(LdapFilterEscape, ParenthesesAreEscaped) {
-  EXPECT_EQ(escape_filter_value("(x)"), "\\28x\\29");
-}
+TEST(LdapFilterEscape, ParenthesesAreEscaped) { EXPECT_EQ(escape_filter_value("(x)"), "\\28x\\29"); }
 
-TEST(LdapFilterEscape, Utf8IsEscapedByteByByte) {
-  EXPECT_EQ(escape_filter_value("J\xC3\xBCrgen"), "J\\C3\\BCrgen");
-}
+TEST(LdapFilterEscape, Utf8IsEscapedByteByByte) { EXPECT_EQ(escape_filter_value("J\xC3\xBCrgen"), "J\\C3\\BCrgen"); }
 
 TEST(LdapFilterEscape, PlainValueIsUnchanged) {
   EXPECT_EQ(escape_filter_value("frank.jr-2@example.com"), "frank.jr-2@example.com");
@@ -49,9 +41,7 @@ TEST(LdapFilterSubstring, ValueIsEscapedBetweenWildcards) {
   EXPECT_EQ(substring_filter("cn", "a*b(c)"), "(cn=*a\\2Ab\\28c\\29*)");
 }
 
-TEST(LdapFilterSubstring, EmptyValueIsAPresenceFilter) {
-  EXPECT_EQ(substring_filter("cn", ""), "(cn=*)");
-}
+TEST(LdapFilterSubstring, EmptyValueIsAPresenceFilter) { EXPECT_EQ(substring_filter("cn", ""), "(cn=*)"); }
 
 TEST(LdapFilterCombine, AndWrapsAnExtraFilterGivenWithoutParentheses) {
   EXPECT_EQ(and_filters({"(objectClass=inetOrgPerson)", "employeeType=staff", equality_filter("uid", "frank")}),

@@ -88,10 +88,10 @@ TEST_F(LdapServerListTest, BackoffDoublesWithEachConsecutiveFailureUpToSixtySeco
     clock_.advance(backoffs.back());
   }
 
-  const std::vector<milliseconds> expected = {
-      milliseconds(200),   milliseconds(400),   milliseconds(800),   milliseconds(1600),
-      milliseconds(3200),  milliseconds(6400),  milliseconds(12800), milliseconds(25600),
-      milliseconds(51200), milliseconds(60000), milliseconds(60000), milliseconds(60000)};
+  const std::vector<milliseconds> expected = {milliseconds(200),   milliseconds(400),   milliseconds(800),
+                                              milliseconds(1600),  milliseconds(3200),  milliseconds(6400),
+                                              milliseconds(12800), milliseconds(25600), milliseconds(51200),
+                                              milliseconds(60000), milliseconds(60000), milliseconds(60000)};
   EXPECT_EQ(backoffs, expected);
 }
 

@@ -89,9 +89,9 @@ TEST(PasswordHasher, MalformedOrNonArgon2idHashesNeedRehash) {
   EXPECT_TRUE(hasher.needs_rehash(""));
   EXPECT_TRUE(hasher.needs_rehash("garbage"));
   // An Argon2i hash (not id) with the same limits.
-  EXPECT_TRUE(hasher.needs_rehash(
-      "$argon2i$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$"
-      "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY"));
+  EXPECT_TRUE(
+      hasher.needs_rehash("$argon2i$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$"
+                          "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY"));
 }
 
 TEST(PasswordHasher, DummyVerifyAcceptsAnyPasswordIncludingEmptyAndNul) {

@@ -66,8 +66,7 @@ TEST(SlapdServer, StoresFilterSpecialsInUsernamesLiterally) {
   // RFC 4515 escapes: \2a is '*', \29 ')', \28 '(', \5c '\'.
   std::string star = server.search("ou=people,dc=example,dc=com", "(uid=st\\2ar)", {"uid"});
   std::string paren = server.search("ou=people,dc=example,dc=com", "(uid=paren\\29\\28x)", {"uid"});
-  std::string backslash =
-      server.search("ou=people,dc=example,dc=com", "(uid=back\\5cslash)", {"uid"});
+  std::string backslash = server.search("ou=people,dc=example,dc=com", "(uid=back\\5cslash)", {"uid"});
 
   EXPECT_EQ(star, "dn: uid=st*r,ou=people,dc=example,dc=com\nuid: st*r\n\n");
   EXPECT_EQ(paren, "dn: uid=paren)(x,ou=people,dc=example,dc=com\nuid: paren)(x\n\n");
@@ -77,16 +76,13 @@ TEST(SlapdServer, StoresFilterSpecialsInUsernamesLiterally) {
 TEST(SlapdServer, LoadsNestedAndCyclicGroupsAndMemberUidGroups) {
   SlapdServer server(openldap_test_options());
 
-  std::string staff =
-      server.search("cn=staff,ou=groups,dc=example,dc=com", "(objectClass=*)", {"member"}, "base");
-  std::string cycle_b = server.search("cn=cycle-b,ou=groups,dc=example,dc=com", "(objectClass=*)",
-                                      {"member"}, "base");
+  std::string staff = server.search("cn=staff,ou=groups,dc=example,dc=com", "(objectClass=*)", {"member"}, "base");
+  std::string cycle_b = server.search("cn=cycle-b,ou=groups,dc=example,dc=com", "(objectClass=*)", {"member"}, "base");
   std::string unixers = server.search("ou=posix,dc=example,dc=com", "(cn=unixers)", {"memberUid"});
 
   EXPECT_NE(staff.find("member: cn=developers,ou=groups,dc=example,dc=com\n"), std::string::npos);
   EXPECT_NE(cycle_b.find("member: cn=cycle-a,ou=groups,dc=example,dc=com\n"), std::string::npos);
-  EXPECT_EQ(unixers,
-            "dn: cn=unixers,ou=posix,dc=example,dc=com\nmemberUid: alice\nmemberUid: dave\n\n");
+  EXPECT_EQ(unixers, "dn: cn=unixers,ou=posix,dc=example,dc=com\nmemberUid: alice\nmemberUid: dave\n\n");
 }
 
 TEST(SlapdServer, ActiveDirectoryDataSetMatchesSamAccountNameAndDisabledBit) {
@@ -94,14 +90,12 @@ TEST(SlapdServer, ActiveDirectoryDataSetMatchesSamAccountNameAndDisabledBit) {
 
   std::string ada = server.search("cn=Users,dc=corp,dc=example", "(sAMAccountName=ADA)", {"1.1"});
   // AD's bitwise-AND rule: accounts with ACCOUNTDISABLE (2) set.
-  std::string disabled = server.search("cn=Users,dc=corp,dc=example",
-                                       "(userAccountControl:1.2.840.113556.1.4.803:=2)", {"1.1"});
-  std::string engineers = server.search(
-      "dc=corp,dc=example", "(memberOf=cn=Engineers,cn=Users,dc=corp,dc=example)", {"1.1"});
-  CommandResult grace =
-      server.whoami("cn=Hopper\\2C Grace,cn=Users,dc=corp,dc=example", "grace-password");
-  CommandResult service =
-      server.whoami("cn=svc-dirproxy,cn=Users,dc=corp,dc=example", "svc-dirproxy-password");
+  std::string disabled =
+      server.search("cn=Users,dc=corp,dc=example", "(userAccountControl:1.2.840.113556.1.4.803:=2)", {"1.1"});
+  std::string engineers =
+      server.search("dc=corp,dc=example", "(memberOf=cn=Engineers,cn=Users,dc=corp,dc=example)", {"1.1"});
+  CommandResult grace = server.whoami("cn=Hopper\\2C Grace,cn=Users,dc=corp,dc=example", "grace-password");
+  CommandResult service = server.whoami("cn=svc-dirproxy,cn=Users,dc=corp,dc=example", "svc-dirproxy-password");
 
   EXPECT_EQ(ada, "dn: cn=Ada Lovelace,cn=Users,dc=corp,dc=example\n\n");
   EXPECT_EQ(disabled, "dn: cn=Dan Disabled,cn=Users,dc=corp,dc=example\n\n");
@@ -113,12 +107,10 @@ TEST(SlapdServer, ActiveDirectoryDataSetMatchesSamAccountNameAndDisabledBit) {
 TEST(SlapdServer, StartTlsVerifiesTheServerWithTheGeneratedCa) {
   SlapdServer server(openldap_with_tls());
 
-  CommandResult trusted =
-      server.ldap_tool("ldapwhoami", {"-ZZ", "-D", kAlice, "-w", "alice-password"});
+  CommandResult trusted = server.ldap_tool("ldapwhoami", {"-ZZ", "-D", kAlice, "-w", "alice-password"});
   // The system's CA bundle does not know the test CA.
-  CommandResult untrusted =
-      server.ldap_tool("ldapwhoami", {"-ZZ", "-D", kAlice, "-w", "alice-password"},
-                       {{"LDAPTLS_CACERT", "/etc/ssl/certs/ca-certificates.crt"}});
+  CommandResult untrusted = server.ldap_tool("ldapwhoami", {"-ZZ", "-D", kAlice, "-w", "alice-password"},
+                                             {{"LDAPTLS_CACERT", "/etc/ssl/certs/ca-certificates.crt"}});
 
   EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
   EXPECT_EQ(trusted.out, std::string("dn:") + kAlice + "\n");
@@ -128,9 +120,9 @@ TEST(SlapdServer, StartTlsVerifiesTheServerWithTheGeneratedCa) {
 TEST(SlapdServer, LdapsAnswersOnItsOwnPort) {
   SlapdServer server(openldap_with_tls());
 
-  CommandResult result = run_command(
-      {"ldapwhoami", "-x", "-H", server.ldaps_uri(), "-D", kAlice, "-w", "alice-password"},
-      {{"LDAPTLS_CACERT", server.ca_file()}});
+  CommandResult result =
+      run_command({"ldapwhoami", "-x", "-H", server.ldaps_uri(), "-D", kAlice, "-w", "alice-password"},
+                  {{"LDAPTLS_CACERT", server.ca_file()}});
 
   EXPECT_NE(server.ldaps_port(), server.port());
   EXPECT_EQ(server.ldaps_uri(), "ldaps://127.0.0.1:" + std::to_string(server.ldaps_port()) + "/");
@@ -141,8 +133,7 @@ TEST(SlapdServer, PausedServerAcceptsButNeverAnswersUntilResumed) {
   SlapdServer server(openldap_test_options());
 
   server.pause();
-  CommandResult while_paused =
-      server.ldap_tool("ldapwhoami", {"-D", kAlice, "-w", "alice-password"}, {}, 500ms);
+  CommandResult while_paused = server.ldap_tool("ldapwhoami", {"-D", kAlice, "-w", "alice-password"}, {}, 500ms);
   server.resume();
   CommandResult after = server.whoami(kAlice, "alice-password");
 
@@ -183,21 +174,15 @@ TEST(SlapdServer, LogRecordsTheOperationsThatReachedTheServer) {
 
   server.whoami(kAlice, "alice-password");
 
-  EXPECT_TRUE(server.wait_for_log(std::string("BIND dn=\"") + kAlice + "\" method=128"))
-      << server.log_tail();
+  EXPECT_TRUE(server.wait_for_log(std::string("BIND dn=\"") + kAlice + "\" method=128")) << server.log_tail();
 }
 
 TEST(SlapdServer, ServiceAccountPagesPastTheSizeLimitButPlainSearchesStopThere) {
   SlapdOptions options = openldap_test_options();
   options.ldif += "\n" + make_users_ldif("ou=people,dc=example,dc=com", "user", 600);
   SlapdServer server(std::move(options));
-  const std::vector<std::string> as_service = {"-D",
-                                               kService,
-                                               "-w",
-                                               "dirproxy-service-password",
-                                               "-LLL",
-                                               "-b",
-                                               "ou=people,dc=example,dc=com"};
+  const std::vector<std::string> as_service = {
+      "-D", kService, "-w", "dirproxy-service-password", "-LLL", "-b", "ou=people,dc=example,dc=com"};
 
   std::vector<std::string> paged_args = as_service;
   paged_args.insert(paged_args.end(), {"-E", "pr=500/noprompt", "(uid=user*)", "1.1"});
@@ -212,8 +197,7 @@ TEST(SlapdServer, ServiceAccountPagesPastTheSizeLimitButPlainSearchesStopThere) 
 }
 
 TEST(SlapdServer, ServiceAccountWritesOnlyWithWriteAccess) {
-  const std::string change =
-      "dn: uid=bob,ou=people,dc=example,dc=com\nchangetype: modify\nreplace: sn\nsn: Changed\n";
+  const std::string change = "dn: uid=bob,ou=people,dc=example,dc=com\nchangetype: modify\nreplace: sn\nsn: Changed\n";
   SlapdOptions writable = openldap_test_options();
   writable.service_account->access = ServiceAccess::write;
   SlapdServer read_only_server(openldap_test_options());
@@ -221,8 +205,7 @@ TEST(SlapdServer, ServiceAccountWritesOnlyWithWriteAccess) {
   auto modify_as_service = [&](const SlapdServer& server) {
     const std::filesystem::path file = server.dir() / "change.ldif";
     std::ofstream(file) << change;
-    return server.ldap_tool(
-        "ldapmodify", {"-D", kService, "-w", "dirproxy-service-password", "-f", file.string()});
+    return server.ldap_tool("ldapmodify", {"-D", kService, "-w", "dirproxy-service-password", "-f", file.string()});
   };
 
   CommandResult refused = modify_as_service(read_only_server);
@@ -230,8 +213,7 @@ TEST(SlapdServer, ServiceAccountWritesOnlyWithWriteAccess) {
 
   EXPECT_EQ(refused.exit_code, 50);  // insufficientAccessRights
   EXPECT_EQ(accepted.exit_code, 0) << accepted.err;
-  EXPECT_NE(writable_server.search("uid=bob,ou=people,dc=example,dc=com", "(sn=Changed)")
-                .find("sn: Changed"),
+  EXPECT_NE(writable_server.search("uid=bob,ou=people,dc=example,dc=com", "(sn=Changed)").find("sn: Changed"),
             std::string::npos);
 }
 
@@ -243,8 +225,7 @@ TEST(SlapdServer, WritableServiceAccountSetsPasswordsThatTheServerHashes) {
 
   // The Password Modify extended operation (RFC 3062).
   CommandResult changed = server.ldap_tool(
-      "ldappasswd",
-      {"-D", kService, "-w", "dirproxy-service-password", "-s", "bob-new-password", bob});
+      "ldappasswd", {"-D", kService, "-w", "dirproxy-service-password", "-s", "bob-new-password", bob});
   std::string stored = server.search(bob, "(objectClass=*)", {"userPassword"}, "base");
   CommandResult with_new = server.whoami(bob, "bob-new-password");
 
@@ -261,8 +242,7 @@ TEST(SlapdServer, GeneratedGroupsAndUsersLoad) {
                   make_group_ldif("cn=bulk,ou=groups,dc=example,dc=com", members);
   SlapdServer server(std::move(options));
 
-  std::string group =
-      server.search("cn=bulk,ou=groups,dc=example,dc=com", "(objectClass=*)", {"member"}, "base");
+  std::string group = server.search("cn=bulk,ou=groups,dc=example,dc=com", "(objectClass=*)", {"member"}, "base");
   CommandResult user = server.whoami(members[2], "bulk0003-password");
 
   EXPECT_EQ(group,

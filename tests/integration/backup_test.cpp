@@ -38,8 +38,8 @@ mode_t file_mode(const std::string& path) {
 }
 
 std::string describe(const ProcessOutput& result) {
-  return "exit code " + std::to_string(result.exit_code) + "\n--- stdout ---\n" + result.out +
-         "--- stderr ---\n" + result.err;
+  return "exit code " + std::to_string(result.exit_code) + "\n--- stdout ---\n" + result.out + "--- stderr ---\n" +
+         result.err;
 }
 
 // Changes this process's working directory for one scope, so that a child
@@ -208,7 +208,7 @@ class UserWriters final {
   }
 
   mutable std::mutex mutex_;
-  std::vector<int> sequences_;          // guarded by mutex_
+  std::vector<int> sequences_;         // guarded by mutex_
   std::vector<std::string> failures_;  // guarded by mutex_
   std::atomic<int> sent_{0};
   std::atomic<bool> stop_{false};
@@ -230,7 +230,7 @@ int prefix_length(const std::set<std::string>& names, int client) {
 
 TEST(BackupUnderWriteLoad, RestoresToAWorkingDaemonWithEveryUserAcknowledgedBeforeIt) {
   constexpr int kClients = 4;
-  constexpr int kMaxPerClient = 200;  // find_users returns at most 1000
+  constexpr int kMaxPerClient = 200;        // find_users returns at most 1000
   constexpr int kAcknowledgedBefore = 100;  // a database of some pages before the backup starts
   DaemonHarness original;
   original.start();

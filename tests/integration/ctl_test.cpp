@@ -24,8 +24,8 @@ namespace {
 constexpr const char* kAlicePassword = "alice's secret pw";
 
 std::string describe(const ProcessOutput& result) {
-  return "exit code " + std::to_string(result.exit_code) + "\n--- stdout ---\n" + result.out +
-         "--- stderr ---\n" + result.err;
+  return "exit code " + std::to_string(result.exit_code) + "\n--- stdout ---\n" + result.out + "--- stderr ---\n" +
+         result.err;
 }
 
 std::set<std::string> keys_of(const Json& object) {
@@ -41,8 +41,8 @@ Json parse_stdout(const ProcessOutput& result) {
 }
 
 Json alice_json() {
-  return {{"username", "alice"},     {"email", "alice@example.com"}, {"display_name", "Alice Liddell"},
-          {"first_name", "Alice"},   {"last_name", "Liddell"},       {"active", true},
+  return {{"username", "alice"},    {"email", "alice@example.com"}, {"display_name", "Alice Liddell"},
+          {"first_name", "Alice"},  {"last_name", "Liddell"},       {"active", true},
           {"directory", "internal"}};
 }
 
@@ -166,8 +166,7 @@ TEST_F(DirproxyCtl, PingPrintsVersionAndUptime) {
   auto result = ctl({"ping"});
 
   ASSERT_EQ(result.exit_code, 0) << describe(result);
-  EXPECT_TRUE(std::regex_match(result.out, std::regex(R"(dirproxyd [0-9][^ ,]*, up [0-9]+ s\n)")))
-      << result.out;
+  EXPECT_TRUE(std::regex_match(result.out, std::regex(R"(dirproxyd [0-9][^ ,]*, up [0-9]+ s\n)"))) << result.out;
   EXPECT_EQ(result.err, "");
 }
 
@@ -184,8 +183,7 @@ TEST_F(DirproxyCtl, PingJsonHasVersionAndUptime) {
 // --- user add -----------------------------------------------------------------
 
 TEST_F(DirproxyCtl, UserAddWithNoNotifyCreatesAnAccountThatCannotLogInYet) {
-  auto result = ctl({"user", "add", "carol", "--email", "carol@example.com", "--name", "Carol",
-                     "--no-notify"});
+  auto result = ctl({"user", "add", "carol", "--email", "carol@example.com", "--name", "Carol", "--no-notify"});
 
   ASSERT_EQ(result.exit_code, 0) << describe(result);
   EXPECT_TRUE(result.out.starts_with("user 'carol' added\n")) << result.out;
@@ -197,8 +195,8 @@ TEST_F(DirproxyCtl, UserAddWithNoNotifyCreatesAnAccountThatCannotLogInYet) {
 }
 
 TEST_F(DirproxyCtl, UserAddJsonReturnsTheCreatedUser) {
-  auto result = ctl({"--json", "user", "add", "alice", "--email", "alice@example.com", "--name",
-                     "Alice Liddell", "--first", "Alice", "--last", "Liddell", "--no-notify"});
+  auto result = ctl({"--json", "user", "add", "alice", "--email", "alice@example.com", "--name", "Alice Liddell",
+                     "--first", "Alice", "--last", "Liddell", "--no-notify"});
 
   ASSERT_EQ(result.exit_code, 0) << describe(result);
   Json out = parse_stdout(result);
@@ -212,16 +210,15 @@ TEST_F(DirproxyCtl, UserAddWithGroupsPutsTheUserInThem) {
   add_group("devs");
   add_group("ops");
 
-  auto result = ctl({"user", "add", "dave", "--email", "dave@example.com", "--name", "Dave",
-                     "--group", "devs", "--group", "ops", "--no-notify"});
+  auto result = ctl({"user", "add", "dave", "--email", "dave@example.com", "--name", "Dave", "--group", "devs",
+                     "--group", "ops", "--no-notify"});
 
   ASSERT_EQ(result.exit_code, 0) << describe(result);
   EXPECT_EQ(user_groups("dave"), Json::array({"devs", "ops"}));
 }
 
 TEST_F(DirproxyCtl, UserAddWithPasswordFromStdinThenAuthSucceeds) {
-  auto added = ctl({"user", "add", "erin", "--email", "erin@example.com", "--name", "Erin",
-                    "--password-stdin"},
+  auto added = ctl({"user", "add", "erin", "--email", "erin@example.com", "--name", "Erin", "--password-stdin"},
                    "erin's long password\n");
   ASSERT_EQ(added.exit_code, 0) << describe(added);
   EXPECT_EQ(added.out, "user 'erin' added\n");
@@ -235,8 +232,7 @@ TEST_F(DirproxyCtl, UserAddWithPasswordFromStdinThenAuthSucceeds) {
 TEST_F(DirproxyCtl, UserAddOfATakenUsernameExitsOneWithConflict) {
   add_alice();
 
-  auto result = ctl({"user", "add", "alice", "--email", "other@example.com", "--name", "Other",
-                     "--no-notify"});
+  auto result = ctl({"user", "add", "alice", "--email", "other@example.com", "--name", "Other", "--no-notify"});
 
   EXPECT_EQ(result.exit_code, 1) << describe(result);
   EXPECT_TRUE(result.err.starts_with("dirproxyctl: conflict: ")) << result.err;
@@ -437,8 +433,8 @@ TEST_F(DirproxyCtl, UserUpdateChangesOnlyTheGivenFields) {
 TEST_F(DirproxyCtl, UserUpdateJsonReturnsTheUpdatedUser) {
   add_alice();
 
-  auto result = ctl({"--json", "user", "update", "alice", "--email", "liddell@example.com",
-                     "--first", "Alicia", "--last", "L"});
+  auto result =
+      ctl({"--json", "user", "update", "alice", "--email", "liddell@example.com", "--first", "Alicia", "--last", "L"});
 
   ASSERT_EQ(result.exit_code, 0) << describe(result);
   Json expected = alice_json();
@@ -556,12 +552,11 @@ TEST_F(DirproxyCtl, GroupAddJsonReturnsTheGroup) {
   auto result = ctl({"--json", "group", "add", "devs", "--description", "Developers"});
 
   ASSERT_EQ(result.exit_code, 0) << describe(result);
-  EXPECT_EQ(parse_stdout(result),
-            (Json{{"group",
-                   {{"name", "devs"},
-                    {"description", "Developers"},
-                    {"directory", "internal"},
-                    {"members", Json::array()}}}}));
+  EXPECT_EQ(
+      parse_stdout(result),
+      (Json{
+          {"group",
+           {{"name", "devs"}, {"description", "Developers"}, {"directory", "internal"}, {"members", Json::array()}}}}));
 }
 
 TEST_F(DirproxyCtl, GroupAddOfAnExistingGroupExitsOneWithConflict) {
@@ -597,12 +592,10 @@ TEST_F(DirproxyCtl, GroupShowJsonHasExactlyTheGroupFields) {
   auto result = ctl({"--json", "group", "show", "devs"});
 
   ASSERT_EQ(result.exit_code, 0) << describe(result);
-  EXPECT_EQ(parse_stdout(result),
-            (Json{{"group",
-                   {{"name", "devs"},
-                    {"description", "The devs"},
-                    {"directory", "internal"},
-                    {"members", {"alice"}}}}}));
+  EXPECT_EQ(
+      parse_stdout(result),
+      (Json{{"group",
+             {{"name", "devs"}, {"description", "The devs"}, {"directory", "internal"}, {"members", {"alice"}}}}}));
 }
 
 TEST_F(DirproxyCtl, GroupShowOfAMissingGroupExitsOneWithNotFound) {
@@ -665,12 +658,11 @@ TEST_F(DirproxyCtl, DirectoriesPrintsATableOfTheConfiguredDirectories) {
   ASSERT_EQ(result.exit_code, 0) << describe(result);
   auto newline = result.out.find('\n');
   ASSERT_NE(newline, std::string::npos) << result.out;
-  EXPECT_TRUE(std::regex_match(result.out.substr(0, newline),
-                               std::regex("NAME +TYPE +PERMISSIONS +STATUS +USERS +DETAIL")))
+  EXPECT_TRUE(
+      std::regex_match(result.out.substr(0, newline), std::regex("NAME +TYPE +PERMISSIONS +STATUS +USERS +DETAIL")))
       << result.out;
   std::string rows = result.out.substr(newline + 1);
-  EXPECT_TRUE(std::regex_match(rows, std::regex("internal +internal +read_write +up( +\\S.*)?\n")))
-      << result.out;
+  EXPECT_TRUE(std::regex_match(rows, std::regex("internal +internal +read_write +up( +\\S.*)?\n"))) << result.out;
 }
 
 TEST_F(DirproxyCtl, DirectoriesJsonListsTheInternalDirectory) {
@@ -810,8 +802,7 @@ TEST_F(DirproxyCtl, AStoppedDaemonExitsThreeNamingTheSocket) {
   auto result = ctl({"ping"});
 
   EXPECT_EQ(result.exit_code, 3) << describe(result);
-  EXPECT_TRUE(result.err.starts_with("dirproxyctl: cannot connect to " + daemon_.socket_path() + ": "))
-      << result.err;
+  EXPECT_TRUE(result.err.starts_with("dirproxyctl: cannot connect to " + daemon_.socket_path() + ": ")) << result.err;
   EXPECT_EQ(result.out, "");
 }
 
@@ -821,8 +812,7 @@ TEST(DirproxyCtlWithoutDaemon, ANonexistentSocketExitsThreeWithTheReason) {
   auto result = harness.run_ctl({"user", "show", "alice"});
 
   EXPECT_EQ(result.exit_code, 3) << describe(result);
-  EXPECT_EQ(result.err, "dirproxyctl: cannot connect to " + harness.socket_path() +
-                            ": No such file or directory\n");
+  EXPECT_EQ(result.err, "dirproxyctl: cannot connect to " + harness.socket_path() + ": No such file or directory\n");
 }
 
 // A server that reads one request and hangs up without answering, like a

@@ -34,9 +34,9 @@ constexpr auto kPollInterval = 5ms;
 // Variables through which systemd talks to a service. The test's own
 // environment may carry them (a CI job run under systemd); a daemon started
 // by a test must not think it is a service unless the test says so.
-constexpr const char* kSystemdVariables[] = {
-    "NOTIFY_SOCKET",  "LISTEN_FDS",   "LISTEN_PID",           "LISTEN_FDNAMES",
-    "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID", "CREDENTIALS_DIRECTORY"};
+constexpr const char* kSystemdVariables[] = {"NOTIFY_SOCKET",  "LISTEN_FDS",           "LISTEN_PID",
+                                             "LISTEN_FDNAMES", "JOURNAL_STREAM",       "WATCHDOG_USEC",
+                                             "WATCHDOG_PID",   "CREDENTIALS_DIRECTORY"};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -55,8 +55,7 @@ RunAs nobody() {
 
 bool can_change_identity() { return ::geteuid() == 0; }
 
-ProcessOutput run_program(const std::string& program, const std::vector<std::string>& args,
-                          const RunOptions& options) {
+ProcessOutput run_program(const std::string& program, const std::vector<std::string>& args, const RunOptions& options) {
   std::vector<std::string> argv = {program};
   argv.insert(argv.end(), args.begin(), args.end());
   return dirproxy::testing::run_child(argv, options);
@@ -98,9 +97,7 @@ Json DaemonHarness::default_config() const {
       {"server", server},
       {"state_dir", state_dir()},
       {"log", {{"level", "debug"}}},
-      {"directories", Json::array({{{"name", "internal"},
-                                    {"type", "internal"},
-                                    {"permissions", "read_write"}}})},
+      {"directories", Json::array({{{"name", "internal"}, {"type", "internal"}, {"permissions", "read_write"}}})},
       {"accounts", {{"password_hash", {{"opslimit", 1}, {"memlimit", 8192}}}}},
   };
 }
@@ -151,8 +148,7 @@ void DaemonHarness::spawn() {
   if (!log_file) throw_errno("cannot open " + log_path());
   dirproxy::testing::Environment env;
   for (const char* name : kSystemdVariables) env.emplace_back(name, "");
-  pid_ = spawn_child({DIRPROXYD_PATH, "--config", config_path()}, env, log_file.get(),
-                     log_file.get());
+  pid_ = spawn_child({DIRPROXYD_PATH, "--config", config_path()}, env, log_file.get(), log_file.get());
 }
 
 void DaemonHarness::wait_until_ready(std::chrono::milliseconds timeout) {
@@ -209,8 +205,7 @@ int DaemonHarness::stop(std::chrono::milliseconds timeout) {
   if (auto status = reap(timeout)) return *status;
   ::kill(pid_, SIGKILL);
   reap(10s);
-  fail_with_log("dirproxyd did not exit within " + std::to_string(timeout.count()) +
-                " ms of SIGTERM (killed)");
+  fail_with_log("dirproxyd did not exit within " + std::to_string(timeout.count()) + " ms of SIGTERM (killed)");
 }
 
 void DaemonHarness::kill9() {
@@ -247,8 +242,7 @@ std::string DaemonHarness::log_tail(std::size_t lines) const {
   return text.substr(start);
 }
 
-ProcessOutput DaemonHarness::run_ctl(const std::vector<std::string>& args,
-                                     const std::string& stdin_text) const {
+ProcessOutput DaemonHarness::run_ctl(const std::vector<std::string>& args, const std::string& stdin_text) const {
   std::vector<std::string> full = {"--socket", socket_path()};
   full.insert(full.end(), args.begin(), args.end());
   RunOptions options;
@@ -267,8 +261,7 @@ ProcessOutput DaemonHarness::run_ctl_as(RunAs who, const std::vector<std::string
 }
 
 void DaemonHarness::fail_with_log(const std::string& what) const {
-  throw std::runtime_error(what + "\n--- dirproxyd log (" + log_path() + ", tail) ---\n" +
-                           log_tail());
+  throw std::runtime_error(what + "\n--- dirproxyd log (" + log_path() + ", tail) ---\n" + log_tail());
 }
 
 }  // namespace dirproxy::integration

@@ -138,11 +138,9 @@ class DaemonHarness {
   std::string log_tail(std::size_t lines = 40) const;
 
   // Runs dirproxyctl --socket socket_path() ARGS..., feeding `stdin_text`.
-  ProcessOutput run_ctl(const std::vector<std::string>& args,
-                        const std::string& stdin_text = "") const;
+  ProcessOutput run_ctl(const std::vector<std::string>& args, const std::string& stdin_text = "") const;
   // The same as another local user, e.g. run_ctl_as(nobody(), {"user", "delete", "bob"}).
-  ProcessOutput run_ctl_as(RunAs who, const std::vector<std::string>& args,
-                           const std::string& stdin_text = "") const;
+  ProcessOutput run_ctl_as(RunAs who, const std::vector<std::string>& args, const std::string& stdin_text = "") const;
 
  private:
   [[noreturn]] void fail_with_log(const std::string& what) const;

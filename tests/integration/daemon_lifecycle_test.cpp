@@ -28,7 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 // The systemd variables a daemon started by a test must not see.
 std::vector<std::pair<std::string, std::string>> without_systemd() {
-  return {{"NOTIFY_SOCKET", ""}, {"LISTEN_FDS", ""}, {"LISTEN_PID", ""}, {"LISTEN_FDNAMES", ""},
+  return {{"NOTIFY_SOCKET", ""},  {"LISTEN_FDS", ""},    {"LISTEN_PID", ""},  {"LISTEN_FDNAMES", ""},
           {"JOURNAL_STREAM", ""}, {"WATCHDOG_USEC", ""}, {"WATCHDOG_PID", ""}};
 }
 
@@ -214,22 +214,22 @@ TEST_F(DaemonLifecycle, TheSocketFileHasTheConfiguredMode) {
 // A configuration written out line by line, so that a test knows on which
 // line and column each key is.
 constexpr const char* kBaseConfig =
-    "server:\n"                               // 1
-    "  socket: {dir}/dirproxy.sock\n"         // 2
-    "  socket_mode: \"0666\"\n"               // 3
-    "state_dir: {dir}/state\n"                // 4
-    "log:\n"                                  // 5
-    "  level: debug\n"                        // 6
-    "directories:\n"                          // 7
-    "  - name: internal\n"                    // 8
-    "    type: internal\n"                    // 9
-    "    permissions: read_write\n"           // 10
-    "accounts:\n"                             // 11
-    "  password_hash:\n"                      // 12
-    "    opslimit: 1\n"                       // 13
-    "    memlimit: 8192\n";                   // 14
-constexpr const char* kOpenSignup = "signup:\n  mode: open\n";                    // 15-16
-constexpr const char* kUnknownKey = "frobnicate: 1\n";                            // 17
+    "server:\n"                                                 // 1
+    "  socket: {dir}/dirproxy.sock\n"                           // 2
+    "  socket_mode: \"0666\"\n"                                 // 3
+    "state_dir: {dir}/state\n"                                  // 4
+    "log:\n"                                                    // 5
+    "  level: debug\n"                                          // 6
+    "directories:\n"                                            // 7
+    "  - name: internal\n"                                      // 8
+    "    type: internal\n"                                      // 9
+    "    permissions: read_write\n"                             // 10
+    "accounts:\n"                                               // 11
+    "  password_hash:\n"                                        // 12
+    "    opslimit: 1\n"                                         // 13
+    "    memlimit: 8192\n";                                     // 14
+constexpr const char* kOpenSignup = "signup:\n  mode: open\n";  // 15-16
+constexpr const char* kUnknownKey = "frobnicate: 1\n";          // 17
 constexpr const char* kUnknownKeyMessage = ":17:1: frobnicate: unknown key 'frobnicate'";
 
 class DaemonReload : public DaemonTest {

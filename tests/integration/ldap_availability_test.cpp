@@ -105,15 +105,14 @@ TEST_F(LdapAvailability, StoppedServerIsListedDownWithTheReason) {
   EXPECT_EQ(entry["permissions"], "read_only") << response;
   EXPECT_EQ(entry["status"], "down") << response;
   ASSERT_TRUE(entry["detail"].is_string()) << response;
-  EXPECT_NE(entry["detail"].get<std::string>().find(openldap_.uri() + ": Can't contact LDAP server"),
-            std::string::npos)
+  EXPECT_NE(entry["detail"].get<std::string>().find(openldap_.uri() + ": Can't contact LDAP server"), std::string::npos)
       << response;
 }
 
 TEST_F(LdapAvailability, StoppedServerUnderSkipLetsALaterDirectoryAnswer) {
   SlapdServer later(dirproxy::testing::active_directory_test_options());
-  start_with(Json::array({internal_directory(), corp("skip"),
-                          ldap_directory(daemon_, "ad", later, /*active_directory=*/true)}));
+  start_with(Json::array(
+      {internal_directory(), corp("skip"), ldap_directory(daemon_, "ad", later, /*active_directory=*/true)}));
   openldap_.stop();
 
   auto response = get_user("alice");
@@ -127,8 +126,8 @@ TEST_F(LdapAvailability, SkipNeverPassesAuthenticationOfAUserItOwnsToALaterDirec
   SlapdServer later(dirproxy::testing::active_directory_test_options());
   Json directory = corp("skip");
   directory["cache"] = {{"ttl", "5m"}};
-  start_with(Json::array({internal_directory(), directory,
-                          ldap_directory(daemon_, "ad", later, /*active_directory=*/true)}));
+  start_with(
+      Json::array({internal_directory(), directory, ldap_directory(daemon_, "ad", later, /*active_directory=*/true)}));
   // corp owns alice, and still knows it (cached) once its server is gone.
   ASSERT_EQ(get_user("alice")["user"]["directory"], "corp");
   openldap_.stop();

@@ -17,8 +17,8 @@ namespace {
 
 // The OpenLDAP data set's alice as the "corp" directory answers her.
 Json corp_alice() {
-  return {{"username", "alice"},       {"email", "alice@example.com"}, {"display_name", "Alice Liddell"},
-          {"first_name", "Alice"},     {"last_name", "Liddell"},       {"active", true},
+  return {{"username", "alice"},   {"email", "alice@example.com"}, {"display_name", "Alice Liddell"},
+          {"first_name", "Alice"}, {"last_name", "Liddell"},       {"active", true},
           {"directory", "corp"}};
 }
 
@@ -95,10 +95,14 @@ TEST_F(LdapShadowing, PipelinedCachedAndUncachedLookupsAreAnsweredInOrder) {
 
   // alice and the unknown name come from the cache on the io thread;
   // local-only needs the internal directory (the worker pool).
-  ASSERT_TRUE(client.send_raw(R"({"op":"get_user","id":1,"username":"local-only"})" "\n"
-                              R"({"op":"get_user","id":2,"username":"alice"})" "\n"
-                              R"({"op":"add_group","id":3,"name":"late"})" "\n"
-                              R"({"op":"get_user","id":4,"username":"alice"})" "\n"));
+  ASSERT_TRUE(client.send_raw(R"({"op":"get_user","id":1,"username":"local-only"})"
+                              "\n"
+                              R"({"op":"get_user","id":2,"username":"alice"})"
+                              "\n"
+                              R"({"op":"add_group","id":3,"name":"late"})"
+                              "\n"
+                              R"({"op":"get_user","id":4,"username":"alice"})"
+                              "\n"));
   std::vector<Json> answers;
   for (int i = 0; i < 4; ++i) {
     auto line = client.read_line();
@@ -241,8 +245,8 @@ TEST_F(LdapAuthentication, EmptyPasswordIsRefusedWithoutABindAtTheServer) {
   // A wrong password does bind: once its BIND is in the log, a BIND made for
   // the empty password (sent earlier) would be there too.
   auto wrong = authenticate("alice", "not-alices-password");
-  const bool marker_logged = eventually(
-      [&] { return count_occurrences(openldap().log(), alice_bind) >= binds_before + 1; }, 5s);
+  const bool marker_logged =
+      eventually([&] { return count_occurrences(openldap().log(), alice_bind) >= binds_before + 1; }, 5s);
 
   EXPECT_EQ(outcome_of(empty), "invalid_credentials") << empty;
   EXPECT_EQ(outcome_of(wrong), "invalid_credentials") << wrong;
@@ -324,9 +328,7 @@ class LdapMembership : public LdapReadOnlyTest {
     add_member("local-team", "alice");
   }
 
-  Json user_groups(const std::string& username) {
-    return send({{"op", "get_user_groups"}, {"username", username}});
-  }
+  Json user_groups(const std::string& username) { return send({{"op", "get_user_groups"}, {"username", username}}); }
 
   Json get_group(const std::string& name) { return send({{"op", "get_group"}, {"name", name}}); }
 };
@@ -472,17 +474,14 @@ TEST_F(LdapListDirectories, ReportsEveryDirectoryInOrderWithTypePermissionsAndSt
   EXPECT_EQ(list[0]["name"], "internal");
   EXPECT_EQ(list[0]["type"], "internal");
   EXPECT_EQ(list[0]["status"], "up");
-  EXPECT_EQ(list[1], Json({{"name", "corp"},
-                           {"type", "ldap"},
-                           {"permissions", "read_only_local_groups"},
-                           {"status", "up"}}));
+  EXPECT_EQ(list[1],
+            Json({{"name", "corp"}, {"type", "ldap"}, {"permissions", "read_only_local_groups"}, {"status", "up"}}));
   EXPECT_EQ(list[2]["name"], "gone");
   EXPECT_EQ(list[2]["type"], "ldap");
   EXPECT_EQ(list[2]["permissions"], "read_only");
   EXPECT_EQ(list[2]["status"], "down");
   ASSERT_TRUE(list[2]["detail"].is_string()) << response;
-  EXPECT_NE(list[2]["detail"].get<std::string>().find(dead.uri() + ": Can't contact LDAP server"),
-            std::string::npos)
+  EXPECT_NE(list[2]["detail"].get<std::string>().find(dead.uri() + ": Can't contact LDAP server"), std::string::npos)
       << response;
 }
 

@@ -156,10 +156,8 @@ TEST_F(LdapWrites, AddGroupCreatesTheGroupEntry) {
   auto response = send({{"op", "add_group"}, {"name", "writers"}, {"description", "Writers"}});
 
   ASSERT_EQ(outcome_of(response), "ok") << response;
-  EXPECT_EQ(response["group"], Json({{"name", "writers"},
-                                     {"description", "Writers"},
-                                     {"directory", "corp"},
-                                     {"members", Json::array()}}));
+  EXPECT_EQ(response["group"],
+            Json({{"name", "writers"}, {"description", "Writers"}, {"directory", "corp"}, {"members", Json::array()}}));
   const std::string created = entry(kWritersDn);
   EXPECT_TRUE(contains(created, "objectClass: groupOfNames\n")) << created;
   EXPECT_TRUE(contains(created, "cn: writers\n")) << created;
@@ -180,8 +178,7 @@ TEST_F(LdapWrites, AddMemberAddsTheUsersDnToTheGroup) {
 
 TEST_F(LdapWrites, RemoveMemberTakesTheUsersDnOutOfTheGroup) {
   add_member("developers", "carol");
-  ASSERT_EQ(send({{"op", "get_group"}, {"name", "developers"}})["group"]["members"],
-            Json({"alice", "bob", "carol"}));
+  ASSERT_EQ(send({{"op", "get_group"}, {"name", "developers"}})["group"]["members"], Json({"alice", "bob", "carol"}));
 
   auto response = send({{"op", "remove_member"}, {"group", "developers"}, {"username", "alice"}});
 
@@ -254,7 +251,8 @@ class LdapCache : public LdapWrites {
                      "\n"
                      "changetype: modify\n"
                      "replace: mail\n"
-                     "mail: " + mail + "\n");
+                     "mail: " +
+                     mail + "\n");
   }
 };
 

@@ -19,8 +19,8 @@
 #include "core/clock.hpp"
 #include "mail/mail_composer.hpp"
 #include "mail/outbox.hpp"
-#include "storage/state_database.hpp"
 #include "protocol_test_support.hpp"
+#include "storage/state_database.hpp"
 #include "support/smtp_server.hpp"
 
 namespace dirproxy::integration {
@@ -63,7 +63,7 @@ class MailDelivery : public ::testing::Test {
   Json config_for(const SmtpServer& smtp, const Json& changes = Json::object()) const {
     Json config = daemon_.default_config();
     config["site"] = {{"name", kSiteName}, {"base_url", "https://dir.example.com"}};
-    config["mail"] = {{"smtp_url", smtp.url()}, {"from", kFrom}, {"starttls", "none"},
+    config["mail"] = {{"smtp_url", smtp.url()}, {"from", kFrom},   {"starttls", "none"},
                       {"retry_backoff", "1s"},  {"timeout", "3s"}, {"max_attempts", 10}};
     if (!smtp.ca_file().empty()) config["mail"]["tls_ca_file"] = smtp.ca_file();
     config["mail"].update(changes);
@@ -120,8 +120,8 @@ class MailDelivery : public ::testing::Test {
     if (!select) throw std::runtime_error(select.error().message);
     auto found = select->step();
     if (!found || !*found) throw std::runtime_error("no outbox row " + std::to_string(id));
-    return {select->column_text(0), select->column_int64(1), select->column_text(2),
-            select->column_optional_text(3), !select->column_is_null(4)};
+    return {select->column_text(0), select->column_int64(1), select->column_text(2), select->column_optional_text(3),
+            !select->column_is_null(4)};
   }
 
   std::int64_t row_count() {
@@ -339,9 +339,9 @@ TEST_F(MailDelivery, OpportunisticStartTlsWithCredentialsNeverAuthenticatesInCle
   options.auth_password = "mail-secret";
   SmtpServer smtp(options);
   std::ofstream(daemon_.dir() + "/smtp.secret") << "mail-secret\n";
-  daemon_.start(config_for(smtp, {{"starttls", "opportunistic"},
-                                  {"username", "mailer"},
-                                  {"password_file", daemon_.dir() + "/smtp.secret"}}));
+  daemon_.start(config_for(
+      smtp,
+      {{"starttls", "opportunistic"}, {"username", "mailer"}, {"password_file", daemon_.dir() + "/smtp.secret"}}));
 
   const std::int64_t id = enqueue_invitation();
 
@@ -568,8 +568,9 @@ TEST_F(MailDelivery, CtlMailQueuePrintsTheCounts) {
   execute("UPDATE outbox SET next_attempt_at = strftime('%s','now') + 3600");  // nothing else is due
 
   enqueue_invitation("two@example.com");
-  execute("UPDATE outbox SET next_attempt_at = strftime('%s','now') + 3600, created_at = created_at - 42"
-          " WHERE state = 'pending'");
+  execute(
+      "UPDATE outbox SET next_attempt_at = strftime('%s','now') + 3600, created_at = created_at - 42"
+      " WHERE state = 'pending'");
 
   const ProcessOutput human = daemon_.run_ctl({"mail", "queue"});
   const ProcessOutput json = daemon_.run_ctl({"--json", "mail", "queue"});

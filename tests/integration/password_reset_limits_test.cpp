@@ -14,7 +14,9 @@ namespace {
 constexpr const char* kUnknownToken = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 Json reset_password_from(const std::string& client_ip) {
-  return {{"op", "reset_password"}, {"token", kUnknownToken}, {"password", "a brand new passphrase"},
+  return {{"op", "reset_password"},
+          {"token", kUnknownToken},
+          {"password", "a brand new passphrase"},
           {"client_ip", client_ip}};
 }
 

@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "ldap_test_support.hpp"
 #include "account_test_support.hpp"
+#include "ldap_test_support.hpp"
 #include "protocol_test_support.hpp"
 #include "support/smtp_server.hpp"
 

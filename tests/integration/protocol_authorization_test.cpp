@@ -62,8 +62,9 @@ class ProtocolAuthorization : public DaemonTest {
       if (got < 0) break;
       text.append(chunk, static_cast<std::size_t>(got));
     }
-    if (status != 0) throw std::runtime_error("the client run as uid " + std::to_string(who.uid) +
-                                              " failed with status " + std::to_string(status));
+    if (status != 0)
+      throw std::runtime_error("the client run as uid " + std::to_string(who.uid) + " failed with status " +
+                               std::to_string(status));
     Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_array()) throw std::runtime_error("the client's responses are unreadable: " + text);
     return parsed.get<std::vector<Json>>();
@@ -137,14 +138,14 @@ TEST_F(ProtocolAuthorization, ANonAdminPeerMayLookUpAuthenticateAndPing) {
   add_group("developers");
   add_member("developers", "alice");
 
-  auto responses = responses_as(nobody(), {{{"op", "ping"}, {"id", 1}},
-                                           {{"op", "get_user"}, {"id", 2}, {"username", "alice"}},
-                                           {{"op", "authenticate"}, {"id", 3}, {"username", "alice"},
-                                            {"password", kPassword}},
-                                           {{"op", "find_users"}, {"id", 4}},
-                                           {{"op", "get_group"}, {"id", 5}, {"name", "developers"}},
-                                           {{"op", "get_user_groups"}, {"id", 6}, {"username", "alice"}},
-                                           {{"op", "signup_options"}, {"id", 7}}});
+  auto responses =
+      responses_as(nobody(), {{{"op", "ping"}, {"id", 1}},
+                              {{"op", "get_user"}, {"id", 2}, {"username", "alice"}},
+                              {{"op", "authenticate"}, {"id", 3}, {"username", "alice"}, {"password", kPassword}},
+                              {{"op", "find_users"}, {"id", 4}},
+                              {{"op", "get_group"}, {"id", 5}, {"name", "developers"}},
+                              {{"op", "get_user_groups"}, {"id", 6}, {"username", "alice"}},
+                              {{"op", "signup_options"}, {"id", 7}}});
 
   ASSERT_EQ(responses.size(), 7u);
   for (const auto& response : responses) EXPECT_EQ(outcome_of(response), "ok") << response;

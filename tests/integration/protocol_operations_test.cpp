@@ -335,11 +335,10 @@ TEST_F(ProtocolOperations, GetUserGroupsOfAnUnknownUserIsNotFound) {
 TEST_F(ProtocolOperations, SignupOptionsByDefaultAreDisabledWithNoDomainsAndInternalManagement) {
   auto response = signup_options();
 
-  EXPECT_EQ(response, (Json{{"id", 1},
-                            {"ok", true},
-                            {"mode", "disabled"},
-                            {"domains", Json::array()},
-                            {"user_management", "internal"}}));
+  EXPECT_EQ(
+      response,
+      (Json{
+          {"id", 1}, {"ok", true}, {"mode", "disabled"}, {"domains", Json::array()}, {"user_management", "internal"}}));
 }
 
 // --- add_user -----------------------------------------------------------------
@@ -348,8 +347,8 @@ TEST_F(ProtocolOperations, AddUserWithEveryFieldReturnsTheStoredUser) {
   auto response = add_alice_with_every_field();
 
   ASSERT_EQ(outcome_of(response), "ok") << response;
-  const Json alice = {{"username", "alice"},   {"email", "alice@example.com"}, {"display_name", "Alice Liddell"},
-                      {"first_name", "Alice"}, {"last_name", "Liddell"},       {"active", true},
+  const Json alice = {{"username", "alice"},    {"email", "alice@example.com"}, {"display_name", "Alice Liddell"},
+                      {"first_name", "Alice"},  {"last_name", "Liddell"},       {"active", true},
                       {"directory", "internal"}};
   EXPECT_EQ(response["user"], alice);
   EXPECT_EQ(get_user("alice")["user"], alice);
@@ -484,9 +483,7 @@ struct FieldChange {
 
 // How GoogleTest shows a case (a failure's "GetParam() = ..."): the change
 // itself, not the struct's bytes.
-void PrintTo(const FieldChange& change, std::ostream* out) {
-  *out << change.field << " = " << change.value.dump();
-}
+void PrintTo(const FieldChange& change, std::ostream* out) { *out << change.field << " = " << change.value.dump(); }
 
 class ProtocolUpdateUser : public ProtocolOperations, public ::testing::WithParamInterface<FieldChange> {};
 
@@ -506,8 +503,7 @@ TEST_P(ProtocolUpdateUser, UpdateUserChangesOnlyTheGivenField) {
 INSTANTIATE_TEST_SUITE_P(ProtocolFields, ProtocolUpdateUser,
                          ::testing::Values(FieldChange{"email", "alice.liddell@example.org"},
                                            FieldChange{"display_name", "Alice Liddell"},
-                                           FieldChange{"first_name", "Alice"},
-                                           FieldChange{"last_name", "Liddell"},
+                                           FieldChange{"first_name", "Alice"}, FieldChange{"last_name", "Liddell"},
                                            FieldChange{"active", false}),
                          [](const ::testing::TestParamInfo<FieldChange>& info) { return info.param.field; });
 
@@ -672,10 +668,8 @@ TEST_F(ProtocolOperations, ChangePasswordWithAWrongOldPasswordIsInvalidCredentia
 TEST_F(ProtocolOperations, ChangePasswordToAWeakPasswordIsWeakPasswordAndChangesNothing) {
   add_user("alice");
 
-  auto response = send({{"op", "change_password"},
-                        {"username", "alice"},
-                        {"old_password", kPassword},
-                        {"new_password", "short"}});
+  auto response =
+      send({{"op", "change_password"}, {"username", "alice"}, {"old_password", kPassword}, {"new_password", "short"}});
 
   EXPECT_EQ(outcome_of(response), "weak_password") << response;
   EXPECT_EQ(field_of(response), "new_password");

@@ -177,8 +177,7 @@ TEST_F(ProtocolRobustness, AnUnknownParameterIsBadRequestNamingIt) {
 TEST_F(ProtocolRobustness, ClientIpAndActorAreAcceptedOnAPublicOperation) {
   add_user("alice");
 
-  auto response =
-      send({{"op", "get_user"}, {"username", "alice"}, {"client_ip", "192.0.2.1"}, {"actor", "webapp"}});
+  auto response = send({{"op", "get_user"}, {"username", "alice"}, {"client_ip", "192.0.2.1"}, {"actor", "webapp"}});
 
   EXPECT_EQ(outcome_of(response), "ok") << response;
 }
@@ -209,8 +208,7 @@ void PrintTo(const IllTypedRequest& example, std::ostream* out) {
   *out << example.name << ": " << example.request.dump() << " (at fault: " << example.field << ")";
 }
 
-class ProtocolIllTypedParameter : public ProtocolRobustness,
-                                  public ::testing::WithParamInterface<IllTypedRequest> {};
+class ProtocolIllTypedParameter : public ProtocolRobustness, public ::testing::WithParamInterface<IllTypedRequest> {};
 
 TEST_P(ProtocolIllTypedParameter, IsBadRequestNamingTheParameter) {
   auto client = daemon_.connect();
@@ -247,9 +245,8 @@ INSTANTIATE_TEST_SUITE_P(
                          {"groups", {1, 2}}},
                         "groups"},
         IllTypedRequest{"ActiveString", {{"op", "update_user"}, {"username", "alice"}, {"active", "no"}}, "active"},
-        IllTypedRequest{"PasswordObject",
-                        {{"op", "authenticate"}, {"username", "alice"}, {"password", {{"a", 1}}}},
-                        "password"}),
+        IllTypedRequest{
+            "PasswordObject", {{"op", "authenticate"}, {"username", "alice"}, {"password", {{"a", 1}}}}, "password"}),
     [](const ::testing::TestParamInfo<IllTypedRequest>& info) { return info.param.name; });
 
 TEST_F(ProtocolRobustness, AMissingParameterIsBadRequestNamingIt) {
@@ -349,7 +346,9 @@ TEST_F(ProtocolRobustness, AClientThatLeavesWithoutReadingItsAnswersLeavesTheDae
   add_user("alice");
   auto quitter = daemon_.connect();
   std::string batch;
-  for (int i = 0; i < 100; ++i) batch += R"({"op":"authenticate","username":"alice","password":"wrong password"})""\n";
+  for (int i = 0; i < 100; ++i)
+    batch += R"({"op":"authenticate","username":"alice","password":"wrong password"})"
+             "\n";
   ASSERT_TRUE(quitter.send_raw(batch));
 
   quitter.close();
@@ -417,9 +416,12 @@ TEST_F(ProtocolPipelining, APipelinedAddUserIsVisibleToTheAuthenticateAfterIt) {
 TEST_F(ProtocolPipelining, APipelinedDeleteIsSeenByLaterRequestsAndNotByEarlierOnes) {
   add_user("alice");
   auto client = daemon_.connect();
-  const std::string batch = R"({"op":"get_user","id":1,"username":"alice"})""\n"
-                            R"({"op":"delete_user","id":2,"username":"alice"})""\n"
-                            R"({"op":"get_user","id":3,"username":"alice"})""\n";
+  const std::string batch = R"({"op":"get_user","id":1,"username":"alice"})"
+                            "\n"
+                            R"({"op":"delete_user","id":2,"username":"alice"})"
+                            "\n"
+                            R"({"op":"get_user","id":3,"username":"alice"})"
+                            "\n";
 
   ASSERT_TRUE(client.send_raw(batch));
   auto before = next_response(client);
@@ -434,11 +436,15 @@ TEST_F(ProtocolPipelining, APipelinedDeleteIsSeenByLaterRequestsAndNotByEarlierO
 
 TEST_F(ProtocolPipelining, RefusedAndAcceptedRequestsKeepTheirOrder) {
   auto client = daemon_.connect();
-  const std::string batch = R"({"op":"ping","id":1})""\n"
+  const std::string batch = R"({"op":"ping","id":1})"
+                            "\n"
                             "garbage\n"
-                            R"({"op":"nosuchop","id":3})""\n"
-                            R"({"op":"get_user","id":4,"username":"nosuchuser"})""\n"
-                            R"({"op":"ping","id":5})""\n";
+                            R"({"op":"nosuchop","id":3})"
+                            "\n"
+                            R"({"op":"get_user","id":4,"username":"nosuchuser"})"
+                            "\n"
+                            R"({"op":"ping","id":5})"
+                            "\n";
 
   ASSERT_TRUE(client.send_raw(batch));
   std::vector<std::string> outcomes;
@@ -484,8 +490,8 @@ TEST_F(ProtocolConcurrency, ThirtyTwoConcurrentClientsAreAllAnsweredCorrectly) {
           add["id"] = "add " + name;
           add["groups"] = {"everyone"};
           const Json lookup = {{"op", "get_user"}, {"id", "get " + name}, {"username", name}};
-          const Json login = {{"op", "authenticate"}, {"id", "auth " + name}, {"username", name},
-                              {"password", kPassword}};
+          const Json login = {
+              {"op", "authenticate"}, {"id", "auth " + name}, {"username", name}, {"password", kPassword}};
           const Json search = {{"op", "find_users"}, {"id", "find " + name}, {"query", "u"}, {"limit", 1000}};
           for (const Json& request : {add, lookup, login, search}) check(request, call_on(client, request));
           auto found = call_on(client, lookup);

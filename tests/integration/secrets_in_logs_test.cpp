@@ -108,8 +108,9 @@ TEST_F(SecretsInLogs, NoPasswordTokenOrLinkOfAnyAccountFlowIsLogged) {
   ASSERT_EQ(outcome_of(carol), "ok");
 
   // Links redeemed: a weak password first (refused), then a good one, then again.
-  ASSERT_EQ(outcome_of(send_secret({{"op", "reset_password"}, {"token", token_in_link(bob_link)}, {"password", "weak1"}})),
-            "weak_password");
+  ASSERT_EQ(
+      outcome_of(send_secret({{"op", "reset_password"}, {"token", token_in_link(bob_link)}, {"password", "weak1"}})),
+      "weak_password");
   ASSERT_EQ(outcome_of(send_secret(
                 {{"op", "reset_password"}, {"token", token_in_link(bob_link)}, {"password", "bob's chosen secret"}})),
             "ok");
@@ -117,14 +118,15 @@ TEST_F(SecretsInLogs, NoPasswordTokenOrLinkOfAnyAccountFlowIsLogged) {
                 {{"op", "reset_password"}, {"token", token_in_link(bob_link)}, {"password", "bob's replayed secret"}})),
             "invalid_token");
   const auto carol_link = carol["set_password_link"].get<std::string>();
-  ASSERT_EQ(outcome_of(send_secret(
-                {{"op", "reset_password"}, {"token", token_in_link(carol_link)}, {"password", "carol's chosen secret"}})),
-            "ok");
+  ASSERT_EQ(
+      outcome_of(send_secret(
+          {{"op", "reset_password"}, {"token", token_in_link(carol_link)}, {"password", "carol's chosen secret"}})),
+      "ok");
 
   // Password resets requested by the user and sent by an admin.
-  ASSERT_EQ(outcome_of(send_secret(
-                {{"op", "request_password_reset"}, {"username", "alice"}, {"client_ip", "192.0.2.9"}})),
-            "ok");
+  ASSERT_EQ(
+      outcome_of(send_secret({{"op", "request_password_reset"}, {"username", "alice"}, {"client_ip", "192.0.2.9"}})),
+      "ok");
   const auto requested = mailed_link(1);
   ASSERT_EQ(outcome_of(send_secret({{"op", "send_password_reset"}, {"username", "alice"}})), "ok");
   mailed_link(2);
@@ -195,8 +197,8 @@ TEST_F(SecretsInLogs, NoPasswordTokenOrLinkOfTheSignupInvitationAndAccessFlowsIs
   auto requests = send({{"op", "list_access_requests"}});
   ASSERT_EQ(outcome_of(requests), "ok") << requests;
   ASSERT_EQ(requests["requests"].size(), 1u) << requests;
-  auto approved = remember_invitation(
-      send({{"op", "approve_access_request"}, {"request_id", requests["requests"][0]["id"]}}));
+  auto approved =
+      remember_invitation(send({{"op", "approve_access_request"}, {"request_id", requests["requests"][0]["id"]}}));
   ASSERT_EQ(outcome_of(approved), "ok") << approved << requests;
   const auto grace = link_mailed_to("grace@other.org");
   ASSERT_EQ(outcome_of(send_secret({{"op", "signup"},

@@ -35,9 +35,9 @@ except Exception as error:
 )";
   ChildOptions options;
   options.stdin_text = message;
-  const ChildResult result = run_child({"/usr/bin/python3", "-c", script, std::to_string(server.port()), login,
-                                        starttls ? "1" : "0", server.ca_file()},
-                                       options);
+  const ChildResult result = run_child(
+      {"/usr/bin/python3", "-c", script, std::to_string(server.port()), login, starttls ? "1" : "0", server.ca_file()},
+      options);
   return result.out.substr(0, result.out.find('\n'));
 }
 

@@ -121,9 +121,10 @@ TEST(MailComposer, BodyWithNonAsciiAndLongLinesIsQuotedPrintable) {
   auto mail = composer.compose_at("new_user", "z@example.com", values, kNow);
 
   ASSERT_TRUE(mail);
-  EXPECT_EQ(split(mail->message).body, "Gr=C3=BC=C3=9Fe Zo=C3=AB\r\n"
-                                       "https://example.com/" + std::string(55, 'x') + "=\r\n" +
-                                           std::string(45, 'x') + "\r\n");
+  EXPECT_EQ(split(mail->message).body,
+            "Gr=C3=BC=C3=9Fe Zo=C3=AB\r\n"
+            "https://example.com/" +
+                std::string(55, 'x') + "=\r\n" + std::string(45, 'x') + "\r\n");
 }
 
 TEST(MailComposer, OverrideReplacesBuiltInText) {
@@ -159,7 +160,8 @@ TEST(MailComposer, BuiltInTemplateIsUsedWithoutOverride) {
 
 TEST(MailComposer, LineWhosePlaceholdersAreAllEmptyIsLeftOut) {
   const MailComposer composer(
-      site(), mail_config({{"invitation", "Hi", "Start\n\n{{message}}\n\nLink {{link}}\nExpires {{expires}}.\nEnd\n"}}));
+      site(),
+      mail_config({{"invitation", "Hi", "Start\n\n{{message}}\n\nLink {{link}}\nExpires {{expires}}.\nEnd\n"}}));
   MailValues values;
   values.link = "L";
 
@@ -170,8 +172,8 @@ TEST(MailComposer, LineWhosePlaceholdersAreAllEmptyIsLeftOut) {
 }
 
 TEST(MailComposer, ValueHoldingAPlaceholderIsNotExpanded) {
-  const MailComposer composer(site(), mail_config({{"access_request", "From {{display_name}}",
-                                                    "{{message}} / {{link}}\n"}}));
+  const MailComposer composer(site(),
+                              mail_config({{"access_request", "From {{display_name}}", "{{message}} / {{link}}\n"}}));
   MailValues values;
   values.display_name = "{{link}}";
   values.message = "see {{link}} and {{site_name}}";

@@ -23,8 +23,9 @@ TEST(MailEncoding, LongNonAsciiSubjectIsFoldedBetweenWholeCharacters) {
   const std::string header = unstructured_header("Subject", text);
   // 39 bytes per word, so "Subject: " and a word fit in 76 characters: 30
   // 'a', the 2 bytes of "ü", 7 'a'; then the remaining 23 'a'.
-  EXPECT_EQ(header, "=?UTF-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhw7xhYWFhYWFh?=\r\n"
-                    " =?UTF-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=?=");
+  EXPECT_EQ(header,
+            "=?UTF-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhw7xhYWFhYWFh?=\r\n"
+            " =?UTF-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=?=");
   EXPECT_LE(std::string("Subject: ").size() + header.find("\r\n"), 76u);
 }
 
@@ -59,9 +60,7 @@ TEST(MailEncoding, QuotedPrintableEncodesTrailingSpaceAndLeadingDot) {
   EXPECT_EQ(quoted_printable("end \n.\n.x\ttab\t\n"), "end=20\r\n=2E\r\n=2Ex\ttab=09\r\n");
 }
 
-TEST(MailEncoding, QuotedPrintableNormalisesLineEnds) {
-  EXPECT_EQ(quoted_printable("a\r\nb\rc\n"), "a\r\nb\r\nc\r\n");
-}
+TEST(MailEncoding, QuotedPrintableNormalisesLineEnds) { EXPECT_EQ(quoted_printable("a\r\nb\rc\n"), "a\r\nb\r\nc\r\n"); }
 
 TEST(MailEncoding, QuotedPrintableBreaksLongLinesSoftlyAtMost76) {
   const std::string line(200, 'x');

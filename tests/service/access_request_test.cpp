@@ -28,8 +28,9 @@ class AccessRequests : public testing::MailingRuntime {
 
   // Ben asks for access; the id of his request.
   std::int64_t bens_request() {
-    auto asked = run(context(), RequestAccessRequest{.email = "Ben@Example.com", .display_name = "Ben",
-                                                    .message = "I run the build farm"});
+    auto asked =
+        run(context(),
+            RequestAccessRequest{.email = "Ben@Example.com", .display_name = "Ben", .message = "I run the build farm"});
     EXPECT_TRUE(asked) << asked.error().message;
     auto requests = run(context(), ListAccessRequestsRequest{});
     EXPECT_TRUE(requests && requests->size() == 1);

@@ -29,9 +29,14 @@ class AccountCreation : public ::testing::Test {
     config->accounts.default_groups = std::move(default_groups);
     auto hasher = std::make_shared<const PasswordHasher>(1, 8192, 1);
     auto chain = std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{users_, corp_}, ChainOptions{}, hasher);
-    return Runtime{
-        config, hasher, chain, AccountPolicy(config->accounts), database_, nullptr, std::make_shared<RateLimiter>(),
-        system_clock()};
+    return Runtime{config,
+                   hasher,
+                   chain,
+                   AccountPolicy(config->accounts),
+                   database_,
+                   nullptr,
+                   std::make_shared<RateLimiter>(),
+                   system_clock()};
   }
 
   static NewAccount account(const std::string& username) {

@@ -18,10 +18,10 @@
 #include "directories/in_memory_directory.hpp"
 #include "mail/mail_composer.hpp"
 #include "service/operation_context.hpp"
+#include "service/outbox_rows.hpp"
 #include "service/runtime.hpp"
 #include "service/signup_requests.hpp"
 #include "support/manual_clock.hpp"
-#include "service/outbox_rows.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy::testing {
@@ -68,8 +68,8 @@ class AccountLifeCycleTest : public ::testing::Test {
     auto chain = std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{directory_}, ChainOptions{}, hasher);
     MailComposerPtr mail;
     if (config->mail) mail = std::make_shared<const MailComposer>(config->site, *config->mail);
-    const Runtime runtime{config, hasher, chain, AccountPolicy(config->accounts), database_, mail, rate_limiter_,
-                          clock_};
+    const Runtime runtime{config,    hasher, chain,         AccountPolicy(config->accounts),
+                          database_, mail,   rate_limiter_, clock_};
     const OperationContext context{runtime, caller_};
     return run(context, request);
   }

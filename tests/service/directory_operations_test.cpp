@@ -187,8 +187,8 @@ TEST_F(DirectoryOperations, AuthenticateWithAWrongPasswordNeverFallsThroughToALa
 TEST_F(DirectoryOperations, ChangePasswordEndsTheResetLinksIssuedBefore) {
   const IssuedToken link = store_reset_link_of_alice();
 
-  auto changed = run_as_admin(ChangePasswordRequest{
-      .username = "alice", .old_password = kPassword, .new_password = "a brand new passphrase"});
+  auto changed = run_as_admin(
+      ChangePasswordRequest{.username = "alice", .old_password = kPassword, .new_password = "a brand new passphrase"});
 
   ASSERT_TRUE(changed) << changed.error().message;
   EXPECT_EQ(local_->password_of("alice"), "a brand new passphrase");
@@ -295,9 +295,14 @@ TEST_F(DirectoryOperations, MailQueueAgesTheOldestPendingMailByTheRuntimeClock) 
     auto lease = database_->acquire();
     auto inserted = lease.execute(
         "INSERT INTO outbox (template, recipient, message, state, next_attempt_at, created_at) VALUES"
-        " ('new_user', 'a@example.com', 'x', 'pending', 0, " + std::to_string(now - 300) + "),"
-        " ('new_user', 'b@example.com', 'x', 'pending', 0, " + std::to_string(now - 20) + "),"
-        " ('new_user', 'c@example.com', 'x', 'failed', 0, " + std::to_string(now - 900) + ")");
+        " ('new_user', 'a@example.com', 'x', 'pending', 0, " +
+        std::to_string(now - 300) +
+        "),"
+        " ('new_user', 'b@example.com', 'x', 'pending', 0, " +
+        std::to_string(now - 20) +
+        "),"
+        " ('new_user', 'c@example.com', 'x', 'failed', 0, " +
+        std::to_string(now - 900) + ")");
     ASSERT_TRUE(inserted) << inserted.error().message;
   }
 

@@ -15,9 +15,9 @@
 
 #include "directories/in_memory_directory.hpp"
 #include "service/operation_context.hpp"
+#include "service/outbox_rows.hpp"
 #include "service/runtime.hpp"
 #include "support/manual_clock.hpp"
-#include "service/outbox_rows.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy::testing {
@@ -48,8 +48,8 @@ class MailingRuntime : public ::testing::Test {
       auto hasher = std::make_shared<const PasswordHasher>(1, 8192, 1);
       auto chain = std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{directory_}, ChainOptions{}, hasher);
       auto mail = std::make_shared<const MailComposer>(config_->site, *config_->mail);
-      runtime_ = std::make_unique<Runtime>(Runtime{config_, hasher, chain, AccountPolicy(config_->accounts),
-                                                   database_, mail, std::make_shared<RateLimiter>(), clock_});
+      runtime_ = std::make_unique<Runtime>(Runtime{config_, hasher, chain, AccountPolicy(config_->accounts), database_,
+                                                   mail, std::make_shared<RateLimiter>(), clock_});
     }
     return *runtime_;
   }

@@ -3,9 +3,9 @@
 // single-use invitation opens disabled signup until it expires, once.
 #include <gtest/gtest.h>
 
+#include "service/account_life_cycle_fixture.hpp"
 #include "service/invitation_requests.hpp"
 #include "service/signup_requests.hpp"
-#include "service/account_life_cycle_fixture.hpp"
 
 namespace dirproxy {
 namespace {

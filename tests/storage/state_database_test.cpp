@@ -82,8 +82,9 @@ TEST_F(StateDatabaseTest, ReopeningKeepsTheDataAndDoesNotMigrateAgain) {
     auto database = open();
     ASSERT_TRUE(database);
     auto lease = database->acquire();
-    ASSERT_TRUE(lease.execute("INSERT INTO groups (name, created_at, updated_at)"
-                              " VALUES ('staff', 'now', 'now')"));
+    ASSERT_TRUE(
+        lease.execute("INSERT INTO groups (name, created_at, updated_at)"
+                      " VALUES ('staff', 'now', 'now')"));
   }
   auto reopened = open();
   ASSERT_TRUE(reopened);
@@ -97,19 +98,16 @@ TEST_F(StateDatabaseTest, ADatabaseWithANewerSchemaVersionIsRefused) {
     auto database = open();
     ASSERT_TRUE(database);
     auto lease = database->acquire();
-    ASSERT_TRUE(lease.execute("PRAGMA user_version = " +
-                              std::to_string(StateDatabase::schema_version() + 1)));
+    ASSERT_TRUE(lease.execute("PRAGMA user_version = " + std::to_string(StateDatabase::schema_version() + 1)));
   }
   auto reopened = StateDatabase::open(temp_.path() / "state", 2);
 
   ASSERT_FALSE(reopened.has_value());
   EXPECT_EQ(reopened.error().code, ErrorCode::internal_error);
   const std::string& message = reopened.error().message;
-  EXPECT_NE(message.find((temp_.path() / "state" / "dirproxy.db").string()), std::string::npos)
-      << message;
+  EXPECT_NE(message.find((temp_.path() / "state" / "dirproxy.db").string()), std::string::npos) << message;
   const int newest = StateDatabase::schema_version();
-  EXPECT_NE(message.find("schema version " + std::to_string(newest + 1) + " is newer"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("schema version " + std::to_string(newest + 1) + " is newer"), std::string::npos) << message;
   EXPECT_NE(message.find("knows versions up to " + std::to_string(newest)), std::string::npos) << message;
 }
 
@@ -191,8 +189,9 @@ TEST_F(StateDatabaseTest, ANewDatabaseAndItsWalAreReadableByTheOwnerOnly) {
   auto database = StateDatabase::open(state_dir, 1);
   ASSERT_TRUE(database.has_value()) << database.error().message;
   auto lease = (*database)->acquire();
-  ASSERT_TRUE(lease.execute("INSERT INTO groups (name, created_at, updated_at)"
-                            " VALUES ('staff', 'now', 'now')"));
+  ASSERT_TRUE(
+      lease.execute("INSERT INTO groups (name, created_at, updated_at)"
+                    " VALUES ('staff', 'now', 'now')"));
 
   for (const char* file : {"dirproxy.db", "dirproxy.db-wal", "dirproxy.db-shm"}) {
     struct stat info {};
@@ -240,14 +239,16 @@ TEST_F(StateDatabaseTest, ATransactionRollsBackUnlessCommitted) {
   {
     auto transaction = lease.begin(TransactionMode::write);
     ASSERT_TRUE(transaction.has_value()) << transaction.error().message;
-    ASSERT_TRUE(lease.execute("INSERT INTO groups (name, created_at, updated_at)"
-                              " VALUES ('dropped', 'now', 'now')"));
+    ASSERT_TRUE(
+        lease.execute("INSERT INTO groups (name, created_at, updated_at)"
+                      " VALUES ('dropped', 'now', 'now')"));
   }
   {
     auto transaction = lease.begin(TransactionMode::write);
     ASSERT_TRUE(transaction.has_value()) << transaction.error().message;
-    ASSERT_TRUE(lease.execute("INSERT INTO groups (name, created_at, updated_at)"
-                              " VALUES ('kept', 'now', 'now')"));
+    ASSERT_TRUE(
+        lease.execute("INSERT INTO groups (name, created_at, updated_at)"
+                      " VALUES ('kept', 'now', 'now')"));
     ASSERT_TRUE(transaction->commit());
   }
   EXPECT_EQ(query_text(lease, "SELECT group_concat(name) FROM groups"), "kept");
@@ -275,7 +276,8 @@ TEST_F(StateDatabaseTest, AWriteTransactionWhoseWorkFailsRollsBackAndReturnsTheE
   auto lease = database->acquire();
 
   auto written = lease.write_transaction([](const StateDatabase::Lease& lease) -> Result<void> {
-    RETURN_IF_ERROR(lease.execute("INSERT INTO groups (name, created_at, updated_at) VALUES ('dropped', 'now', 'now')"));
+    RETURN_IF_ERROR(
+        lease.execute("INSERT INTO groups (name, created_at, updated_at) VALUES ('dropped', 'now', 'now')"));
     return fail(ErrorCode::conflict, "changed my mind", "name");
   });
 
@@ -292,8 +294,9 @@ TEST_F(StateDatabaseTest, AReturnedLeaseNeverCarriesAnOpenTransaction) {
   ASSERT_TRUE(database);
   {
     auto lease = database->acquire();
-    ASSERT_TRUE(lease.execute("BEGIN IMMEDIATE; INSERT INTO groups (name, created_at,"
-                              " updated_at) VALUES ('leaked', 'now', 'now')"));
+    ASSERT_TRUE(
+        lease.execute("BEGIN IMMEDIATE; INSERT INTO groups (name, created_at,"
+                      " updated_at) VALUES ('leaked', 'now', 'now')"));
   }
   auto lease = database->acquire();
   EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
@@ -304,8 +307,7 @@ TEST_F(StateDatabaseTest, AUniqueViolationIsAConflict) {
   auto database = open();
   ASSERT_TRUE(database);
   auto lease = database->acquire();
-  const char* insert =
-      "INSERT INTO users (username, created_at, updated_at) VALUES (?1, 'now', 'now')";
+  const char* insert = "INSERT INTO users (username, created_at, updated_at) VALUES (?1, 'now', 'now')";
   auto first = lease.prepare(insert, "Alice");
   ASSERT_TRUE(first.has_value());
   ASSERT_TRUE(first->run());
@@ -316,8 +318,7 @@ TEST_F(StateDatabaseTest, AUniqueViolationIsAConflict) {
 
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code, ErrorCode::conflict);
-  EXPECT_NE(result.error().message.find("UNIQUE constraint failed: users.username"),
-            std::string::npos)
+  EXPECT_NE(result.error().message.find("UNIQUE constraint failed: users.username"), std::string::npos)
       << result.error().message;
 }
 
@@ -332,14 +333,12 @@ TEST_F(StateDatabaseTest, OtherSqlErrorsAreInternalErrorsWithSqlitesMessage) {
   EXPECT_NE(missing_table.error().message.find("no such table: no_such_table"), std::string::npos)
       << missing_table.error().message;
 
-  auto not_null = lease.prepare(
-      "INSERT INTO users (username, created_at, updated_at) VALUES (NULL, 'now', 'now')");
+  auto not_null = lease.prepare("INSERT INTO users (username, created_at, updated_at) VALUES (NULL, 'now', 'now')");
   ASSERT_TRUE(not_null.has_value());
   auto result = not_null->run();
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code, ErrorCode::internal_error);
-  EXPECT_NE(result.error().message.find("NOT NULL constraint failed: users.username"),
-            std::string::npos)
+  EXPECT_NE(result.error().message.find("NOT NULL constraint failed: users.username"), std::string::npos)
       << result.error().message;
 }
 
@@ -366,8 +365,7 @@ TEST_F(StateDatabaseTest, ABindingErrorIsReportedByStep) {
 
   ASSERT_FALSE(row.has_value());
   EXPECT_EQ(row.error().code, ErrorCode::internal_error);
-  EXPECT_NE(row.error().message.find("column index out of range"), std::string::npos)
-      << row.error().message;
+  EXPECT_NE(row.error().message.find("column index out of range"), std::string::npos) << row.error().message;
 }
 
 TEST_F(StateDatabaseTest, StatementsRoundTripTextIntegersAndNull) {
@@ -375,8 +373,8 @@ TEST_F(StateDatabaseTest, StatementsRoundTripTextIntegersAndNull) {
   ASSERT_TRUE(database);
   auto lease = database->acquire();
   const std::string with_nul("a\0b", 3);
-  auto statement = lease.prepare("SELECT ?1, ?2, ?3, ?4", with_nul, std::int64_t{-42},
-                                 std::optional<std::string>(), std::string_view());
+  auto statement = lease.prepare("SELECT ?1, ?2, ?3, ?4", with_nul, std::int64_t{-42}, std::optional<std::string>(),
+                                 std::string_view());
   ASSERT_TRUE(statement.has_value());
   auto row = statement->step();
   ASSERT_TRUE(row.has_value());
@@ -399,9 +397,9 @@ TEST_F(StateDatabaseTest, DeletingAGroupCascadesToItsMemberships) {
   auto database = open();
   ASSERT_TRUE(database);
   auto lease = database->acquire();
-  ASSERT_TRUE(lease.execute(
-      "INSERT INTO groups (id, name, created_at, updated_at) VALUES (1, 'staff', 'now', 'now');"
-      "INSERT INTO memberships (group_id, username) VALUES (1, 'alice'), (1, 'bob');"));
+  ASSERT_TRUE(
+      lease.execute("INSERT INTO groups (id, name, created_at, updated_at) VALUES (1, 'staff', 'now', 'now');"
+                    "INSERT INTO memberships (group_id, username) VALUES (1, 'alice'), (1, 'bob');"));
 
   ASSERT_TRUE(lease.execute("DELETE FROM groups WHERE id = 1"));
 
@@ -446,11 +444,11 @@ TEST_F(StateDatabaseBackupTest, TheCopyIsADatabaseWithTheSameRowsAndSchemaVersio
   ASSERT_TRUE(database);
   {
     auto lease = database->acquire();
-    ASSERT_TRUE(lease.execute(
-        "INSERT INTO users (username, email, password_hash, created_at, updated_at)"
-        " VALUES ('alice', 'alice@example.com', '$argon2id$hash', 'then', 'now');"
-        "INSERT INTO groups (id, name, created_at, updated_at) VALUES (1, 'staff', 'then', 'now');"
-        "INSERT INTO memberships (group_id, username) VALUES (1, 'alice');"));
+    ASSERT_TRUE(
+        lease.execute("INSERT INTO users (username, email, password_hash, created_at, updated_at)"
+                      " VALUES ('alice', 'alice@example.com', '$argon2id$hash', 'then', 'now');"
+                      "INSERT INTO groups (id, name, created_at, updated_at) VALUES (1, 'staff', 'then', 'now');"
+                      "INSERT INTO memberships (group_id, username) VALUES (1, 'alice');"));
   }
   const auto target = temp_.path() / "backup.db";
 
@@ -462,8 +460,7 @@ TEST_F(StateDatabaseBackupTest, TheCopyIsADatabaseWithTheSameRowsAndSchemaVersio
   ASSERT_TRUE(restored);
   auto lease = restored->acquire();
   EXPECT_EQ(query_text(lease, "PRAGMA integrity_check"), "ok");
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"),
-            std::to_string(StateDatabase::schema_version()));
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), std::to_string(StateDatabase::schema_version()));
   EXPECT_EQ(query_text(lease, "SELECT username || ' ' || email || ' ' || password_hash FROM users"),
             "alice alice@example.com $argon2id$hash");
   EXPECT_EQ(query_text(lease, "SELECT name FROM groups"), "staff");
@@ -490,12 +487,14 @@ TEST_F(StateDatabaseBackupTest, TheCopyHasOnlyCommittedDataAndDoesNotWaitForAnOp
   auto database = open(2);
   ASSERT_TRUE(database);
   auto writer = database->acquire();
-  ASSERT_TRUE(writer.execute("INSERT INTO groups (name, created_at, updated_at)"
-                             " VALUES ('committed', 'now', 'now')"));
+  ASSERT_TRUE(
+      writer.execute("INSERT INTO groups (name, created_at, updated_at)"
+                     " VALUES ('committed', 'now', 'now')"));
   auto transaction = writer.begin(TransactionMode::write);
   ASSERT_TRUE(transaction.has_value()) << transaction.error().message;
-  ASSERT_TRUE(writer.execute("INSERT INTO groups (name, created_at, updated_at)"
-                             " VALUES ('uncommitted', 'now', 'now')"));
+  ASSERT_TRUE(
+      writer.execute("INSERT INTO groups (name, created_at, updated_at)"
+                     " VALUES ('uncommitted', 'now', 'now')"));
   const auto target = temp_.path() / "backup.db";
 
   // The write lock is held throughout: a backup that waited for it would
@@ -556,8 +555,7 @@ TEST_F(StateDatabaseBackupTest, ARelativeTargetIsRefusedAndNothingIsWritten) {
 
   ASSERT_FALSE(bytes.has_value());
   EXPECT_EQ(bytes.error().code, ErrorCode::bad_request);
-  EXPECT_EQ(bytes.error().message,
-            "backup target 'dirproxy-relative-backup-test.db' is not an absolute path");
+  EXPECT_EQ(bytes.error().message, "backup target 'dirproxy-relative-backup-test.db' is not an absolute path");
   EXPECT_FALSE(std::filesystem::exists(target));
 }
 
@@ -570,8 +568,7 @@ TEST_F(StateDatabaseBackupTest, ATargetInAMissingDirectoryIsRefusedNamingThePath
 
   ASSERT_FALSE(bytes.has_value());
   EXPECT_EQ(bytes.error().code, ErrorCode::bad_request);
-  EXPECT_EQ(bytes.error().message,
-            "cannot create backup target '" + target.string() + "': No such file or directory");
+  EXPECT_EQ(bytes.error().message, "cannot create backup target '" + target.string() + "': No such file or directory");
 }
 
 }  // namespace

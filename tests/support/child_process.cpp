@@ -112,9 +112,7 @@ void prepare_child(pid_t parent) {
 
 // In a forked child: take on `who`'s identity, groups first (after setuid
 // there is no permission left to change them).
-bool become(RunAs who) {
-  return ::setgroups(0, nullptr) == 0 && ::setgid(who.gid) == 0 && ::setuid(who.uid) == 0;
-}
+bool become(RunAs who) { return ::setgroups(0, nullptr) == 0 && ::setgid(who.gid) == 0 && ::setuid(who.uid) == 0; }
 
 // Forks a child with the given standard descriptors, as `identity` when
 // set, that execs `image`. Returns its pid.
@@ -150,9 +148,7 @@ std::pair<UniqueFd, UniqueFd> make_pipe() {
 
 }  // namespace
 
-void throw_errno(const std::string& what) {
-  throw std::runtime_error(what + ": " + std::strerror(errno));
-}
+void throw_errno(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
 
 std::optional<int> wait_for_child(pid_t pid, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
@@ -171,8 +167,7 @@ void kill_and_reap(pid_t pid) {
   wait_for_child(pid, kKillTimeout);
 }
 
-pid_t spawn_child(const std::vector<std::string>& argv, const Environment& env, int stdout_fd,
-                  int stderr_fd) {
+pid_t spawn_child(const std::vector<std::string>& argv, const Environment& env, int stdout_fd, int stderr_fd) {
   const ExecImage image(argv, env);
   UniqueFd null_input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null_input) throw_errno("open /dev/null");
@@ -186,8 +181,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const ChildOptions& 
   auto [stdin_read, stdin_write] = make_pipe();
   auto [stdout_read, stdout_write] = make_pipe();
   auto [stderr_read, stderr_write] = make_pipe();
-  const pid_t pid = start_child(image, stdin_read.get(), stdout_write.get(), stderr_write.get(),
-                                options.run_as);
+  const pid_t pid = start_child(image, stdin_read.get(), stdout_write.get(), stderr_write.get(), options.run_as);
   stdin_read.reset();
   stdout_write.reset();
   stderr_write.reset();

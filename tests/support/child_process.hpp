@@ -64,8 +64,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const ChildOptions& 
 // Starts argv[0] with `argv`, stdin from /dev/null and stdout and stderr on
 // the given descriptors (a log file, say), and returns its pid at once.
 // Reap it with wait_for_child or kill_and_reap.
-pid_t spawn_child(const std::vector<std::string>& argv, const Environment& env, int stdout_fd,
-                  int stderr_fd);
+pid_t spawn_child(const std::vector<std::string>& argv, const Environment& env, int stdout_fd, int stderr_fd);
 
 // Runs `function` in a forked child as `who` (supplementary groups dropped,
 // then gid, then uid) and returns what it returned (as the child's exit

@@ -66,8 +66,8 @@ std::string run_or_throw(const std::vector<std::string>& argv, const Environment
   if (result.exit_code != 0) {
     std::string command;
     for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
-    throw std::runtime_error(command + " failed (exit " + std::to_string(result.exit_code) +
-                             "):\n" + result.out + result.err);
+    throw std::runtime_error(command + " failed (exit " + std::to_string(result.exit_code) + "):\n" + result.out +
+                             result.err);
   }
   return result.out;
 }
@@ -106,8 +106,7 @@ std::optional<std::string> dns_host_name() {
 std::string quoted(const std::string& value) { return "\"" + value + "\""; }
 
 std::optional<std::string> decode_base64(std::string_view text) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string bytes;
   unsigned bits = 0;
   int pending = 0;
@@ -135,10 +134,10 @@ std::string decode_printable_values(const std::string& ldif) {
     const auto marker = line.find(":: ");
     if (marker != std::string::npos && line.find(':') == marker) {
       const auto value = decode_base64(std::string_view(line).substr(marker + 3));
-      const bool printable = value && std::all_of(value->begin(), value->end(),
-                                                  [](char c) { return c >= 0x20 && c < 0x7f; });
-      if (printable && !value->empty() && value->front() != ' ' && value->front() != ':' &&
-          value->front() != '<' && value->back() != ' ') {
+      const bool printable =
+          value && std::all_of(value->begin(), value->end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+      if (printable && !value->empty() && value->front() != ' ' && value->front() != ':' && value->front() != '<' &&
+          value->back() != ' ') {
         line = line.substr(0, marker) + ": " + *value;
       }
     }
@@ -201,9 +200,7 @@ SlapdServer::~SlapdServer() {
   }
 }
 
-std::string SlapdServer::ca_file() const {
-  return options_.tls ? (dir_ / "tls" / "ca.crt").string() : std::string();
-}
+std::string SlapdServer::ca_file() const { return options_.tls ? (dir_ / "tls" / "ca.crt").string() : std::string(); }
 
 void SlapdServer::choose_ports() {
   std::vector<UniqueFd> held;
@@ -219,20 +216,18 @@ void SlapdServer::make_certificates() const {
   const std::filesystem::path tls = dir_ / "tls";
   std::filesystem::create_directory(tls);
   auto file = [&](const char* name) { return (tls / name).string(); };
-  const std::vector<std::string> new_key = {"-newkey", "ec", "-pkeyopt",
-                                            "ec_paramgen_curve:prime256v1", "-nodes"};
+  const std::vector<std::string> new_key = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
 
   std::vector<std::string> ca = {"openssl", "req", "-x509"};
   ca.insert(ca.end(), new_key.begin(), new_key.end());
-  ca.insert(ca.end(), {"-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "30", "-subj",
-                       "/CN=dirproxy test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                       "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
+  ca.insert(ca.end(),
+            {"-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "30", "-subj", "/CN=dirproxy test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
   run_or_throw(ca);
 
   std::vector<std::string> request = {"openssl", "req", "-new"};
   request.insert(request.end(), new_key.begin(), new_key.end());
-  request.insert(request.end(), {"-keyout", file("server.key"), "-out", file("server.csr"), "-subj",
-                                 "/CN=127.0.0.1"});
+  request.insert(request.end(), {"-keyout", file("server.key"), "-out", file("server.csr"), "-subj", "/CN=127.0.0.1"});
   run_or_throw(request);
 
   std::string names = "IP:127.0.0.1,DNS:localhost";
@@ -241,10 +236,10 @@ void SlapdServer::make_certificates() const {
                   "basicConstraints=critical,CA:FALSE\n"
                   "keyUsage=critical,digitalSignature,keyEncipherment\n"
                   "extendedKeyUsage=serverAuth\n"
-                  "subjectAltName=" + names + "\n");
-  run_or_throw({"openssl", "x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"),
-                "-CAkey", file("ca.key"), "-CAcreateserial", "-out", file("server.crt"), "-days",
-                "30", "-extfile", file("server.ext")});
+                  "subjectAltName=" +
+                      names + "\n");
+  run_or_throw({"openssl", "x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"),
+                "-CAcreateserial", "-out", file("server.crt"), "-days", "30", "-extfile", file("server.ext")});
 }
 
 void SlapdServer::write_configuration() const {
@@ -280,8 +275,7 @@ void SlapdServer::write_configuration() const {
   }
 
   // The rootdn bypasses these. Binding needs only "auth" on userPassword.
-  const std::string service_level =
-      service && service->access == ServiceAccess::write ? "write" : "read";
+  const std::string service_level = service && service->access == ServiceAccess::write ? "write" : "read";
   conf << "access to attrs=userPassword\n";
   if (service) conf << "  by dn.exact=" << quoted(service->dn) << " " << service_level << "\n";
   conf << "  by self write\n"
@@ -311,8 +305,8 @@ bool SlapdServer::launch() {
   if (!log_fd) throw_errno("open " + log_path);
   const std::string banner = "=== SlapdServer: starting slapd on " + listeners + " ===\n";
   if (::write(log_fd.get(), banner.data(), banner.size()) < 0) throw_errno("write " + log_path);
-  const std::vector<std::string> argv = {
-      kSlapd, "-f", (dir_ / "slapd.conf").string(), "-h", listeners, "-d", kDebugLevel};
+  const std::vector<std::string> argv = {kSlapd, "-f",       (dir_ / "slapd.conf").string(), "-h", listeners,
+                                         "-d",   kDebugLevel};
   pid_ = spawn_child(argv, /*env=*/{}, log_fd.get(), log_fd.get());
   paused_ = false;
 
@@ -324,8 +318,8 @@ bool SlapdServer::launch() {
       if (text.find("Address already in use", this_start) != std::string::npos) return false;
       fail("slapd exited during start-up with status " + std::to_string(*status));
     }
-    const CommandResult probe = run_command(
-        {"ldapwhoami", "-x", "-H", uri_, "-D", root_dn(), "-w", options_.root_password}, {}, 2s);
+    const CommandResult probe =
+        run_command({"ldapwhoami", "-x", "-H", uri_, "-D", root_dn(), "-w", options_.root_password}, {}, 2s);
     if (probe.exit_code == 0) return true;
     if (Clock::now() >= deadline) {
       kill_and_reap(pid_);
@@ -347,8 +341,7 @@ std::optional<int> SlapdServer::reap(std::chrono::milliseconds timeout) {
 }
 
 void SlapdServer::fail(const std::string& what) const {
-  throw std::runtime_error("SlapdServer (" + dir_.string() + "): " + what +
-                           "\n--- slapd log tail ---\n" + log_tail());
+  throw std::runtime_error("SlapdServer (" + dir_.string() + "): " + what + "\n--- slapd log tail ---\n" + log_tail());
 }
 
 void SlapdServer::start() {
@@ -416,9 +409,8 @@ bool SlapdServer::wait_for_log(std::string_view text, std::chrono::milliseconds 
   }
 }
 
-CommandResult SlapdServer::ldap_tool(const std::string& program,
-                                     const std::vector<std::string>& args, const Environment& env,
-                                     std::chrono::milliseconds timeout) const {
+CommandResult SlapdServer::ldap_tool(const std::string& program, const std::vector<std::string>& args,
+                                     const Environment& env, std::chrono::milliseconds timeout) const {
   std::vector<std::string> argv = {program, "-x", "-H", uri_};
   argv.insert(argv.end(), args.begin(), args.end());
   Environment full_env = env;
@@ -427,11 +419,9 @@ CommandResult SlapdServer::ldap_tool(const std::string& program,
 }
 
 std::string SlapdServer::search(const std::string& base, const std::string& filter,
-                                const std::vector<std::string>& attributes,
-                                const std::string& scope) const {
-  std::vector<std::string> args = {"-D",   root_dn(), "-w",           options_.root_password,
-                                   "-LLL", "-o",      "ldif-wrap=no", "-s",
-                                   scope,  "-b",      base,           filter};
+                                const std::vector<std::string>& attributes, const std::string& scope) const {
+  std::vector<std::string> args = {
+      "-D", root_dn(), "-w", options_.root_password, "-LLL", "-o", "ldif-wrap=no", "-s", scope, "-b", base, filter};
   args.insert(args.end(), attributes.begin(), attributes.end());
   CommandResult result = ldap_tool("ldapsearch", args);
   constexpr int kNoSuchObject = 32;
@@ -453,11 +443,10 @@ void SlapdServer::modify(const std::string& ldif) const {
   static std::atomic<int> counter = 0;
   const std::filesystem::path file = dir_ / ("modify-" + std::to_string(++counter) + ".ldif");
   write_text_file(file, ldif);
-  CommandResult result =
-      ldap_tool("ldapmodify", {"-D", root_dn(), "-w", options_.root_password, "-f", file.string()});
+  CommandResult result = ldap_tool("ldapmodify", {"-D", root_dn(), "-w", options_.root_password, "-f", file.string()});
   if (result.exit_code != 0) {
-    throw std::runtime_error("ldapmodify failed (exit " + std::to_string(result.exit_code) +
-                             "): " + result.err + "\n" + ldif);
+    throw std::runtime_error("ldapmodify failed (exit " + std::to_string(result.exit_code) + "): " + result.err + "\n" +
+                             ldif);
   }
 }
 
@@ -477,8 +466,8 @@ SlapdOptions openldap_test_options() {
   SlapdOptions options;
   options.suffix = "dc=example,dc=com";
   options.ldif = read_text_file(test_data_path("ldap/openldap.ldif"));
-  options.service_account = ServiceAccount{"cn=dirproxy,ou=service,dc=example,dc=com",
-                                           "dirproxy-service-password", ServiceAccess::read};
+  options.service_account =
+      ServiceAccount{"cn=dirproxy,ou=service,dc=example,dc=com", "dirproxy-service-password", ServiceAccess::read};
   return options;
 }
 
@@ -487,8 +476,8 @@ SlapdOptions active_directory_test_options() {
   options.suffix = "dc=corp,dc=example";
   options.extra_schema_files = {test_data_path("ldap/ad.schema")};
   options.ldif = read_text_file(test_data_path("ldap/ad.ldif"));
-  options.service_account = ServiceAccount{"cn=svc-dirproxy,cn=Users,dc=corp,dc=example",
-                                           "svc-dirproxy-password", ServiceAccess::read};
+  options.service_account =
+      ServiceAccount{"cn=svc-dirproxy,cn=Users,dc=corp,dc=example", "svc-dirproxy-password", ServiceAccess::read};
   return options;
 }
 
@@ -498,8 +487,7 @@ std::string numbered_uid(std::string_view prefix, int n) {
   return std::string(prefix) + digits;
 }
 
-std::vector<std::string> numbered_user_dns(std::string_view base_dn, std::string_view prefix,
-                                           int count) {
+std::vector<std::string> numbered_user_dns(std::string_view base_dn, std::string_view prefix, int count) {
   std::vector<std::string> dns;
   dns.reserve(static_cast<std::size_t>(std::max(count, 0)));
   for (int n = 1; n <= count; ++n) {
@@ -528,8 +516,7 @@ std::string make_group_ldif(std::string_view group_dn, const std::vector<std::st
     throw std::invalid_argument("make_group_ldif: the RDN must be cn=: " + std::string(group_dn));
   }
   const std::string_view cn = group_dn.substr(3, group_dn.find(',') - 3);
-  std::string ldif =
-      "dn: " + std::string(group_dn) + "\nobjectClass: groupOfNames\ncn: " + std::string(cn) + "\n";
+  std::string ldif = "dn: " + std::string(group_dn) + "\nobjectClass: groupOfNames\ncn: " + std::string(cn) + "\n";
   for (const auto& member : member_dns) ldif += "member: " + member + "\n";
   return ldif + "\n";
 }

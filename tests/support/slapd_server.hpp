@@ -151,8 +151,7 @@ class SlapdServer final {
   std::string log_tail(std::size_t lines = 40) const;
   // Waits up to `timeout` for `text` to appear in log() (stats lines are
   // written a moment after the operation is answered).
-  bool wait_for_log(std::string_view text,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+  bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
   // ldapsearch as the rootdn; the LDIF it prints (-LLL, lines not wrapped),
   // with base64 values that decode to printable ASCII written out plainly:
@@ -161,8 +160,7 @@ class SlapdServer final {
   // other failure.
   // `scope`: base, one, sub or children.
   std::string search(const std::string& base, const std::string& filter = "(objectClass=*)",
-                     const std::vector<std::string>& attributes = {},
-                     const std::string& scope = "sub") const;
+                     const std::vector<std::string>& attributes = {}, const std::string& scope = "sub") const;
   // ldapwhoami as `dn` with `password` (anonymous when both are empty):
   // exit_code 0 and out "dn:<dn>\n" on success, 49 on invalid credentials.
   CommandResult whoami(const std::string& dn, const std::string& password) const;
@@ -173,8 +171,7 @@ class SlapdServer final {
   // `args`, adding LDAPTLS_CACERT=ca_file() to the environment when tls is
   // on. The caller adds -D/-w. Killed after `timeout` (exit_code -1): a
   // paused server never answers.
-  CommandResult ldap_tool(const std::string& program, const std::vector<std::string>& args,
-                          const Environment& env = {},
+  CommandResult ldap_tool(const std::string& program, const std::vector<std::string>& args, const Environment& env = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
  private:
@@ -220,8 +217,7 @@ std::string numbered_uid(std::string_view prefix, int n);
 // userPassword "<uid>-password".
 std::string make_users_ldif(std::string_view base_dn, std::string_view prefix, int count);
 // The DNs of those entries, in order.
-std::vector<std::string> numbered_user_dns(std::string_view base_dn, std::string_view prefix,
-                                           int count);
+std::vector<std::string> numbered_user_dns(std::string_view base_dn, std::string_view prefix, int count);
 // LDIF for a groupOfNames entry `group_dn` (its RDN must be cn=<plain value>)
 // with `member_dns` (at least one: groupOfNames requires a member).
 std::string make_group_ldif(std::string_view group_dn, const std::vector<std::string>& member_dns);

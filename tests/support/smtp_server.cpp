@@ -151,9 +151,9 @@ void SmtpServer::make_certificates() const {
 
   std::vector<std::string> ca = {"openssl", "req", "-x509"};
   ca.insert(ca.end(), new_key.begin(), new_key.end());
-  ca.insert(ca.end(), {"-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "30", "-subj",
-                       "/CN=dirproxy test mail CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
-                       "keyUsage=critical,keyCertSign,cRLSign"});
+  ca.insert(ca.end(),
+            {"-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "30", "-subj", "/CN=dirproxy test mail CA",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
   run_or_throw(ca);
 
   std::vector<std::string> request = {"openssl", "req", "-new"};
@@ -165,9 +165,8 @@ void SmtpServer::make_certificates() const {
                                        "keyUsage=critical,digitalSignature,keyEncipherment\n"
                                        "extendedKeyUsage=serverAuth\n"
                                        "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-  run_or_throw({"openssl", "x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey",
-                file("ca.key"), "-CAcreateserial", "-out", file("server.crt"), "-days", "30", "-extfile",
-                file("server.ext")});
+  run_or_throw({"openssl", "x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"),
+                "-CAcreateserial", "-out", file("server.crt"), "-days", "30", "-extfile", file("server.ext")});
 }
 
 bool SmtpServer::launch() {
@@ -177,17 +176,18 @@ bool SmtpServer::launch() {
   const std::string banner = "=== SmtpServer: starting on port " + std::to_string(port_) + " ===\n";
   if (::write(log_fd.get(), banner.data(), banner.size()) < 0) throw_errno("write " + log_path);
 
-  std::vector<std::string> argv = {kPython, DIRPROXY_TEST_SUPPORT_DIR "/smtp_capture.py",
-                                   "--dir", (dir_ / "messages").string(),
+  std::vector<std::string> argv = {kPython,         DIRPROXY_TEST_SUPPORT_DIR "/smtp_capture.py",
+                                   "--dir",         (dir_ / "messages").string(),
                                    "--control-dir", dir_.string(),
-                                   "--port", std::to_string(port_)};
+                                   "--port",        std::to_string(port_)};
   if (options_.tls != SmtpTls::none) {
-    argv.insert(argv.end(), {"--cert", (dir_ / "tls" / "server.crt").string(), "--key",
-                             (dir_ / "tls" / "server.key").string()});
+    argv.insert(argv.end(),
+                {"--cert", (dir_ / "tls" / "server.crt").string(), "--key", (dir_ / "tls" / "server.key").string()});
   }
   if (options_.tls == SmtpTls::starttls_required) argv.push_back("--require-starttls");
   if (options_.tls == SmtpTls::implicit) argv.push_back("--implicit-tls");
-  if (options_.auth_username) argv.insert(argv.end(), {"--auth", *options_.auth_username + ":" + options_.auth_password});
+  if (options_.auth_username)
+    argv.insert(argv.end(), {"--auth", *options_.auth_username + ":" + options_.auth_password});
   // Unbuffered, so the log is complete when a test fails.
   pid_ = spawn_child(argv, /*env=*/{{"PYTHONUNBUFFERED", "1"}}, log_fd.get(), log_fd.get());
   paused_ = false;

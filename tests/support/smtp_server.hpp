@@ -32,10 +32,10 @@
 namespace dirproxy::testing {
 
 enum class SmtpTls {
-  none,              // plain SMTP, no STARTTLS offered
-  starttls,          // STARTTLS offered, plain mail accepted too
-  starttls_required, // mail refused (530) before STARTTLS
-  implicit,          // smtps: TLS from the first byte
+  none,               // plain SMTP, no STARTTLS offered
+  starttls,           // STARTTLS offered, plain mail accepted too
+  starttls_required,  // mail refused (530) before STARTTLS
+  implicit,           // smtps: TLS from the first byte
 };
 
 // Aggregate: set members one by one.
@@ -49,17 +49,17 @@ struct SmtpServerOptions {
 
 // One message as the server received it.
 struct CapturedMail {
-  std::string envelope_from;               // MAIL FROM
-  std::vector<std::string> envelope_to;    // RCPT TO, in order
-  bool tls = false;                        // the session was encrypted
-  std::optional<std::string> auth_user;    // who authenticated, if anyone
+  std::string envelope_from;             // MAIL FROM
+  std::vector<std::string> envelope_to;  // RCPT TO, in order
+  bool tls = false;                      // the session was encrypted
+  std::optional<std::string> auth_user;  // who authenticated, if anyone
   // Every header as received (folded lines joined), keyed by the name as
   // written; header() looks one up case-insensitively.
   std::map<std::string, std::string> headers;
-  std::string subject;                     // decoded (RFC 2047)
-  std::string body;                        // decoded text (transfer encoding and charset undone)
-  std::vector<std::string> defects;        // what Python's parser found wrong; empty for a sound message
-  std::string raw;                         // the message exactly as received
+  std::string subject;               // decoded (RFC 2047)
+  std::string body;                  // decoded text (transfer encoding and charset undone)
+  std::vector<std::string> defects;  // what Python's parser found wrong; empty for a sound message
+  std::string raw;                   // the message exactly as received
 
   // The header's value, or nullopt.
   std::optional<std::string> header(std::string_view name) const;

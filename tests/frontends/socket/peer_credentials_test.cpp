@@ -22,9 +22,7 @@ TEST(PeerCredentials, KernelReportsThePeersUidAndPid) {
   close(pair[1]);
 }
 
-TEST(PeerCredentials, RootIsAlwaysAnAdmin) {
-  EXPECT_TRUE(is_admin(PeerCredentials{1, 0, 0}, config::Admins{}));
-}
+TEST(PeerCredentials, RootIsAlwaysAnAdmin) { EXPECT_TRUE(is_admin(PeerCredentials{1, 0, 0}, config::Admins{})); }
 
 TEST(PeerCredentials, OtherUsersAreNotAdminsByDefault) {
   const passwd* nobody = getpwnam("nobody");

@@ -169,8 +169,7 @@ TEST(ProtocolClient, CallFailsNamingTheSocketWhenTheConnectionClosesFirst) {
 
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code, ErrorCode::internal_error);
-  EXPECT_EQ(response.error().message,
-            "connection to " + server.path() + " closed before a response arrived");
+  EXPECT_EQ(response.error().message, "connection to " + server.path() + " closed before a response arrived");
 }
 
 TEST(ProtocolClient, CallFailsWhenNoResponseArrivesInTime) {
@@ -190,9 +189,7 @@ TEST(ProtocolClient, CallFailsWhenNoResponseArrivesInTime) {
 
 TEST(ProtocolClient, CallRefusesTextThatIsNotUtf8WithoutSendingAnything) {
   std::string received = "unset";
-  ScriptedServer server([&](int connection) {
-    received = ScriptedServer::receive(connection, /*line=*/false);
-  });
+  ScriptedServer server([&](int connection) { received = ScriptedServer::receive(connection, /*line=*/false); });
   auto client = ProtocolClient::connect(server.path(), 10s);
   ASSERT_TRUE(client);
 
@@ -208,9 +205,8 @@ TEST(ProtocolClient, CallRefusesTextThatIsNotUtf8WithoutSendingAnything) {
 TEST(ProtocolClient, SendRawWritesLargeBuffersCompletely) {
   const std::string big(4 << 20, 'x');  // far more than a socket buffer holds
   std::size_t received = 0;
-  ScriptedServer server([&](int connection) {
-    received = ScriptedServer::receive(connection, /*line=*/false, big.size()).size();
-  });
+  ScriptedServer server(
+      [&](int connection) { received = ScriptedServer::receive(connection, /*line=*/false, big.size()).size(); });
   auto client = ProtocolClient::connect(server.path(), 10s);
   ASSERT_TRUE(client);
 

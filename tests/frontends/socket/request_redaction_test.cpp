@@ -16,9 +16,8 @@ namespace {
 using nlohmann::json;
 
 TEST(RequestRedaction, SecretParametersAreReplaced) {
-  json request = {{"op", "change_password"},      {"username", "alice"},
-                  {"old_password", "old-secret"}, {"new_password", "new-secret"},
-                  {"password", "pw-secret"},      {"token", "tok-secret"}};
+  json request = {{"op", "change_password"},      {"username", "alice"},     {"old_password", "old-secret"},
+                  {"new_password", "new-secret"}, {"password", "pw-secret"}, {"token", "tok-secret"}};
 
   auto line = redacted_request(request);
 
@@ -75,13 +74,17 @@ class DispatcherLogs : public ::testing::Test {
   std::string run_and_capture(const std::vector<std::string>& lines) {
     asio::io_context io;
     WorkerPool pool(2);
-    Service service(pool, [this] { return runtime_; }, []() -> awaitable<Result<void>> { co_return Result<void>{}; });
+    Service service(
+        pool, [this] { return runtime_; }, []() -> awaitable<Result<void>> { co_return Result<void>{}; });
     RequestDispatcher dispatcher(service);
     Peer peer{1, PeerCredentials{1, 0, 0}, true};
     ::testing::internal::CaptureStderr();
-    asio::co_spawn(io, [&]() -> awaitable<void> {
-      for (const auto& line : lines) responses_.push_back(co_await dispatcher.handle(line, peer));
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          for (const auto& line : lines) responses_.push_back(co_await dispatcher.handle(line, peer));
+        },
+        asio::detached);
     io.run();
     return ::testing::internal::GetCapturedStderr();
   }
@@ -109,15 +112,16 @@ TEST_F(DispatcherLogs, NoPasswordOrTokenReachesALogLine) {
   ASSERT_EQ(responses_.size(), lines.size());
   EXPECT_NE(log.find("[request]"), std::string::npos) << "nothing was logged: the test would prove nothing";
   EXPECT_NE(log.find("[audit]"), std::string::npos);
-  for (const char* secret : {"Secret-One-111", "Secret-Two-222", "Secret-Three-333", "Secret-Four-444",
-                             "Secret-Five-555", "Token-Six-666", "Secret-Seven-777", "Secret-Eight-888",
-                             "Secret-Nine-999", "short"}) {
+  for (const char* secret :
+       {"Secret-One-111", "Secret-Two-222", "Secret-Three-333", "Secret-Four-444", "Secret-Five-555", "Token-Six-666",
+        "Secret-Seven-777", "Secret-Eight-888", "Secret-Nine-999", "short"}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " appeared in:\n" << log;
   }
 }
 
 TEST_F(DispatcherLogs, FailedAuthenticationIsAudited) {
-  auto log = run_and_capture({R"({"op":"authenticate","username":"mallory","password":"guess-guess","client_ip":"192.0.2.7"})"});
+  auto log = run_and_capture(
+      {R"({"op":"authenticate","username":"mallory","password":"guess-guess","client_ip":"192.0.2.7"})"});
 
   EXPECT_NE(log.find("[audit] op=authenticate"), std::string::npos) << log;
   EXPECT_NE(log.find("username=\"mallory\""), std::string::npos) << log;
@@ -126,8 +130,8 @@ TEST_F(DispatcherLogs, FailedAuthenticationIsAudited) {
 }
 
 TEST_F(DispatcherLogs, EveryAdminOperationIsAudited) {
-  auto log = run_and_capture({R"({"op":"add_group","name":"ops","actor":"jdoe"})",
-                              R"({"op":"delete_group","name":"missing"})"});
+  auto log = run_and_capture(
+      {R"({"op":"add_group","name":"ops","actor":"jdoe"})", R"({"op":"delete_group","name":"missing"})"});
 
   EXPECT_NE(log.find("op=add_group actor=\"jdoe\" peer_uid=0"), std::string::npos) << log;
   EXPECT_NE(log.find("name=\"ops\" result=ok"), std::string::npos) << log;
