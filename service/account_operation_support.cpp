@@ -10,10 +10,10 @@ constexpr std::size_t kMaxMessageBytes = 2000;
 
 }  // namespace
 
-Result<void> require_internal_management(const Runtime& runtime) {
+Result<void> require_internal_management(const Runtime& runtime, std::string_view managed) {
   if (runtime.config->user_management == config::UserManagement::external) {
     return fail(ErrorCode::user_management_external,
-                "accounts are managed outside dirproxy (user_management: external)");
+                std::string(managed) + " are managed outside dirproxy (user_management: external)");
   }
   return {};
 }

@@ -17,8 +17,9 @@
 
 namespace dirproxy {
 
-// user_management_external when users are managed outside dirproxy.
-Result<void> require_internal_management(const Runtime& runtime);
+// user_management_external when users are managed outside dirproxy; the
+// message says what (`managed`) is managed there.
+Result<void> require_internal_management(const Runtime& runtime, std::string_view managed = "accounts");
 
 // mail_not_configured (naming `what` needs it) when no mail server is configured.
 Result<void> require_mail(const Runtime& runtime, std::string_view what);

@@ -9,6 +9,7 @@
 
 #include "accounts/login_lockout.hpp"
 #include "service/account_creation.hpp"
+#include "service/account_operation_support.hpp"
 #include "service/directory_requests.hpp"
 #include "service/reset_link.hpp"
 
@@ -41,16 +42,6 @@ Result<User> authenticate_with_lockout(const OperationContext& op, const std::st
   }
   RETURN_IF_ERROR(lockout.record_success(username));
   return user;
-}
-
-// user_management_external when users and groups are managed outside
-// dirproxy: the admin operations that change them are refused first.
-Result<void> require_managed_here(const OperationContext& op) {
-  if (op.runtime.config->user_management == config::UserManagement::external) {
-    return fail(ErrorCode::user_management_external,
-                "users and groups are managed outside dirproxy (user_management: external)");
-  }
-  return {};
 }
 
 }  // namespace
@@ -119,7 +110,7 @@ Result<void> run(const OperationContext& op, const ChangePasswordRequest& reques
 // Admin operations on users and groups --------------------------------------
 
 Result<AddedUser> run(const OperationContext& op, const AddUserRequest& request) {
-  RETURN_IF_ERROR(require_managed_here(op));
+  RETURN_IF_ERROR(require_internal_management(op.runtime, "users and groups"));
   const auto& policy = op.runtime.policy;
   auto checked = policy.check_new_user(request.username, request.email, request.display_name);
   RETURN_IF_ERROR(checked);
@@ -176,7 +167,7 @@ Result<AddedUser> run(const OperationContext& op, const AddUserRequest& request)
 }
 
 Result<User> run(const OperationContext& op, const UpdateUserRequest& request) {
-  RETURN_IF_ERROR(require_managed_here(op));
+  RETURN_IF_ERROR(require_internal_management(op.runtime, "users and groups"));
   UserChanges changes = request.changes;
   if (changes.email) {
     auto checked = op.runtime.policy.check_email(*changes.email);
@@ -193,7 +184,7 @@ Result<User> run(const OperationContext& op, const UpdateUserRequest& request) {
 }
 
 Result<void> run(const OperationContext& op, const DeleteUserRequest& request) {
-  RETURN_IF_ERROR(require_managed_here(op));
+  RETURN_IF_ERROR(require_internal_management(op.runtime, "users and groups"));
   // A link of the deleted account must not set the password of a later
   // account of the same name. First, so that a failure leaves the account
   // and not its links; ending the links of an account that stays is harmless.
@@ -209,23 +200,23 @@ Result<void> run(const OperationContext& op, const SetPasswordRequest& request) 
 }
 
 Result<Group> run(const OperationContext& op, const AddGroupRequest& request) {
-  RETURN_IF_ERROR(require_managed_here(op));
+  RETURN_IF_ERROR(require_internal_management(op.runtime, "users and groups"));
   RETURN_IF_ERROR(AccountPolicy::check_name(request.name, "name"));
   return op.runtime.chain->create_group(request.name, non_empty(request.description));
 }
 
 Result<void> run(const OperationContext& op, const DeleteGroupRequest& request) {
-  RETURN_IF_ERROR(require_managed_here(op));
+  RETURN_IF_ERROR(require_internal_management(op.runtime, "users and groups"));
   return op.runtime.chain->delete_group(request.name);
 }
 
 Result<void> run(const OperationContext& op, const AddMemberRequest& request) {
-  RETURN_IF_ERROR(require_managed_here(op));
+  RETURN_IF_ERROR(require_internal_management(op.runtime, "users and groups"));
   return op.runtime.chain->add_member(request.group, request.username);
 }
 
 Result<void> run(const OperationContext& op, const RemoveMemberRequest& request) {
-  RETURN_IF_ERROR(require_managed_here(op));
+  RETURN_IF_ERROR(require_internal_management(op.runtime, "users and groups"));
   return op.runtime.chain->remove_member(request.group, request.username);
 }
 
