@@ -636,7 +636,7 @@ LoadResult load_config_file(const std::filesystem::path& path) {
   std::string reason;
   std::optional<std::string> content;
   try {
-    content = read_whole_file(path, reason);
+    content = read_text_file(path, kMaxConfigFileBytes, reason);
   } catch (const std::exception& e) {
     reason = e.what();
   }

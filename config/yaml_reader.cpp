@@ -159,7 +159,7 @@ std::optional<std::string> parse_optional_readable_file(const Field& field, cons
   auto path = parse_optional_path(field, base_dir);
   if (!path || path->empty()) return path;
   std::string reason;
-  if (!open_for_reading(*path, reason)) {
+  if (!check_readable_file(*path, reason)) {
     field.error(reason);
     return std::nullopt;
   }

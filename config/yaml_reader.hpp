@@ -189,8 +189,8 @@ std::optional<std::filesystem::path> parse_path(const Field& field, const std::f
 std::optional<std::string> parse_optional_path(const Field& field, const std::filesystem::path& base_dir);
 
 // Like parse_optional_path, for files the daemon will read later: checked
-// now, so that a misspelt path fails --check-config instead of the first TLS
-// handshake.
+// now (a regular file that opens), so that a misspelt path fails
+// --check-config instead of the first TLS handshake.
 std::optional<std::string> parse_optional_readable_file(const Field& field, const std::filesystem::path& base_dir);
 
 // The three above as parsers for Section::read.
@@ -301,7 +301,8 @@ class Section {
 
 // Reads the *_password_file setting `key` into `file` and the secret it holds
 // into `secret`. Secrets are never inline in the YAML, so that the file can be
-// world-readable and the secret cannot end up in a message.
+// world-readable and the secret cannot end up in a message. The secret file
+// must be a regular file of at most kMaxSecretFileBytes (text_file.hpp).
 void read_secret_file(Section& section, std::string_view key, std::string& file, std::string& secret,
                       const std::filesystem::path& base_dir);
 
