@@ -1,5 +1,7 @@
 #include "config/yaml_reader.hpp"
 
+#include <boost/locale/utf.hpp>
+
 #include <cstdlib>
 #include <tuple>
 
@@ -71,11 +73,68 @@ std::string_view kind_of(const YAML::Node& node) {
 }
 
 // ---------------------------------------------------------------------------
+// What any value or key may hold
+
+namespace {
+
+// "?" is yaml-cpp's tag for an untagged plain scalar or collection, "!" for
+// an untagged quoted scalar, "" for an empty value. !!str only says what every
+// value is read as.
+bool is_accepted_tag(const YAML::Node& node) {
+  const std::string& tag = node.Tag();
+  return tag.empty() || tag == "?" || tag == "!" || (node.IsScalar() && tag == "tag:yaml.org,2002:str");
+}
+
+// A tag as it is written in the file: yaml-cpp expands !!x to the full
+// tag:yaml.org,2002:x and drops the !<...> around a verbatim tag. Its
+// scanner admits only printable ASCII in tags, so the text is safe to show.
+std::string written_tag(const std::string& tag) {
+  constexpr std::string_view kCoreSchema = "tag:yaml.org,2002:";
+  if (tag.starts_with(kCoreSchema)) return "!!" + tag.substr(kCoreSchema.size());
+  if (tag.starts_with('!')) return tag;
+  return "!<" + tag + ">";
+}
+
+std::string unsupported_tag(const YAML::Node& node) {
+  return "unsupported YAML tag " + written_tag(node.Tag()) + " (only !!str is accepted)";
+}
+
+// What is wrong with `text` as a value or key, or nullopt. The UTF-8 decoder
+// is Boost.Locale's (header-only, through Boost::headers), which refuses
+// overlong forms, surrogates and code points past U+10FFFF.
+std::optional<std::string> text_problem(std::string_view text) {
+  namespace utf = boost::locale::utf;
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  bool control = false;
+  for (const char* next = begin; next != end;) {
+    const char* const start = next;
+    const utf::code_point c = utf::utf_traits<char>::decode(next, end);
+    if (c == utf::illegal || c == utf::incomplete) {
+      return "must be valid UTF-8 (invalid byte sequence at offset " + std::to_string(start - begin) + ")";
+    }
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) control = true;
+  }
+  if (control) return "must not contain control characters or line breaks";
+  return std::nullopt;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
 // Typed parsers
 
 std::optional<std::string> scalar(const Field& field, std::string_view expected) {
   if (!field.node.IsScalar()) {
     field.error("expected " + std::string(expected) + ", got " + std::string(kind_of(field.node)));
+    return std::nullopt;
+  }
+  if (!is_accepted_tag(field.node)) {
+    field.error(unsupported_tag(field.node));
+    return std::nullopt;
+  }
+  if (auto problem = text_problem(field.node.Scalar())) {
+    field.error(*problem);
     return std::nullopt;
   }
   return field.node.Scalar();
@@ -149,7 +208,9 @@ std::optional<fs::path> parse_path(const Field& field, const fs::path& base_dir)
 }
 
 std::optional<std::string> parse_optional_path(const Field& field, const fs::path& base_dir) {
-  if (field.node.IsScalar() && field.node.Scalar().empty()) return std::string();
+  auto value = text(field);
+  if (!value) return std::nullopt;
+  if (value->empty()) return std::string();
   auto path = parse_path(field, base_dir);
   if (!path) return std::nullopt;
   return path->string();
@@ -190,17 +251,23 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 Section::Section(const Field& field) : Section(field.diagnostics, field.path, field.mark) {
-  if (field.node.IsMap()) {
-    load(field.node);
-  } else {
+  if (!field.node.IsMap()) {
     field.error("expected a mapping, got " + std::string(kind_of(field.node)));
     broken_ = true;
+  } else if (!is_accepted_tag(field.node)) {  // a list item; take() checks the rest
+    field.error(unsupported_tag(field.node));
+    broken_ = true;
+  } else {
+    load(field.node);
   }
 }
 
 Section Section::top(Diagnostics& diagnostics, const YAML::Node& document) {
   Section section(&diagnostics, "", YAML::Mark());
-  if (document.IsMap()) {
+  if (!is_accepted_tag(document)) {
+    diagnostics.error(document.Mark(), "", unsupported_tag(document));
+    section.broken_ = true;
+  } else if (document.IsMap()) {
     section.load(document);
   } else if (document.IsDefined() && !document.IsNull()) {
     diagnostics.error(document.Mark(), "",
@@ -252,6 +319,12 @@ std::optional<Field> Section::take(std::string_view key) {
     // A key with nothing after it has no position of its own worth showing.
     const YAML::Mark mark = entry.value.IsNull() ? entry.key_mark : entry.value.Mark();
     diagnostics_->remember(child_path(key), mark);
+    // Checked here for every kind of value, scalars again in scalar() for the
+    // items of a list.
+    if (!is_accepted_tag(entry.value)) {
+      diagnostics_->error(mark, child_path(key), unsupported_tag(entry.value));
+      return std::nullopt;
+    }
     return Field{entry.value, child_path(key), mark, diagnostics_};
   }
   return std::nullopt;
@@ -276,6 +349,15 @@ void Section::load(const YAML::Node& map) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
       diagnostics_->error(key.Mark(), path_, "expected a plain key, got " + std::string(kind_of(key)));
+      continue;
+    }
+    // Refused here, before any message quotes the key.
+    if (!is_accepted_tag(key)) {
+      diagnostics_->error(key.Mark(), path_, "a key must not have a YAML tag (found " + written_tag(key.Tag()) + ")");
+      continue;
+    }
+    if (auto problem = text_problem(key.Scalar())) {
+      diagnostics_->error(key.Mark(), path_, "a key " + *problem);
       continue;
     }
     auto first = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key.Scalar(); });

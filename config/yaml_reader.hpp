@@ -99,7 +99,11 @@ struct Field {
 // ---------------------------------------------------------------------------
 // Typed parsers: (const Field&) -> std::optional<T>, nullopt after an error.
 
-// The text of a single value; `expected` names what the setting wants.
+// The text of a single value; `expected` names what the setting wants. Every
+// value is text a person typed, so whatever the setting, it must be valid
+// UTF-8 without control characters (C0, DEL, C1), and carry no YAML tag but
+// !!str: a NUL in a path or a !!binary the reader would ignore can only be a
+// mistake, and no later message can then print raw bytes from the file.
 std::optional<std::string> scalar(const Field& field, std::string_view expected);
 
 std::optional<std::string> text(const Field& field);
@@ -233,7 +237,7 @@ class Section {
   bool has(std::string_view key) const;
 
   // The value under `key`, which is then consumed; nullopt when absent (or
-  // refused, see refuse_every_key).
+  // refused: see refuse_every_key; or tagged, see scalar).
   std::optional<Field> take(std::string_view key);
 
   // Parses `key` into `member` when present; the default stays otherwise.
