@@ -73,8 +73,16 @@ class Diagnostics {
   std::map<std::string, YAML::Mark> marks_;
 };
 
+// How deeply mappings and lists may nest, the top-level mapping being level
+// 1 (dirproxy's own settings go 5 deep). The parse stops at the first deeper
+// collection, at its position, so yaml-cpp never recurses far on a file's
+// depth; and nothing here walks a node tree: a reader only descends into the
+// keys it knows.
+inline constexpr std::size_t kMaxNesting = 32;
+
 // The single YAML document in `yaml`: an empty node for an empty file,
-// nullopt after a syntax error. yaml-cpp's exceptions stop here.
+// nullopt after a syntax error or nesting deeper than kMaxNesting. yaml-cpp's
+// exceptions stop here.
 std::optional<YAML::Node> parse_document(std::string_view yaml, Diagnostics& diagnostics);
 
 // "a list", "a mapping", ...: what a message says was found instead.
@@ -296,8 +304,9 @@ class Section {
   Diagnostics* diagnostics_;
   std::string path_;
   YAML::Mark mark_;
-  std::vector<Entry> entries_;
-  std::vector<std::string> asked_;  // every key some reader looked for
+  std::vector<Entry> entries_;                             // in file order
+  std::map<std::string, std::size_t, std::less<>> index_;  // key -> entries_
+  std::vector<std::string> asked_;                         // every key some reader looked for
   std::optional<std::string> refusal_;
   bool broken_ = false;
   bool report_unread_ = true;
