@@ -101,7 +101,7 @@ MailTemplateOverrides read_mail_template_overrides(const fs::path& dir) {
       continue;
     }
     std::string reason;
-    auto content = read_whole_file(file, reason);
+    auto content = read_text_file(file, kMaxMailTemplateBytes, reason);
     if (!content) {
       overrides.errors.push_back(file_name + ": " + reason);
       continue;

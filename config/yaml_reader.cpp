@@ -1,6 +1,11 @@
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
+#include <boost/locale/utf.hpp>
+
 #include <cstdlib>
+#include <sstream>
 #include <tuple>
 
 #include "config/duration.hpp"
@@ -47,10 +52,62 @@ std::vector<std::string> Diagnostics::sorted(std::vector<Message> messages) {
   return out;
 }
 
+namespace {
+
+// Follows the depth of the collections while yaml-cpp parses, and stops the
+// parse at the first one deeper than kMaxNesting. yaml-cpp's own guard stops
+// only at about a thousand levels, with "bad file" and the position its
+// scanner had reached (the end of a flow collection, often the end of the
+// file); the event of the collection has the position of its first
+// character.
+class NestingLimit final : public YAML::EventHandler {
+ public:
+  struct Exceeded {
+    YAML::Mark mark;
+  };
+
+  void OnDocumentStart(const YAML::Mark&) override { depth_ = 0; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    enter(mark);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    enter(mark);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void enter(const YAML::Mark& mark) {
+    if (++depth_ > kMaxNesting) throw Exceeded{mark};
+  }
+
+  std::size_t depth_ = 0;
+};
+
+// A first pass over the events, before any node is built: throws
+// NestingLimit::Exceeded, or YAML::Exception on a syntax error.
+void check_nesting(std::string_view yaml) {
+  std::istringstream in{std::string(yaml)};
+  YAML::Parser parser(in);
+  NestingLimit limit;
+  while (parser.HandleNextDocument(limit)) {
+  }
+}
+
+}  // namespace
+
 std::optional<YAML::Node> parse_document(std::string_view yaml, Diagnostics& diagnostics) {
   std::vector<YAML::Node> documents;
   try {
+    check_nesting(yaml);
     documents = YAML::LoadAll(std::string(yaml));
+  } catch (const NestingLimit::Exceeded& e) {
+    diagnostics.error(e.mark, "", "nested more than " + std::to_string(kMaxNesting) + " levels deep");
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     diagnostics.error(e.mark, "", "syntax error: " + e.msg);
     return std::nullopt;
@@ -71,11 +128,68 @@ std::string_view kind_of(const YAML::Node& node) {
 }
 
 // ---------------------------------------------------------------------------
+// What any value or key may hold
+
+namespace {
+
+// "?" is yaml-cpp's tag for an untagged plain scalar or collection, "!" for
+// an untagged quoted scalar, "" for an empty value. !!str only says what every
+// value is read as.
+bool is_accepted_tag(const YAML::Node& node) {
+  const std::string& tag = node.Tag();
+  return tag.empty() || tag == "?" || tag == "!" || (node.IsScalar() && tag == "tag:yaml.org,2002:str");
+}
+
+// A tag as it is written in the file: yaml-cpp expands !!x to the full
+// tag:yaml.org,2002:x and drops the !<...> around a verbatim tag. Its
+// scanner admits only printable ASCII in tags, so the text is safe to show.
+std::string written_tag(const std::string& tag) {
+  constexpr std::string_view kCoreSchema = "tag:yaml.org,2002:";
+  if (tag.starts_with(kCoreSchema)) return "!!" + tag.substr(kCoreSchema.size());
+  if (tag.starts_with('!')) return tag;
+  return "!<" + tag + ">";
+}
+
+std::string unsupported_tag(const YAML::Node& node) {
+  return "unsupported YAML tag " + written_tag(node.Tag()) + " (only !!str is accepted)";
+}
+
+// What is wrong with `text` as a value or key, or nullopt. The UTF-8 decoder
+// is Boost.Locale's (header-only, through Boost::headers), which refuses
+// overlong forms, surrogates and code points past U+10FFFF.
+std::optional<std::string> text_problem(std::string_view text) {
+  namespace utf = boost::locale::utf;
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  bool control = false;
+  for (const char* next = begin; next != end;) {
+    const char* const start = next;
+    const utf::code_point c = utf::utf_traits<char>::decode(next, end);
+    if (c == utf::illegal || c == utf::incomplete) {
+      return "must be valid UTF-8 (invalid byte sequence at offset " + std::to_string(start - begin) + ")";
+    }
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) control = true;
+  }
+  if (control) return "must not contain control characters or line breaks";
+  return std::nullopt;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
 // Typed parsers
 
 std::optional<std::string> scalar(const Field& field, std::string_view expected) {
   if (!field.node.IsScalar()) {
     field.error("expected " + std::string(expected) + ", got " + std::string(kind_of(field.node)));
+    return std::nullopt;
+  }
+  if (!is_accepted_tag(field.node)) {
+    field.error(unsupported_tag(field.node));
+    return std::nullopt;
+  }
+  if (auto problem = text_problem(field.node.Scalar())) {
+    field.error(*problem);
     return std::nullopt;
   }
   return field.node.Scalar();
@@ -149,7 +263,9 @@ std::optional<fs::path> parse_path(const Field& field, const fs::path& base_dir)
 }
 
 std::optional<std::string> parse_optional_path(const Field& field, const fs::path& base_dir) {
-  if (field.node.IsScalar() && field.node.Scalar().empty()) return std::string();
+  auto value = text(field);
+  if (!value) return std::nullopt;
+  if (value->empty()) return std::string();
   auto path = parse_path(field, base_dir);
   if (!path) return std::nullopt;
   return path->string();
@@ -159,7 +275,7 @@ std::optional<std::string> parse_optional_readable_file(const Field& field, cons
   auto path = parse_optional_path(field, base_dir);
   if (!path || path->empty()) return path;
   std::string reason;
-  if (!open_for_reading(*path, reason)) {
+  if (!check_readable_file(*path, reason)) {
     field.error(reason);
     return std::nullopt;
   }
@@ -190,17 +306,23 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 Section::Section(const Field& field) : Section(field.diagnostics, field.path, field.mark) {
-  if (field.node.IsMap()) {
-    load(field.node);
-  } else {
+  if (!field.node.IsMap()) {
     field.error("expected a mapping, got " + std::string(kind_of(field.node)));
     broken_ = true;
+  } else if (!is_accepted_tag(field.node)) {  // a list item; take() checks the rest
+    field.error(unsupported_tag(field.node));
+    broken_ = true;
+  } else {
+    load(field.node);
   }
 }
 
 Section Section::top(Diagnostics& diagnostics, const YAML::Node& document) {
   Section section(&diagnostics, "", YAML::Mark());
-  if (document.IsMap()) {
+  if (!is_accepted_tag(document)) {
+    diagnostics.error(document.Mark(), "", unsupported_tag(document));
+    section.broken_ = true;
+  } else if (document.IsMap()) {
     section.load(document);
   } else if (document.IsDefined() && !document.IsNull()) {
     diagnostics.error(document.Mark(), "",
@@ -215,6 +337,7 @@ Section::Section(Section&& other) noexcept
       path_(std::move(other.path_)),
       mark_(other.mark_),
       entries_(std::move(other.entries_)),
+      index_(std::move(other.index_)),
       asked_(std::move(other.asked_)),
       refusal_(std::move(other.refusal_)),
       broken_(other.broken_),
@@ -236,25 +359,28 @@ std::string Section::child_path(std::string_view key) const {
   return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
 }
 
-bool Section::has(std::string_view key) const {
-  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
-}
+bool Section::has(std::string_view key) const { return index_.find(key) != index_.end(); }
 
 std::optional<Field> Section::take(std::string_view key) {
   asked_.emplace_back(key);
-  for (Entry& entry : entries_) {
-    if (entry.key != key) continue;
-    entry.taken = true;
-    if (refusal_) {
-      diagnostics_->error(entry.key_mark, child_path(key), *refusal_);
-      return std::nullopt;
-    }
-    // A key with nothing after it has no position of its own worth showing.
-    const YAML::Mark mark = entry.value.IsNull() ? entry.key_mark : entry.value.Mark();
-    diagnostics_->remember(child_path(key), mark);
-    return Field{entry.value, child_path(key), mark, diagnostics_};
+  const auto found = index_.find(key);
+  if (found == index_.end()) return std::nullopt;
+  Entry& entry = entries_[found->second];
+  entry.taken = true;
+  if (refusal_) {
+    diagnostics_->error(entry.key_mark, child_path(key), *refusal_);
+    return std::nullopt;
   }
-  return std::nullopt;
+  // A key with nothing after it has no position of its own worth showing.
+  const YAML::Mark mark = entry.value.IsNull() ? entry.key_mark : entry.value.Mark();
+  diagnostics_->remember(child_path(key), mark);
+  // Checked here for every kind of value, scalars again in scalar() for the
+  // items of a list.
+  if (!is_accepted_tag(entry.value)) {
+    diagnostics_->error(mark, child_path(key), unsupported_tag(entry.value));
+    return std::nullopt;
+  }
+  return Field{entry.value, child_path(key), mark, diagnostics_};
 }
 
 Section Section::section(std::string_view key) {
@@ -278,11 +404,23 @@ void Section::load(const YAML::Node& map) {
       diagnostics_->error(key.Mark(), path_, "expected a plain key, got " + std::string(kind_of(key)));
       continue;
     }
-    auto first = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key.Scalar(); });
-    if (first != entries_.end()) {
+    // Refused here, before any message quotes the key.
+    if (!is_accepted_tag(key)) {
+      diagnostics_->error(key.Mark(), path_, "a key must not have a YAML tag (found " + written_tag(key.Tag()) + ")");
+      continue;
+    }
+    if (auto problem = text_problem(key.Scalar())) {
+      diagnostics_->error(key.Mark(), path_, "a key " + *problem);
+      continue;
+    }
+    // An index, not a search of the entries so far: a file of many keys
+    // must not cost their square.
+    const auto [first, added] = index_.try_emplace(key.Scalar(), entries_.size());
+    if (!added) {
+      const YAML::Mark& first_mark = entries_[first->second].key_mark;
       diagnostics_->error(
           key.Mark(), child_path(key.Scalar()),
-          "duplicate key '" + key.Scalar() + "' (first at line " + std::to_string(first->key_mark.line + 1) + ")");
+          "duplicate key '" + key.Scalar() + "' (first at line " + std::to_string(first_mark.line + 1) + ")");
       continue;
     }
     entries_.push_back({key.Scalar(), key.Mark(), it->second});
@@ -298,6 +436,12 @@ std::optional<std::string> Section::closest_known(const std::string& key) const 
   std::optional<std::string> best;
   std::size_t best_distance = 3;  // two edits at most, or the hint misleads
   for (const std::string& known : asked_) {
+    // The distance is at least the difference in length: a key that cannot
+    // come close enough costs nothing, so many (or long) unknown keys stay
+    // cheap.
+    const std::size_t length_difference =
+        key.size() > known.size() ? key.size() - known.size() : known.size() - key.size();
+    if (length_difference >= best_distance) continue;
     const std::size_t distance = edit_distance(key, known);
     if (distance < best_distance && distance < known.size()) {
       best = known;

@@ -73,8 +73,16 @@ class Diagnostics {
   std::map<std::string, YAML::Mark> marks_;
 };
 
+// How deeply mappings and lists may nest, the top-level mapping being level
+// 1 (dirproxy's own settings go 5 deep). The parse stops at the first deeper
+// collection, at its position, so yaml-cpp never recurses far on a file's
+// depth; and nothing here walks a node tree: a reader only descends into the
+// keys it knows.
+inline constexpr std::size_t kMaxNesting = 32;
+
 // The single YAML document in `yaml`: an empty node for an empty file,
-// nullopt after a syntax error. yaml-cpp's exceptions stop here.
+// nullopt after a syntax error or nesting deeper than kMaxNesting. yaml-cpp's
+// exceptions stop here.
 std::optional<YAML::Node> parse_document(std::string_view yaml, Diagnostics& diagnostics);
 
 // "a list", "a mapping", ...: what a message says was found instead.
@@ -99,7 +107,11 @@ struct Field {
 // ---------------------------------------------------------------------------
 // Typed parsers: (const Field&) -> std::optional<T>, nullopt after an error.
 
-// The text of a single value; `expected` names what the setting wants.
+// The text of a single value; `expected` names what the setting wants. Every
+// value is text a person typed, so whatever the setting, it must be valid
+// UTF-8 without control characters (C0, DEL, C1), and carry no YAML tag but
+// !!str: a NUL in a path or a !!binary the reader would ignore can only be a
+// mistake, and no later message can then print raw bytes from the file.
 std::optional<std::string> scalar(const Field& field, std::string_view expected);
 
 std::optional<std::string> text(const Field& field);
@@ -189,8 +201,8 @@ std::optional<std::filesystem::path> parse_path(const Field& field, const std::f
 std::optional<std::string> parse_optional_path(const Field& field, const std::filesystem::path& base_dir);
 
 // Like parse_optional_path, for files the daemon will read later: checked
-// now, so that a misspelt path fails --check-config instead of the first TLS
-// handshake.
+// now (a regular file that opens), so that a misspelt path fails
+// --check-config instead of the first TLS handshake.
 std::optional<std::string> parse_optional_readable_file(const Field& field, const std::filesystem::path& base_dir);
 
 // The three above as parsers for Section::read.
@@ -233,7 +245,7 @@ class Section {
   bool has(std::string_view key) const;
 
   // The value under `key`, which is then consumed; nullopt when absent (or
-  // refused, see refuse_every_key).
+  // refused: see refuse_every_key; or tagged, see scalar).
   std::optional<Field> take(std::string_view key);
 
   // Parses `key` into `member` when present; the default stays otherwise.
@@ -292,8 +304,9 @@ class Section {
   Diagnostics* diagnostics_;
   std::string path_;
   YAML::Mark mark_;
-  std::vector<Entry> entries_;
-  std::vector<std::string> asked_;  // every key some reader looked for
+  std::vector<Entry> entries_;                             // in file order
+  std::map<std::string, std::size_t, std::less<>> index_;  // key -> entries_
+  std::vector<std::string> asked_;                         // every key some reader looked for
   std::optional<std::string> refusal_;
   bool broken_ = false;
   bool report_unread_ = true;
@@ -301,7 +314,8 @@ class Section {
 
 // Reads the *_password_file setting `key` into `file` and the secret it holds
 // into `secret`. Secrets are never inline in the YAML, so that the file can be
-// world-readable and the secret cannot end up in a message.
+// world-readable and the secret cannot end up in a message. The secret file
+// must be a regular file of at most kMaxSecretFileBytes (text_file.hpp).
 void read_secret_file(Section& section, std::string_view key, std::string& file, std::string& secret,
                       const std::filesystem::path& base_dir);
 

@@ -3,6 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
 #include "config_test_support.hpp"
 
 namespace dirproxy::config {
@@ -148,6 +154,52 @@ TEST(Secrets, CredentialsDirectoryPrefixWithoutTheVariableIsAnError) {
   EXPECT_THAT(load(kMinimal + "mail:\n  from: a@example.com\n  password_file: $CREDENTIALS_DIRECTORY/smtp\n").errors,
               ElementsAre("dirproxy.yaml:6:18: mail.password_file: starts with $CREDENTIALS_DIRECTORY/ but "
                           "CREDENTIALS_DIRECTORY is not set (set it, or run under systemd with LoadCredential=)"));
+}
+
+TEST(Secrets, ASecretFileThatIsADeviceIsRefusedAtOnce) {
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(load(kMinimal + "mail:\n  from: a@example.com\n  password_file: /dev/zero\n").errors,
+              ElementsAre("dirproxy.yaml:6:18: mail.password_file: cannot read /dev/zero: not a regular file"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(Secrets, ASecretFileThatIsAFifoIsRefusedWithoutWaitingForAWriter) {
+  ScratchDirectory scratch;
+  const auto fifo = scratch.path() / "bind.secret";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THAT(load(kMinimal + kLdap + "    bind_password_file: bind.secret\n", scratch.path()).errors,
+              ElementsAre("dirproxy.yaml:8:25: directories[1].bind_password_file: cannot read " + fifo.string() +
+                          ": not a regular file"));
+}
+
+TEST(Secrets, ASecretFileThatIsADirectoryIsRefused) {
+  ScratchDirectory scratch;
+  std::filesystem::create_directory(scratch.path() / "smtp.secret");
+  EXPECT_THAT(load(kMinimal + "mail:\n  from: a@example.com\n  password_file: smtp.secret\n", scratch.path()).errors,
+              ElementsAre("dirproxy.yaml:6:18: mail.password_file: cannot read " +
+                          (scratch.path() / "smtp.secret").string() + ": is a directory"));
+}
+
+TEST(Secrets, ASecretFileOf64KibIsRead) {
+  ScratchDirectory scratch;
+  scratch.write("smtp.secret", "hunter2\n" + std::string(65536 - 8, 'x'));
+  const Config config =
+      load_ok(kMinimal + "mail:\n  from: a@example.com\n  password_file: smtp.secret\n", scratch.path());
+  EXPECT_EQ(config.mail->password, "hunter2");
+}
+
+TEST(Secrets, ALargerSecretFileIsRefused) {
+  ScratchDirectory scratch;
+  const auto file = scratch.write("smtp.secret", "hunter2\n" + std::string(65536 - 7, 'x'));
+  EXPECT_THAT(load(kMinimal + "mail:\n  from: a@example.com\n  password_file: smtp.secret\n", scratch.path()).errors,
+              ElementsAre("dirproxy.yaml:6:18: mail.password_file: cannot read " + file.string() +
+                          ": larger than 65536 bytes"));
+}
+
+TEST(Paths, TlsCaFileThatIsADeviceIsRefused) {
+  EXPECT_THAT(load(kMinimal + kLdap + "    tls_ca_file: /dev/zero\n").errors,
+              ElementsAre("dirproxy.yaml:8:18: directories[1].tls_ca_file: cannot read /dev/zero: not a regular "
+                          "file"));
 }
 
 TEST(Secrets, EmptyPasswordFileMeansNoPassword) {

@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
 #include "config_test_support.hpp"
 
 namespace dirproxy::config {
@@ -117,6 +122,24 @@ TEST(MailTemplates, EveryBadFileIsReported) {
   ASSERT_EQ(result.errors.size(), 2u);
   EXPECT_THAT(result.errors[0], ::testing::HasSubstr("invitation.txt:1: unknown placeholder {{nope}}"));
   EXPECT_THAT(result.errors[1], ::testing::HasSubstr("new_user.txt:3: unknown placeholder {{also_nope}}"));
+}
+
+TEST(MailTemplates, ATemplateLargerThan64KibIsRefused) {
+  ScratchDirectory scratch;
+  const auto file = scratch.write("templates/invitation.txt", "Subject: Hi\n\n" + std::string(65536 - 12, 'x'));
+  EXPECT_THAT(load(kMailWithTemplates, scratch.path()).errors,
+              ElementsAre("dirproxy.yaml:6:18: mail.templates_dir: invitation.txt: cannot read " + file.string() +
+                          ": larger than 65536 bytes"));
+}
+
+TEST(MailTemplates, ATemplateThatIsAFifoIsRefusedWithoutWaitingForAWriter) {
+  ScratchDirectory scratch;
+  std::filesystem::create_directory(scratch.path() / "templates");
+  const auto fifo = scratch.path() / "templates/invitation.txt";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THAT(load(kMailWithTemplates, scratch.path()).errors,
+              ElementsAre("dirproxy.yaml:6:18: mail.templates_dir: invitation.txt: cannot read " + fifo.string() +
+                          ": not a regular file"));
 }
 
 TEST(MailTemplates, DirectoryMustExist) {
