@@ -1,6 +1,7 @@
 // The site's rules for account input (accounts.* in the configuration):
 // username pattern, email syntax, password length. Used by every operation
-// that creates or changes an account, so the rules live in one place.
+// that creates or changes an account, so the rules live in one place. The
+// names and other text people read follow core/readable_text.hpp.
 #pragma once
 
 #include <regex>
@@ -25,9 +26,6 @@ class AccountPolicy final {
   // weak_password unless its length in characters is within
   // [password_min_length, password_max_length].
   Result<void> check_password(std::string_view password, std::string_view field = "password") const;
-  // bad_request unless a display name or group name is non-empty, at most
-  // 256 bytes and free of control characters.
-  static Result<void> check_name(std::string_view value, std::string_view field);
   // A new account's username, email and display name, checked in that order
   // (the first failing check's error); the email normalised. Everything
   // else of the NewUser is left unset.

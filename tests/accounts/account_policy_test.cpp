@@ -61,11 +61,19 @@ TEST(AccountPolicy, PasswordLengthIsCountedInCharacters) {
   EXPECT_EQ(long_one.error().field, "new_password");
 }
 
-TEST(AccountPolicy, NamesMustBeNonEmptyWithoutControlCharacters) {
-  EXPECT_TRUE(AccountPolicy::check_name("Alice Liddell", "display_name"));
-  EXPECT_FALSE(AccountPolicy::check_name("", "display_name"));
-  EXPECT_FALSE(AccountPolicy::check_name("line\nbreak", "display_name"));
-  EXPECT_FALSE(AccountPolicy::check_name(std::string(257, 'x'), "name"));
+TEST(AccountPolicy, ANewUsersDisplayNameMustBeGivenAndReadable) {
+  auto policy = default_policy();
+
+  EXPECT_TRUE(policy.check_new_user("alice", "alice@example.com", "Alice Liddell"));
+  auto empty = policy.check_new_user("alice", "alice@example.com", "");
+  auto escape = policy.check_new_user("alice", "alice@example.com", "Alice\x1b[2J");
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(empty.error().field, "display_name");
+  EXPECT_EQ(empty.error().message, "'display_name' must not be empty");
+  ASSERT_FALSE(escape);
+  EXPECT_EQ(escape.error().field, "display_name");
+  EXPECT_EQ(escape.error().message, "'display_name' must not contain U+001B, a control character");
 }
 
 }  // namespace
