@@ -18,12 +18,19 @@ std::size_t count_characters(std::string_view text) {
 }  // namespace
 
 AccountPolicy::AccountPolicy(const config::Accounts& accounts)
-    : username_pattern_(accounts.username_pattern, std::regex::ECMAScript),
+    : username_pattern_(accounts.username_pattern),
       password_min_length_(accounts.password_min_length),
       password_max_length_(accounts.password_max_length) {}
 
 Result<void> AccountPolicy::check_username(std::string_view username) const {
-  if (username.empty() || !std::regex_match(username.begin(), username.end(), username_pattern_)) {
+  if (username.size() > max_username_bytes) {
+    return fail(ErrorCode::invalid_username,
+                "the username is longer than " + std::to_string(max_username_bytes) + " bytes", "username");
+  }
+  if (auto readable = check_readable_text(username, TextKind::name, "username"); !readable) {
+    return fail(ErrorCode::invalid_username, readable.error().message, "username");
+  }
+  if (username.empty() || !username_pattern_.matches(username)) {
     return fail(ErrorCode::invalid_username, "the username does not match the site's username pattern", "username");
   }
   return {};

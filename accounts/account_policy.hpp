@@ -4,7 +4,7 @@
 // names and other text people read follow core/readable_text.hpp.
 #pragma once
 
-#include <regex>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -16,9 +16,18 @@ namespace dirproxy {
 
 class AccountPolicy final {
  public:
+  // The longest username, in bytes, whatever accounts.username_pattern
+  // allows: Linux tools take 32 (useradd) or fewer, Active Directory 20,
+  // the default pattern 64; room is left for names that are email addresses.
+  static constexpr std::size_t max_username_bytes = 128;
+
   explicit AccountPolicy(const config::Accounts& accounts);
 
-  // invalid_username unless the whole name matches accounts.username_pattern.
+  // invalid_username unless the name is at most max_username_bytes long,
+  // follows core/readable_text.hpp's rule for names (so that no pattern can
+  // let control or bidirectional characters into a username) and matches
+  // accounts.username_pattern as a whole; checked in that order, so the
+  // pattern never sees a longer name.
   Result<void> check_username(std::string_view username) const;
   // invalid_email unless the address parses strictly; the normalised
   // (lower-cased) address to store.
@@ -32,7 +41,7 @@ class AccountPolicy final {
   Result<NewUser> check_new_user(std::string username, std::string_view email, std::string display_name) const;
 
  private:
-  std::regex username_pattern_;
+  config::UsernamePattern username_pattern_;
   std::size_t password_min_length_;
   std::size_t password_max_length_;
 };
