@@ -1,6 +1,7 @@
 #include "accounts/account_policy.hpp"
 
 #include "config/email_address.hpp"
+#include "core/readable_text.hpp"
 
 namespace dirproxy {
 namespace {
@@ -17,12 +18,19 @@ std::size_t count_characters(std::string_view text) {
 }  // namespace
 
 AccountPolicy::AccountPolicy(const config::Accounts& accounts)
-    : username_pattern_(accounts.username_pattern, std::regex::ECMAScript),
+    : username_pattern_(accounts.username_pattern),
       password_min_length_(accounts.password_min_length),
       password_max_length_(accounts.password_max_length) {}
 
 Result<void> AccountPolicy::check_username(std::string_view username) const {
-  if (username.empty() || !std::regex_match(username.begin(), username.end(), username_pattern_)) {
+  if (username.size() > max_username_bytes) {
+    return fail(ErrorCode::invalid_username,
+                "the username is longer than " + std::to_string(max_username_bytes) + " bytes", "username");
+  }
+  if (auto readable = check_readable_text(username, TextKind::name, "username"); !readable) {
+    return fail(ErrorCode::invalid_username, readable.error().message, "username");
+  }
+  if (username.empty() || !username_pattern_.matches(username)) {
     return fail(ErrorCode::invalid_username, "the username does not match the site's username pattern", "username");
   }
   return {};
@@ -49,18 +57,6 @@ Result<void> AccountPolicy::check_password(std::string_view password, std::strin
   return {};
 }
 
-Result<void> AccountPolicy::check_name(std::string_view value, std::string_view field) {
-  const std::string name(field);
-  if (value.empty()) return fail(ErrorCode::bad_request, "'" + name + "' must not be empty", name);
-  if (value.size() > 256) return fail(ErrorCode::bad_request, "'" + name + "' is longer than 256 bytes", name);
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7F) {
-      return fail(ErrorCode::bad_request, "'" + name + "' must not contain control characters", name);
-    }
-  }
-  return {};
-}
-
 Result<NewUser> AccountPolicy::check_new_user(std::string username, std::string_view email,
                                               std::string display_name) const {
   NewUser user;
@@ -70,7 +66,7 @@ Result<NewUser> AccountPolicy::check_new_user(std::string username, std::string_
   RETURN_IF_ERROR(normalised);
   user.email = std::move(*normalised);
   user.display_name = std::move(display_name);
-  RETURN_IF_ERROR(check_name(user.display_name, "display_name"));
+  RETURN_IF_ERROR(check_required_name(user.display_name, "display_name"));
   return user;
 }
 

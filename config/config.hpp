@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "config/username_pattern.hpp"
+
 namespace dirproxy::config {
 
 using Duration = std::chrono::milliseconds;
@@ -141,7 +143,7 @@ struct PasswordHash {
 };
 
 struct Accounts {
-  std::string username_pattern = "^[a-z0-9][a-z0-9._-]{0,63}$";
+  UsernamePattern username_pattern;  // "^[a-z0-9][a-z0-9._-]{0,63}$"
   std::size_t password_min_length = 10;
   std::size_t password_max_length = 1024;
   bool unique_email = true;

@@ -9,14 +9,13 @@
 // mail_template.hpp's.
 //
 // Exceptions stop here: yaml-cpp's become "syntax error" messages in
-// yaml_reader.cpp, std::regex's become a message on username_pattern, and
-// anything unexpected becomes one error in load_config_text.
+// yaml_reader.cpp, and anything unexpected becomes one error in
+// load_config_text.
 #include "config/config_loader.hpp"
 
 #include <algorithm>
 #include <array>
 #include <optional>
-#include <regex>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -379,16 +378,15 @@ auto directory_list(const fs::path& base_dir) {
 
 constexpr std::size_t kMaxPasswordLength = 65536;
 
-std::optional<std::string> regular_expression(const Field& field) {
+std::optional<UsernamePattern> username_pattern(const Field& field) {
   auto value = non_empty_text(field);
   if (!value) return std::nullopt;
-  try {
-    std::regex compiled(*value, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    field.error("not a valid regular expression (" + std::string(e.what()) + ")");
+  auto compiled = UsernamePattern::compile(*value);
+  if (!compiled) {
+    field.error("not a valid RE2 regular expression (" + compiled.error().message + ")");
     return std::nullopt;
   }
-  return value;
+  return std::move(*compiled);
 }
 
 // An Argon2id cost: one of libsodium's named levels or a number. The levels
@@ -411,7 +409,7 @@ auto argon2_cost(std::array<T, 3> levels, T min, T max) {
 }
 
 void read_accounts(Section section, Accounts& accounts) {
-  section.read("username_pattern", accounts.username_pattern, regular_expression);
+  section.read("username_pattern", accounts.username_pattern, username_pattern);
   section.read("password_min_length", accounts.password_min_length, whole_number<std::size_t>(1, kMaxPasswordLength));
   section.read("password_max_length", accounts.password_max_length, whole_number<std::size_t>(1, kMaxPasswordLength));
   if (accounts.password_max_length < accounts.password_min_length) {

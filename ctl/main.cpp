@@ -76,7 +76,7 @@ int run(const Command& command, const std::string& socket_path, bool json_output
   result.erase("id");
   result.erase("ok");
   if (json_output) {
-    std::cout << result.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+    std::cout << format_json(result);
   } else if (command.print_human) {
     command.print_human(result, std::cout);
   }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+
+#include "core/unicode_text.hpp"
 
 namespace dirproxy::ctl {
 namespace {
@@ -17,11 +20,38 @@ void pad_to(std::string& out, std::size_t used, std::size_t width) {
   if (used < width) out.append(width - used, ' ');
 }
 
+// `format` of one number, e.g. hex("\\u%04x", 0x1b) is "\u001b".
+std::string hex(const char* format, unsigned number) {
+  char text[16];
+  std::snprintf(text, sizeof text, format, number);
+  return text;
+}
+
 }  // namespace
+
+std::string terminal_safe(std::string_view text) {
+  std::string safe;
+  safe.reserve(text.size());
+  while (!text.empty()) {
+    const auto character = decode_utf8(text);
+    if (!character) {
+      safe += hex("\\x%02x", static_cast<unsigned char>(text.front()));
+      text.remove_prefix(1);
+      continue;
+    }
+    if (hazard_of(character->code_point) == TextHazard::none) {
+      safe += text.substr(0, character->bytes);
+    } else {
+      safe += hex("\\u%04x", static_cast<unsigned>(character->code_point));
+    }
+    text.remove_prefix(character->bytes);
+  }
+  return safe;
+}
 
 std::string display_value(const Json& value) {
   if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
+  if (value.is_string()) return terminal_safe(value.get<std::string>());
   if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
   if (value.is_number_float()) {
     double number = value.get<double>();
@@ -39,7 +69,13 @@ std::string display_value(const Json& value) {
     }
     return joined;
   }
-  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return terminal_safe(value.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+std::string format_json(const Json& result) {
+  // ensure_ascii: nlohmann writes every character beyond ASCII, and every
+  // control character (DEL too), as a \u escape.
+  return result.dump(2, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace) + "\n";
 }
 
 const Json& member(const Json& object, const char* key) {

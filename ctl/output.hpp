@@ -3,9 +3,14 @@
 // functions from JSON to text, so every shape of answer prints the same way
 // wherever it appears. Missing and null fields print as "-": a daemon that
 // sends less than expected still gets a readable answer, never a crash.
+// Every value from the daemon goes through display_value (or format_json),
+// which escapes the characters a terminal would act on: names stored before
+// the daemon refused them, or read from an LDAP directory, cannot move the
+// cursor, clear the screen or reorder the line.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,9 +20,21 @@ namespace dirproxy::ctl {
 
 using protocol::Json;
 
-// A value as text: strings as they are, booleans as true/false, null or
-// absent as "-", lists joined with ", ".
+// `text` safe to print to a terminal: every character that acts on the text
+// around it (core/unicode_text.hpp: control characters, U+2028/U+2029,
+// bidirectional formatting characters) written as \u and four hex digits
+// ("\u001b", "\u202e"), and a byte that is not UTF-8 as \x and two
+// ("\xff"); everything else as it is.
+std::string terminal_safe(std::string_view text);
+
+// A value as text, through terminal_safe: strings as they are, booleans as
+// true/false, null or absent as "-", lists joined with ", ".
 std::string display_value(const Json& value);
+
+// The whole result for --json: indented JSON in which every character
+// outside printable ASCII is a \u escape, so that it is still the same JSON
+// to a script and shows nothing raw on a terminal.
+std::string format_json(const Json& result);
 
 // The member `key` of `object`; null when `object` has no such member (or
 // is no object).

@@ -4,6 +4,7 @@
 // requester's email and mails it, in one transaction with the decision.
 #include "accounts/access_request_store.hpp"
 #include "accounts/account_token.hpp"
+#include "core/readable_text.hpp"
 #include "core/timestamp.hpp"
 #include "service/access_request_requests.hpp"
 #include "service/account_operation_support.hpp"
@@ -62,10 +63,10 @@ Result<void> run(const OperationContext& op, const RequestAccessRequest& request
   RETURN_IF_ERROR(require_mail(runtime, "request_access"));
   auto email = runtime.policy.check_email(request.email);
   RETURN_IF_ERROR(email);
-  RETURN_IF_ERROR(AccountPolicy::check_name(request.display_name, "display_name"));
+  RETURN_IF_ERROR(check_required_name(request.display_name, "display_name"));
   std::optional<std::string> message = request.message;
   if (message) {
-    RETURN_IF_ERROR(check_message(*message, "message"));
+    RETURN_IF_ERROR(check_readable_text(*message, TextKind::message, "message"));
     if (message->empty()) message.reset();
   }
   auto notices = admin_notices(runtime, *email, request.display_name, message);

@@ -1,14 +1,10 @@
 #include "service/account_operation_support.hpp"
 
 #include "accounts/account_token.hpp"
+#include "core/readable_text.hpp"
 #include "core/timestamp.hpp"
 
 namespace dirproxy {
-namespace {
-
-constexpr std::size_t kMaxMessageBytes = 2000;
-
-}  // namespace
 
 Result<void> require_internal_management(const Runtime& runtime, std::string_view managed) {
   if (runtime.config->user_management == config::UserManagement::external) {
@@ -37,19 +33,7 @@ InvitationView invitation_view(Invitation invitation, std::int64_t now) {
 
 Result<void> check_group_names(const std::vector<std::string>& groups, std::string_view field) {
   for (const auto& group : groups) {
-    if (auto ok = AccountPolicy::check_name(group, field); !ok) return ok;
-  }
-  return {};
-}
-
-Result<void> check_message(std::string_view message, std::string_view field) {
-  if (message.size() > kMaxMessageBytes) {
-    return fail(ErrorCode::bad_request, "the message is longer than 2000 bytes", std::string(field));
-  }
-  for (unsigned char c : message) {
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-      return fail(ErrorCode::bad_request, "the message holds a control character", std::string(field));
-    }
+    RETURN_IF_ERROR(check_required_name(group, field));
   }
   return {};
 }

@@ -38,13 +38,8 @@ struct InvitationView {
 InvitationView invitation_view(Invitation invitation, std::int64_t now);
 
 // bad_request naming `field` unless every group name passes
-// AccountPolicy::check_name.
+// check_required_name (core/readable_text.hpp).
 Result<void> check_group_names(const std::vector<std::string>& groups, std::string_view field);
-
-// bad_request naming `field` unless `message` (free text from an admin or a
-// requester, placed in a mail) is at most 2000 bytes without control
-// characters other than newline and tab.
-Result<void> check_message(std::string_view message, std::string_view field);
 
 // The signup link for `token` (site.links.signup).
 std::string signup_link(const Runtime& runtime, std::string_view token);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "accounts/login_lockout.hpp"
+#include "core/readable_text.hpp"
 #include "service/account_creation.hpp"
 #include "service/account_operation_support.hpp"
 #include "service/directory_requests.hpp"
@@ -115,6 +116,8 @@ Result<AddedUser> run(const OperationContext& op, const AddUserRequest& request)
   auto checked = policy.check_new_user(request.username, request.email, request.display_name);
   RETURN_IF_ERROR(checked);
   NewUser user = std::move(*checked);
+  RETURN_IF_ERROR(check_readable_text(request.first_name.value_or(""), TextKind::name, "first_name"));
+  RETURN_IF_ERROR(check_readable_text(request.last_name.value_or(""), TextKind::name, "last_name"));
   user.first_name = non_empty(request.first_name);
   user.last_name = non_empty(request.last_name);
   user.password = request.password;
@@ -175,8 +178,11 @@ Result<User> run(const OperationContext& op, const UpdateUserRequest& request) {
     changes.email = std::move(*checked);
   }
   if (changes.display_name) {
-    RETURN_IF_ERROR(AccountPolicy::check_name(*changes.display_name, "display_name"));
+    RETURN_IF_ERROR(check_required_name(*changes.display_name, "display_name"));
   }
+  // An empty first or last name clears it.
+  RETURN_IF_ERROR(check_readable_text(changes.first_name.value_or(""), TextKind::name, "first_name"));
+  RETURN_IF_ERROR(check_readable_text(changes.last_name.value_or(""), TextKind::name, "last_name"));
   if (changes.empty()) {
     return fail(ErrorCode::bad_request, "nothing to change: give email, display_name, first_name, last_name or active");
   }
@@ -201,7 +207,8 @@ Result<void> run(const OperationContext& op, const SetPasswordRequest& request) 
 
 Result<Group> run(const OperationContext& op, const AddGroupRequest& request) {
   RETURN_IF_ERROR(require_internal_management(op.runtime, "users and groups"));
-  RETURN_IF_ERROR(AccountPolicy::check_name(request.name, "name"));
+  RETURN_IF_ERROR(check_required_name(request.name, "name"));
+  RETURN_IF_ERROR(check_readable_text(request.description.value_or(""), TextKind::description, "description"));
   return op.runtime.chain->create_group(request.name, non_empty(request.description));
 }
 

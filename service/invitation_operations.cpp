@@ -9,6 +9,7 @@
 #include "accounts/account_token.hpp"
 #include "accounts/shared_invitation.hpp"
 #include "config/email_address.hpp"
+#include "core/readable_text.hpp"
 #include "core/timestamp.hpp"
 #include "service/account_operation_support.hpp"
 #include "service/invitation_requests.hpp"
@@ -58,7 +59,7 @@ Result<SentInvitations> run(const OperationContext& op, const SendInvitationsReq
   RETURN_IF_ERROR(require_mail(runtime, "send_invitations"));
   const auto& message = request.message;
   if (message) {
-    RETURN_IF_ERROR(check_message(*message, "message"));
+    RETURN_IF_ERROR(check_readable_text(*message, TextKind::message, "message"));
   }
   const auto items = recipients_of(request.emails);
   if (items.empty()) return fail(ErrorCode::bad_request, "no email address given", "emails");

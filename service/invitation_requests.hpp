@@ -56,8 +56,8 @@ struct SentInvitations {
 // Mails an invitation to every address of `emails`: with
 // invitations.per_recipient a single-use one bound to it (valid for
 // invitations.ttl), otherwise the shared link. mail_not_configured without
-// mail; bad_request (field message) for a message check_message refuses,
-// (field emails) when no address is left.
+// mail; bad_request (field message) for a message check_readable_text
+// refuses, (field emails) when no address is left.
 struct SendInvitationsRequest {
   static constexpr OperationPolicy policy = admin_write("send_invitations");
   using Response = SentInvitations;

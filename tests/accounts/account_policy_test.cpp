@@ -2,10 +2,32 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+#include <string>
+
+#include "config/config_loader.hpp"
+
 namespace dirproxy {
 namespace {
 
 AccountPolicy default_policy() { return AccountPolicy(config::Accounts{}); }
+
+// The policy of a site whose accounts.username_pattern is `pattern`, read
+// from a file as the daemon reads it.
+AccountPolicy policy_with_pattern(const std::string& pattern) {
+  auto loaded = config::load_config_text(
+      "directories:\n  - name: internal\n    type: internal\naccounts:\n  username_pattern: '" + pattern + "'\n",
+      "dirproxy.yaml", "/etc/dirproxy");
+  if (!loaded.ok()) throw std::runtime_error(loaded.errors.front());
+  return AccountPolicy(loaded.config->accounts);
+}
+
+void expect_invalid_username(const Result<void>& checked, const std::string& message) {
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().code, ErrorCode::invalid_username);
+  EXPECT_EQ(checked.error().field, "username");
+  EXPECT_EQ(checked.error().message, message);
+}
 
 TEST(AccountPolicy, UsernameMustMatchTheWholePattern) {
   auto policy = default_policy();
@@ -22,12 +44,52 @@ TEST(AccountPolicy, UsernameMustMatchTheWholePattern) {
 }
 
 TEST(AccountPolicy, ConfiguredUsernamePatternIsUsed) {
-  config::Accounts accounts;
-  accounts.username_pattern = "^[A-Z]{2,3}$";
-  AccountPolicy policy(accounts);
+  auto policy = policy_with_pattern("^[A-Z]{2,3}$");
 
   EXPECT_TRUE(policy.check_username("ABC"));
   EXPECT_FALSE(policy.check_username("abc"));
+}
+
+TEST(AccountPolicy, AUsernameOfTheMaximumLengthIsMatchedAgainstThePattern) {
+  auto policy = policy_with_pattern("^[a-z0-9][a-z0-9._-]*$");
+
+  EXPECT_TRUE(policy.check_username(std::string(128, 'a')));
+  expect_invalid_username(policy.check_username(std::string(127, 'a') + "!"),
+                          "the username does not match the site's username pattern");
+}
+
+TEST(AccountPolicy, AUsernameLongerThanTheMaximumIsRefusedWhateverThePatternAllows) {
+  // Under std::regex, this pattern recursed once per character and a
+  // 40,000-character name overflowed the stack.
+  auto policy = policy_with_pattern("^[a-z0-9][a-z0-9._-]*$");
+
+  expect_invalid_username(policy.check_username(std::string(129, 'a')), "the username is longer than 128 bytes");
+  expect_invalid_username(policy.check_username(std::string(40000, 'a')), "the username is longer than 128 bytes");
+}
+
+TEST(AccountPolicy, APatternThatBacktracksExponentiallyStillAnswers) {
+  // "^(a+)+$" takes a backtracking engine 2^n steps to refuse n a's and a '!'.
+  auto policy = policy_with_pattern("^(a+)+$");
+
+  EXPECT_TRUE(policy.check_username(std::string(128, 'a')));
+  expect_invalid_username(policy.check_username(std::string(127, 'a') + "!"),
+                          "the username does not match the site's username pattern");
+}
+
+TEST(AccountPolicy, AUsernameWithAControlOrBidiCharacterIsRefusedWhateverThePatternAllows) {
+  auto policy = policy_with_pattern("^.+$");
+
+  expect_invalid_username(policy.check_username("ali\x1b[2Jce"),
+                          "'username' must not contain U+001B, a control character");
+  expect_invalid_username(policy.check_username("ali\xe2\x80\xae"
+                                                "ec"),
+                          "'username' must not contain U+202E, a bidirectional formatting character");
+  expect_invalid_username(policy.check_username("ali\xff"
+                                                "ce"),
+                          "'username' is not valid UTF-8 (byte 4)");
+  EXPECT_TRUE(
+      policy.check_username("al\xc3\xaf"
+                            "ce"));  // "alïce"
 }
 
 TEST(AccountPolicy, EmailIsParsedStrictlyAndLowerCased) {
@@ -61,11 +123,19 @@ TEST(AccountPolicy, PasswordLengthIsCountedInCharacters) {
   EXPECT_EQ(long_one.error().field, "new_password");
 }
 
-TEST(AccountPolicy, NamesMustBeNonEmptyWithoutControlCharacters) {
-  EXPECT_TRUE(AccountPolicy::check_name("Alice Liddell", "display_name"));
-  EXPECT_FALSE(AccountPolicy::check_name("", "display_name"));
-  EXPECT_FALSE(AccountPolicy::check_name("line\nbreak", "display_name"));
-  EXPECT_FALSE(AccountPolicy::check_name(std::string(257, 'x'), "name"));
+TEST(AccountPolicy, ANewUsersDisplayNameMustBeGivenAndReadable) {
+  auto policy = default_policy();
+
+  EXPECT_TRUE(policy.check_new_user("alice", "alice@example.com", "Alice Liddell"));
+  auto empty = policy.check_new_user("alice", "alice@example.com", "");
+  auto escape = policy.check_new_user("alice", "alice@example.com", "Alice\x1b[2J");
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(empty.error().field, "display_name");
+  EXPECT_EQ(empty.error().message, "'display_name' must not be empty");
+  ASSERT_FALSE(escape);
+  EXPECT_EQ(escape.error().field, "display_name");
+  EXPECT_EQ(escape.error().message, "'display_name' must not contain U+001B, a control character");
 }
 
 }  // namespace

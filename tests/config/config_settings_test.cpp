@@ -128,8 +128,26 @@ TEST(Settings, SiteNameRefusesLineBreaks) {
 
 TEST(Settings, UsernamePatternMustCompile) {
   EXPECT_THAT(errors_of("accounts:\n  username_pattern: \"^[a-z\"\n"),
-              ElementsAre(::testing::StartsWith(
-                  "dirproxy.yaml:5:21: accounts.username_pattern: not a valid regular expression (")));
+              ElementsAre("dirproxy.yaml:5:21: accounts.username_pattern: not a valid RE2 regular expression "
+                          "(missing ]: [a-z)"));
+}
+
+TEST(Settings, UsernamePatternIsRe2SyntaxWithoutBackreferencesOrLookaround) {
+  // ECMAScript would take both; RE2 has neither, since it never backtracks.
+  EXPECT_THAT(errors_of("accounts:\n  username_pattern: \"^(a)\\\\1$\"\n"),
+              ElementsAre("dirproxy.yaml:5:21: accounts.username_pattern: not a valid RE2 regular expression "
+                          "(invalid escape sequence: \\1)"));
+  EXPECT_THAT(errors_of("accounts:\n  username_pattern: \"^(?!root$)[a-z]+$\"\n"),
+              ElementsAre("dirproxy.yaml:5:21: accounts.username_pattern: not a valid RE2 regular expression "
+                          "(invalid perl operator: (?!)"));
+}
+
+TEST(Settings, UsernamePatternIsKeptAsWritten) {
+  const Config config = load_ok(kMinimal + "accounts:\n  username_pattern: \"^[a-z]{2,8}$\"\n");
+
+  EXPECT_EQ(config.accounts.username_pattern.text(), "^[a-z]{2,8}$");
+  EXPECT_TRUE(config.accounts.username_pattern.matches("alice"));
+  EXPECT_FALSE(config.accounts.username_pattern.matches("a"));
 }
 
 TEST(Settings, PasswordMaxLengthMustNotBeBelowMin) {

@@ -34,7 +34,7 @@ TEST(ExampleConfigs, ExampleSpellsOutTheDefaults) {
   EXPECT_EQ(example.server.socket_mode, defaults.server.socket_mode);
   EXPECT_EQ(example.server.idle_timeout, defaults.server.idle_timeout);
   EXPECT_EQ(example.state_dir, defaults.state_dir);
-  EXPECT_EQ(example.accounts.username_pattern, defaults.accounts.username_pattern);
+  EXPECT_EQ(example.accounts.username_pattern.text(), defaults.accounts.username_pattern.text());
   EXPECT_EQ(example.accounts.password_hash.memlimit, defaults.accounts.password_hash.memlimit);
   EXPECT_EQ(example.signup.confirmation_ttl, defaults.signup.confirmation_ttl);
   EXPECT_EQ(example.invitations.ttl, defaults.invitations.ttl);

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_harness.hpp"
+#include "storage/state_database.hpp"
 #include "terminal_session.hpp"
 
 namespace dirproxy::integration {
@@ -80,6 +81,16 @@ class DirproxyCtl : public ::testing::Test {
              {"notify", false}});
   }
 
+  // Alice, with names stored as the daemon no longer takes them (written
+  // before it refused them, or read from LDAP): ESC, U+0085 NEXT LINE and a
+  // line feed, U+202E RIGHT-TO-LEFT OVERRIDE.
+  void add_alice_with_names_a_terminal_acts_on() {
+    add_alice();
+    execute_on_state_database(
+        "UPDATE users SET first_name = 'Al' || char(27) || '[2Jice', last_name = 'Lid' || char(8238) || 'dell', "
+        "display_name = 'Alice' || char(133) || char(10) || 'Liddell' WHERE username = 'alice'");
+  }
+
   void add_group(const std::string& name, const std::vector<std::string>& members = {}) {
     arrange({{"op", "add_group"}, {"name", name}, {"description", "The " + name}});
     for (const auto& member : members) {
@@ -93,6 +104,15 @@ class DirproxyCtl : public ::testing::Test {
 
   Json user_groups(const std::string& username) {
     return daemon_.call({{"op", "get_user_groups"}, {"id", 1}, {"username", username}})["groups"];
+  }
+
+  // Runs `sql` on the daemon's state database: to store what no request may
+  // store any more, as data written before the daemon refused it.
+  void execute_on_state_database(const std::string& sql) {
+    auto database = StateDatabase::open(daemon_.state_dir(), 1);
+    if (!database) throw std::runtime_error("cannot open the state database: " + database.error().message);
+    auto lease = (*database)->acquire();
+    if (auto done = lease.execute(sql); !done) throw std::runtime_error(sql + ": " + done.error().message);
   }
 
   ProcessOutput ctl(const std::vector<std::string>& args, const std::string& stdin_text = "") {
@@ -362,6 +382,51 @@ TEST_F(DirproxyCtl, UserShowJsonOfAMissingUserPrintsNothingOnStdout) {
   EXPECT_EQ(result.exit_code, 1) << describe(result);
   EXPECT_TRUE(result.err.starts_with("dirproxyctl: not_found: ")) << result.err;
   EXPECT_EQ(result.out, "");
+}
+
+// Bytes that a terminal acts on rather than shows: ESC (0x1b), the C1
+// controls (U+0080..U+009F: 0xc2 0x80..0x9f) and U+202E (0xe2 0x80 0xae).
+bool has_raw_control_or_bidi(const std::string& text) {
+  return text.find('\x1b') != std::string::npos || text.find("\xc2\x85") != std::string::npos ||
+         text.find("\xe2\x80\xae") != std::string::npos;
+}
+
+TEST_F(DirproxyCtl, UserShowEscapesControlAndBidiCharactersInStoredNames) {
+  add_alice_with_names_a_terminal_acts_on();
+
+  auto result = ctl({"user", "show", "alice"});
+
+  ASSERT_EQ(result.exit_code, 0) << describe(result);
+  EXPECT_EQ(result.out,
+            "username:     alice\n"
+            "email:        alice@example.com\n"
+            "display name: Alice\\u0085\\u000aLiddell\n"
+            "first name:   Al\\u001b[2Jice\n"
+            "last name:    Lid\\u202edell\n"
+            "active:       true\n"
+            "directory:    internal\n");
+}
+
+TEST_F(DirproxyCtl, UserShowJsonEscapesControlAndBidiCharactersInStoredNames) {
+  add_alice_with_names_a_terminal_acts_on();
+
+  auto result = ctl({"--json", "user", "show", "alice"});
+
+  ASSERT_EQ(result.exit_code, 0) << describe(result);
+  EXPECT_FALSE(has_raw_control_or_bidi(result.out)) << result.out;
+  const Json user = parse_stdout(result)["user"];
+  EXPECT_EQ(user["first_name"], "Al\x1b[2Jice");
+  EXPECT_EQ(user["last_name"],
+            "Lid\xe2\x80\xae"
+            "dell");
+  EXPECT_EQ(user["display_name"], "Alice\xc2\x85\nLiddell");
+}
+
+TEST_F(DirproxyCtl, AnErrorMessageEchoingControlCharactersIsPrintedEscaped) {
+  auto result = ctl({"user", "show", "evil\x1b[2J\xe2\x80\xae"});
+
+  EXPECT_EQ(result.exit_code, 1) << describe(result);
+  EXPECT_EQ(result.err, "dirproxyctl: not_found: no user 'evil\\u001b[2J\\u202e'\n");
 }
 
 // --- user list ----------------------------------------------------------------
