@@ -2,14 +2,13 @@
 
 #include <yaml-cpp/eventhandler.h>
 
-#include <boost/locale/utf.hpp>
-
 #include <cstdlib>
 #include <sstream>
 #include <tuple>
 
 #include "config/duration.hpp"
 #include "config/text_file.hpp"
+#include "core/unicode_text.hpp"
 
 namespace dirproxy::config {
 
@@ -154,21 +153,16 @@ std::string unsupported_tag(const YAML::Node& node) {
   return "unsupported YAML tag " + written_tag(node.Tag()) + " (only !!str is accepted)";
 }
 
-// What is wrong with `text` as a value or key, or nullopt. The UTF-8 decoder
-// is Boost.Locale's (header-only, through Boost::headers), which refuses
-// overlong forms, surrogates and code points past U+10FFFF.
+// What is wrong with `text` as a value or key, or nullopt. Decoding and the
+// control characters are core/unicode_text.hpp's, as for the daemon's
+// readable-text rule.
 std::optional<std::string> text_problem(std::string_view text) {
-  namespace utf = boost::locale::utf;
-  const char* const begin = text.data();
-  const char* const end = begin + text.size();
   bool control = false;
-  for (const char* next = begin; next != end;) {
-    const char* const start = next;
-    const utf::code_point c = utf::utf_traits<char>::decode(next, end);
-    if (c == utf::illegal || c == utf::incomplete) {
-      return "must be valid UTF-8 (invalid byte sequence at offset " + std::to_string(start - begin) + ")";
-    }
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) control = true;
+  for (std::size_t offset = 0; offset < text.size();) {
+    const auto character = decode_utf8(text.substr(offset));
+    if (!character) return "must be valid UTF-8 (invalid byte sequence at offset " + std::to_string(offset) + ")";
+    if (hazard_of(character->code_point) == TextHazard::control) control = true;
+    offset += character->bytes;
   }
   if (control) return "must not contain control characters or line breaks";
   return std::nullopt;
