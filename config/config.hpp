@@ -55,6 +55,11 @@ struct Server {
   std::string socket_group;  // empty = the daemon's group
   std::size_t max_request_bytes = 65536;
   std::size_t max_connections = 1024;
+  // Of max_connections, how many only admins may take (PostgreSQL's
+  // superuser_reserved_connections), so that a flood of connections leaves
+  // an admin room to act. Less than max_connections; when the file does not
+  // set it, 3, or max_connections - 1 when that is smaller.
+  std::size_t admin_reserved_connections = 3;
   Duration idle_timeout = std::chrono::minutes(5);
   unsigned workers = 0;  // 0 = number of cores
   Admins admins;

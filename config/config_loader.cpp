@@ -137,6 +137,14 @@ void read_server(Section section, Server& server, const fs::path& base_dir) {
   section.read("socket_group", server.socket_group, text);
   section.read("max_request_bytes", server.max_request_bytes, whole_number<std::size_t>(1024));
   section.read("max_connections", server.max_connections, whole_number<std::size_t>(1));
+  if (!section.has("admin_reserved_connections")) {
+    server.admin_reserved_connections = std::min(server.admin_reserved_connections, server.max_connections - 1);
+  } else if (section.read("admin_reserved_connections", server.admin_reserved_connections,
+                          whole_number<std::size_t>(0)) &&
+             server.admin_reserved_connections >= server.max_connections) {
+    section.error_at("admin_reserved_connections",
+                     "must be less than server.max_connections (" + std::to_string(server.max_connections) + ")");
+  }
   section.read("idle_timeout", server.idle_timeout, positive_duration);
   section.read("workers", server.workers, whole_number<unsigned>(0, 1024));
   Section admins = section.section("admins");

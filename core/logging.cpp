@@ -52,7 +52,16 @@ std::shared_ptr<spdlog::logger> logger(const std::string& component) {
   return created;
 }
 
-std::string quoted(std::string_view text) { return fmt::format("{:?}", text); }
+std::string shortened(std::string_view text) {
+  if (text.size() <= kMaxLoggedValueBytes) return std::string(text);
+  std::size_t cut = kMaxLoggedValueBytes;
+  // Not inside a character: step back over UTF-8 continuation bytes (at most
+  // three, so invalid text is cut at the limit less three anyway).
+  for (int step = 0; step < 3 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80; ++step) --cut;
+  return fmt::format("{}...({} bytes)", text.substr(0, cut), text.size());
+}
+
+std::string quoted(std::string_view text) { return fmt::format("{:?}", shortened(text)); }
 
 void audit(const std::string& line) {
   if (!audit_enabled) return;

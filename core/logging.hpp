@@ -5,6 +5,7 @@
 // redacted_request() (request_redaction.hpp).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,9 +27,20 @@ std::shared_ptr<spdlog::logger> logger(const std::string& component);
 // authentication; a no-op when log.audit is false.
 void audit(const std::string& line);
 
-// `text` in double quotes, with quotes, backslashes, control characters and
-// invalid UTF-8 escaped (fmt's "{:?}"), so a value from a client can never
-// forge a second key=value or a second line in a log.
+// How much of a value from a client a log line shows: a longer one is cut
+// (shortened()), so that a 20,000-character username cannot make a 20 KB
+// audit line. Usernames and email addresses fit whole (254 bytes at most).
+inline constexpr std::size_t kMaxLoggedValueBytes = 256;
+
+// `text` when it fits in kMaxLoggedValueBytes; otherwise its first bytes up
+// to that limit (cut between two UTF-8 characters) followed by
+// "...(N bytes)", N being the whole length.
+std::string shortened(std::string_view text);
+
+// shortened(text) in double quotes, with quotes, backslashes, control
+// characters and invalid UTF-8 escaped (fmt's "{:?}"), so a value from a
+// client can never forge a second key=value or a second line in a log. Every
+// value from a client in an audit or log line goes through here.
 std::string quoted(std::string_view text);
 
 }  // namespace dirproxy::logging

@@ -25,9 +25,6 @@ Json access_request_object(const AccessRequest& request) {
           {"decided_at", protocol::nullable_time(request.decided_at)}};
 }
 
-// The request a decision names; required, so check_params has seen it.
-std::int64_t request_id(const Json& params) { return protocol::optional_integer(params, "request_id").value(); }
-
 }  // namespace
 
 void decode(const Json& params, RequestAccessRequest& request) {
@@ -43,14 +40,16 @@ Json render(const ListAccessRequestsRequest&, const std::vector<AccessRequest>& 
 }
 
 void decode(const Json& params, ApproveAccessRequestRequest& request) {
-  request.request_id = request_id(params);
+  request.request_id = protocol::required_integer(params, "request_id");
   request.groups = protocol::optional_string_list(params, "groups");
 }
 Json render(const ApproveAccessRequestRequest&, const InvitationView& invitation) {
   return {{"invitation", protocol::invitation_object(invitation)}};
 }
 
-void decode(const Json& params, DenyAccessRequestRequest& request) { request.request_id = request_id(params); }
+void decode(const Json& params, DenyAccessRequestRequest& request) {
+  request.request_id = protocol::required_integer(params, "request_id");
+}
 
 const std::vector<SocketOperation>& access_request_socket_operations() {
   using enum protocol::ParamType;

@@ -56,8 +56,9 @@ awaitable<void> Connection::wait(asio::steady_timer& timer) {
 awaitable<void> Connection::read_requests() {
   auto self = shared_from_this();
   std::string buffer;
-  // One byte more than the limit leaves room for the terminating '\n'.
-  auto input = asio::dynamic_buffer(buffer, limits_.max_request_bytes + 1);
+  // Two bytes more than the limit leave room for the line's end, "\r\n" or
+  // "\n": the limit is on the request, which the '\r' is not part of.
+  auto input = asio::dynamic_buffer(buffer, limits_.max_request_bytes + 2);
   while (!closed_) {
     while (slots_.size() >= limits_.max_in_flight && !closed_) co_await wait(reader_wake_);
     if (closed_) break;
@@ -65,23 +66,27 @@ awaitable<void> Connection::read_requests() {
     boost::system::error_code ec;
     std::size_t length = co_await asio::async_read_until(socket_, input, '\n', asio::redirect_error(use_awaitable, ec));
     last_activity_ = std::chrono::steady_clock::now();
-    if (ec == asio::error::not_found) {
-      log()->warn("conn={} sent a request line over {} bytes; closing", peer_.connection, limits_.max_request_bytes);
-      enqueue_final(protocol::error_line(
-          nullptr, make_error(ErrorCode::request_too_large,
-                              "request line longer than " + std::to_string(limits_.max_request_bytes) + " bytes")));
-      co_return;
-    }
-    if (ec) {
+    if (ec && ec != asio::error::not_found) {
       // EOF (perhaps mid-line: the partial line is dropped) or a reset.
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
         log()->debug("conn={} read ended: {}", peer_.connection, ec.message());
       }
       break;
     }
-    std::string line = buffer.substr(0, length - 1);
-    input.consume(length);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::string line;
+    if (!ec) {
+      line = buffer.substr(0, length - 1);
+      input.consume(length);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+    }
+    // not_found: the buffer is full and holds no '\n'.
+    if (ec || line.size() > limits_.max_request_bytes) {
+      log()->warn("conn={} sent a request line over {} bytes; closing", peer_.connection, limits_.max_request_bytes);
+      enqueue_final(protocol::error_line(
+          nullptr, make_error(ErrorCode::request_too_large,
+                              "request line longer than " + std::to_string(limits_.max_request_bytes) + " bytes")));
+      co_return;
+    }
 
     auto slot = std::make_shared<Slot>();
     PreparedRequest request = dispatcher_.prepare(line, peer_);

@@ -72,11 +72,11 @@ Json render(const ListInvitationsRequest&, const std::vector<InvitationView>& in
 }
 
 void decode(const Json& params, RevokeInvitationRequest& request) {
-  request.invitation_id = params.at("invitation_id").get<std::int64_t>();
+  request.invitation_id = protocol::required_integer(params, "invitation_id");
 }
 
 void decode(const Json& params, ResendInvitationRequest& request) {
-  request.invitation_id = params.at("invitation_id").get<std::int64_t>();
+  request.invitation_id = protocol::required_integer(params, "invitation_id");
 }
 Json render(const ResendInvitationRequest&, const InvitationView& invitation) {
   return {{"invitation", protocol::invitation_object(invitation)}};

@@ -19,6 +19,8 @@ std::optional<std::string> optional_string(const Json& params, const char* name)
   return value->get<std::string>();
 }
 
+std::int64_t required_integer(const Json& params, const char* name) { return params.at(name).get<std::int64_t>(); }
+
 std::optional<std::int64_t> optional_integer(const Json& params, const char* name) {
   const Json* value = present(params, name);
   if (value == nullptr) return std::nullopt;

@@ -15,6 +15,7 @@ namespace dirproxy::protocol {
 
 std::string required_string(const Json& params, const char* name);
 std::optional<std::string> optional_string(const Json& params, const char* name);
+std::int64_t required_integer(const Json& params, const char* name);
 std::optional<std::int64_t> optional_integer(const Json& params, const char* name);
 std::optional<bool> optional_boolean(const Json& params, const char* name);
 // A string_list parameter; absent: empty.

@@ -1,9 +1,52 @@
 #include "frontends/socket/protocol.hpp"
 
+#include <cstdint>
+#include <limits>
+
 namespace dirproxy::protocol {
 namespace {
 
 bool is_scalar(const Json& v) { return v.is_string() || v.is_number() || v.is_boolean() || v.is_null(); }
+
+// An id the answer can carry back as it came. Integers from -2^63 to 2^64-1
+// are held exactly (std::int64_t, std::uint64_t); a number outside that
+// range is held as a double, so an integer id there would come back as a
+// float, and another id could come back the same. Such a number cannot be
+// told from a float written with an exponent, so the range holds for every
+// number; a fraction inside it comes back as the same double.
+bool is_echoable_id(const Json& id) {
+  if (!is_scalar(id)) return false;
+  if (!id.is_number_float()) return true;
+  const double value = id.get<double>();
+  // -2^63 is refused as a double too: -9223372036854775809 rounds to it.
+  return value > -0x1p63 && value < 0x1p64;
+}
+
+// A JSON integer that fits in std::int64_t (nlohmann holds non-negative
+// integers as std::uint64_t, which goes 2^63 further).
+bool fits_int64(const Json& v) {
+  if (v.is_number_unsigned()) {
+    return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  }
+  return v.is_number_integer();
+}
+
+// The request line parsed, with arrays and objects deeper than
+// kMaxNestingDepth left out (the parser's callback discards them before they
+// are built; `too_deep` says so). A discarded value when it is not JSON.
+Json parse_bounded(std::string_view line, bool& too_deep) {
+  too_deep = false;
+  auto within_depth = [&too_deep](int depth, Json::parse_event_t event, Json&) {
+    const bool opens = event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+    // `depth` counts the containers around the one that opens.
+    if (opens && depth >= kMaxNestingDepth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  };
+  return Json::parse(line, within_depth, /*allow_exceptions=*/false);
+}
 
 bool has_type(const Json& v, ParamType type) {
   switch (type) {
@@ -38,7 +81,17 @@ std::string_view type_name(ParamType type) {
 }  // namespace
 
 Result<Request> parse_request(std::string_view line, Json* id_out) {
-  Json doc = Json::parse(line, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  // nlohmann's lexer takes a NUL for the end of the input, so the rest of the
+  // line would go unread; a raw NUL is never valid JSON, in a string or not.
+  if (line.find('\0') != std::string_view::npos) {
+    return fail(ErrorCode::bad_request, "the request is not valid JSON: it contains a NUL byte");
+  }
+  bool too_deep = false;
+  Json doc = parse_bounded(line, too_deep);
+  if (too_deep) {
+    return fail(ErrorCode::bad_request,
+                "the request nests arrays and objects deeper than " + std::to_string(kMaxNestingDepth) + " levels");
+  }
   if (doc.is_discarded()) {
     return fail(ErrorCode::bad_request, "the request is not valid JSON");
   }
@@ -47,8 +100,11 @@ Result<Request> parse_request(std::string_view line, Json* id_out) {
   }
   Request request;
   if (auto it = doc.find("id"); it != doc.end()) {
-    if (!is_scalar(*it)) {
-      return fail(ErrorCode::bad_request, "'id' must be a string, number, boolean or null", "id");
+    if (!is_echoable_id(*it)) {
+      return fail(ErrorCode::bad_request,
+                  "'id' must be a string, a boolean, null, or a number from -2^63 to 2^64-1 (a larger id fits in a "
+                  "string)",
+                  "id");
     }
     request.id = *it;
     if (id_out != nullptr) *id_out = *it;
@@ -78,6 +134,12 @@ Result<void> check_params(const Json& params, std::span<const ParamSpec> specs) 
     }
     if (!value.is_null() && !has_type(value, spec->type)) {
       return fail(ErrorCode::bad_request, "parameter '" + key + "' must be " + std::string(type_name(spec->type)), key);
+    }
+    if (spec->type == ParamType::integer && !value.is_null() && !fits_int64(value)) {
+      return fail(ErrorCode::bad_request,
+                  "parameter '" + key + "' is out of range: at most " +
+                      std::to_string(std::numeric_limits<std::int64_t>::max()),
+                  key);
     }
   }
   for (const auto& spec : specs) {

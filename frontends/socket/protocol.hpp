@@ -16,6 +16,13 @@ namespace dirproxy::protocol {
 
 using Json = nlohmann::json;
 
+// How deep a request may nest arrays and objects, the request object itself
+// being the first level (requests need two: an object holding a list). A
+// deeper one is refused while it is parsed, before anything walks it, so
+// that nothing that recurses (logging, copying, dumping) meets an
+// attacker's depth.
+inline constexpr int kMaxNestingDepth = 32;
+
 struct Request {
   std::string op;
   Json id;      // null when the request had none; echoed unchanged
@@ -23,15 +30,17 @@ struct Request {
 };
 
 // Parses one request line (without its '\n'). A line that is not a JSON
-// object, or whose "op" is missing or not a string, or whose "id" is not a
-// scalar, is bad_request; `id_out` still receives the id when one could be
-// read, so the error can echo it.
+// object (a NUL byte anywhere makes it none), that nests deeper than
+// kMaxNestingDepth, whose "op" is missing or not a string, or whose "id" is
+// not one that can be echoed exactly (a string, a boolean, null, or a number
+// from -2^63 to 2^64-1) is bad_request; `id_out` still receives the id when
+// one could be read, so the error can echo it.
 Result<Request> parse_request(std::string_view line, Json* id_out = nullptr);
 
 enum class ParamType {
   string,          // a JSON string
   boolean,         // true / false
-  integer,         // a JSON integer (not a float)
+  integer,         // a JSON integer (not a float) that fits in std::int64_t
   string_list,     // an array of strings
   string_or_list,  // a string, or an array of strings
   scalar,          // any JSON scalar (string, number, boolean)
@@ -49,8 +58,9 @@ struct ParamSpec {
 };
 
 // Checks `params` against `specs`: a missing required parameter, an unknown
-// parameter, or one of the wrong type is bad_request naming it (Error::field
-// is set to the parameter's name). A JSON null counts as absent.
+// parameter, one of the wrong type, or an integer out of std::int64_t's range
+// is bad_request naming it (Error::field is set to the parameter's name). A
+// JSON null counts as absent.
 Result<void> check_params(const Json& params, std::span<const ParamSpec> specs);
 
 // {"id": id, "ok": true, ...result}; `result` must be an object (or null).

@@ -58,7 +58,7 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
   if (log->should_log(spdlog::level::debug)) {
     Json logged = req.params;
     logged["op"] = req.op;
-    log->debug("conn={} id={} {}", peer.connection, req.id.dump(), redacted_request(logged));
+    log->debug("conn={} id={} {}", peer.connection, logging::shortened(req.id.dump()), redacted_request(logged));
   }
   set_caller(prepared.caller, peer, req.params);
 

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <array>
 
+#include "core/logging.hpp"
 #include "core/names.hpp"
 
 namespace dirproxy {
 namespace {
 
-constexpr std::size_t kMaxLoggedString = 200;
-
+// Recursive: its input is a request that parse_request has bounded to
+// protocol::kMaxNestingDepth levels.
 nlohmann::json redact(const nlohmann::json& value) {
   if (value.is_object()) {
     nlohmann::json out = nlohmann::json::object();
@@ -23,9 +24,7 @@ nlohmann::json redact(const nlohmann::json& value) {
     for (const auto& item : value) out.push_back(redact(item));
     return out;
   }
-  if (value.is_string() && value.get_ref<const std::string&>().size() > kMaxLoggedString) {
-    return value.get_ref<const std::string&>().substr(0, kMaxLoggedString) + "...";
-  }
+  if (value.is_string()) return logging::shortened(value.get_ref<const std::string&>());
   return value;
 }
 

@@ -6,8 +6,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <system_error>
 #include <vector>
 
@@ -54,7 +56,8 @@ Server::Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& 
       pool_(pool),
       dispatcher_(dispatcher),
       runtime_(std::move(runtime)),
-      acceptor_(io) {}
+      acceptor_(io),
+      refusals_(runtime_()->clock, kRefusalLogInterval) {}
 
 Server::~Server() { remove_socket_file(); }
 
@@ -158,40 +161,26 @@ awaitable<void> Server::accept_loop() {
 awaitable<void> Server::serve(UnixSocket socket) {
   RuntimePtr runtime = runtime_();
   const auto& settings = runtime->config->server;
-  // The place in connections_ is taken now, before anything is awaited, so
-  // that connections accepted at the same moment on other threads cannot
-  // together go past max_connections.
-  const std::uint64_t id = next_connection_++;
-  bool admitted = false;
-  {
-    std::lock_guard lock(connections_mutex_);
-    if (connections_.size() < settings.max_connections) {
-      connections_.emplace(id, std::weak_ptr<Connection>());
-      admitted = true;
-    }
+  Peer peer;
+  peer.connection = next_connection_++;
+  peer.credentials = peer_credentials(socket.native_handle());
+  const std::uint64_t id = peer.connection;
+
+  std::optional<bool> admin;
+  bool admitted = take_place(id, settings, /*admin=*/false);
+  if (!admitted && any_place_left(settings)) {
+    // Only places kept for admins are left. The peer takes one only once it
+    // is known to be an admin, so that others waiting for the answer never
+    // hold one.
+    admin = co_await admin_check(peer, settings);
+    admitted = *admin && take_place(id, settings, /*admin=*/true);
   }
   if (!admitted) {
-    log()->warn("refusing a connection: server.max_connections ({}) reached", settings.max_connections);
-    std::string refusal =
-        protocol::error_line(nullptr, make_error(ErrorCode::rate_limited, "too many connections; try again later"),
-                             {{"retry_after", 1}}) +
-        "\n";
-    boost::system::error_code ignored;
-    co_await asio::async_write(socket, asio::buffer(refusal), asio::redirect_error(use_awaitable, ignored));
-    socket.close(ignored);
+    co_await refuse(std::move(socket), settings);
     co_return;
   }
-
-  Peer peer;
-  peer.connection = id;
-  peer.credentials = peer_credentials(socket.native_handle());
-  // Group and user lookups may go over the network (NSS): not on the io thread.
-  if (peer.credentials) {
-    const auto credentials = *peer.credentials;
-    const auto admins = settings.admins;
-    auto check_admin = [credentials, admins] { return is_admin(credentials, admins); };
-    peer.admin = co_await pool_.run(check_admin);
-  }
+  if (!admin) admin = co_await admin_check(peer, settings);
+  peer.admin = *admin;
   log()->debug("conn={} accepted from pid={} uid={} admin={}", peer.connection,
                peer.credentials ? peer.credentials->pid : 0,
                peer.credentials ? static_cast<long>(peer.credentials->uid) : -1L, peer.admin);
@@ -229,6 +218,63 @@ awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
   }
   if (const auto left = connection_count(); left > 0) {
     log()->warn("{} connection(s) still busy after {} ms; closing them", left, grace.count());
+  }
+}
+
+awaitable<bool> Server::admin_check(const Peer& peer, const config::Server& settings) {
+  if (!peer.credentials) co_return false;
+  // Group and user lookups may go over the network (NSS): not on the io thread.
+  auto check = [credentials = *peer.credentials, admins = settings.admins] { return is_admin(credentials, admins); };
+  co_return co_await pool_.run(check);
+}
+
+bool Server::take_place(std::uint64_t id, const config::Server& settings, bool admin) {
+  // The loader keeps the reserve below max_connections; a Config built in
+  // code might not.
+  const std::size_t reserved = std::min(settings.admin_reserved_connections, settings.max_connections);
+  const std::size_t limit = admin ? settings.max_connections : settings.max_connections - reserved;
+  std::lock_guard lock(connections_mutex_);
+  if (connections_.size() >= limit) return false;
+  connections_.emplace(id, std::weak_ptr<Connection>());
+  return true;
+}
+
+bool Server::any_place_left(const config::Server& settings) const {
+  std::lock_guard lock(connections_mutex_);
+  return connections_.size() < settings.max_connections;
+}
+
+awaitable<void> Server::refuse(UnixSocket socket, const config::Server& settings) {
+  // A flood of refusals would be a flood of lines: the first is logged, the
+  // rest counted and logged once per interval.
+  const LogThrottle::Report report = refusals_.record();
+  if (report.events > 0) {
+    log()->warn(
+        "refused {} connection(s): server.max_connections ({}) reached, {} of them kept for admins; refusals "
+        "are logged at most every {} s",
+        report.events, settings.max_connections, settings.admin_reserved_connections, refusals_.interval().count());
+  }
+  if (report.flush_due) asio::co_spawn(io_, log_held_back_refusals(), asio::detached);
+
+  std::string refusal =
+      protocol::error_line(nullptr, make_error(ErrorCode::rate_limited, "too many connections; try again later"),
+                           {{"retry_after", 1}}) +
+      "\n";
+  boost::system::error_code ignored;
+  co_await asio::async_write(socket, asio::buffer(refusal), asio::redirect_error(use_awaitable, ignored));
+  socket.close(ignored);
+}
+
+awaitable<void> Server::log_held_back_refusals() {
+  asio::steady_timer interval_end(io_, refusals_.interval());
+  boost::system::error_code ignored;
+  co_await interval_end.async_wait(asio::redirect_error(use_awaitable, ignored));
+  if (const std::uint64_t held_back = refusals_.flush(); held_back > 0) {
+    const auto& settings = runtime_()->config->server;
+    log()->warn(
+        "refused {} more connection(s) in the last {} s: server.max_connections ({}) reached, {} of them "
+        "kept for admins",
+        held_back, refusals_.interval().count(), settings.max_connections, settings.admin_reserved_connections);
   }
 }
 

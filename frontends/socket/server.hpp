@@ -1,8 +1,11 @@
 // The Unix socket listener of the protocol: creates the socket file with the
 // configured mode and group (replacing a stale one left by a crash, refusing
-// to take over a live one), accepts connections up to server.max_connections,
-// learns each peer's credentials, and on shutdown stops accepting, lets every
-// connection answer what it has read, and removes the socket file.
+// to take over a live one), accepts connections up to server.max_connections
+// (the last server.admin_reserved_connections of them for admins only, so
+// that a flood of connections cannot lock admins out), learns each peer's
+// credentials, and on shutdown stops accepting, lets every connection answer
+// what it has read, and removes the socket file. Refused connections are
+// logged at most once per kRefusalLogInterval, with their count.
 #pragma once
 
 #include <atomic>
@@ -16,6 +19,7 @@
 #include "config/config.hpp"
 #include "core/asio.hpp"
 #include "core/io_threads.hpp"
+#include "core/log_throttle.hpp"
 #include "core/worker_pool.hpp"
 #include "frontends/socket/connection.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
@@ -24,6 +28,8 @@ namespace dirproxy {
 
 class Server final {
  public:
+  static constexpr std::chrono::seconds kRefusalLogInterval{10};
+
   // Accepts on `io` (the daemon's own event loop); each connection is then
   // served on one of `connection_threads`.
   Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& pool, RequestDispatcher& dispatcher,
@@ -52,6 +58,16 @@ class Server final {
  private:
   awaitable<void> accept_loop();
   awaitable<void> serve(UnixSocket socket);
+  // Whether `peer` is an admin (server.admins), looked up off the io thread.
+  awaitable<bool> admin_check(const Peer& peer, const config::Server& settings);
+  // Takes a place in connections_ for connection `id`, when one is left for
+  // an admin or not (`admin`). Places are taken before anything is awaited,
+  // so that connections accepted at the same moment on other threads cannot
+  // together go past max_connections.
+  bool take_place(std::uint64_t id, const config::Server& settings, bool admin);
+  bool any_place_left(const config::Server& settings) const;
+  awaitable<void> refuse(UnixSocket socket, const config::Server& settings);
+  awaitable<void> log_held_back_refusals();
   void remove_socket_file();
 
   asio::io_context& io_;
@@ -66,6 +82,7 @@ class Server final {
   // Connections run on several threads: each adds and removes itself here.
   mutable std::mutex connections_mutex_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  LogThrottle refusals_;
 };
 
 }  // namespace dirproxy

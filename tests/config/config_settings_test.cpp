@@ -72,6 +72,30 @@ TEST(Settings, ServerNumbersAreRangeChecked) {
                           "dirproxy.yaml:8:17: server.idle_timeout: must be greater than 0"));
 }
 
+TEST(Settings, AdminsKeepThreeConnectionsByDefault) {
+  EXPECT_EQ(load_ok(kMinimal).server.admin_reserved_connections, 3u);
+  EXPECT_EQ(load_ok(kMinimal + "server:\n  admin_reserved_connections: 0\n").server.admin_reserved_connections, 0u);
+  EXPECT_EQ(load_ok(kMinimal + "server:\n  max_connections: 10\n  admin_reserved_connections: 9\n")
+                .server.admin_reserved_connections,
+            9u);
+}
+
+// A file that sets a small max_connections and says nothing of the reserve
+// must not become invalid: the default reserve leaves others one connection.
+TEST(Settings, TheDefaultAdminReserveShrinksBelowASmallMaxConnections) {
+  EXPECT_EQ(load_ok(kMinimal + "server:\n  max_connections: 2\n").server.admin_reserved_connections, 1u);
+  EXPECT_EQ(load_ok(kMinimal + "server:\n  max_connections: 1\n").server.admin_reserved_connections, 0u);
+}
+
+TEST(Settings, AnAdminReserveOfAllConnectionsIsRefused) {
+  EXPECT_THAT(errors_of("server:\n  max_connections: 10\n  admin_reserved_connections: 10\n"),
+              ElementsAre("dirproxy.yaml:6:31: server.admin_reserved_connections: must be less than "
+                          "server.max_connections (10)"));
+  EXPECT_THAT(errors_of("server:\n  admin_reserved_connections: 2000\n"),
+              ElementsAre("dirproxy.yaml:5:31: server.admin_reserved_connections: must be less than "
+                          "server.max_connections (1024)"));
+}
+
 TEST(Settings, NumbersRefuseSignsAndFractions) {
   EXPECT_THAT(errors_of("server:\n  workers: -1\n  max_connections: 1.5\n"),
               ElementsAre("dirproxy.yaml:5:12: server.workers: expected a whole number, got '-1'",

@@ -1,9 +1,15 @@
 // The socket protocol under bad and heavy input, against the real dirproxyd:
-// malformed lines, unknown or ill-typed parameters, oversized lines, clients
-// that vanish mid-line, pipelining (order and read-your-writes), many
-// concurrent clients, and the connection limits (idle timeout,
-// max_connections). After every refusal the daemon must go on serving.
+// malformed lines (NUL bytes, deep nesting), unknown, ill-typed or
+// out-of-range parameters, oversized lines, clients that vanish mid-line,
+// pipelining (order and read-your-writes), many concurrent clients, and the
+// connection limits (idle timeout, max_connections and the admins' reserve).
+// After every refusal the daemon must go on serving.
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <ostream>
 #include <string>
@@ -12,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/unique_fd.hpp"
 #include "protocol_test_support.hpp"
 
 namespace dirproxy::integration {
@@ -123,6 +130,23 @@ TEST_F(ProtocolRobustness, AnUnknownOpIsUnknownOpAndTheConnectionStaysUsable) {
   EXPECT_TRUE(ping_succeeds(client));
 }
 
+// nlohmann's parser stopped at the NUL: the ping ran, the delete_user after
+// it was dropped without a word.
+TEST_F(ProtocolRobustness, ALineWithANulByteIsBadRequestAndNothingInItRuns) {
+  add_user("alice");
+  auto client = daemon_.connect();
+  const std::string line =
+      std::string(R"({"op":"ping","id":6})") + '\0' + R"({"op":"delete_user","id":7,"username":"alice"})";
+
+  auto response = exchange(client, line + "\n");
+
+  EXPECT_EQ(outcome_of(response), "bad_request") << response;
+  EXPECT_EQ(response["error"]["message"], "the request is not valid JSON: it contains a NUL byte") << response;
+  EXPECT_EQ(response["id"], nullptr);
+  EXPECT_EQ(outcome_of(get_user("alice")), "ok");
+  EXPECT_TRUE(ping_succeeds(client));
+}
+
 TEST_F(ProtocolRobustness, ACrLfLineEndingIsAccepted) {
   auto client = daemon_.connect();
 
@@ -146,13 +170,28 @@ TEST_F(ProtocolRobustness, ARequestWithoutIdIsAnsweredWithANullId) {
 
 TEST_F(ProtocolRobustness, TheIdIsEchoedUnchanged) {
   auto client = daemon_.connect();
-  for (const Json& id : {Json("request-7"), Json(-12), Json(3.25), Json(true), Json(nullptr)}) {
+  for (const Json& id : {Json("request-7"), Json(-12), Json(3.25), Json(true), Json(nullptr),
+                         Json(std::uint64_t{18446744073709551615u}), Json(std::int64_t{-9223372036854775807 - 1})}) {
     SCOPED_TRACE(id.dump());
 
     auto response = call_on(client, {{"op", "ping"}, {"id", id}});
 
     EXPECT_EQ(response["id"], id);
   }
+}
+
+// A number beyond 64 bits is held as a double: it came back as a float
+// (1.8446744073709552e+19), the same for several ids.
+TEST_F(ProtocolRobustness, ANumericIdBeyond64BitsIsBadRequestNamingId) {
+  auto client = daemon_.connect();
+
+  auto response = exchange(client, R"({"op":"ping","id":18446744073709551616})"
+                                   "\n");
+
+  EXPECT_EQ(outcome_of(response), "bad_request") << response;
+  EXPECT_EQ(field_of(response), "id");
+  EXPECT_EQ(response["id"], nullptr);
+  EXPECT_TRUE(ping_succeeds(client));
 }
 
 TEST_F(ProtocolRobustness, ARefusalEchoesTheId) {
@@ -249,6 +288,37 @@ INSTANTIATE_TEST_SUITE_P(
             "PasswordObject", {{"op", "authenticate"}, {"username", "alice"}, {"password", {{"a", 1}}}}, "password"}),
     [](const ::testing::TestParamInfo<IllTypedRequest>& info) { return info.param.name; });
 
+// invitation_id 18446744073709551615 answered "no invitation -1", and
+// request_id 2^63 named a negative id.
+TEST_F(ProtocolRobustness, AnIdParameterBeyondInt64IsBadRequestNamingIt) {
+  auto client = daemon_.connect();
+  const std::string requests[][2] = {
+      {R"({"op":"revoke_invitation","invitation_id":18446744073709551615})", "invitation_id"},
+      {R"({"op":"resend_invitation","invitation_id":9223372036854775808})", "invitation_id"},
+      {R"({"op":"approve_access_request","request_id":9223372036854775808})", "request_id"},
+      {R"({"op":"deny_access_request","request_id":18446744073709551615})", "request_id"},
+  };
+
+  for (const auto& [line, field] : requests) {
+    SCOPED_TRACE(line);
+
+    auto response = exchange(client, line + "\n");
+
+    EXPECT_EQ(outcome_of(response), "bad_request") << response;
+    EXPECT_EQ(field_of(response), field) << response;
+  }
+}
+
+TEST_F(ProtocolRobustness, AnIdParameterInRangeThatNamesNothingIsNotFoundWithTheIdAsSent) {
+  auto client = daemon_.connect();
+
+  auto response = exchange(client, R"({"op":"revoke_invitation","invitation_id":9223372036854775807})"
+                                   "\n");
+
+  EXPECT_EQ(outcome_of(response), "not_found") << response;
+  EXPECT_EQ(response["error"]["message"], "no invitation 9223372036854775807") << response;
+}
+
 TEST_F(ProtocolRobustness, AMissingParameterIsBadRequestNamingIt) {
   auto client = daemon_.connect();
 
@@ -282,6 +352,27 @@ TEST_F(ProtocolRobustness, ALineOneByteOverTheLimitIsRequestTooLarge) {
   const std::string line = ping_line_of_length(kMaxRequestBytes + 1);
 
   auto response = exchange(client, line + "\n");
+
+  EXPECT_EQ(outcome_of(response), "request_too_large") << response;
+}
+
+// The limit is on the request: the '\r' of a "\r\n" ending, which the
+// protocol ignores, is not part of it.
+TEST_F(ProtocolRobustness, ALineOfExactlyTheLimitEndedByCrLfIsAccepted) {
+  auto client = daemon_.connect();
+  const std::string line = ping_line_of_length(kMaxRequestBytes);
+
+  auto response = exchange(client, line + "\r\n");
+
+  EXPECT_EQ(outcome_of(response), "ok") << response;
+  EXPECT_TRUE(ping_succeeds(client));
+}
+
+TEST_F(ProtocolRobustness, ALineOneByteOverTheLimitEndedByCrLfIsRequestTooLarge) {
+  auto client = daemon_.connect();
+  const std::string line = ping_line_of_length(kMaxRequestBytes + 1);
+
+  auto response = exchange(client, line + "\r\n");
 
   EXPECT_EQ(outcome_of(response), "request_too_large") << response;
 }
@@ -328,6 +419,40 @@ TEST_F(ProtocolRobustness, AnEndlessLineWithoutNewlineIsRequestTooLarge) {
   auto response = exchange(client, std::string(2 * kMaxRequestBytes, 'x'));
 
   EXPECT_EQ(outcome_of(response), "request_too_large") << response;
+}
+
+// --- nesting ------------------------------------------------------------------
+
+// The default limits and log level debug, at which every request is logged.
+class ProtocolNesting : public DaemonTest {
+ protected:
+  void SetUp() override {
+    if (!can_change_identity()) GTEST_SKIP() << "needs root to run a client as nobody";
+    daemon_.start();
+  }
+};
+
+// 24,000 levels in 48 KB (under max_request_bytes) overflowed the stack of
+// the request log's redaction: any local client could kill the daemon.
+TEST_F(ProtocolNesting, AHugelyNestedRequestFromANonAdminIsBadRequestAndTheDaemonLives) {
+  const std::string line = R"({"op":"ping","id":1,"x":)" + std::string(24000, '[') + std::string(24000, ']') + "}";
+  const std::string socket = daemon_.socket_path();
+
+  // The child's exit code says what it was answered.
+  const int answer = run_as(nobody(), [&]() -> int {
+    auto client = ProtocolClient::connect(socket, 10s);
+    if (!client || !client->send_raw(line + "\n")) return 10;
+    auto response_line = client->read_line();
+    if (!response_line) return 11;  // the connection closed: the daemon died
+    const Json response = Json::parse(*response_line, nullptr, /*allow_exceptions=*/false);
+    if (outcome_of(response) != "bad_request") return 12;
+    if (response["error"]["message"] != "the request nests arrays and objects deeper than 32 levels") return 13;
+    return 0;
+  });
+
+  EXPECT_EQ(answer, 0);
+  auto after = daemon_.connect(10s);
+  EXPECT_TRUE(ping_succeeds(after));
 }
 
 // --- vanishing clients --------------------------------------------------------
@@ -565,6 +690,154 @@ TEST_F(ProtocolConnectionLimits, AConnectionOverMaxConnectionsIsRateLimitedAndCl
   EXPECT_EQ(refusal["id"], nullptr);
   EXPECT_FALSE(after.has_value()) << *after;
   EXPECT_TRUE(ping_succeeds(first));
+}
+
+// Connections that a client running as `who` (in a forked child) opens and
+// holds until the object is destroyed: a local user flooding the daemon.
+class HeldConnections {
+ public:
+  // Opens connections as `who` until `wanted` of them are served (answered
+  // a ping; refused ones are closed and tried again, for up to 3 s, as a
+  // place held by a connection closed just before takes a moment to free),
+  // then one more, whose outcome extra_outcome() tells. Returns once they
+  // are all open.
+  HeldConnections(RunAs who, const std::string& socket, int wanted) {
+    int report[2];
+    int release[2];
+    if (::pipe2(report, O_CLOEXEC) != 0 || ::pipe2(release, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    report_read_.reset(report[0]);
+    UniqueFd report_write(report[1]);
+    UniqueFd release_read(release[0]);
+    release_write_.reset(release[1]);
+    child_ = std::thread([this, who, socket, wanted, report_write = std::move(report_write),
+                          release_read = std::move(release_read)]() mutable {
+      run_as(who, [&]() -> int {
+        release_write_.reset();  // the child's copy, so that its read below sees the end
+        std::vector<ProtocolClient> held;
+        for (auto deadline = Clock::now() + 3s; static_cast<int>(held.size()) < wanted && Clock::now() < deadline;) {
+          auto client = ProtocolClient::connect(socket, 5s);
+          if (client && ping_succeeds(*client)) {
+            held.push_back(std::move(*client));
+          } else {
+            std::this_thread::sleep_for(10ms);
+          }
+        }
+        const std::size_t served = held.size();
+        std::string extra = "no connection";
+        if (auto client = ProtocolClient::connect(socket, 5s)) {
+          // A refused connection is sent its refusal unasked (and closed, so
+          // a request could fail to go out); a served one waits for a request.
+          if (auto refusal = client->read_line(1s)) {
+            extra = outcome_of(Json::parse(*refusal, nullptr, /*allow_exceptions=*/false));
+          } else {
+            extra = ping_succeeds(*client) ? "ok" : "no answer";
+          }
+          held.push_back(std::move(*client));
+        }
+        const std::string line = Json{{"served", served}, {"extra", extra}}.dump() + "\n";
+        if (::write(report_write.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) return 1;
+        char byte;
+        while (::read(release_read.get(), &byte, 1) < 0 && errno == EINTR) {
+        }
+        return 0;
+      });
+    });
+    report_write.reset();
+    release_read.reset();
+    report_ = read_report();
+  }
+
+  ~HeldConnections() {
+    release_write_.reset();
+    child_.join();
+  }
+
+  // How many connections the daemon served (without the extra one).
+  std::size_t served() const { return report_.value("served", std::size_t{0}); }
+  // What the extra connection's ping got: "ok" or the refusal's code.
+  std::string extra_outcome() const { return report_.value("extra", std::string("no report")); }
+
+ private:
+  Json read_report() {
+    std::string text;
+    for (auto deadline = Clock::now() + 20s; text.find('\n') == std::string::npos && Clock::now() < deadline;) {
+      pollfd ready{report_read_.get(), POLLIN, 0};
+      if (::poll(&ready, 1, 100) <= 0) continue;
+      char chunk[256];
+      const ssize_t got = ::read(report_read_.get(), chunk, sizeof chunk);
+      if (got <= 0) break;
+      text.append(chunk, static_cast<std::size_t>(got));
+    }
+    Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    return parsed.is_object() ? parsed : Json::object();
+  }
+
+  UniqueFd report_read_;
+  UniqueFd release_write_;
+  std::thread child_;
+  Json report_;
+};
+
+// With max_connections idle connections held by a non-admin, root's requests
+// were refused: admins had no way in to act on the flood.
+TEST_F(ProtocolConnectionLimits, ANonAdminFloodLeavesTheReservedConnectionsToAdmins) {
+  if (!can_change_identity()) GTEST_SKIP() << "needs root to run a client as nobody";
+  Json config = daemon_.default_config();
+  config["server"]["max_connections"] = 4;
+  config["server"]["admin_reserved_connections"] = 2;
+  daemon_.start(config);
+
+  HeldConnections flood(nobody(), daemon_.socket_path(), 2);
+  auto first_admin = connect_served();
+  auto second_admin = connect_served();
+  auto one_too_many = daemon_.connect(5s);
+  auto refusal = next_response(one_too_many);
+
+  EXPECT_EQ(flood.served(), 2u);
+  EXPECT_EQ(flood.extra_outcome(), "rate_limited");
+  EXPECT_TRUE(ping_succeeds(first_admin));
+  EXPECT_TRUE(ping_succeeds(second_admin));
+  EXPECT_EQ(outcome_of(refusal), "rate_limited") << refusal;  // every place is taken now
+}
+
+TEST_F(ProtocolConnectionLimits, WithoutTheSettingThreeConnectionsAreKeptForAdmins) {
+  if (!can_change_identity()) GTEST_SKIP() << "needs root to run a client as nobody";
+  Json config = daemon_.default_config();
+  config["server"]["max_connections"] = 5;
+  daemon_.start(config);
+
+  HeldConnections flood(nobody(), daemon_.socket_path(), 2);
+  auto admin = connect_served();
+
+  EXPECT_EQ(flood.served(), 2u);
+  EXPECT_EQ(flood.extra_outcome(), "rate_limited");
+  EXPECT_TRUE(ping_succeeds(admin));
+}
+
+// One line per refused connection made a flood of connections a flood of log
+// lines (about 1,000 for 1,000 connections).
+TEST_F(ProtocolConnectionLimits, AFloodOfRefusedConnectionsIsLoggedInOneLineNotOnePerConnection) {
+  Json config = daemon_.default_config();
+  config["server"]["max_connections"] = 1;
+  daemon_.start(config);
+  auto holder = connect_served();
+  const auto refusal_lines = [this] {
+    const std::string log = daemon_.log();
+    std::size_t lines = 0;
+    for (auto at = log.find("[server] refus"); at != std::string::npos; at = log.find("[server] refus", at + 1)) {
+      ++lines;
+    }
+    return lines;
+  };
+  const std::size_t before = refusal_lines();
+
+  for (int i = 0; i < 100; ++i) {
+    auto refused = daemon_.connect(5s);
+    ASSERT_EQ(outcome_of(next_response(refused)), "rate_limited");
+  }
+
+  EXPECT_EQ(refusal_lines() - before, before == 0 ? 1u : 0u) << daemon_.log_tail();
+  EXPECT_TRUE(ping_succeeds(holder));
 }
 
 TEST_F(ProtocolConnectionLimits, AConnectionSlotIsFreedWhenAClientLeaves) {

@@ -1,6 +1,8 @@
 #include "frontends/socket/protocol.hpp"
 
 #include <array>
+#include <cstdint>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -56,6 +58,93 @@ TEST(Protocol, StructuredIdIsBadRequest) {
   EXPECT_EQ(request.error().field, "id");
 }
 
+// {"op":"ping","x":[[...[]...]]}: the request object plus `arrays` levels.
+std::string ping_nested(std::size_t arrays) {
+  return R"({"op":"ping","x":)" + std::string(arrays, '[') + std::string(arrays, ']') + "}";
+}
+
+TEST(Protocol, ARequestAtTheNestingLimitIsParsed) {
+  auto request = parse_request(ping_nested(kMaxNestingDepth - 1));
+
+  ASSERT_TRUE(request) << request.error().message;
+  EXPECT_EQ(request->op, "ping");
+}
+
+TEST(Protocol, ARequestDeeperThanTheNestingLimitIsBadRequestNamingTheLimit) {
+  auto request = parse_request(ping_nested(kMaxNestingDepth));
+
+  ASSERT_FALSE(request);
+  EXPECT_EQ(request.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(request.error().message, "the request nests arrays and objects deeper than 32 levels");
+}
+
+// 24,000 levels overflowed the stack of whatever recursed over the parsed
+// request (the request log's redaction did, at log level debug).
+TEST(Protocol, AHugelyNestedRequestIsBadRequest) {
+  auto arrays = parse_request(ping_nested(24000));
+  std::string objects = R"({"op":"ping")";
+  for (int i = 0; i < 24000; ++i) objects += R"(,"x":{"y":0)";
+  objects += std::string(24000, '}') + "}";
+  auto nested_objects = parse_request(objects);
+
+  ASSERT_FALSE(arrays);
+  EXPECT_EQ(arrays.error().code, ErrorCode::bad_request);
+  ASSERT_FALSE(nested_objects);
+  EXPECT_EQ(nested_objects.error().code, ErrorCode::bad_request);
+}
+
+TEST(Protocol, ANulByteAfterARequestIsBadRequestRatherThanTheEndOfTheLine) {
+  const std::string line = std::string(R"({"op":"ping","id":6})") + '\0' + R"({"op":"delete_user","username":"alice"})";
+
+  auto request = parse_request(line);
+
+  ASSERT_FALSE(request);
+  EXPECT_EQ(request.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(request.error().message, "the request is not valid JSON: it contains a NUL byte");
+}
+
+TEST(Protocol, ANulByteInsideAStringIsBadRequest) {
+  const std::string line = std::string(R"({"op":"get_user","username":"al)") + '\0' + R"(ice"})";
+
+  auto request = parse_request(line);
+
+  ASSERT_FALSE(request);
+  EXPECT_EQ(request.error().code, ErrorCode::bad_request);
+}
+
+TEST(Protocol, IntegerIdsAreEchoedExactlyUpTo64Bits) {
+  for (const char* id : {"18446744073709551615", "9223372036854775808", "-9223372036854775808", "0"}) {
+    SCOPED_TRACE(id);
+    auto request = parse_request(std::string(R"({"op":"ping","id":)") + id + "}");
+    ASSERT_TRUE(request) << request.error().message;
+
+    auto line = success_line(request->id, Json::object());
+
+    EXPECT_EQ(line, std::string(R"({"id":)") + id + R"(,"ok":true})");
+  }
+}
+
+TEST(Protocol, ANumericIdBeyond64BitsIsBadRequestNamingId) {
+  for (const char* id : {"18446744073709551616", "-9223372036854775809", "1e300", "123456789012345678901234567890"}) {
+    SCOPED_TRACE(id);
+    Json echoed;
+
+    auto request = parse_request(std::string(R"({"op":"ping","id":)") + id + "}", &echoed);
+
+    ASSERT_FALSE(request);
+    EXPECT_EQ(request.error().code, ErrorCode::bad_request);
+    EXPECT_EQ(request.error().field, "id");
+    EXPECT_EQ(echoed, nullptr);  // it cannot be echoed as sent
+  }
+}
+
+TEST(Protocol, AFractionalIdIsEchoedAsTheSameNumber) {
+  auto request = parse_request(R"({"op":"ping","id":3.25})");
+
+  ASSERT_TRUE(request);
+  EXPECT_EQ(success_line(request->id, Json::object()), R"({"id":3.25,"ok":true})");
+}
+
 constexpr std::array<ParamSpec, 3> kSpecs = {{
     {"username", ParamType::string, Presence::required},
     {"limit", ParamType::integer, Presence::optional},
@@ -82,6 +171,31 @@ TEST(Protocol, WrongTypeIsRejectedByName) {
   EXPECT_EQ(float_limit.error().field, "limit");
   ASSERT_FALSE(mixed_list);
   EXPECT_EQ(mixed_list.error().field, "groups");
+}
+
+// 18446744073709551615 read as std::int64_t was -1 ("no invitation -1"), and
+// 2^63 a negative number.
+TEST(Protocol, AnIntegerParameterBeyondInt64IsBadRequestNamingIt) {
+  for (std::uint64_t limit : {std::uint64_t{18446744073709551615u}, std::uint64_t{9223372036854775808u}}) {
+    SCOPED_TRACE(limit);
+
+    auto checked = check_params(Json{{"username", "a"}, {"limit", limit}}, kSpecs);
+
+    ASSERT_FALSE(checked);
+    EXPECT_EQ(checked.error().code, ErrorCode::bad_request);
+    EXPECT_EQ(checked.error().field, "limit");
+    EXPECT_EQ(checked.error().message, "parameter 'limit' is out of range: at most 9223372036854775807");
+  }
+}
+
+TEST(Protocol, AnIntegerParameterAtTheEdgesOfInt64IsAccepted) {
+  for (const Json& limit : {Json(std::uint64_t{9223372036854775807u}), Json(std::int64_t{-9223372036854775807 - 1})}) {
+    SCOPED_TRACE(limit.dump());
+
+    auto checked = check_params(Json{{"username", "a"}, {"limit", limit}}, kSpecs);
+
+    EXPECT_TRUE(checked) << checked.error().message;
+  }
 }
 
 TEST(Protocol, MissingRequiredParameterIsRejectedByName) {
