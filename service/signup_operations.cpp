@@ -48,27 +48,16 @@ Result<SignupOutcome> create_now(const OperationContext& op, NewUser user,
                                  const std::optional<PresentedInvitation>& invited) {
   NewAccount account;
   account.user = std::move(user);
-  StateStep claim;
-  StateStep unclaim;
   if (invited) {
     const auto& extra = op.runtime.config->invitations.default_groups;
     account.groups.assign(extra.begin(), extra.end());
     if (invited->single_use) {
       const Invitation& invitation = *invited->single_use;
       account.groups.insert(account.groups.end(), invitation.groups.begin(), invitation.groups.end());
-      const std::string username = account.user.username;
-      claim = [&op, id = invitation.id, username](const StateDatabase::Lease& lease) -> Result<void> {
-        auto claimed = claim_invitation(lease, id, username, op.now());
-        RETURN_IF_ERROR(claimed);
-        if (!*claimed) return invalid_token();
-        return {};
-      };
-      unclaim = [id = invitation.id, username](const StateDatabase::Lease& lease) {
-        return unclaim_invitation(lease, id, username);
-      };
+      account.claim.invitation_id = invitation.id;
     }
   }
-  auto created = create_account(op.runtime, account, claim, unclaim);
+  auto created = create_account(op.runtime, account);
   RETURN_IF_ERROR(created);
   return SignupOutcome{SignupStatus::created, std::move(*created)};
 }
@@ -167,15 +156,8 @@ Result<User> run(const OperationContext& op, const ConfirmSignupRequest& request
   account.user.email = pending->email;
   account.user.display_name = pending->display_name;
   account.user.password_hash = pending->password_hash;
-  const PendingSignup signup = *pending;
-  StateStep claim = [signup](const StateDatabase::Lease& lease) -> Result<void> {
-    auto claimed = claim_pending_signup(lease, signup.id);
-    RETURN_IF_ERROR(claimed);
-    if (!*claimed) return invalid_token();
-    return {};
-  };
-  StateStep unclaim = [signup](const StateDatabase::Lease& lease) { return restore_pending_signup(lease, signup); };
-  return create_account(op.runtime, account, claim, unclaim);
+  account.claim.pending_signup_id = pending->id;
+  return create_account(op.runtime, account);
 }
 
 // Every operation of this file is typed (signup_requests.hpp); the legacy
