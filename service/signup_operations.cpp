@@ -65,17 +65,9 @@ Result<SignupOutcome> create_now(const OperationContext& op, NewUser user,
 Result<SignupOutcome> store_pending_signup(const OperationContext& op, const NewUser& user) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_mail(runtime, "restricted signup (its confirmation mail)"));
-  // Taken names and emails are refused now, not after the mail round trip.
-  auto existing = runtime.chain->find_user(user.username);
-  RETURN_IF_ERROR(existing);
-  if (existing->has_value()) {
-    return fail(ErrorCode::conflict, "the username '" + user.username + "' is taken", "username");
-  }
-  if (runtime.config->accounts.unique_email) {
-    auto same_email = runtime.chain->find_user_by_email(user.email);
-    RETURN_IF_ERROR(same_email);
-    if (same_email->has_value()) return fail(ErrorCode::conflict, "an account with this email exists", "email");
-  }
+  // No directory is asked whether the username or the email is taken: the
+  // answer, and how long it takes, must not tell whether an account exists.
+  // The confirmation finds out, and only the owner of the address sees it.
   // Argon2id is slow: hashed before the write lock is taken.
   auto password_hash = runtime.hasher->hash(*user.password);
   RETURN_IF_ERROR(password_hash);

@@ -9,23 +9,20 @@
 #include "service/account_creation.hpp"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-
-#include <algorithm>
-#include <sstream>
 
 #include "accounts/account_creation_store.hpp"
 #include "accounts/invitation_store.hpp"
-#include "core/logging.hpp"
 #include "directories/in_memory_directory.hpp"
 #include "directories/internal/internal_directory.hpp"
-#include "intercepted_directory.hpp"
+#include "service/captured_log.hpp"
+#include "service/intercepted_directory.hpp"
 #include "support/manual_clock.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy {
 namespace {
 
+using testing::CapturedLog;
 using testing::InMemoryDirectory;
 using testing::InterceptedDirectory;
 
@@ -34,24 +31,6 @@ constexpr std::int64_t kNow = 1'700'000'000;
 // The process "died" here.
 struct Crash : std::runtime_error {
   Crash() : std::runtime_error("crash") {}
-};
-
-// What the "accounts" logger writes while it lives.
-class CapturedLog {
- public:
-  CapturedLog() { logging::logger("accounts")->sinks().push_back(sink_); }
-  ~CapturedLog() {
-    auto& sinks = logging::logger("accounts")->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-  }
-  CapturedLog(const CapturedLog&) = delete;
-  CapturedLog& operator=(const CapturedLog&) = delete;
-
-  std::string text() const { return stream_.str(); }
-
- private:
-  std::ostringstream stream_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_ = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
 };
 
 class AccountCreation : public ::testing::Test {
@@ -301,7 +280,7 @@ TEST_F(AccountCreation, ACrashAfterTheUserIsMadeIsCompletedAtTheNextStart) {
   const auto groups_before = groups_of(rt, "ann");
   auto next_start = runtime(Users::outside, {"users", "staff", "ops"});
   restart();
-  CapturedLog log;
+  CapturedLog log("accounts");
 
   auto recovered = recover_account_creations(next_start);
 
@@ -331,7 +310,7 @@ TEST_F(AccountCreation, ACrashBeforeTheUserIsMadeIsUndoneAtTheNextStart) {
   const auto token_before = reset_tokens();
   const auto used_before = invitation_used_by(id);
   restart();
-  CapturedLog log;
+  CapturedLog log("accounts");
 
   auto recovered = recover_account_creations(runtime(Users::outside, {"users"}));
 
@@ -372,7 +351,7 @@ TEST_F(AccountCreation, ACreationThatMayHaveHappenedIsLeftToRecoveryWhichComplet
   const std::int64_t id = invitation();
   NewAccount ann = account(rt);
   ann.claim.invitation_id = id;
-  CapturedLog log;
+  CapturedLog log("accounts");
 
   auto created = create_account(rt, ann);
   const auto held = outbox_states();
