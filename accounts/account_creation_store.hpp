@@ -26,8 +26,8 @@ struct CreationRecord {
   std::string username;
   std::vector<std::string> groups;  // joined by the account, in this order
   // What the creation claimed, given back when it is undone.
-  std::optional<std::string> reset_token_hash;  // a set-password token stored for the account
-  std::optional<std::int64_t> invitation_id;    // a single-use invitation marked used by it
+  std::optional<std::string> reset_token_hash;    // a set-password token stored for the account
+  std::optional<std::int64_t> invitation_id;      // a single-use invitation marked used by it
   std::optional<std::int64_t> pending_signup_id;  // the pending signup it confirms, marked claimed
   std::string process;                            // the dirproxyd run that made the record
   std::int64_t started_at = 0;                    // Unix seconds

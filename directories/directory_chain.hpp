@@ -54,9 +54,9 @@ class AccountPlan final {
  private:
   friend class DirectoryChain;
   struct Membership {
-    std::string group;              // as stored, or as asked for a group to create
-    Directory* directory;           // holds the group, or creates it
-    bool create_group;              // no directory has the group yet
+    std::string group;     // as stored, or as asked for a group to create
+    Directory* directory;  // holds the group, or creates it
+    bool create_group;     // no directory has the group yet
   };
 
   Directory* user_directory_ = nullptr;  // the first that permits creating users

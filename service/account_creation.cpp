@@ -55,8 +55,7 @@ CreationRecord record_of(const NewAccount& account, std::vector<std::string> gro
   return record;
 }
 
-Result<void> take_claim(const Lease& lease, const AccountClaim& claim, const std::string& username,
-                        std::int64_t now) {
+Result<void> take_claim(const Lease& lease, const AccountClaim& claim, const std::string& username, std::int64_t now) {
   if (claim.set_password_link) {
     RETURN_IF_ERROR(store_reset_link(lease, *claim.set_password_link, username));
   }
@@ -240,9 +239,10 @@ RecoveredCreation recover(const Runtime& runtime, const CreationRecord& record) 
   if (!found) return unfinished(found.error().message);
   if (!found->has_value()) {
     if (auto undone = undo(runtime, record); !undone) return unfinished(undone.error().message);
-    log()->warn("creation of account {} undone: the account was never made; its claim was given back and its mail "
-                "dropped",
-                name);
+    log()->warn(
+        "creation of account {} undone: the account was never made; its claim was given back and its mail "
+        "dropped",
+        name);
     return RecoveredCreation{record.username, CreationOutcome::undone, {}};
   }
   const User& user = **found;
@@ -252,9 +252,10 @@ RecoveredCreation recover(const Runtime& runtime, const CreationRecord& record) 
     }
   }
   if (auto completed = complete(runtime, record); !completed) return unfinished(completed.error().message);
-  log()->warn("creation of account {} completed: the account exists in directory '{}'; groups joined: {}; its mail "
-              "released",
-              name, user.directory, joined_names(record.groups));
+  log()->warn(
+      "creation of account {} completed: the account exists in directory '{}'; groups joined: {}; its mail "
+      "released",
+      name, user.directory, joined_names(record.groups));
   return RecoveredCreation{record.username, CreationOutcome::completed, {}};
 }
 

@@ -91,8 +91,8 @@ Result<void> run(const OperationContext& op, const RequestPasswordResetRequest& 
     return store_link(runtime, link, nullptr, nullptr);
   }
   const User& account = **found;
-  auto mail =
-      compose_reset_mail(runtime, link, *account.email, account.username, account.display_name.value_or(account.username));
+  auto mail = compose_reset_mail(runtime, link, *account.email, account.username,
+                                 account.display_name.value_or(account.username));
   RETURN_IF_ERROR(mail);
   return store_link(runtime, link, &account, &*mail);
 }

@@ -663,7 +663,8 @@ TEST_F(DirectoryChainTest, Rule5_APlannedAccountChecksEveryWriteBeforeMakingAny)
 
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().code, ErrorCode::read_only);
-  EXPECT_EQ(plan.error().message, "cannot join group 'staff': directory 'corp' does not permit changing group memberships");
+  EXPECT_EQ(plan.error().message,
+            "cannot join group 'staff': directory 'corp' does not permit changing group memberships");
   EXPECT_EQ(internal_->writes, 0);
 }
 

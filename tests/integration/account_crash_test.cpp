@@ -86,9 +86,8 @@ class AccountCreationCrash : public DaemonTest {
         }
         for (int i = 0;; ++i) {
           const char credential = "pmr"[i % 3];
-          const std::string username =
-              std::string(1, credential) + "c" + std::to_string(cycle) + "t" + std::to_string(client) + "n" +
-              std::to_string(i);
+          const std::string username = std::string(1, credential) + "c" + std::to_string(cycle) + "t" +
+                                       std::to_string(client) + "n" + std::to_string(i);
           {
             std::lock_guard lock(mutex);
             attempts[username] = false;
@@ -187,8 +186,7 @@ TEST_F(AccountCreationCrash, AfterSigkillDuringAddUserEveryAccountIsWholeAndEver
     expect_only_whole_accounts(stored());
   }
   EXPECT_GT(acknowledged, 0) << "the clients never got an account made";
-  EXPECT_EQ(daemon_.call({{"op", "get_user_groups"}, {"username", "pc0t0n0"}})["groups"],
-            Json(kDefaultGroups));
+  EXPECT_EQ(daemon_.call({{"op", "get_user_groups"}, {"username", "pc0t0n0"}})["groups"], Json(kDefaultGroups));
 }
 
 }  // namespace

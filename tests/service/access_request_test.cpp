@@ -63,8 +63,10 @@ TEST_F(AccessRequests, ARequestNeverLooksUpWhetherTheAddressHasAnAccount) {
   config_->accounts.admin_group.clear();  // no notices: nothing else is looked up
   const int lookups_before = directory_->lookups;
 
-  auto with_account = run(context(), RequestAccessRequest{.email = "ben@example.com", .display_name = "Ben", .message = std::nullopt});
-  auto without = run(context(), RequestAccessRequest{.email = "eve@example.com", .display_name = "Eve", .message = std::nullopt});
+  auto with_account =
+      run(context(), RequestAccessRequest{.email = "ben@example.com", .display_name = "Ben", .message = std::nullopt});
+  auto without =
+      run(context(), RequestAccessRequest{.email = "eve@example.com", .display_name = "Eve", .message = std::nullopt});
 
   ASSERT_TRUE(with_account) << with_account.error().message;
   ASSERT_TRUE(without) << without.error().message;

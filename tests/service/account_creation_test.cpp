@@ -62,10 +62,12 @@ class AccountCreation : public ::testing::Test {
     }
     if (!hook) hook = [](std::string_view, std::string_view) -> Result<void> { return {}; };
     auto intercepted = std::make_shared<InterceptedDirectory>(first, std::move(hook));
-    auto chain = std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{intercepted, corp_}, ChainOptions{}, hasher);
+    auto chain =
+        std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{intercepted, corp_}, ChainOptions{}, hasher);
     auto clock = std::make_shared<testing::ManualClock>(kNow);
-    return Runtime{config, hasher, chain, AccountPolicy(config->accounts), database_, nullptr,
-                   std::make_shared<RateLimiter>(), clock};
+    return Runtime{
+        config, hasher, chain, AccountPolicy(config->accounts), database_, nullptr, std::make_shared<RateLimiter>(),
+        clock};
   }
 
   // A hook that crashes (throws) or fails at `method` on `argument`.
@@ -96,7 +98,8 @@ class AccountCreation : public ::testing::Test {
 
   std::int64_t invitation() {
     auto lease = database_->acquire();
-    auto stored = insert_invitation(lease, NewInvitation{"hash", std::nullopt, {}, std::nullopt, 3600, std::nullopt}, kNow);
+    auto stored =
+        insert_invitation(lease, NewInvitation{"hash", std::nullopt, {}, std::nullopt, 3600, std::nullopt}, kNow);
     if (!stored) throw std::runtime_error(stored.error().message);
     return stored->id;
   }

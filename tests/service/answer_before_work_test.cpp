@@ -43,8 +43,8 @@ class AnswerBeforeWork : public testing::MailingRuntime {
 
   // The answer of `request`, through the Service on `pool_`.
   Result<void> answer(const RequestPasswordResetRequest& request) {
-    Service service(pool_, [this] { return RuntimePtr(RuntimePtr(), &runtime()); }, [] { return reload(); },
-                    clock_);
+    Service service(
+        pool_, [this] { return RuntimePtr(RuntimePtr(), &runtime()); }, [] { return reload(); }, clock_);
     asio::io_context io;
     std::optional<Result<void>> answer;
     asio::co_spawn(
