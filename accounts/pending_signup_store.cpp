@@ -33,7 +33,7 @@ Result<std::optional<PendingSignup>> find_pending_signup(const StateDatabase::Le
   const std::string hash = token_hash(token);
   auto query = lease.prepare(
       "SELECT id, token_hash, username, email, display_name, password_hash, created_at, expires_at"
-      " FROM pending_signups WHERE token_hash = ?1 AND expires_at > ?2",
+      " FROM pending_signups WHERE token_hash = ?1 AND expires_at > ?2 AND claimed = 0",
       hash, now);
   RETURN_IF_ERROR(query);
   auto row = query->step();
@@ -53,22 +53,22 @@ Result<std::optional<PendingSignup>> find_pending_signup(const StateDatabase::Le
 }
 
 Result<bool> claim_pending_signup(const StateDatabase::Lease& lease, std::int64_t id) {
-  auto remove = lease.prepare("DELETE FROM pending_signups WHERE id = ?1", id);
-  RETURN_IF_ERROR(remove);
-  RETURN_IF_ERROR(remove->run());
+  auto claim = lease.prepare("UPDATE pending_signups SET claimed = 1 WHERE id = ?1 AND claimed = 0", id);
+  RETURN_IF_ERROR(claim);
+  RETURN_IF_ERROR(claim->run());
   return lease.changes() == 1;
 }
 
-Result<void> restore_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup) {
-  // A new id, not the old one: a signup stored meanwhile may have taken it
-  // (rowids are reused from the top). Rows are found by token_hash anyway.
-  auto insert = lease.prepare(
-      "INSERT INTO pending_signups (token_hash, username, email, display_name, password_hash, created_at,"
-      " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash, signup.created_at,
-      signup.expires_at);
-  RETURN_IF_ERROR(insert);
-  return insert->run();
+Result<void> unclaim_pending_signup(const StateDatabase::Lease& lease, std::int64_t id) {
+  auto unclaim = lease.prepare("UPDATE pending_signups SET claimed = 0 WHERE id = ?1", id);
+  RETURN_IF_ERROR(unclaim);
+  return unclaim->run();
+}
+
+Result<void> delete_pending_signup(const StateDatabase::Lease& lease, std::int64_t id) {
+  auto remove = lease.prepare("DELETE FROM pending_signups WHERE id = ?1", id);
+  RETURN_IF_ERROR(remove);
+  return remove->run();
 }
 
 }  // namespace dirproxy

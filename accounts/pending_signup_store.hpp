@@ -37,16 +37,21 @@ Result<bool> username_pending(const StateDatabase::Lease& lease, std::string_vie
 // Inserts `signup` (id is ignored; the row's id is returned).
 Result<std::int64_t> insert_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup);
 
-// The pending signup whose token is `token`, not expired at `now`, or nullopt.
+// The pending signup whose token is `token`, neither claimed nor expired at
+// `now`, or nullopt.
 Result<std::optional<PendingSignup>> find_pending_signup(const StateDatabase::Lease& lease, std::string_view token,
                                                          std::int64_t now);
 
-// Deletes pending signup `id`: the claim of its confirmation. false when
-// another confirmation deleted it first. Call inside a write transaction.
+// Marks pending signup `id` claimed by a confirmation: find_pending_signup
+// no longer finds it, and it still reserves its username. false when another
+// confirmation claimed it first or it is gone. Call inside a write transaction.
 Result<bool> claim_pending_signup(const StateDatabase::Lease& lease, std::int64_t id);
 
-// Puts a claimed pending signup back (same id, token and expiry), for a
-// confirmation whose account could not be created.
-Result<void> restore_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup);
+// Gives a claimed pending signup back (same token and expiry), for a
+// confirmation whose account was not created.
+Result<void> unclaim_pending_signup(const StateDatabase::Lease& lease, std::int64_t id);
+
+// Deletes pending signup `id`: its account exists.
+Result<void> delete_pending_signup(const StateDatabase::Lease& lease, std::int64_t id);
 
 }  // namespace dirproxy

@@ -46,6 +46,12 @@ class WorkerPool final {
     co_return std::move(*value);
   }
 
+  // Queues `work` on a worker without waiting for it; join() waits for it.
+  template <typename Work>
+  void post(Work work) {
+    asio::post(pool_, std::move(work));
+  }
+
   // Waits for queued work to finish; no new work may be queued after this.
   void join() { pool_.join(); }
 

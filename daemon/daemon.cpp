@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -11,11 +12,14 @@
 #include "daemon/log_setup.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
 #include "frontends/socket/server.hpp"
+#include "service/account_creation.hpp"
 
 namespace dirproxy {
 namespace {
 
 constexpr std::chrono::seconds kShutdownGrace{10};
+// How often account creations that could not be settled are tried again.
+constexpr std::chrono::seconds kCreationRetryInterval{30};
 
 const std::shared_ptr<spdlog::logger>& log() {
   static const auto logger = logging::logger("daemon");
@@ -33,6 +37,12 @@ unsigned worker_count(const config::Config& config) {
     if (directory.type == config::DirectoryType::ldap) threads += directory.ldap.pool_size;
   }
   return threads;
+}
+
+bool all_settled(const std::vector<RecoveredCreation>& recovered) {
+  return std::none_of(recovered.begin(), recovered.end(), [](const RecoveredCreation& creation) {
+    return creation.outcome == CreationOutcome::unfinished;
+  });
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -93,9 +103,10 @@ int Daemon::run() {
     log()->critical("{}", runtime.error().message);
     return 1;
   }
-  // Before the first request: held mail queued earlier was left by an
-  // earlier process (mail_sender.hpp).
-  const std::int64_t started_at = (*runtime)->clock->unix_seconds();
+  // Before the first request: account creations that an earlier run left
+  // unfinished (it died) are completed or undone; those that cannot be
+  // decided yet are tried again while the daemon runs.
+  const bool creations_left = !all_settled(recover_account_creations(**runtime));
   runtime_.store(std::move(*runtime));
 
   // Writes to a client that went away must fail, not kill the daemon.
@@ -148,12 +159,13 @@ int Daemon::run() {
         notifier_.notify("READY=1\nSTATUS=ready; directories: " + health);
       },
       asio::detached);
+  if (creations_left) asio::co_spawn(io, settle_account_creations(), asio::detached);
   if (auto interval = notifier_.watchdog_interval()) {
     asio::co_spawn(io, feed_watchdog(*interval, connection_threads), asio::detached);
   }
 
   // Mail that earlier runs left pending goes out now.
-  mail_sender_.start(runtime_.load(), started_at);
+  mail_sender_.start(runtime_.load());
 
   io.run();
 
@@ -218,6 +230,19 @@ awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval, IoThre
     timer.expires_after(interval);
     boost::system::error_code ignored;
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+  }
+}
+
+awaitable<void> Daemon::settle_account_creations() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(kCreationRetryInterval);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+    if (stopping_) co_return;
+    RuntimePtr runtime = runtime_.load();
+    auto settle = [runtime] { return all_settled(recover_account_creations(*runtime)); };
+    if (co_await pool_->run(settle)) co_return;
   }
 }
 

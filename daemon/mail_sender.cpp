@@ -17,8 +17,8 @@ std::shared_ptr<spdlog::logger> log() { return logging::logger("mail"); }
 
 MailSender::~MailSender() { stop(); }
 
-void MailSender::start(RuntimePtr runtime, std::int64_t started_at) {
-  delivery_.emplace(started_at);
+void MailSender::start(RuntimePtr runtime) {
+  delivery_.emplace();
   {
     std::lock_guard lock(mutex_);
     runtime_ = std::move(runtime);

@@ -2,7 +2,7 @@
 // apart from the request workers, so a slow or dead SMTP server never
 // delays a user-facing operation: it wakes every second (or when notified)
 // and runs one OutboxDelivery step (outbox_delivery.hpp: delivery with
-// retries and back-off, settling held mail, purging old records), with the
+// retries and back-off, purging old records), with the
 // time from the Runtime's clock.
 //
 // It reads the Runtime in force at each step (use() swaps it on reload);
@@ -32,10 +32,7 @@ class MailSender final {
   MailSender& operator=(const MailSender&) = delete;
 
   // Starts the thread with `runtime`; delivers what earlier runs left.
-  // `started_at` (Unix seconds, by the runtime's clock) is a time before
-  // the daemon accepted its first request: held mail queued before it was
-  // left by an earlier process (OutboxDelivery).
-  void start(RuntimePtr runtime, std::int64_t started_at);
+  void start(RuntimePtr runtime);
   // The configuration to use from the next step on (after a reload).
   void use(RuntimePtr runtime);
   // Wakes the sender now (new mail was committed).

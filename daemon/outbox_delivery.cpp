@@ -1,7 +1,5 @@
 #include "daemon/outbox_delivery.hpp"
 
-#include <algorithm>
-
 #include "core/logging.hpp"
 #include "mail/outbox.hpp"
 #include "mail/smtp_client.hpp"
@@ -11,13 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kHeldCheckInterval = 30s;
-// Held mail left by an earlier process is settled once it is this old (a
-// moment's grace for a second daemon started by mistake). Held mail of this
-// process belongs to a change still in progress, however slow its LDAP
-// directories are, until it is kHeldInProgressSeconds old.
-constexpr std::int64_t kHeldGraceSeconds = 60;
-constexpr std::int64_t kHeldInProgressSeconds = 3600;
+constexpr auto kPurgeInterval = 30s;
 // How long the record of a sent message stays (for an admin asking "was it
 // sent?"); its text is erased at once.
 constexpr std::int64_t kSentRecordSeconds = 30 * 24 * 3600;
@@ -27,10 +19,9 @@ std::shared_ptr<spdlog::logger> log() { return logging::logger("mail"); }
 }  // namespace
 
 void OutboxDelivery::step(const Runtime& runtime, const std::atomic<bool>& abort) {
-  if (runtime.clock->steady() >= next_held_check_) {
-    settle_held_mail(runtime);
+  if (runtime.clock->steady() >= next_purge_) {
     purge_old_records(runtime);
-    next_held_check_ = runtime.clock->steady() + kHeldCheckInterval;
+    next_purge_ = runtime.clock->steady() + kPurgeInterval;
   }
   deliver_due(runtime, abort);
 }
@@ -93,41 +84,6 @@ void OutboxDelivery::purge_old_records(const Runtime& runtime) {
   StateDatabase::Lease lease = runtime.database->acquire();
   if (auto purged = purge_sent_mail(lease, runtime.clock->unix_seconds() - kSentRecordSeconds); !purged) {
     log()->error("cannot purge old sent mail: {}", purged.error().message);
-  }
-}
-
-void OutboxDelivery::settle_held_mail(const Runtime& runtime) {
-  std::vector<std::string> usernames;
-  {
-    StateDatabase::Lease lease = runtime.database->acquire();
-    const std::int64_t now = runtime.clock->unix_seconds();
-    for (const std::int64_t cutoff : {std::min(started_at_, now - kHeldGraceSeconds), now - kHeldInProgressSeconds}) {
-      auto stale = stale_held_usernames(lease, cutoff);
-      if (!stale) {
-        log()->error("cannot read held mail: {}", stale.error().message);
-        return;
-      }
-      for (auto& username : *stale) {
-        if (std::find(usernames.begin(), usernames.end(), username) == usernames.end()) {
-          usernames.push_back(std::move(username));
-        }
-      }
-    }
-  }
-  for (const std::string& username : usernames) {
-    auto user = runtime.chain->find_user(username);
-    if (!user) {
-      log()->info("held mail for {} stays held: {}", username, user.error().message);
-      continue;
-    }
-    StateDatabase::Lease lease = runtime.database->acquire();
-    Result<void> settled =
-        *user ? release_held_mail(lease, username, runtime.clock->unix_seconds()) : discard_held_mail(lease, username);
-    if (!settled) {
-      log()->error("cannot settle held mail for {}: {}", username, settled.error().message);
-    } else {
-      log()->info("held mail for {} {}", username, *user ? "released: the account exists" : "dropped: no such account");
-    }
   }
 }
 

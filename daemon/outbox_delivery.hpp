@@ -4,19 +4,17 @@
 // failed attempt and schedules the next after mail.retry_backoff·2^(attempt-1),
 // until mail.max_attempts makes the row failed; a permanent refusal (5xx
 // for the message or recipient) fails the row at once. About every 30 s it
-// also settles held mail nobody resolved: released when its account exists,
-// deleted when it does not, left alone while the directory cannot tell; and
-// deletes the records of mail sent over 30 days ago (their text is gone
-// already).
+// also deletes the records of mail sent over 30 days ago (their text is gone
+// already). Held mail is not its business: the account creation that holds
+// it, or its recovery, releases or discards it (account_creation.hpp).
 //
 // Every time it reads comes from the Runtime's clock, so tests drive the
-// back-off, the held-mail grace and the purge on a ManualClock, one step at
-// a time, without the sender's thread.
+// back-off and the purge on a ManualClock, one step at a time, without the
+// sender's thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 
 #include "service/runtime.hpp"
 
@@ -24,14 +22,8 @@ namespace dirproxy {
 
 class OutboxDelivery final {
  public:
-  // `started_at` (Unix seconds) is when this process began: held mail from
-  // before it belongs to no change in progress, so it is settled after a
-  // minute's grace instead of an hour's.
-  explicit OutboxDelivery(std::int64_t started_at) : started_at_(started_at) {}
-
   // One tick with `runtime`, which has a database and a mail section: the
-  // held-mail check and the purge when 30 s have passed since the last (and
-  // at the first step), then the due rows until none is due, the server
+  // purge when 30 s have passed since the last (and at the first step), then the due rows until none is due, the server
   // fails temporarily (the other rows would fail the same way) or `abort`
   // becomes true (an attempt it cut short does not count). Errors are
   // logged; the next step tries again.
@@ -39,11 +31,9 @@ class OutboxDelivery final {
 
  private:
   void deliver_due(const Runtime& runtime, const std::atomic<bool>& abort);
-  void settle_held_mail(const Runtime& runtime);
   void purge_old_records(const Runtime& runtime);
 
-  const std::int64_t started_at_;
-  std::chrono::steady_clock::time_point next_held_check_{};  // the first step checks
+  std::chrono::steady_clock::time_point next_purge_{};  // the first step purges
 };
 
 }  // namespace dirproxy

@@ -112,6 +112,12 @@ class Directory {
   virtual DirectoryType type() const = 0;
   virtual Permissions permissions() const = 0;
   virtual OnUnavailable on_unavailable() const = 0;
+  // Whether this directory keeps its users and groups in the daemon's state
+  // database, so that its writes join a write transaction that the calling
+  // thread holds there (StateDatabase's joined transactions) and commit or
+  // roll back with it. The internal directory does; a directory on a server
+  // of its own keeps this default.
+  virtual bool stored_in_state_database() const { return false; }
 
   // The user with this username, nullopt when this directory has none.
   virtual Result<std::optional<User>> find_user_by_name(std::string_view username) = 0;

@@ -281,7 +281,7 @@ Result<void> DirectoryChain::check_email_free(std::string_view email, std::strin
   return {};
 }
 
-Result<User> DirectoryChain::create_user(const NewUser& user) {
+Result<Directory*> DirectoryChain::user_creation_target(const NewUser& user) {
   // Uniqueness is checked across the whole chain, and a directory that is
   // down cannot be checked: refuse rather than create a shadowed duplicate.
   auto existing = owner_of(user.username, Walk::strict);
@@ -290,14 +290,87 @@ Result<User> DirectoryChain::create_user(const NewUser& user) {
     return make_error(ErrorCode::conflict, "the username '" + user.username + "' is taken", "username");
   }
   RETURN_IF_ERROR(check_email_free(user.email, user.username));
-
   for (const auto& directory : directories_) {
-    if (!can_write_users(*directory)) continue;
-    auto created = directory->create_user(user);
-    if (!created) return name_directory(std::move(created).error(), *directory);
-    return created;
+    if (can_write_users(*directory)) return directory.get();
   }
   return make_error(ErrorCode::read_only, "no directory permits creating users");
+}
+
+Result<Directory*> DirectoryChain::group_creation_target() const {
+  for (const auto& directory : directories_) {
+    if (can_write_groups(*directory)) return directory.get();
+  }
+  return make_error(ErrorCode::read_only, "no directory permits creating groups");
+}
+
+Result<User> DirectoryChain::create_user(const NewUser& user) {
+  auto directory = user_creation_target(user);
+  RETURN_IF_ERROR(directory);
+  auto created = (*directory)->create_user(user);
+  if (!created) return name_directory(std::move(created).error(), **directory);
+  return created;
+}
+
+bool AccountPlan::stored_in_state_database() const {
+  if (!user_directory_->stored_in_state_database()) return false;
+  return std::all_of(memberships_.begin(), memberships_.end(),
+                     [](const Membership& membership) { return membership.directory->stored_in_state_database(); });
+}
+
+Result<AccountPlan> DirectoryChain::plan_account(const NewUser& user, const std::vector<std::string>& groups) {
+  AccountPlan plan;
+  auto user_directory = user_creation_target(user);
+  RETURN_IF_ERROR(user_directory);
+  plan.user_directory_ = *user_directory;
+  for (const auto& name : groups) {
+    auto owner = group_owner(name, Walk::lookup);
+    RETURN_IF_ERROR(owner);
+    // Only a group that no directory has is created, and a directory that
+    // is down might have it (as create_group checks).
+    if (!owner->has_value()) owner = group_owner(name, Walk::strict);
+    RETURN_IF_ERROR(owner);
+    if (owner->has_value()) {
+      auto& [group, directory] = **owner;
+      if (!can_write_groups(*directory)) {
+        Error refused = read_only_error(*directory, "group memberships");
+        refused.message = "cannot join group '" + group.name + "': " + refused.message;
+        return refused;
+      }
+      plan.memberships_.push_back({group.name, directory, /*create_group=*/false});
+      continue;
+    }
+    auto creator = group_creation_target();
+    RETURN_IF_ERROR(creator);
+    plan.memberships_.push_back({name, *creator, /*create_group=*/true});
+  }
+  return plan;
+}
+
+Result<User> DirectoryChain::create_planned_user(const AccountPlan& plan, const NewUser& user) {
+  Directory& directory = *plan.user_directory_;
+  auto created = directory.create_user(user);
+  if (!created) return name_directory(std::move(created).error(), directory);
+  return created;
+}
+
+Result<void> DirectoryChain::join_planned_groups(const AccountPlan& plan, std::string_view username) {
+  for (const auto& membership : plan.memberships_) {
+    Directory& directory = *membership.directory;
+    auto joined = [&]() -> Result<void> {
+      if (membership.create_group) {
+        auto group = directory.create_group(membership.group, std::nullopt);
+        // Another new account may have created it a moment ago: that is fine.
+        if (!group && group.error().code != ErrorCode::conflict) return std::move(group).error();
+      }
+      return directory.add_member(membership.group, username);
+    }();
+    if (!joined) {
+      Error error = name_directory(std::move(joined).error(), directory);
+      error.message = "cannot join group '" + membership.group + "': " + error.message;
+      return error;
+    }
+  }
+  return {};
 }
 
 Result<User> DirectoryChain::update_user(std::string_view username, const UserChanges& changes) {
@@ -361,13 +434,11 @@ Result<Group> DirectoryChain::create_group(std::string_view name, const std::opt
   if (existing->has_value()) {
     return make_error(ErrorCode::conflict, "the group '" + std::string(name) + "' exists", "name");
   }
-  for (const auto& directory : directories_) {
-    if (!can_write_groups(*directory)) continue;
-    auto created = directory->create_group(name, description);
-    if (!created) return name_directory(std::move(created).error(), *directory);
-    return created;
-  }
-  return make_error(ErrorCode::read_only, "no directory permits creating groups");
+  auto directory = group_creation_target();
+  RETURN_IF_ERROR(directory);
+  auto created = (*directory)->create_group(name, description);
+  if (!created) return name_directory(std::move(created).error(), **directory);
+  return created;
 }
 
 Result<void> DirectoryChain::delete_group(std::string_view name) {

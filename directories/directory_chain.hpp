@@ -42,6 +42,27 @@ struct ChainOptions {
   bool unique_email = true;
 };
 
+// Where a new account's writes go, worked out by DirectoryChain::plan_account
+// with every lookup done, so that the writes that follow only write.
+class AccountPlan final {
+ public:
+  // Whether every directory the plan writes keeps its data in the state
+  // database (Directory::stored_in_state_database): then all of the
+  // account can commit in one transaction there.
+  bool stored_in_state_database() const;
+
+ private:
+  friend class DirectoryChain;
+  struct Membership {
+    std::string group;     // as stored, or as asked for a group to create
+    Directory* directory;  // holds the group, or creates it
+    bool create_group;     // no directory has the group yet
+  };
+
+  Directory* user_directory_ = nullptr;  // the first that permits creating users
+  std::vector<Membership> memberships_;
+};
+
 class DirectoryChain final {
  public:
   DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptions options, PasswordHasherPtr hasher);
@@ -112,6 +133,18 @@ class DirectoryChain final {
   Result<void> change_password(std::string_view username, std::string_view old_password, std::string_view new_password);
   Result<Group> create_group(std::string_view name, const std::optional<std::string>& description);
   Result<void> delete_group(std::string_view name);
+  // A new user who joins `groups`, planned first and then written without
+  // looking anything up again. plan_account does every lookup and check of
+  // create_user and, per group, of add_member and (when no directory has
+  // the group) create_group, and writes nothing. create_planned_user then
+  // creates the user where the plan says; join_planned_groups creates each
+  // missing group (one that appeared meanwhile is fine) and adds the
+  // member, stopping at the first failure and leaving the earlier writes.
+  // Errors as create_user's, create_group's and add_member's, with the
+  // group named.
+  Result<AccountPlan> plan_account(const NewUser& user, const std::vector<std::string>& groups);
+  Result<User> create_planned_user(const AccountPlan& plan, const NewUser& user);
+  Result<void> join_planned_groups(const AccountPlan& plan, std::string_view username);
   // The user must exist somewhere in the chain; the group's owner stores it.
   Result<void> add_member(std::string_view group, std::string_view username);
   Result<void> remove_member(std::string_view group, std::string_view username);
@@ -137,6 +170,10 @@ class DirectoryChain final {
   // or read_only otherwise.
   Result<std::pair<Group, Directory*>> writable_group_owner(std::string_view name, std::string_view what);
   Result<void> check_email_free(std::string_view email, std::string_view except_username);
+  // The checks of create_user (rule 5), and the directory that creates the user.
+  Result<Directory*> user_creation_target(const NewUser& user);
+  // The first directory that permits creating groups; read_only when none does.
+  Result<Directory*> group_creation_target() const;
   Directory* internal_directory() const;
 
   std::vector<DirectoryPtr> directories_;

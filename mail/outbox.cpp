@@ -77,20 +77,6 @@ std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::i
   return std::max<std::int64_t>(1, (delay_ms + 999) / 1000);
 }
 
-Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease& lease, std::int64_t held_since) {
-  auto select =
-      lease.prepare("SELECT DISTINCT hold_username FROM outbox WHERE state = 'held' AND created_at <= ?1", held_since);
-  RETURN_IF_ERROR(select);
-  std::vector<std::string> usernames;
-  for (;;) {
-    auto row = select->step();
-    RETURN_IF_ERROR(row);
-    if (!*row) break;
-    usernames.push_back(select->column_text(0));
-  }
-  return usernames;
-}
-
 Result<void> purge_sent_mail(const StateDatabase::Lease& lease, std::int64_t sent_before) {
   auto remove = lease.prepare("DELETE FROM outbox WHERE state = 'sent' AND sent_at <= ?1", sent_before);
   RETURN_IF_ERROR(remove);

@@ -4,12 +4,11 @@
 // no email goes out for a change that did not commit. The background sender
 // (mail_sender.hpp) delivers due rows with doubling backoff.
 //
-// A change that is not wholly in the state database (a new account, which
-// the chain may create in an LDAP directory) enqueues its mail *held* for
-// the account's username before the change, then releases it once the
-// account exists or discards it when the change failed. Held mail that
-// nobody resolved (the daemon died in between) is settled by recovery: sent
-// when the account exists, dropped when it does not.
+// A change that is not wholly in the state database (a new account that the
+// chain creates in an LDAP directory) enqueues its mail *held* for the
+// account's username before the change, then releases it once the account
+// exists or discards it when the change failed; after a crash, the recovery
+// of that change does (service/account_creation.hpp).
 #pragma once
 
 #include <chrono>
@@ -72,10 +71,6 @@ Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64
 // retry_backoff·2^(attempt-1), in whole seconds (at least 1), capped so that
 // it never overflows.
 std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::int64_t attempt);
-
-// The usernames whose held mail was enqueued at or before `held_since` (Unix
-// seconds): the changes nobody resolved, for recovery.
-Result<std::vector<std::string>> stale_held_usernames(const StateDatabase::Lease& lease, std::int64_t held_since);
 
 // Deletes the rows sent at or before `sent_before` (Unix seconds): their
 // text is gone already, only the record of the delivery is left.

@@ -6,27 +6,53 @@
 // with signup.notify_admins and mail configured, every member of
 // accounts.admin_group who has an email gets an admin_new_account mail.
 //
-// The account may land in an LDAP directory, outside the state database, so
-// its mails cannot share a transaction with it. Instead, one write
-// transaction first runs the caller's claim (e.g. consuming a token) and
-// enqueues the account's mails *held* for the username; then the account is
-// created; then the held mail is released, or, when creation failed, the
-// held mail is discarded and the caller's unclaim runs in a second
-// transaction, so a failed attempt (a username conflict) neither sends mail
-// nor burns the token. No half-created users: if joining a group fails, the
-// account is deleted again and the error returned.
+// A creation happens wholly or not at all, also across a crash:
+//
+// - When every directory it writes keeps its data in the state database
+//   (the internal directory, for the user and every group), the account,
+//   its groups, what the occasion claims (a token, an invitation, a pending
+//   signup) and its mails commit in one transaction.
+// - Otherwise (an LDAP directory holds the user or a group), the writes
+//   cannot share a transaction. One transaction first records the creation
+//   (account_creation_store.hpp) with the groups, takes the claim and
+//   enqueues the mails *held* for the username; then the directories are
+//   written; then one transaction releases the mails and drops the record.
+//   When a write fails, what was written is removed again, the claim given
+//   back and the held mail discarded. A record that nobody settled (the
+//   daemon died, or removing the account failed) is settled by
+//   recover_account_creations: completed when the account exists, undone
+//   when it does not.
+//
+// No lease is held across a chain call outside the one transaction: the
+// chain's directories may need pooled connections of their own.
 #pragma once
 
-#include <functional>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.hpp"
 #include "directories/directory.hpp"
 #include "mail/outbox.hpp"
+#include "service/reset_link.hpp"
 #include "service/runtime.hpp"
 
 namespace dirproxy {
+
+// What a new account uses up in the state database, taken in the
+// transaction that starts its creation. It is data, not code, because
+// recovery after a crash must be able to give it back.
+struct AccountClaim {
+  // add_user's set-password link: its token is stored for the account.
+  std::optional<ResetLink> set_password_link;
+  // A single-use invitation, marked used by the account; invalid_token
+  // when it is used, revoked or expired by then.
+  std::optional<std::int64_t> invitation_id;
+  // The pending signup that confirm_signup confirms, deleted once the
+  // account exists; invalid_token when another confirmation took it.
+  std::optional<std::int64_t> pending_signup_id;
+};
 
 struct NewAccount {
   NewUser user;
@@ -35,19 +61,37 @@ struct NewAccount {
   // Mails that go out only once the account exists (e.g. add_user's
   // set-password mail); the admin notices are added by create_account.
   std::vector<OutgoingMail> mails;
+  AccountClaim claim;
 };
 
-// Work done on the state database in the transaction that holds the mails
-// (claim) or in the one that undoes it (unclaim). An error from claim stops
-// everything before the account is created.
-using StateStep = std::function<Result<void>(const StateDatabase::Lease&)>;
+// Creates `account` as described above. Errors: conflict (the username is
+// taken, or another creation of it is under way), read_only (no directory
+// may create the user, or a group cannot be joined), invalid_token (the
+// claim), directory_unavailable, what the directories answer for the user
+// and the groups; internal_error for the database.
+Result<User> create_account(const Runtime& runtime, const NewAccount& account);
 
-// Creates `account` as described above. Errors: what `claim` answers
-// (e.g. invalid_token), conflict (the username is taken, or another creation
-// of the same username is in progress), read_only, directory_unavailable, and
-// what the chain answers for the groups; internal_error for the database.
-Result<User> create_account(const Runtime& runtime, const NewAccount& account, const StateStep& claim = {},
-                            const StateStep& unclaim = {});
+// What recover_account_creations did with one recorded creation.
+enum class CreationOutcome {
+  completed,   // the account exists: its groups joined, its mail released
+  undone,      // no such account: the claim given back, the mail discarded
+  unfinished,  // not known yet (a directory is down): tried again later
+};
+
+struct RecoveredCreation {
+  std::string username;
+  CreationOutcome outcome = CreationOutcome::unfinished;
+  std::string detail;  // for unfinished: why
+};
+
+// Settles every recorded creation that no running creation owns: those
+// left by an earlier process (a crash) and those this process handed over
+// after a failure it could not undo. Completes one whose account exists
+// (joins its groups, creating missing ones; releases its mail; deletes a
+// confirmed pending signup) and undoes one whose account does not exist
+// (gives its claim back, discards its mail); each gets one log line. One
+// that cannot be decided now stays for a later call.
+std::vector<RecoveredCreation> recover_account_creations(const Runtime& runtime);
 
 // The admin_new_account mails for a new account of `user`: one to every
 // member of accounts.admin_group who has an email. Empty when

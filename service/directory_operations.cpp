@@ -144,28 +144,22 @@ Result<AddedUser> run(const OperationContext& op, const AddUserRequest& request)
     if (!group->has_value()) return fail(ErrorCode::not_found, "no group '" + name + "'", "groups");
   }
 
-  std::optional<ResetLink> link;
-  StateStep claim;
-  StateStep unclaim;
   if (mail_link || return_link) {
-    link = make_reset_link(*op.runtime.config, ResetPurpose::new_user, op.now());
+    // The link's token is stored with the account, and its mail goes out
+    // with it; neither exists when the account could not be created.
+    ResetLink link = make_reset_link(*op.runtime.config, ResetPurpose::new_user, op.now());
     if (mail_link) {
-      auto mail = compose_reset_mail(op.runtime, *link, user.email, user.username, user.display_name);
+      auto mail = compose_reset_mail(op.runtime, link, user.email, user.username, user.display_name);
       RETURN_IF_ERROR(mail);
       account.mails.push_back(std::move(*mail));
     }
-    // The token is stored in the transaction that holds the mail, and
-    // deleted again when the account could not be created.
-    claim = [&link, username = user.username](const StateDatabase::Lease& lease) {
-      return store_reset_link(lease, *link, username);
-    };
-    unclaim = [&link](const StateDatabase::Lease& lease) { return delete_reset_token(lease, link->token.hash); };
+    account.claim.set_password_link = std::move(link);
   }
   account.user = std::move(user);
-  auto created = create_account(op.runtime, account, claim, unclaim);
+  auto created = create_account(op.runtime, account);
   RETURN_IF_ERROR(created);
   AddedUser added{std::move(*created), std::nullopt};
-  if (return_link) added.set_password_link = link->url;
+  if (return_link) added.set_password_link = account.claim.set_password_link->url;
   return added;
 }
 

@@ -24,6 +24,11 @@ struct OperationPolicy {
   // wait for it, so a client sees its own writes.
   bool writes = false;
   AuditPolicy audit = AuditPolicy::never;
+  // Answers as soon as the operation's `check` passes, and runs its `run`
+  // on the worker pool after the answer has gone, logging what that fails
+  // with: for an operation whose answer must not depend on what `run` finds
+  // (whether an account exists), not even by how long it takes.
+  bool answers_before_work = false;
 };
 
 }  // namespace dirproxy

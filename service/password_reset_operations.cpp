@@ -13,19 +13,12 @@
 namespace dirproxy {
 namespace {
 
-// Composed for an account that does not exist, so that the answer costs the
-// same work either way; it is never enqueued. example.invalid cannot be an
-// address anyone receives mail at (RFC 2606).
-constexpr const char* kNobody = "nobody@example.invalid";
-
 Error dead_link() { return make_error(ErrorCode::invalid_token, "the link is unknown, used or expired", "token"); }
 
 // Drops the expired links, then stores `link` for `account` and enqueues
 // `mail`, which carries it, in one write transaction: the link exists exactly
-// when its mail will go out. For no account (null) the same transaction
-// stores and sends nothing, so that the work done does not tell whether the
-// account exists.
-Result<void> store_link(const Runtime& runtime, const ResetLink& link, const User* account, const OutgoingMail& mail) {
+// when its mail will go out. With no account, only the expired links go.
+Result<void> store_link(const Runtime& runtime, const ResetLink& link, const User* account, const OutgoingMail* mail) {
   auto lease = runtime.database->acquire();
   return lease.write_transaction([&](const StateDatabase::Lease& lease) -> Result<void> {
     // Expired links can never be used again; dropping them here keeps the
@@ -33,8 +26,25 @@ Result<void> store_link(const Runtime& runtime, const ResetLink& link, const Use
     RETURN_IF_ERROR(prune_reset_tokens(lease, link.created_at));
     if (account == nullptr) return {};
     RETURN_IF_ERROR(store_reset_link(lease, link, account->username));
-    return enqueue_mail(lease, mail, link.created_at);
+    return enqueue_mail(lease, *mail, link.created_at);
   });
+}
+
+// Who a request_password_reset asks for: a username, or a parsed email.
+struct ResetAddressee {
+  std::optional<std::string> username;
+  std::optional<std::string> email;  // lower-cased (AccountPolicy::check_email)
+};
+
+Result<ResetAddressee> addressee_of(const Runtime& runtime, const RequestPasswordResetRequest& request) {
+  if (request.username.has_value() == request.email.has_value()) {
+    return fail(ErrorCode::bad_request, "give exactly one of 'username' and 'email'",
+                request.username ? "email" : "username");
+  }
+  if (request.username) return ResetAddressee{request.username, std::nullopt};
+  auto parsed = runtime.policy.check_email(*request.email);
+  RETURN_IF_ERROR(parsed);
+  return ResetAddressee{std::nullopt, std::move(*parsed)};
 }
 
 // Uses up the link of `token` at `now`; nullopt when it is unknown, used or
@@ -56,44 +66,35 @@ bool can_change_passwords(const Runtime& runtime, const User& user) {
 
 }  // namespace
 
-Result<void> run(const OperationContext& op, const RequestPasswordResetRequest& request) {
+Result<void> check(const OperationContext& op, const RequestPasswordResetRequest& request) {
   const Runtime& runtime = op.runtime;
   RETURN_IF_ERROR(require_internal_management(runtime));
   RETURN_IF_ERROR(admit_client(op));
-  if (request.username.has_value() == request.email.has_value()) {
-    return fail(ErrorCode::bad_request, "give exactly one of 'username' and 'email'",
-                request.username ? "email" : "username");
-  }
-  std::optional<std::string> email;
-  if (request.email) {
-    auto parsed = runtime.policy.check_email(*request.email);
-    RETURN_IF_ERROR(parsed);
-    email = std::move(*parsed);
-  }
-  RETURN_IF_ERROR(require_mail(runtime, "sending a password-reset link"));
+  RETURN_IF_ERROR(addressee_of(runtime, request));
+  return require_mail(runtime, "sending a password-reset link");
+}
 
-  auto found =
-      request.username ? runtime.chain->find_user(*request.username) : runtime.chain->find_user_by_email(*email);
+Result<void> run(const OperationContext& op, const RequestPasswordResetRequest& request) {
+  const Runtime& runtime = op.runtime;
+  auto addressee = addressee_of(runtime, request);
+  RETURN_IF_ERROR(addressee);
+  RETURN_IF_ERROR(require_mail(runtime, "sending a password-reset link"));
+  auto found = addressee->username ? runtime.chain->find_user(*addressee->username)
+                                   : runtime.chain->find_user_by_email(*addressee->email);
   RETURN_IF_ERROR(found);
+  const ResetLink link = make_reset_link(*runtime.config, ResetPurpose::password_reset, op.now());
   // Only an active account with a stored address gets a link, and only at
   // that address. An account in a directory that cannot change passwords
   // still gets it: reset_password then answers read_only, which tells the
-  // user where their password is managed, and this answer reveals nothing.
-  const User* account = nullptr;
-  if (found->has_value() && (*found)->active && (*found)->email && !(*found)->email->empty()) {
-    account = &**found;
+  // user where their password is managed.
+  if (!found->has_value() || !(*found)->active || !(*found)->email || (*found)->email->empty()) {
+    return store_link(runtime, link, nullptr, nullptr);
   }
-
-  // The same steps whether or not there is an account: a fresh token, a
-  // composed mail and a write transaction, so that neither the answer nor
-  // (as far as it can be helped) its timing tells whether the account exists.
-  const ResetLink link = make_reset_link(*runtime.config, ResetPurpose::password_reset, op.now());
-  const std::string recipient = account ? *account->email : std::string(kNobody);
-  const std::string name = account ? account->username : request.username.value_or("");
-  const std::string display_name = account ? account->display_name.value_or(account->username) : name;
-  auto mail = compose_reset_mail(runtime, link, recipient, name, display_name);
+  const User& account = **found;
+  auto mail = compose_reset_mail(runtime, link, *account.email, account.username,
+                                 account.display_name.value_or(account.username));
   RETURN_IF_ERROR(mail);
-  return store_link(runtime, link, account, *mail);
+  return store_link(runtime, link, &account, &*mail);
 }
 
 Result<void> run(const OperationContext& op, const ResetPasswordRequest& request) {
@@ -145,7 +146,7 @@ Result<void> run(const OperationContext& op, const SendPasswordResetRequest& req
   const ResetLink link = make_reset_link(*runtime.config, ResetPurpose::password_reset, op.now());
   auto mail = compose_reset_mail(runtime, link, *user.email, user.username, user.display_name.value_or(user.username));
   RETURN_IF_ERROR(mail);
-  return store_link(runtime, link, &user, *mail);
+  return store_link(runtime, link, &user, &*mail);
 }
 
 }  // namespace dirproxy

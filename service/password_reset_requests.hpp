@@ -16,17 +16,22 @@
 
 namespace dirproxy {
 
-// Exactly one of username and email (bad_request otherwise). Succeeds for
-// any valid input, whether or not the account exists, and does the same work
-// either way; only an active account with a stored address gets a link
-// (password_reset.ttl), mailed there. Counts against the caller's rate limit.
+// Answered before the account is looked up, so that neither the answer nor
+// its timing tells whether the account exists: `check` counts the request
+// against the caller's rate limit and checks the input (exactly one of
+// username and email, bad_request otherwise; a well-formed email) and that
+// mail is configured, and the answer is then success; `run` follows on the
+// worker pool: only an active account with a stored address gets a link
+// (password_reset.ttl), mailed there. What `run` fails with is logged.
 struct RequestPasswordResetRequest {
-  static constexpr OperationPolicy policy{.name = "request_password_reset", .writes = true};
+  static constexpr OperationPolicy policy{
+      .name = "request_password_reset", .writes = true, .audit = AuditPolicy::never, .answers_before_work = true};
   using Response = void;
   std::optional<std::string> username;
   std::optional<std::string> email;
   std::string audit_target() const { return username ? audit_field("username", *username) : std::string(); }
 };
+Result<void> check(const OperationContext& op, const RequestPasswordResetRequest& request);
 Result<void> run(const OperationContext& op, const RequestPasswordResetRequest& request);
 
 // Sets the password of the link's account and uses the link up. The

@@ -39,6 +39,12 @@ Error Service::settle_error(const Caller& caller, const OperationPolicy& policy,
   return make_error(ErrorCode::internal_error, "internal error; see the daemon's log");
 }
 
+void Service::log_after_answer(const Caller& caller, const OperationPolicy& policy, const Error& error) {
+  static const auto log = logging::logger("request");
+  log->error("conn={} op={} failed after its answer: {} ({})", caller.connection, policy.name, error.message,
+             to_string(error.code));
+}
+
 void Service::audit(const Caller& caller, const OperationPolicy& policy, std::string_view target,
                     const Error* error) const {
   const bool refused = error != nullptr && error->code == ErrorCode::forbidden;

@@ -17,7 +17,12 @@
 //
 // and call() finds its `run` by argument-dependent lookup. A few operations
 // need more than a worker (ping, reload, get_user) and have overloads of
-// their own.
+// their own. An operation whose policy says answers_before_work also has
+//
+//   Result<void> check(const OperationContext& op, const Request& request);
+//
+// call() answers with what `check` answers, and when that is success, runs
+// `run` afterwards on the worker pool (its failure is logged, not answered).
 #pragma once
 
 #include <chrono>
@@ -108,6 +113,8 @@ class Service final {
     }
   }
   Error settle_error(const Caller& caller, const OperationPolicy& policy, std::string_view target, Error error) const;
+  // Logs the failure of work that ran after its operation's answer.
+  static void log_after_answer(const Caller& caller, const OperationPolicy& policy, const Error& error);
 
   WorkerPool& pool_;
   RuntimeSource runtime_;
@@ -134,11 +141,28 @@ awaitable<Result<typename Request::Response>> Service::call(const Caller& caller
   CO_RETURN_IF_ERROR(authorize(caller, Request::policy, target));
   RuntimePtr runtime = runtime_();
   const OperationContext context{*runtime, caller};
-  auto operation = [&context, &request]() -> Result<Response> { return run(context, request); };
-  auto work = [&operation]() -> Result<Response> { return run_guarded<Response>(operation); };
-  Result<Response> result = co_await pool_.run(work);
-  settle(caller, Request::policy, target, result);
-  co_return result;
+  if constexpr (Request::policy.answers_before_work) {
+    static_assert(std::is_void_v<Response>, "an operation that answers before its work answers nothing else");
+    auto checking = [&context, &request]() -> Result<void> { return check(context, request); };
+    auto work = [&checking]() -> Result<void> { return run_guarded<void>(checking); };
+    Result<void> answer = co_await pool_.run(work);
+    settle(caller, Request::policy, target, answer);
+    if (answer) {
+      // Owns what it uses: the answer, and this coroutine, are gone by then.
+      pool_.post([runtime, caller, request] {
+        const OperationContext later{*runtime, caller};
+        auto operation = [&later, &request]() -> Result<void> { return run(later, request); };
+        if (auto done = run_guarded<void>(operation); !done) log_after_answer(caller, Request::policy, done.error());
+      });
+    }
+    co_return answer;
+  } else {
+    auto operation = [&context, &request]() -> Result<Response> { return run(context, request); };
+    auto work = [&operation]() -> Result<Response> { return run_guarded<Response>(operation); };
+    Result<Response> result = co_await pool_.run(work);
+    settle(caller, Request::policy, target, result);
+    co_return result;
+  }
 }
 
 }  // namespace dirproxy

@@ -48,27 +48,16 @@ Result<SignupOutcome> create_now(const OperationContext& op, NewUser user,
                                  const std::optional<PresentedInvitation>& invited) {
   NewAccount account;
   account.user = std::move(user);
-  StateStep claim;
-  StateStep unclaim;
   if (invited) {
     const auto& extra = op.runtime.config->invitations.default_groups;
     account.groups.assign(extra.begin(), extra.end());
     if (invited->single_use) {
       const Invitation& invitation = *invited->single_use;
       account.groups.insert(account.groups.end(), invitation.groups.begin(), invitation.groups.end());
-      const std::string username = account.user.username;
-      claim = [&op, id = invitation.id, username](const StateDatabase::Lease& lease) -> Result<void> {
-        auto claimed = claim_invitation(lease, id, username, op.now());
-        RETURN_IF_ERROR(claimed);
-        if (!*claimed) return invalid_token();
-        return {};
-      };
-      unclaim = [id = invitation.id, username](const StateDatabase::Lease& lease) {
-        return unclaim_invitation(lease, id, username);
-      };
+      account.claim.invitation_id = invitation.id;
     }
   }
-  auto created = create_account(op.runtime, account, claim, unclaim);
+  auto created = create_account(op.runtime, account);
   RETURN_IF_ERROR(created);
   return SignupOutcome{SignupStatus::created, std::move(*created)};
 }
@@ -76,17 +65,9 @@ Result<SignupOutcome> create_now(const OperationContext& op, NewUser user,
 Result<SignupOutcome> store_pending_signup(const OperationContext& op, const NewUser& user) {
   const auto& runtime = op.runtime;
   RETURN_IF_ERROR(require_mail(runtime, "restricted signup (its confirmation mail)"));
-  // Taken names and emails are refused now, not after the mail round trip.
-  auto existing = runtime.chain->find_user(user.username);
-  RETURN_IF_ERROR(existing);
-  if (existing->has_value()) {
-    return fail(ErrorCode::conflict, "the username '" + user.username + "' is taken", "username");
-  }
-  if (runtime.config->accounts.unique_email) {
-    auto same_email = runtime.chain->find_user_by_email(user.email);
-    RETURN_IF_ERROR(same_email);
-    if (same_email->has_value()) return fail(ErrorCode::conflict, "an account with this email exists", "email");
-  }
+  // No directory is asked whether the username or the email is taken: the
+  // answer, and how long it takes, must not tell whether an account exists.
+  // The confirmation finds out, and only the owner of the address sees it.
   // Argon2id is slow: hashed before the write lock is taken.
   auto password_hash = runtime.hasher->hash(*user.password);
   RETURN_IF_ERROR(password_hash);
@@ -167,15 +148,8 @@ Result<User> run(const OperationContext& op, const ConfirmSignupRequest& request
   account.user.email = pending->email;
   account.user.display_name = pending->display_name;
   account.user.password_hash = pending->password_hash;
-  const PendingSignup signup = *pending;
-  StateStep claim = [signup](const StateDatabase::Lease& lease) -> Result<void> {
-    auto claimed = claim_pending_signup(lease, signup.id);
-    RETURN_IF_ERROR(claimed);
-    if (!*claimed) return invalid_token();
-    return {};
-  };
-  StateStep unclaim = [signup](const StateDatabase::Lease& lease) { return restore_pending_signup(lease, signup); };
-  return create_account(op.runtime, account, claim, unclaim);
+  account.claim.pending_signup_id = pending->id;
+  return create_account(op.runtime, account);
 }
 
 // Every operation of this file is typed (signup_requests.hpp); the legacy

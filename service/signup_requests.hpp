@@ -30,9 +30,11 @@ struct SignupOutcome {
 // invalid_username, invalid_email, bad_request (display_name),
 // weak_password; invalid_token (field token, or email for an invitation
 // bound to another address); signup_disabled, domain_not_allowed; then, for
-// a restricted signup, mail_not_configured and conflict (the username or
-// email is taken, or the username waits for another confirmation), and for
-// an account created at once what create_account answers.
+// a restricted signup, mail_not_configured and conflict (the username waits
+// for another confirmation; whether an account has the username or email
+// is not looked up, so that the answer does not tell: confirm_signup
+// answers conflict then), and for an account created at once what
+// create_account answers.
 struct SignupRequest {
   static constexpr OperationPolicy policy{.name = "signup", .writes = true, .audit = AuditPolicy::always};
   using Response = SignupOutcome;

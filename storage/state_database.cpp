@@ -155,6 +155,33 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
 )sql"},
+    // Account creations that write to directories outside this database (an
+    // LDAP directory holds the user or a group), recorded before the first
+    // directory is written together with what they claimed, and deleted
+    // once complete or undone; one creation of a username at a time. A row
+    // that a crash left is settled at the next start. Pending signups are
+    // now claimed by a mark (given back by clearing it) rather than deleted.
+    // Held mail from before this version has no record: it gets one with no
+    // groups and no claim, so the next start sends it when its account
+    // exists and drops it when not, as that version did.
+    {3, R"sql(
+CREATE TABLE account_creations (
+  id                INTEGER PRIMARY KEY,
+  username          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  groups            TEXT NOT NULL DEFAULT '[]',  -- JSON array: the groups the account joins
+  reset_token_hash  TEXT,       -- add_user's set-password token: deleted on undo
+  invitation_id     INTEGER,    -- a single-use invitation it used: given back on undo
+  pending_signup_id INTEGER,    -- the pending signup it confirms: given back on undo
+  process           TEXT NOT NULL,   -- the dirproxyd run that started it
+  started_at        INTEGER NOT NULL
+);
+
+ALTER TABLE pending_signups ADD COLUMN claimed INTEGER NOT NULL DEFAULT 0;
+
+INSERT INTO account_creations (username, process, started_at)
+  SELECT hold_username, '', MIN(created_at) FROM outbox
+  WHERE state = 'held' AND hold_username IS NOT NULL GROUP BY hold_username;
+)sql"},
 };
 
 constexpr bool versions_are_consecutive() {
@@ -482,6 +509,10 @@ SqlStatement& SqlStatement::bind(int index, const std::optional<std::string>& te
   return text ? bind(index, std::string_view(*text)) : bind_null(index);
 }
 
+SqlStatement& SqlStatement::bind(int index, const std::optional<std::int64_t>& number) {
+  return number ? bind(index, *number) : bind_null(index);
+}
+
 Result<bool> SqlStatement::step() {
   if (bind_error_ != SQLITE_OK) {
     return fail(ErrorCode::internal_error, std::string("sqlite: binding a parameter of '") + sqlite3_sql(statement_) +
@@ -526,6 +557,13 @@ std::optional<std::string> SqlStatement::column_optional_text(int index) const {
 
 std::int64_t SqlStatement::column_int64(int index) const { return sqlite3_column_int64(statement_, index); }
 
+std::optional<std::int64_t> SqlStatement::column_optional_int64(int index) const {
+  if (column_is_null(index)) {
+    return std::nullopt;
+  }
+  return column_int64(index);
+}
+
 bool SqlStatement::column_is_null(int index) const { return sqlite3_column_type(statement_, index) == SQLITE_NULL; }
 
 // --- SqlTransaction ---------------------------------------------------------
@@ -537,18 +575,28 @@ Result<SqlTransaction> SqlTransaction::begin(sqlite3* connection, TransactionMod
   if (rc != SQLITE_OK) {
     return sqlite_error(connection, rc, sql);
   }
-  return SqlTransaction(connection);
+  return SqlTransaction(connection, /*savepoint=*/false);
+}
+
+Result<SqlTransaction> SqlTransaction::savepoint(sqlite3* connection) {
+  const int rc = sqlite3_exec(connection, "SAVEPOINT nested", /*callback=*/nullptr, /*argument=*/nullptr,
+                              /*errmsg=*/nullptr);
+  if (rc != SQLITE_OK) {
+    return sqlite_error(connection, rc, "SAVEPOINT");
+  }
+  return SqlTransaction(connection, /*savepoint=*/true);
 }
 
 SqlTransaction::SqlTransaction(SqlTransaction&& other) noexcept
-    : connection_(std::exchange(other.connection_, nullptr)) {}
+    : connection_(std::exchange(other.connection_, nullptr)), savepoint_(other.savepoint_) {}
 
 SqlTransaction::~SqlTransaction() {
   // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) already roll back; only
-  // roll back what is still open.
+  // roll back what is still open. A savepoint is rolled back and released:
+  // the transaction around it goes on without its work.
   if (connection_ != nullptr && sqlite3_get_autocommit(connection_) == 0) {
-    sqlite3_exec(connection_, "ROLLBACK", /*callback=*/nullptr, /*argument=*/nullptr,
-                 /*errmsg=*/nullptr);
+    const char* sql = savepoint_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK";
+    sqlite3_exec(connection_, sql, /*callback=*/nullptr, /*argument=*/nullptr, /*errmsg=*/nullptr);
   }
 }
 
@@ -556,10 +604,11 @@ Result<void> SqlTransaction::commit() {
   if (connection_ == nullptr) {
     return fail(ErrorCode::internal_error, "sqlite: commit of a finished transaction");
   }
-  const int rc = sqlite3_exec(connection_, "COMMIT", /*callback=*/nullptr,
+  const char* sql = savepoint_ ? "RELEASE nested" : "COMMIT";
+  const int rc = sqlite3_exec(connection_, sql, /*callback=*/nullptr,
                               /*argument=*/nullptr, /*errmsg=*/nullptr);
   if (rc != SQLITE_OK) {
-    return sqlite_error(connection_, rc, "COMMIT");  // the destructor rolls back
+    return sqlite_error(connection_, rc, sql);  // the destructor rolls back
   }
   connection_ = nullptr;
   return {};
@@ -573,11 +622,28 @@ void SqliteConnectionCloser::operator()(sqlite3* connection) const noexcept {
   sqlite3_close_v2(connection);
 }
 
+namespace {
+
+// The lease whose connection acquire() lends out on this thread
+// (write_transaction_joined_by_this_thread), or null.
+thread_local const StateDatabase::Lease* joined_lease = nullptr;
+
+}  // namespace
+
+StateDatabase::Lease::JoinedByThisThread::JoinedByThisThread(const Lease& lease) : previous_(joined_lease) {
+  joined_lease = &lease;
+}
+
+StateDatabase::Lease::JoinedByThisThread::~JoinedByThisThread() { joined_lease = previous_; }
+
 StateDatabase::Lease::Lease(Lease&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)), connection_(std::exchange(other.connection_, nullptr)) {}
+    : owner_(std::exchange(other.owner_, nullptr)),
+      connection_(std::exchange(other.connection_, nullptr)),
+      joined_(other.joined_) {}
 
 StateDatabase::Lease::~Lease() {
-  if (owner_ == nullptr) {
+  // A joined lease's connection stays with the lease that lent it.
+  if (owner_ == nullptr || joined_) {
     return;
   }
   // Never hand the next borrower a connection inside someone's transaction.
@@ -589,6 +655,8 @@ StateDatabase::Lease::~Lease() {
 }
 
 Result<SqlTransaction> StateDatabase::Lease::begin(TransactionMode mode) const {
+  // Inside a joined transaction, which holds the write lock already.
+  if (joined_) return SqlTransaction::savepoint(connection_);
   return SqlTransaction::begin(connection_, mode);
 }
 
@@ -687,11 +755,14 @@ StateDatabase::StateDatabase(std::filesystem::path path, std::vector<SqliteConne
 }
 
 StateDatabase::Lease StateDatabase::acquire() {
+  if (joined_lease != nullptr && joined_lease->owner_ == this) {
+    return Lease(this, joined_lease->connection_, /*joined=*/true);
+  }
   std::unique_lock lock(mutex_);
   connection_returned_.wait(lock, [this] { return !idle_.empty(); });
   sqlite3* connection = idle_.back();
   idle_.pop_back();
-  return Lease(this, connection);
+  return Lease(this, connection, /*joined=*/false);
 }
 
 void StateDatabase::give_back(sqlite3* connection) {

@@ -54,8 +54,9 @@ class SqlStatement final {
   SqlStatement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   SqlStatement& bind(int index, std::int64_t number);
   SqlStatement& bind_null(int index);
-  // NULL when `text` is nullopt.
+  // NULL when `text` or `number` is nullopt.
   SqlStatement& bind(int index, const std::optional<std::string>& text);
+  SqlStatement& bind(int index, const std::optional<std::int64_t>& number);
 
   // true: a row is available through the column accessors; false: done.
   // A UNIQUE/PRIMARY KEY violation is conflict, anything else internal_error.
@@ -67,6 +68,7 @@ class SqlStatement final {
   std::string column_text(int index) const;
   std::optional<std::string> column_optional_text(int index) const;
   std::int64_t column_int64(int index) const;
+  std::optional<std::int64_t> column_optional_int64(int index) const;
   bool column_is_null(int index) const;
 
  private:
@@ -83,10 +85,14 @@ enum class TransactionMode {
           // write that depends on it cannot be interleaved with another writer
 };
 
-// An open transaction; rolled back on destruction unless committed.
+// An open transaction, or a savepoint inside one; rolled back on
+// destruction unless committed.
 class SqlTransaction final {
  public:
   static Result<SqlTransaction> begin(sqlite3* connection, TransactionMode mode);
+  // A savepoint in the transaction open on `connection`: committing it
+  // keeps its work in that transaction; rolling it back undoes only its own.
+  static Result<SqlTransaction> savepoint(sqlite3* connection);
 
   SqlTransaction(SqlTransaction&& other) noexcept;
   SqlTransaction& operator=(SqlTransaction&&) = delete;
@@ -97,9 +103,10 @@ class SqlTransaction final {
   Result<void> commit();
 
  private:
-  explicit SqlTransaction(sqlite3* connection) : connection_(connection) {}
+  SqlTransaction(sqlite3* connection, bool savepoint) : connection_(connection), savepoint_(savepoint) {}
 
   sqlite3* connection_ = nullptr;  // null once committed or moved from
+  bool savepoint_ = false;
 };
 
 struct SqliteConnectionCloser {
@@ -153,6 +160,25 @@ class StateDatabase final {
     std::invoke_result_t<Work&, const Lease&> write_transaction(Work&& work) const {
       return transaction(TransactionMode::write, work);
     }
+    // write_transaction(work), with this lease's connection lent to every
+    // acquire() on this thread while `work` runs: code that takes a lease of
+    // its own (the internal directory) then works inside this transaction,
+    // its transactions become savepoints of this one, and all of it commits
+    // or rolls back together. For a change made of several other parts'
+    // writes (a new account, its groups, its token and its mail). `work`
+    // must not hand its thread to other work meanwhile.
+    template <typename Work>
+    std::invoke_result_t<Work&, const Lease&> write_transaction_joined_by_this_thread(Work&& work) const {
+      auto transaction = begin(TransactionMode::write);
+      RETURN_IF_ERROR(transaction);
+      std::invoke_result_t<Work&, const Lease&> result = [&] {
+        const JoinedByThisThread joined(*this);
+        return work(*this);
+      }();
+      if (!result) return result;
+      RETURN_IF_ERROR(transaction->commit());
+      return result;
+    }
     // Runs SQL that returns no rows (may hold several statements).
     Result<void> execute(std::string_view sql) const;
     // sqlite3_changes(): rows written by the last INSERT/UPDATE/DELETE.
@@ -160,10 +186,26 @@ class StateDatabase final {
 
    private:
     friend class StateDatabase;
-    Lease(StateDatabase* owner, sqlite3* connection) : owner_(owner), connection_(connection) {}
+    // Lends `lease`'s connection to acquire() on this thread while it lives.
+    class JoinedByThisThread final {
+     public:
+      explicit JoinedByThisThread(const Lease& lease);
+      ~JoinedByThisThread();
+      JoinedByThisThread(const JoinedByThisThread&) = delete;
+      JoinedByThisThread& operator=(const JoinedByThisThread&) = delete;
+
+     private:
+      const Lease* previous_;
+    };
+
+    Lease(StateDatabase* owner, sqlite3* connection, bool joined)
+        : owner_(owner), connection_(connection), joined_(joined) {}
 
     StateDatabase* owner_ = nullptr;  // null once moved from
     sqlite3* connection_ = nullptr;
+    // Lent by a write_transaction_joined_by_this_thread: its transactions
+    // are savepoints, and the connection goes back with the lease that lent it.
+    bool joined_ = false;
   };
 
   // Opens (creating when missing, mode 0700 for the directory) state_dir and
@@ -176,7 +218,9 @@ class StateDatabase final {
   // The newest schema version this binary knows (PRAGMA user_version).
   static int schema_version();
 
-  // Lends out an idle connection, waiting while every one is in use.
+  // Lends out an idle connection, waiting while every one is in use; on a
+  // thread inside write_transaction_joined_by_this_thread, that
+  // transaction's connection.
   Lease acquire();
 
   // The database file.

@@ -6,7 +6,9 @@
 // Every call borrows a pooled connection for as long as its SQL runs and no
 // longer: Argon2id hashing and verification happen with no connection held
 // and outside any transaction, so slow hashes never block other requests'
-// reads or other writers.
+// reads or other writers. Called inside a transaction joined by the calling
+// thread (StateDatabase::Lease::write_transaction_joined_by_this_thread), its
+// reads and writes are part of that transaction.
 #pragma once
 
 #include <string>
@@ -33,6 +35,7 @@ class InternalDirectory final : public Directory {
   DirectoryType type() const override { return DirectoryType::internal; }
   Permissions permissions() const override { return permissions_; }
   OnUnavailable on_unavailable() const override { return on_unavailable_; }
+  bool stored_in_state_database() const override { return true; }
 
   Result<std::optional<User>> find_user_by_name(std::string_view username) override;
   Result<std::optional<User>> find_user_by_email(std::string_view email) override;

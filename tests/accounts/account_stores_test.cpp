@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "accounts/access_request_store.hpp"
+#include "accounts/account_creation_store.hpp"
 #include "accounts/account_token.hpp"
 #include "accounts/pending_signup_store.hpp"
 #include "accounts/shared_invitation.hpp"
@@ -230,10 +231,61 @@ TEST_F(AccountStores, APendingSignupReservesItsNameUntilItExpiresAndIsClaimedOnc
   EXPECT_EQ((*found)->password_hash, "$argon2id$x");
   EXPECT_TRUE(*claim_pending_signup(lease, *id));
   EXPECT_FALSE(*claim_pending_signup(lease, *id));
-  ASSERT_TRUE(restore_pending_signup(lease, **found));
+  // Claimed, it is not found, and still reserves its name.
+  EXPECT_FALSE(find_pending_signup(lease, token.token, now)->has_value());
+  EXPECT_TRUE(*username_pending(lease, "ann", now));
+  ASSERT_TRUE(unclaim_pending_signup(lease, *id));
   EXPECT_TRUE(find_pending_signup(lease, token.token, now)->has_value());
   ASSERT_TRUE(purge_expired_signups(lease, now + 10));
   EXPECT_FALSE(find_pending_signup(lease, token.token, now)->has_value());
+}
+
+TEST_F(AccountStores, ADeletedPendingSignupCannotBeClaimed) {
+  const auto token = issue_token();
+  auto lease = database_->acquire();
+  auto id = insert_pending_signup(
+      lease, PendingSignup{0, token.hash, "ann", "ann@example.com", "Ann", "$argon2id$x", kNow, kNow + 10});
+  ASSERT_TRUE(id);
+
+  ASSERT_TRUE(delete_pending_signup(lease, *id));
+
+  EXPECT_FALSE(*claim_pending_signup(lease, *id));
+  EXPECT_FALSE(*username_pending(lease, "ann", kNow));
+}
+
+TEST_F(AccountStores, ACreationRecordKeepsItsGroupsAndClaimAndHoldsItsUsernameOnce) {
+  auto lease = database_->acquire();
+  CreationRecord record;
+  record.username = "ann";
+  record.groups = {"users", "staff"};
+  record.reset_token_hash = "abc";
+  record.invitation_id = 7;
+  record.process = "earlier";
+  record.started_at = kNow;
+  auto id = insert_creation_record(lease, record);
+  ASSERT_TRUE(id) << id.error().message;
+
+  record.process = "this";
+  auto again = insert_creation_record(lease, record);
+  auto of_others = creation_records_of_other_processes(lease, "this");
+  auto of_earlier = creation_records_of_other_processes(lease, "earlier");
+
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+  EXPECT_TRUE(*creation_recorded(lease, "ANN"));
+  ASSERT_TRUE(of_others && of_earlier);
+  EXPECT_TRUE(of_earlier->empty());
+  ASSERT_EQ(of_others->size(), 1u);
+  const CreationRecord& found = of_others->front();
+  EXPECT_EQ(found.id, *id);
+  EXPECT_EQ(found.username, "ann");
+  EXPECT_EQ(found.groups, std::vector<std::string>({"users", "staff"}));
+  EXPECT_EQ(found.reset_token_hash, "abc");
+  EXPECT_EQ(found.invitation_id, 7);
+  EXPECT_EQ(found.pending_signup_id, std::nullopt);
+  EXPECT_EQ(found.started_at, kNow);
+  ASSERT_TRUE(delete_creation_record(lease, *id));
+  EXPECT_FALSE(*creation_recorded(lease, "ann"));
 }
 
 TEST_F(AccountStores, APendingSignupCanBeConfirmedUntilTheSecondBeforeItExpires) {

@@ -1,6 +1,5 @@
 // The mail sender's steps on a ManualClock: the retry back-off, giving up
-// after max_attempts, the purge of old records and the settling of held
-// mail, each to the second and without waiting, against a real state
+// after max_attempts and the purge of old records, each to the second and without waiting, against a real state
 // database, in-memory directories and a real SMTP server (aiosmtpd).
 #include "daemon/outbox_delivery.hpp"
 
@@ -112,7 +111,7 @@ class OutboxDeliveryTest : public ::testing::Test {
 
 TEST_F(OutboxDeliveryTest, DueMailIsSentAndMarkedWithTheClocksTime) {
   const Runtime rt = runtime();
-  OutboxDelivery delivery(/*started_at=*/now());
+  OutboxDelivery delivery;
   const std::int64_t id = enqueue("bob@example.com");
 
   delivery.step(rt, not_aborted_);
@@ -130,7 +129,7 @@ TEST_F(OutboxDeliveryTest, DueMailIsSentAndMarkedWithTheClocksTime) {
 TEST_F(OutboxDeliveryTest, EachFailedAttemptSchedulesTheNextAfterADoublingBackoff) {
   smtp_.set_temporary_failure(true);
   const Runtime rt = runtime();
-  OutboxDelivery delivery(/*started_at=*/now());
+  OutboxDelivery delivery;
   const std::int64_t queued_at = now();
   const std::int64_t id = enqueue("bob@example.com");
 
@@ -160,7 +159,7 @@ TEST_F(OutboxDeliveryTest, EachFailedAttemptSchedulesTheNextAfterADoublingBackof
 TEST_F(OutboxDeliveryTest, MailThatFailedMaxAttemptsTimesIsMarkedFailedAndLosesItsText) {
   smtp_.set_temporary_failure(true);
   const Runtime rt = runtime(/*max_attempts=*/2);
-  OutboxDelivery delivery(/*started_at=*/now());
+  OutboxDelivery delivery;
   const std::int64_t id = enqueue("bob@example.com");
 
   delivery.step(rt, not_aborted_);
@@ -180,7 +179,7 @@ TEST_F(OutboxDeliveryTest, MailThatFailedMaxAttemptsTimesIsMarkedFailedAndLosesI
 TEST_F(OutboxDeliveryTest, MailDueAgainIsSentOnceTheServerIsBack) {
   smtp_.set_temporary_failure(true);
   const Runtime rt = runtime();
-  OutboxDelivery delivery(/*started_at=*/now());
+  OutboxDelivery delivery;
   const std::int64_t id = enqueue("bob@example.com");
   delivery.step(rt, not_aborted_);
   smtp_.set_temporary_failure(false);
@@ -197,7 +196,7 @@ TEST_F(OutboxDeliveryTest, MailDueAgainIsSentOnceTheServerIsBack) {
 
 TEST_F(OutboxDeliveryTest, RecordsOfSentMailArePurgedThirtyDaysAfterDelivery) {
   const Runtime rt = runtime();
-  OutboxDelivery delivery(/*started_at=*/now());
+  OutboxDelivery delivery;
   sent_record("old@example.com", now() - 30 * kDay);
   sent_record("recent@example.com", now() - 30 * kDay + 30);
 
@@ -208,64 +207,6 @@ TEST_F(OutboxDeliveryTest, RecordsOfSentMailArePurgedThirtyDaysAfterDelivery) {
 
   EXPECT_EQ(after_first, std::vector<std::string>{"recent@example.com"});
   EXPECT_TRUE(recipients_left().empty());
-}
-
-// --- held mail -----------------------------------------------------------------
-
-TEST_F(OutboxDeliveryTest, HeldMailOfAnEarlierProcessIsSettledAfterAMinutesGrace) {
-  const Runtime rt = runtime();
-  OutboxDelivery delivery(/*started_at=*/now());
-  const std::int64_t for_alice = enqueue("alice@example.com", now() - 1, "alice");
-  enqueue("ghost@example.com", now() - 1, "ghost");
-
-  delivery.step(rt, not_aborted_);
-  clock_->advance(30s);
-  delivery.step(rt, not_aborted_);
-  const auto within_grace = recipients_left();
-  const std::string state_within_grace = row(for_alice)->state;
-  clock_->advance(30s);  // 61 s after it was held
-  delivery.step(rt, not_aborted_);
-
-  EXPECT_EQ(within_grace, (std::vector<std::string>{"alice@example.com", "ghost@example.com"}));
-  EXPECT_EQ(state_within_grace, "held");
-  EXPECT_EQ(row(for_alice)->state, "sent") << "alice exists: her mail is released and sent";
-  EXPECT_EQ(recipients_left(), std::vector<std::string>{"alice@example.com"}) << "ghost does not: his is dropped";
-  const auto mails = smtp_.messages();
-  ASSERT_EQ(mails.size(), 1u);
-  EXPECT_EQ(mails[0].envelope_to, std::vector<std::string>{"alice@example.com"});
-}
-
-TEST_F(OutboxDeliveryTest, HeldMailOfThisProcessIsLeftToItsChangeForAnHour) {
-  const Runtime rt = runtime();
-  OutboxDelivery delivery(/*started_at=*/now());
-  clock_->advance(5s);
-  const std::int64_t id = enqueue("alice@example.com", now(), "alice");
-
-  delivery.step(rt, not_aborted_);
-  clock_->advance(3595s);  // an hour after the process started, 3595 s after the mail was held
-  delivery.step(rt, not_aborted_);
-  const std::string state_within_the_hour = row(id)->state;
-  clock_->advance(30s);  // the next check, over an hour after it was held
-  delivery.step(rt, not_aborted_);
-
-  EXPECT_EQ(state_within_the_hour, "held");
-  EXPECT_EQ(row(id)->state, "sent");
-}
-
-TEST_F(OutboxDeliveryTest, HeldMailStaysHeldWhileTheDirectoryCannotTell) {
-  const Runtime rt = runtime();
-  OutboxDelivery delivery(/*started_at=*/now());
-  const std::int64_t id = enqueue("alice@example.com", now() - 2 * 3600, "alice");
-  users_->set_down(true);
-
-  delivery.step(rt, not_aborted_);
-  const std::string while_down = row(id)->state;
-  users_->set_down(false);
-  clock_->advance(30s);
-  delivery.step(rt, not_aborted_);
-
-  EXPECT_EQ(while_down, "held");
-  EXPECT_EQ(row(id)->state, "sent");
 }
 
 }  // namespace

@@ -656,6 +656,38 @@ TEST_F(DirectoryChainTest, Rule5_GroupNameTakenAnywhereIsAConflict) {
   EXPECT_EQ(created.error().code, ErrorCode::conflict);
 }
 
+TEST_F(DirectoryChainTest, Rule5_APlannedAccountChecksEveryWriteBeforeMakingAny) {
+  corp_->put_group("staff", {});  // held by a read-only directory
+
+  auto plan = chain().plan_account(new_user("mona", "mona@example.com"), {"users", "staff"});
+
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, ErrorCode::read_only);
+  EXPECT_EQ(plan.error().message,
+            "cannot join group 'staff': directory 'corp' does not permit changing group memberships");
+  EXPECT_EQ(internal_->writes, 0);
+}
+
+TEST_F(DirectoryChainTest, Rule5_APlannedAccountGoesWhereCreateUserCreateGroupAndAddMemberWould) {
+  auto partner = std::make_shared<InMemoryDirectory>("partner", DirectoryType::ldap, Permissions::read_write);
+  partner->put_group("Ops", {});
+  DirectoryChain chain({internal_, corp_, partner}, {}, hasher_);
+  const NewUser mona = new_user("mona", "mona@example.com");
+
+  auto plan = chain.plan_account(mona, {"users", "ops"});
+  ASSERT_TRUE(plan) << plan.error().message;
+  const int writes_while_planning = internal_->writes + partner->writes;
+  auto created = chain.create_planned_user(*plan, mona);
+  auto joined = chain.join_planned_groups(*plan, "mona");
+
+  EXPECT_EQ(writes_while_planning, 0);
+  ASSERT_TRUE(created && joined);
+  EXPECT_EQ(created->directory, "internal");
+  EXPECT_EQ((*internal_->find_group("users"))->members, std::vector<std::string>{"mona"}) << "created where missing";
+  EXPECT_EQ((*partner->find_group("ops"))->members, std::vector<std::string>{"mona"}) << "joined where it is held";
+  EXPECT_FALSE(plan->stored_in_state_database()) << "in-memory directories are not in the state database";
+}
+
 TEST_F(DirectoryChainTest, Rule5_ChangePasswordChecksTheOldPasswordFirst) {
   internal_->put_user(make_user("tara", "tara@example.com"), "old-password-1");
   auto chain = this->chain();

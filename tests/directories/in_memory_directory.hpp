@@ -189,7 +189,11 @@ class InMemoryDirectory final : public Directory {
     if (down_) return unavailable();
     auto it = groups_.find(fold_name(group));
     if (it == groups_.end()) return fail(ErrorCode::not_found, "no group");
-    it->second.members.emplace_back(username);
+    auto& members = it->second.members;
+    // Adding a member already present succeeds and changes nothing.
+    if (std::none_of(members.begin(), members.end(), [&](const std::string& m) { return same_name(m, username); })) {
+      members.emplace_back(username);
+    }
     return {};
   }
 

@@ -511,22 +511,29 @@ TEST_F(MailDelivery, MailQueuedWhileTheDaemonIsDownGoesOutAtStart) {
 
 // --- held mail and configuration ------------------------------------------------
 
-TEST_F(MailDelivery, StaleHeldMailIsSentWhenTheAccountExistsAndDroppedWhenNot) {
+TEST_F(MailDelivery, AtStartACrashedCreationIsCompletedWhenItsAccountExistsAndUndoneWhenNot) {
   SmtpServer smtp;
   daemon_.start(config_for(smtp));
   ASSERT_EQ(outcome_of(daemon_.call(add_user_request("alice"))), "ok");
   const std::int64_t for_alice = enqueue("new_user", "alice@example.com", {}, "alice");
   const std::int64_t for_ghost = enqueue("new_user", "ghost@example.com", {}, "ghost");
-  // As if a daemon had died two minutes ago between queueing and the change.
-  execute("UPDATE outbox SET created_at = created_at - 120");
+  // As if a daemon had died while it created alice (her account exists,
+  // not yet in "crew") and ghost (whose account it never made).
+  execute(
+      "INSERT INTO account_creations (username, groups, process, started_at) VALUES"
+      " ('alice', '[\"crew\"]', 'dead', 0), ('ghost', '[]', 'dead', 0)");
 
-  daemon_.restart();  // recovery runs when the sender starts
+  daemon_.restart();
 
   const auto mails = smtp.wait_for_messages(1);
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_THAT(mails[0].envelope_to, ElementsAre("alice@example.com"));
   EXPECT_TRUE(wait_for_state(for_alice, "sent"));
   EXPECT_TRUE(wait_until([&] { return row_count() == 1; }, 5s)) << "ghost's mail #" << for_ghost << " is dropped";
+  EXPECT_EQ(daemon_.call({{"op", "get_user_groups"}, {"username", "alice"}})["groups"], Json::array({"crew"}));
+  EXPECT_THAT(daemon_.log(), HasSubstr("creation of account \"alice\" completed: the account exists in directory "
+                                       "'internal'; groups joined: crew; its mail released"));
+  EXPECT_THAT(daemon_.log(), HasSubstr("creation of account \"ghost\" undone: the account was never made"));
 }
 
 TEST_F(MailDelivery, WithoutAMailSectionMailWaitsUntilAReloadAddsOne) {

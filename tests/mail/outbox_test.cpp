@@ -150,15 +150,6 @@ TEST_F(OutboxRows, CountsSeparatePendingFailedAndHeld) {
   EXPECT_EQ(counts.oldest_pending_created_at, kNow);
 }
 
-TEST_F(OutboxRows, StaleHeldUsernamesAreThoseHeldSinceTheCutoff) {
-  auto lease = database_->acquire();
-  ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "m"}, kNow, std::string("carol")));
-  ASSERT_TRUE(enqueue_mail(lease, {"admin_new_account", "admin@example.com", "m"}, kNow, std::string("carol")));
-
-  EXPECT_EQ(stale_held_usernames(lease, /*held_since=*/kNow).value(), std::vector<std::string>{"carol"});
-  EXPECT_TRUE(stale_held_usernames(lease, /*held_since=*/kNow - 1).value().empty());
-}
-
 TEST_F(OutboxRows, PurgeDeletesOnlySentRowsUpToTheCutoff) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "old@example.com", "m"}, kNow));

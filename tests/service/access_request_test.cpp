@@ -58,6 +58,22 @@ TEST_F(AccessRequests, ARequestIsStoredPendingAndMailedToTheAdmins) {
   EXPECT_EQ(mails[0].body, "Ben <ben@example.com>: I run the build farm");
 }
 
+TEST_F(AccessRequests, ARequestNeverLooksUpWhetherTheAddressHasAnAccount) {
+  directory_->put_user(User{"ben", "ben@example.com", "Ben", {}, {}, true, ""}, "ben's password");
+  config_->accounts.admin_group.clear();  // no notices: nothing else is looked up
+  const int lookups_before = directory_->lookups;
+
+  auto with_account =
+      run(context(), RequestAccessRequest{.email = "ben@example.com", .display_name = "Ben", .message = std::nullopt});
+  auto without =
+      run(context(), RequestAccessRequest{.email = "eve@example.com", .display_name = "Eve", .message = std::nullopt});
+
+  ASSERT_TRUE(with_account) << with_account.error().message;
+  ASSERT_TRUE(without) << without.error().message;
+  EXPECT_EQ(directory_->lookups, lookups_before);
+  EXPECT_EQ(rows("access_requests"), 2);
+}
+
 TEST_F(AccessRequests, ApprovalMailsAnInvitationExpiringTheConfiguredTtlAfterIt) {
   const std::int64_t id = bens_request();
   clock_->advance(5h);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "directories/in_memory_directory.hpp"
+#include "service/intercepted_directory.hpp"
 #include "service/operation_context.hpp"
 #include "service/outbox_rows.hpp"
 #include "service/runtime.hpp"
@@ -46,7 +47,9 @@ class MailingRuntime : public ::testing::Test {
   const Runtime& runtime() {
     if (!runtime_) {
       auto hasher = std::make_shared<const PasswordHasher>(1, 8192, 1);
-      auto chain = std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{directory_}, ChainOptions{}, hasher);
+      DirectoryPtr directory = directory_;
+      if (directory_hook_) directory = std::make_shared<InterceptedDirectory>(directory_, directory_hook_);
+      auto chain = std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{directory}, ChainOptions{}, hasher);
       auto mail = std::make_shared<const MailComposer>(config_->site, *config_->mail);
       runtime_ = std::make_unique<Runtime>(Runtime{config_, hasher, chain, AccountPolicy(config_->accounts), database_,
                                                    mail, std::make_shared<RateLimiter>(), clock_});
@@ -72,6 +75,8 @@ class MailingRuntime : public ::testing::Test {
   TemporaryDirectory temp_{"dps"};
   StateDatabasePtr database_;
   std::shared_ptr<InMemoryDirectory> directory_;
+  // Called before each call to directory_ when set (before runtime()).
+  InterceptedDirectory::Hook directory_hook_;
   std::shared_ptr<config::Config> config_;
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
   Caller caller_;

@@ -82,6 +82,36 @@ TEST_F(Signup, ARestrictedSignupIsStoredPendingWithItsConfirmationMail) {
   EXPECT_EQ(token_in(mails[0], kConfirmLinkPrefix).size(), 43u);
 }
 
+TEST_F(Signup, ARestrictedSignupAnswersTheSameWhetherOrNotAnAccountHasTheNameOrEmail) {
+  directory_->put_user(User{"ann", "ann@example.com", "Ann", {}, {}, true, ""}, kPassword);
+  const int lookups_before = directory_->lookups;
+
+  auto taken = sign_up("ann", "ann@example.com");
+  auto free = sign_up("bob", "bob@example.com");
+
+  ASSERT_TRUE(taken) << taken.error().message;
+  ASSERT_TRUE(free) << free.error().message;
+  EXPECT_EQ(taken->status, SignupStatus::pending_confirmation);
+  EXPECT_EQ(free->status, SignupStatus::pending_confirmation);
+  EXPECT_FALSE(taken->user);
+  EXPECT_EQ(directory_->lookups, lookups_before) << "no directory is asked, so the time taken cannot tell either";
+  EXPECT_EQ(outbox().size(), 2u) << "a confirmation mail to each address";
+}
+
+TEST_F(Signup, TheConfirmationOfASignupWhoseNameIsTakenIsAConflict) {
+  const std::string token = pending_signup_of_ann();
+  directory_->put_user(User{"ann", "ann@elsewhere.example", "Ann", {}, {}, true, ""}, kPassword);
+
+  auto confirmed = call(ConfirmSignupRequest{token});
+  auto again = call(ConfirmSignupRequest{token});
+
+  ASSERT_FALSE(confirmed);
+  EXPECT_EQ(confirmed.error().code, ErrorCode::conflict);
+  EXPECT_EQ(confirmed.error().field, "username");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict) << "the pending signup was not used up";
+}
+
 TEST_F(Signup, AConfirmationInTheLastSecondOfItsTtlCreatesTheAccount) {
   const std::string token = pending_signup_of_ann();
   advance(std::chrono::seconds(kConfirmationTtl - 1));

@@ -63,12 +63,12 @@ TEST_F(StateDatabaseTest, ANewDatabaseIsMigratedToTheNewestSchemaVersion) {
   ASSERT_TRUE(database);
   auto lease = database->acquire();
 
-  EXPECT_EQ(StateDatabase::schema_version(), 2);
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "2");
+  EXPECT_EQ(StateDatabase::schema_version(), 3);
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "3");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'table' ORDER BY name)"),
-            "access_requests,groups,invitations,login_failures,memberships,outbox,"
+            "access_requests,account_creations,groups,invitations,login_failures,memberships,outbox,"
             "pending_signups,reset_tokens,settings,users");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
@@ -89,7 +89,7 @@ TEST_F(StateDatabaseTest, ReopeningKeepsTheDataAndDoesNotMigrateAgain) {
   auto reopened = open();
   ASSERT_TRUE(reopened);
   auto lease = reopened->acquire();
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "2");
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "3");
   EXPECT_EQ(query_text(lease, "SELECT name FROM groups"), "staff");
 }
 
@@ -134,6 +134,35 @@ TEST_F(StateDatabaseTest, AVersionOneDatabaseIsMigratedForwardKeepingItsUsers) {
   EXPECT_EQ(query_text(lease, "PRAGMA user_version"), std::to_string(StateDatabase::schema_version()));
   EXPECT_EQ(query_text(lease, "SELECT username FROM users"), "alice");
   EXPECT_EQ(query_text(lease, "SELECT COUNT(*) FROM outbox"), "0");
+}
+
+TEST_F(StateDatabaseTest, HeldMailOfAVersionTwoDatabaseGetsARecordOfItsCreationPerUsername) {
+  // Version 2 held a new account's mail with no record of the creation; the
+  // tables that migration 3 reads, as version 2 made them.
+  {
+    std::filesystem::create_directories(temp_.path() / "state");
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open((temp_.path() / "state" / "dirproxy.db").c_str(), &raw), SQLITE_OK);
+    SqliteConnectionPtr connection(raw);
+    ASSERT_EQ(sqlite3_exec(connection.get(),
+                           "CREATE TABLE pending_signups (id INTEGER PRIMARY KEY, username TEXT NOT NULL);"
+                           "CREATE TABLE outbox (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
+                           " hold_username TEXT COLLATE NOCASE, created_at INTEGER NOT NULL);"
+                           "INSERT INTO outbox (state, hold_username, created_at) VALUES"
+                           " ('held', 'ann', 200), ('held', 'ANN', 100), ('pending', NULL, 50), ('held', 'bob', 300);"
+                           "PRAGMA user_version = 2;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+
+  auto database = open();
+
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+  EXPECT_EQ(query_text(lease,
+                       "SELECT group_concat(row, ';') FROM (SELECT lower(username) || ',' || groups || ',' || process"
+                       " || ',' || started_at AS row FROM account_creations ORDER BY lower(username))"),
+            "ann,[],,100;bob,[],,300");
 }
 
 TEST_F(StateDatabaseTest, EveryPooledConnectionUsesWalFullSyncForeignKeysAndABusyTimeout) {
@@ -301,6 +330,105 @@ TEST_F(StateDatabaseTest, AReturnedLeaseNeverCarriesAnOpenTransaction) {
   auto lease = database->acquire();
   EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
   EXPECT_EQ(count_rows(lease, "groups"), 0);
+}
+
+// What a lease of its own (taken with acquire(), as the internal directory
+// does) writes in a transaction of its own.
+Result<void> insert_group_on_own_lease(StateDatabase& database, const std::string& name) {
+  return database.acquire().write_transaction([&](const StateDatabase::Lease& lease) -> Result<void> {
+    auto insert = lease.prepare("INSERT INTO groups (name, created_at, updated_at) VALUES (?1, 'now', 'now')", name);
+    RETURN_IF_ERROR(insert);
+    return insert->run();
+  });
+}
+
+TEST_F(StateDatabaseTest, AJoinedTransactionCommitsWhatLeasesTakenOnItsThreadWrote) {
+  auto database = open(2);
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+
+  auto written = lease.write_transaction_joined_by_this_thread([&](const StateDatabase::Lease&) -> Result<void> {
+    RETURN_IF_ERROR(insert_group_on_own_lease(*database, "first"));
+    // A second lease on this thread is the same connection: it sees the
+    // uncommitted row and neither waits for the pool nor for the write lock.
+    EXPECT_EQ(query_text(database->acquire(), "SELECT group_concat(name) FROM groups"), "first");
+    return insert_group_on_own_lease(*database, "second");
+  });
+
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_EQ(query_text(database->acquire(), "SELECT group_concat(name, ',') FROM groups ORDER BY id"), "first,second");
+}
+
+TEST_F(StateDatabaseTest, AJoinedTransactionThatFailsRollsBackWhatLeasesTakenOnItsThreadWrote) {
+  auto database = open(2);
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+
+  auto written = lease.write_transaction_joined_by_this_thread([&](const StateDatabase::Lease&) -> Result<void> {
+    RETURN_IF_ERROR(insert_group_on_own_lease(*database, "dropped"));
+    return fail(ErrorCode::internal_error, "the next part failed");
+  });
+
+  ASSERT_FALSE(written.has_value());
+  EXPECT_EQ(written.error().message, "the next part failed");
+  EXPECT_EQ(count_rows(database->acquire(), "groups"), 0);
+}
+
+TEST_F(StateDatabaseTest, AnExceptionInAJoinedTransactionRollsItBackAndEndsTheJoin) {
+  auto database = open(1);
+  ASSERT_TRUE(database);
+  {
+    auto lease = database->acquire();
+    EXPECT_THROW(lease.write_transaction_joined_by_this_thread([&](const StateDatabase::Lease&) -> Result<void> {
+      EXPECT_TRUE(insert_group_on_own_lease(*database, "dropped"));
+      throw std::runtime_error("crash");
+    }),
+                 std::runtime_error);
+  }
+  // The pool's one connection is back, with nothing of the work in it.
+  auto lease = database->acquire();
+  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_EQ(count_rows(lease, "groups"), 0);
+}
+
+TEST_F(StateDatabaseTest, AFailedPartOfAJoinedTransactionRollsBackOnlyItsOwnWork) {
+  auto database = open(2);
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+
+  auto written = lease.write_transaction_joined_by_this_thread([&](const StateDatabase::Lease&) -> Result<void> {
+    RETURN_IF_ERROR(insert_group_on_own_lease(*database, "kept"));
+    auto refused = database->acquire().write_transaction([](const StateDatabase::Lease& part) -> Result<void> {
+      RETURN_IF_ERROR(part.execute("INSERT INTO groups (name, created_at, updated_at) VALUES ('undone', 'x', 'x')"));
+      return fail(ErrorCode::conflict, "refused");
+    });
+    EXPECT_FALSE(refused.has_value());
+    return {};
+  });
+
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  EXPECT_EQ(query_text(database->acquire(), "SELECT group_concat(name) FROM groups"), "kept");
+}
+
+TEST_F(StateDatabaseTest, OtherThreadsDoNotJoinATransactionNorSeeItBeforeItCommits) {
+  auto database = open(2);
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+
+  auto written = lease.write_transaction_joined_by_this_thread([&](const StateDatabase::Lease&) -> Result<void> {
+    RETURN_IF_ERROR(insert_group_on_own_lease(*database, "uncommitted"));
+    std::thread reader([&] {
+      auto other = database->acquire();
+      EXPECT_NE(other.raw(), lease.raw());
+      EXPECT_EQ(count_rows(other, "groups"), 0);
+    });
+    reader.join();
+    return {};
+  });
+
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  EXPECT_EQ(count_rows(database->acquire(), "groups"), 1);
 }
 
 TEST_F(StateDatabaseTest, AUniqueViolationIsAConflict) {

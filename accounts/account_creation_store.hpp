@@ -1,0 +1,55 @@
+// The record of an account creation that writes to directories outside the
+// state database (table account_creations): when an LDAP directory holds the
+// new user or one of its groups, the creation cannot commit in one
+// transaction, so it is recorded first, with the groups the account joins
+// and what the creation claimed, and the record goes when the creation is
+// complete or undone. A record that outlives its process (a crash) tells the
+// next start what to finish or undo. A username has at most one record: a
+// second creation of it meanwhile is a conflict.
+//
+// Every function runs on the caller's lease, inside the caller's transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "storage/state_database.hpp"
+
+namespace dirproxy {
+
+struct CreationRecord {
+  std::int64_t id = 0;
+  std::string username;
+  std::vector<std::string> groups;  // joined by the account, in this order
+  // What the creation claimed, given back when it is undone.
+  std::optional<std::string> reset_token_hash;    // a set-password token stored for the account
+  std::optional<std::int64_t> invitation_id;      // a single-use invitation marked used by it
+  std::optional<std::int64_t> pending_signup_id;  // the pending signup it confirms, marked claimed
+  std::string process;                            // the dirproxyd run that made the record
+  std::int64_t started_at = 0;                    // Unix seconds
+};
+
+// Inserts `record` (its id is ignored) and returns the row's id; conflict
+// when the username has a record already.
+Result<std::int64_t> insert_creation_record(const StateDatabase::Lease& lease, const CreationRecord& record);
+
+// Whether a creation of `username` is recorded.
+Result<bool> creation_recorded(const StateDatabase::Lease& lease, std::string_view username);
+
+// The records made by another process than `process`, oldest first: those
+// whose creation nobody runs any more.
+Result<std::vector<CreationRecord>> creation_records_of_other_processes(const StateDatabase::Lease& lease,
+                                                                        std::string_view process);
+
+// Marks record `id` as run by no process: its process gave up on it, and
+// the recovery of records of other processes settles it.
+Result<void> hand_over_creation_record(const StateDatabase::Lease& lease, std::int64_t id);
+
+// Deletes record `id`: its creation is complete or undone.
+Result<void> delete_creation_record(const StateDatabase::Lease& lease, std::int64_t id);
+
+}  // namespace dirproxy
