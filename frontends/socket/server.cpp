@@ -48,13 +48,23 @@ Result<gid_t> group_id(const std::string& name) {
 }  // namespace
 
 Server::Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& pool, RequestDispatcher& dispatcher,
-               std::function<RuntimePtr()> runtime)
+               std::function<RuntimePtr()> runtime, metrics::Registry* metrics)
     : io_(io),
       connection_threads_(connection_threads),
       pool_(pool),
       dispatcher_(dispatcher),
       runtime_(std::move(runtime)),
-      acceptor_(io) {}
+      acceptor_(io) {
+  if (metrics == nullptr) return;
+  refused_ = &metrics
+                  ->counter("dirproxy_connections_refused_total",
+                            "Connections refused at server.max_connections (answered rate_limited), by front end.",
+                            {"frontend"})
+                  .with({"socket"});
+  auto& open = metrics->gauge("dirproxy_connections_open", "Client connections open now, by front end.", {"frontend"})
+                   .with({"socket"});
+  count_open_ = metrics->on_scrape([this, &open] { open.set(static_cast<double>(connection_count())); });
+}
 
 Server::~Server() { remove_socket_file(); }
 
@@ -171,6 +181,7 @@ awaitable<void> Server::serve(UnixSocket socket) {
     }
   }
   if (!admitted) {
+    if (refused_ != nullptr) refused_->increment();
     log()->warn("refusing a connection: server.max_connections ({}) reached", settings.max_connections);
     std::string refusal =
         protocol::error_line(nullptr, make_error(ErrorCode::rate_limited, "too many connections; try again later"),
