@@ -8,27 +8,16 @@
 
 #include <gtest/gtest.h>
 
+#include "support/metrics_text.hpp"
+
 namespace dirproxy {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::lines_starting;
 
 constexpr OperationPolicy kGetUser{.name = "get_user"};
 constexpr OperationPolicy kPing{.name = "ping"};
-
-// The lines of `text` that start with `prefix`.
-std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    std::string line = text.substr(start, end - start);
-    if (line.starts_with(prefix)) lines.push_back(line);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return lines;
-}
 
 TEST(RequestMetrics, CountsEachRequestByFrontEndOperationAndResult) {
   metrics::Registry registry;

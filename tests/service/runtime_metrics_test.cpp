@@ -11,24 +11,13 @@
 #include "accounts/login_lockout.hpp"
 #include "mail/outbox.hpp"
 #include "service/mailing_runtime.hpp"
+#include "support/metrics_text.hpp"
 
 namespace dirproxy {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The sample lines of `text` whose metric name starts with `prefix`.
-std::vector<std::string> samples(const std::string& text, const std::string& prefix) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    std::string line = text.substr(start, end - start);
-    if (line.starts_with(prefix)) lines.push_back(line);
-    start = end + 1;
-  }
-  return lines;
-}
+using testing::lines_starting;
 
 class RuntimeMetrics : public testing::MailingRuntime {
  protected:
@@ -54,7 +43,7 @@ TEST_F(RuntimeMetrics, TheOutboxIsCountedByStateWithTheOldestPendingAge) {
 
   const std::string text = registry_.render();
 
-  EXPECT_EQ(samples(text, "dirproxy_outbox_"),
+  EXPECT_EQ(lines_starting(text, "dirproxy_outbox_"),
             (std::vector<std::string>{
                 R"(dirproxy_outbox_messages{state="failed"} 1)", R"(dirproxy_outbox_messages{state="held"} 1)",
                 R"(dirproxy_outbox_messages{state="pending"} 1)", "dirproxy_outbox_oldest_pending_age_seconds 70"}));
@@ -63,7 +52,7 @@ TEST_F(RuntimeMetrics, TheOutboxIsCountedByStateWithTheOldestPendingAge) {
 TEST_F(RuntimeMetrics, AnEmptyOutboxHasNoPendingAge) {
   auto hook = watch_runtime(registry_, [this] { return shared_runtime(); });
 
-  EXPECT_EQ(samples(registry_.render(), "dirproxy_outbox_oldest"),
+  EXPECT_EQ(lines_starting(registry_.render(), "dirproxy_outbox_oldest"),
             (std::vector<std::string>{"dirproxy_outbox_oldest_pending_age_seconds 0"}));
 }
 
@@ -74,10 +63,10 @@ TEST_F(RuntimeMetrics, TheUsernamesLockedNowAreCounted) {
   ASSERT_TRUE(lockout.record_failure("bob", now()));
   auto hook = watch_runtime(registry_, [this] { return shared_runtime(); });
 
-  EXPECT_EQ(samples(registry_.render(), "dirproxy_locked_usernames"),
+  EXPECT_EQ(lines_starting(registry_.render(), "dirproxy_locked_usernames"),
             (std::vector<std::string>{"dirproxy_locked_usernames 2"}));
   clock_->advance(std::chrono::duration_cast<std::chrono::seconds>(config_->security.lockout.duration));
-  EXPECT_EQ(samples(registry_.render(), "dirproxy_locked_usernames"),
+  EXPECT_EQ(lines_starting(registry_.render(), "dirproxy_locked_usernames"),
             (std::vector<std::string>{"dirproxy_locked_usernames 0"}));
 }
 
@@ -90,13 +79,13 @@ TEST_F(RuntimeMetrics, EachDirectoryOfTheRuntimeInForceIsReportedAndNoOther) {
       std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{directory_, other}, ChainOptions{}, hasher);
   RuntimePtr in_force = before;
   auto hook = watch_runtime(registry_, [&] { return in_force; });
-  ASSERT_EQ(samples(registry_.render(), "dirproxy_directory_up"),
+  ASSERT_EQ(lines_starting(registry_.render(), "dirproxy_directory_up"),
             (std::vector<std::string>{R"(dirproxy_directory_up{directory="local"} 1)",
                                       R"(dirproxy_directory_up{directory="removed"} 1)"}));
 
   in_force = shared_runtime();  // a reload without "removed"
 
-  EXPECT_EQ(samples(registry_.render(), "dirproxy_directory_up"),
+  EXPECT_EQ(lines_starting(registry_.render(), "dirproxy_directory_up"),
             (std::vector<std::string>{R"(dirproxy_directory_up{directory="local"} 1)"}));
 }
 

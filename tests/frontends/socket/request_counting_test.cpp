@@ -5,6 +5,7 @@
 
 #include "core/metrics_registry.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
+#include "support/metrics_text.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy {
@@ -48,16 +49,7 @@ class RequestCounting : public ::testing::Test {
 
   // The lines of dirproxy_requests_total's series.
   std::vector<std::string> request_counts() {
-    std::vector<std::string> lines;
-    const std::string text = registry_.render();
-    std::size_t start = 0;
-    while (start < text.size()) {
-      const std::size_t end = text.find('\n', start);
-      std::string line = text.substr(start, end - start);
-      if (line.starts_with("dirproxy_requests_total{")) lines.push_back(line);
-      start = end + 1;
-    }
-    return lines;
+    return testing::lines_starting(registry_.render(), "dirproxy_requests_total{");
   }
 
   const Peer admin_{1, PeerCredentials{1, 0, 0}, true};
