@@ -5,8 +5,8 @@
 #include "core/timestamp.hpp"
 
 namespace dirproxy {
-LoginLockout::LoginLockout(StateDatabase& database, const config::Lockout& settings)
-    : database_(database), settings_(settings) {}
+LoginLockout::LoginLockout(StateDatabase& database, const config::Lockout& settings, metrics::Registry* metrics)
+    : database_(database), settings_(settings), metrics_(metrics) {}
 
 Result<void> LoginLockout::check(std::string_view username, std::int64_t now) {
   auto lease = database_.acquire();
@@ -24,8 +24,9 @@ Result<void> LoginLockout::check(std::string_view username, std::int64_t now) {
 
 Result<void> LoginLockout::record_failure(std::string_view username, std::int64_t now) {
   const std::int64_t window = whole_seconds(settings_.window);
+  bool lock_begins = false;
   // A write transaction from the start: two failures at once must both count.
-  return database_.acquire().write_transaction([&](const StateDatabase::Lease& lease) -> Result<void> {
+  auto recorded = database_.acquire().write_transaction([&](const StateDatabase::Lease& lease) -> Result<void> {
     auto select =
         lease.prepare("SELECT failures, window_start, locked_until FROM login_failures WHERE username = ?1", username);
     RETURN_IF_ERROR(select);
@@ -47,9 +48,8 @@ Result<void> LoginLockout::record_failure(std::string_view username, std::int64_
       }
     }
     std::optional<std::int64_t> locked_until;
-    if (failures >= static_cast<std::int64_t>(settings_.max_failures)) {
-      locked_until = now + whole_seconds(settings_.duration);
-    }
+    lock_begins = failures >= static_cast<std::int64_t>(settings_.max_failures);
+    if (lock_begins) locked_until = now + whole_seconds(settings_.duration);
     auto upsert = lease.prepare(
         "INSERT INTO login_failures (username, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4)"
         " ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,"
@@ -65,6 +65,8 @@ Result<void> LoginLockout::record_failure(std::string_view username, std::int64_
     if (!known) RETURN_IF_ERROR(prune(lease, now, window));
     return {};
   });
+  if (recorded && lock_begins && metrics_ != nullptr) locks_begun(*metrics_).increment();
+  return recorded;
 }
 
 Result<void> LoginLockout::record_success(std::string_view username) {
@@ -79,6 +81,19 @@ Result<void> LoginLockout::record_success(std::string_view username) {
   auto remove = lease.prepare("DELETE FROM login_failures WHERE username = ?1", username);
   RETURN_IF_ERROR(remove);
   return remove->run();
+}
+
+metrics::Counter& LoginLockout::locks_begun(metrics::Registry& registry) {
+  return registry.counter("dirproxy_lockouts_total", "Usernames locked by security.lockout (locks begun).").with({});
+}
+
+Result<std::int64_t> LoginLockout::count_locked(StateDatabase& database, std::int64_t now) {
+  auto lease = database.acquire();
+  auto select = lease.prepare("SELECT count(*) FROM login_failures WHERE locked_until > ?1", now);
+  RETURN_IF_ERROR(select);
+  auto row = select->step();
+  RETURN_IF_ERROR(row);
+  return select->column_int64(0);
 }
 
 Result<void> LoginLockout::prune(const StateDatabase::Lease& lease, std::int64_t now, std::int64_t window) {

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "core/metrics_registry.hpp"
 #include "core/result.hpp"
 #include "storage/state_database.hpp"
 
@@ -23,7 +24,9 @@ namespace dirproxy {
 
 class LoginLockout final {
  public:
-  LoginLockout(StateDatabase& database, const config::Lockout& settings);
+  // Each lock that begins is counted in `metrics` (dirproxy_lockouts_total),
+  // when given.
+  LoginLockout(StateDatabase& database, const config::Lockout& settings, metrics::Registry* metrics = nullptr);
 
   // account_locked, with retry_after (seconds, at least 1) and a message
   // that names no account state, while `username` is locked at `now`.
@@ -36,6 +39,14 @@ class LoginLockout final {
   // A right password (or a password reset): the count starts again.
   Result<void> record_success(std::string_view username);
 
+  // How many usernames are locked at `now` (dirproxy_locked_usernames).
+  static Result<std::int64_t> count_locked(StateDatabase& database, std::int64_t now);
+
+  // The count of locks begun (dirproxy_lockouts_total) in `registry`; made
+  // at the first call, so calling it early makes the count read 0 until the
+  // first lock.
+  static metrics::Counter& locks_begun(metrics::Registry& registry);
+
  private:
   // Removes rows of other usernames whose window and lock ended before
   // `now`. Called when a new username gets a row, so the table holds at
@@ -44,6 +55,7 @@ class LoginLockout final {
 
   StateDatabase& database_;
   const config::Lockout settings_;
+  metrics::Registry* metrics_;
 };
 
 }  // namespace dirproxy

@@ -4,6 +4,14 @@
 
 namespace dirproxy {
 
+RateLimiter::RateLimiter(metrics::Registry* metrics) {
+  if (metrics == nullptr) return;
+  refusals_ = &metrics
+                   ->counter("dirproxy_rate_limit_refusals_total",
+                             "Requests refused as rate_limited by security.rate_limit (per client_ip).")
+                   .with({});
+}
+
 Result<void> RateLimiter::admit(std::string_view client, const config::RateLimit& limit, TimePoint now) {
   const auto per = std::chrono::duration_cast<TimePoint::duration>(limit.per);
   std::lock_guard lock(mutex_);
@@ -14,6 +22,7 @@ Result<void> RateLimiter::admit(std::string_view client, const config::RateLimit
     window.count = 0;
   }
   if (window.count >= limit.requests) {
+    if (refusals_ != nullptr) refusals_->increment();
     const auto left = std::chrono::ceil<std::chrono::seconds>(window.start + per - now);
     Error error = make_error(ErrorCode::rate_limited, "too many requests from this client; try again later");
     error.retry_after = std::max<std::int64_t>(1, left.count());

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "config/config.hpp"
+#include "core/metrics_registry.hpp"
 #include "core/result.hpp"
 
 namespace dirproxy {
@@ -26,6 +27,10 @@ class RateLimiter final {
   // Monotonic time (Clock::steady()): a window never stretches or shrinks
   // when the wall clock is set.
   using TimePoint = std::chrono::steady_clock::time_point;
+
+  // Counts its refusals in `metrics` (dirproxy_rate_limit_refusals_total),
+  // when given.
+  explicit RateLimiter(metrics::Registry* metrics = nullptr);
 
   // Counts one request of `client` at `now` (the request's client_ip; a
   // request without one counts against the shared key "" so that an
@@ -43,6 +48,7 @@ class RateLimiter final {
   // map without bound; called when the map has doubled since the last sweep.
   void sweep(TimePoint::duration per, TimePoint now);
 
+  metrics::Counter* refusals_ = nullptr;
   std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;  // guarded by mutex_
   std::size_t sweep_at_ = 1024;                      // guarded by mutex_

@@ -220,6 +220,16 @@ struct Security {
   RateLimit rate_limit;
 };
 
+// A TCP address to listen on.
+struct ListenAddress {
+  std::string address;  // an IPv4 or IPv6 literal (without brackets)
+  std::uint16_t port = 0;
+};
+
+struct Metrics {
+  std::optional<ListenAddress> listen;  // absent = no metrics listener
+};
+
 struct Config {
   Site site;
   Server server;
@@ -235,6 +245,7 @@ struct Config {
   AccessRequests access_requests;
   std::optional<Mail> mail;  // absent = no mail server configured
   Security security;
+  Metrics metrics;
 
   std::filesystem::path source;  // the file this was loaded from
 };

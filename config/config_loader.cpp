@@ -13,6 +13,9 @@
 // load_config_text.
 #include "config/config_loader.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -535,6 +538,46 @@ void read_security(Section section, Security& security) {
 }
 
 // ---------------------------------------------------------------------------
+// metrics
+
+// "ADDRESS:PORT": an IPv4 address, or an IPv6 address in brackets, and a
+// port from 1 to 65535. Addresses only: a host name would be resolved once,
+// at start, to whichever address the resolver answered first.
+std::optional<ListenAddress> listen_address(const Field& field) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  auto refuse = [&](std::string_view why) {
+    field.error("expected an IP address and port like 127.0.0.1:9464 or [::1]:9464, got '" + *value + "'" +
+                std::string(why));
+    return std::nullopt;
+  };
+  const auto colon = value->rfind(':');
+  if (colon == std::string::npos) return refuse(" (no port)");
+  std::string address = value->substr(0, colon);
+  const std::string port_text = value->substr(colon + 1);
+  int family = AF_INET;
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+    family = AF_INET6;
+  }
+  in6_addr parsed{};
+  if (::inet_pton(family, address.c_str(), &parsed) != 1) return refuse("");
+  const bool digits_only = !port_text.empty() && port_text.size() <= 5 &&
+                           std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits_only) return refuse("");
+  const unsigned long port = std::stoul(port_text);
+  if (port < 1 || port > 65535) return refuse(" (the port must be 1 to 65535)");
+  const bool loopback = family == AF_INET ? address.starts_with("127.") : address == "::1";
+  if (!loopback) {
+    field.warning("the metrics are served without authentication to anyone who can reach " + *value +
+                  "; prefer a loopback address, or restrict who can connect");
+  }
+  return ListenAddress{std::move(address), static_cast<std::uint16_t>(port)};
+}
+
+void read_metrics(Section section, Metrics& metrics) { section.read("listen", metrics.listen, listen_address); }
+
+// ---------------------------------------------------------------------------
 // The whole file
 
 void read_settings(Section& top, Config& config, const fs::path& base_dir) {
@@ -559,6 +602,7 @@ void read_settings(Section& top, Config& config, const fs::path& base_dir) {
     read_mail(Section(*field), *config.mail, base_dir);
   }
   read_security(top.section("security"), config.security);
+  read_metrics(top.section("metrics"), config.metrics);
 }
 
 void check_cross_field_rules(const Config& config, Diagnostics& diagnostics) {

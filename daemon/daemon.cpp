@@ -10,9 +10,11 @@
 #include "core/logging.hpp"
 #include "core/worker_pool.hpp"
 #include "daemon/log_setup.hpp"
+#include "frontends/metrics/metrics_server.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
 #include "frontends/socket/server.hpp"
 #include "service/account_creation.hpp"
+#include "service/runtime_metrics.hpp"
 
 namespace dirproxy {
 namespace {
@@ -59,6 +61,11 @@ void warn_about_restart_only_changes(const config::Config& running, const config
   if (running.server.socket_group != loaded.server.socket_group) warn("server.socket_group");
   if (running.server.workers != loaded.server.workers) warn("server.workers");
   if (running.state_dir != loaded.state_dir) warn("state_dir");
+  const auto& was = running.metrics.listen;
+  const auto& now = loaded.metrics.listen;
+  if (was.has_value() != now.has_value() || (was && (was->address != now->address || was->port != now->port))) {
+    warn("metrics.listen");
+  }
 }
 
 }  // namespace
@@ -98,7 +105,7 @@ int Daemon::run() {
     return 1;
   }
   database_ = std::move(*database);
-  auto runtime = build_runtime(config, database_, rate_limiter_);
+  auto runtime = build_runtime(config, database_, rate_limiter_, nullptr, metrics_);
   if (!runtime) {
     log()->critical("{}", runtime.error().message);
     return 1;
@@ -120,9 +127,14 @@ int Daemon::run() {
   pool_ = &pool;
   IoThreads connection_threads(IoThreads::default_count());
   auto current_runtime = [this] { return runtime_.load(); };
-  Service service(pool, current_runtime, [this] { return reload_from_connection(); });
+  Service service(
+      pool, current_runtime, [this] { return reload_from_connection(); }, system_clock(), metrics_.get());
   RequestDispatcher dispatcher(service);
-  Server server(io, connection_threads, pool, dispatcher, current_runtime);
+  Server server(io, connection_threads, pool, dispatcher, current_runtime, metrics_.get());
+  const auto runtime_gauges = watch_runtime(*metrics_, current_runtime);
+  metrics_->gauge("dirproxy_build_info", "Always 1; the version of the running dirproxyd is its label.", {"version"})
+      .with({DIRPROXY_VERSION})
+      .set(1);
   if (!activation_error.empty()) {
     log()->critical("{}", activation_error);
     return 1;
@@ -130,6 +142,14 @@ int Daemon::run() {
   if (auto listening = inherited ? server.adopt(*inherited) : server.listen(config->server); !listening) {
     log()->critical("{}", listening.error().message);
     return 1;
+  }
+  std::optional<MetricsServer> metrics_server;
+  if (config->metrics.listen) {
+    metrics_server.emplace(io, connection_threads, pool, *metrics_);
+    if (auto listening = metrics_server->listen(*config->metrics.listen); !listening) {
+      log()->critical("{}", listening.error().message);
+      return 1;
+    }
   }
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
@@ -139,6 +159,7 @@ int Daemon::run() {
     log()->info("stopping: no new connections; finishing requests in flight");
     notifier_.notify("STOPPING=1\nSTATUS=stopping: finishing requests in flight");
     signals.cancel();
+    if (metrics_server) metrics_server->stop();
     asio::co_spawn(
         io,
         [&]() -> awaitable<void> {
@@ -149,6 +170,7 @@ int Daemon::run() {
   };
   asio::co_spawn(io, handle_signals(signals), asio::detached);
   server.start();
+  if (metrics_server) metrics_server->start();
   // READY=1 once the socket listens and every directory has been checked.
   asio::co_spawn(
       io,
@@ -269,8 +291,9 @@ awaitable<Result<void>> Daemon::reload_configuration() {
   auto path = config_path_;
   auto database = database_;
   auto rate_limiter = rate_limiter_;
+  auto metrics = metrics_;
   auto running = runtime_.load();
-  auto rebuild = [path, database, rate_limiter, running]() -> Result<RuntimePtr> {
+  auto rebuild = [path, database, rate_limiter, metrics, running]() -> Result<RuntimePtr> {
     auto loaded = config::load_config_file(path);
     if (!loaded.ok()) {
       return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + join_lines(loaded.errors));
@@ -278,7 +301,7 @@ awaitable<Result<void>> Daemon::reload_configuration() {
     for (const auto& warning : loaded.warnings) log()->warn("{}", warning);
     warn_about_restart_only_changes(*running->config, *loaded.config);
     auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
-    auto runtime = build_runtime(config, database, rate_limiter);
+    auto runtime = build_runtime(config, database, rate_limiter, nullptr, metrics);
     if (!runtime) {
       return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + runtime.error().message);
     }

@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "core/asio.hpp"
 #include "core/io_threads.hpp"
+#include "core/metrics_registry.hpp"
 #include "core/worker_pool.hpp"
 #include "daemon/mail_sender.hpp"
 #include "daemon/systemd_notify.hpp"
@@ -49,7 +50,10 @@ class Daemon final {
   // event loop.
   std::atomic<RuntimePtr> runtime_;
   std::shared_ptr<StateDatabase> database_;
-  RateLimiterPtr rate_limiter_ = std::make_shared<RateLimiter>();
+  // Every metric of the process, served by the metrics listener; it outlives
+  // everything that counts into it.
+  std::shared_ptr<metrics::Registry> metrics_ = std::make_shared<metrics::Registry>();
+  RateLimiterPtr rate_limiter_ = std::make_shared<RateLimiter>(metrics_.get());
   SystemdNotifier notifier_;
   // Delivers the outbox on its own thread; started once the daemon listens.
   MailSender mail_sender_;

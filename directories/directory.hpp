@@ -83,6 +83,20 @@ struct DirectoryStatus {
   std::optional<std::size_t> users;  // user count, when cheap to know
 };
 
+// The service connections of a directory that keeps a pool of them.
+struct ConnectionPoolUse {
+  std::size_t size = 0;    // the most it opens (pool_size)
+  std::size_t in_use = 0;  // lent out, or being opened
+  std::size_t idle = 0;
+};
+
+// What a directory knows of its own state without asking anyone, for the
+// metrics scrape.
+struct DirectoryHealth {
+  bool up = true;  // false while none of its servers answered its last attempt
+  std::optional<ConnectionPoolUse> pool;
+};
+
 // A find_user_by_name in progress that blocks no thread: the request is sent
 // and the caller waits for the answer on its own event loop. Used from one
 // thread at a time; destroying it before it finished abandons the lookup.
@@ -162,6 +176,10 @@ class Directory {
 
   // Whether the directory is reachable now, for list_directories.
   virtual DirectoryStatus status() = 0;
+  // Its state as far as it knows from memory (the outcome of its last
+  // attempts, its pool), for the metrics. Never blocks, unlike status(),
+  // which may connect. A directory with no servers keeps this default.
+  virtual DirectoryHealth health() const { return {}; }
 };
 
 using DirectoryPtr = std::shared_ptr<Directory>;

@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "core/metrics_registry.hpp"
 #include "directories/directory.hpp"
 #include "directories/password_hasher.hpp"
 #include "storage/state_database.hpp"
@@ -14,7 +15,10 @@
 namespace dirproxy {
 
 // Fails (bad_request, naming the directory) for a type this build cannot serve.
+// Each directory counts its requests, cache and pool in `metrics` (nothing
+// when null; docs/operations.md, "Monitoring").
 Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config, StateDatabasePtr database,
-                                                    PasswordHasherPtr hasher, ClockPtr clock = system_clock());
+                                                    PasswordHasherPtr hasher, ClockPtr clock = system_clock(),
+                                                    metrics::Registry* metrics = nullptr);
 
 }  // namespace dirproxy

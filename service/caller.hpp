@@ -9,8 +9,22 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace dirproxy {
+
+// The front end a request came through. Only the request metrics read it
+// (their `frontend` label): no rule depends on it.
+enum class FrontEnd : std::uint8_t {
+  socket,  // JSON Lines on the Unix socket
+};
+
+constexpr std::string_view to_string(FrontEnd front_end) {
+  switch (front_end) {
+    case FrontEnd::socket: return "socket";
+  }
+  return "socket";
+}
 
 // The local process at the other end of a Unix socket (SO_PEERCRED).
 struct PeerProcess {
@@ -19,6 +33,8 @@ struct PeerProcess {
 };
 
 struct Caller {
+  // Which front end took the request, for the request metrics.
+  FrontEnd front_end = FrontEnd::socket;
   // The front end's number for the connection, for log lines.
   std::uint64_t connection = 0;
   // The local process, when the front end knows it (the Unix socket).

@@ -32,7 +32,7 @@ std::optional<std::string> non_empty(std::optional<std::string> value) {
 // counts against it, a right one clears its count.
 Result<User> authenticate_with_lockout(const OperationContext& op, const std::string& username,
                                        const std::string& password) {
-  LoginLockout lockout(*op.runtime.database, op.runtime.config->security.lockout);
+  LoginLockout lockout(*op.runtime.database, op.runtime.config->security.lockout, op.runtime.metrics.get());
   RETURN_IF_ERROR(lockout.check(username, op.now()));
   auto user = op.runtime.chain->authenticate(username, password);
   if (!user) {

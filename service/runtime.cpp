@@ -2,28 +2,32 @@
 
 #include <thread>
 
+#include "accounts/login_lockout.hpp"
 #include "directories/directory_factory.hpp"
 
 namespace dirproxy {
 
 Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config, std::shared_ptr<StateDatabase> database,
-                                 RateLimiterPtr rate_limiter, ClockPtr clock) {
+                                 RateLimiterPtr rate_limiter, ClockPtr clock,
+                                 std::shared_ptr<metrics::Registry> metrics) {
   const auto& cost = config->accounts.password_hash;
   // Each Argon2id verify holds memlimit bytes; at most one per core at once.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   auto hasher = std::make_shared<const PasswordHasher>(cost.opslimit, cost.memlimit, cores);
 
   if (!clock) clock = system_clock();
-  auto directories = build_directories(*config, database, hasher, clock);
+  auto directories = build_directories(*config, database, hasher, clock, metrics.get());
   RETURN_IF_ERROR(directories);
   ChainOptions options{config->membership, config->accounts.unique_email};
   auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
-  if (!rate_limiter) rate_limiter = std::make_shared<RateLimiter>();
+  if (!rate_limiter) rate_limiter = std::make_shared<RateLimiter>(metrics.get());
+  // Counted as locks begin; made now so that it reads 0 until then.
+  if (metrics) LoginLockout::locks_begun(*metrics);
   MailComposerPtr mail;
   if (config->mail) mail = std::make_shared<const MailComposer>(config->site, *config->mail);
   return std::make_shared<const Runtime>(Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts),
                                                  std::move(database), std::move(mail), std::move(rate_limiter),
-                                                 std::move(clock)});
+                                                 std::move(clock), std::move(metrics)});
 }
 
 }  // namespace dirproxy

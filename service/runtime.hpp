@@ -9,6 +9,7 @@
 #include "accounts/rate_limiter.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "core/metrics_registry.hpp"
 #include "directories/directory_chain.hpp"
 #include "directories/password_hasher.hpp"
 #include "mail/mail_composer.hpp"
@@ -32,6 +33,9 @@ struct Runtime {
   RateLimiterPtr rate_limiter;
   // Where every operation reads the time (a ManualClock in tests).
   ClockPtr clock;
+  // The daemon's metrics, kept across reloads like the database; null in
+  // tests that count nothing.
+  std::shared_ptr<metrics::Registry> metrics = nullptr;
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;
@@ -39,8 +43,10 @@ using RuntimePtr = std::shared_ptr<const Runtime>;
 // Builds the directories of `config` over the open state database. Fails when
 // a directory cannot be built (for example a type this build does not have).
 // `rate_limiter` is the daemon's (a new one when null); `clock` the time
-// (the system's when null).
+// (the system's when null); `metrics` where the directories and operations
+// count (nowhere when null).
 Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config, std::shared_ptr<StateDatabase> database,
-                                 RateLimiterPtr rate_limiter = nullptr, ClockPtr clock = nullptr);
+                                 RateLimiterPtr rate_limiter = nullptr, ClockPtr clock = nullptr,
+                                 std::shared_ptr<metrics::Registry> metrics = nullptr);
 
 }  // namespace dirproxy

@@ -16,18 +16,26 @@ std::string audit_field(std::string_view key, std::string_view value) {
   return std::string(key) + "=" + logging::quoted(value);
 }
 
-Service::Service(WorkerPool& pool, RuntimeSource runtime, ReloadFunction reload, ClockPtr clock)
+Service::Service(WorkerPool& pool, RuntimeSource runtime, ReloadFunction reload, ClockPtr clock,
+                 metrics::Registry* metrics)
     : pool_(pool),
       runtime_(std::move(runtime)),
       reload_(std::move(reload)),
       clock_(std::move(clock)),
-      started_(clock_->steady()) {}
+      started_(clock_->steady()),
+      requests_(metrics) {}
 
-Result<void> Service::authorize(const Caller& caller, const OperationPolicy& policy, std::string_view target) const {
+Result<void> Service::authorize(const Caller& caller, const OperationPolicy& policy, std::string_view target) {
   if (may_call(caller, policy)) return {};
   Error refused = make_error(ErrorCode::forbidden, "'" + std::string(policy.name) + "' is for admins only");
   audit(caller, policy, target, &refused);
+  // Refused before any work: it took no time worth measuring.
+  requests_.record(caller.front_end, policy, &refused, std::chrono::nanoseconds::zero());
   return refused;
+}
+
+void Service::count_rejected(const Caller& caller, const OperationPolicy& policy, const Error& error) {
+  requests_.record(caller.front_end, policy, &error, std::chrono::nanoseconds::zero());
 }
 
 Error Service::settle_error(const Caller& caller, const OperationPolicy& policy, std::string_view target,
@@ -63,20 +71,25 @@ void Service::audit(const Caller& caller, const OperationPolicy& policy, std::st
 }
 
 awaitable<Result<ServerStatus>> Service::call(const Caller& caller, const PingRequest&) {
+  const Started started = std::chrono::steady_clock::now();
   CO_RETURN_IF_ERROR(authorize(caller, PingRequest::policy));
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(clock_->steady() - started_);
-  co_return ServerStatus{DIRPROXY_VERSION, uptime.count()};
+  Result<ServerStatus> status = ServerStatus{DIRPROXY_VERSION, uptime.count()};
+  settle(caller, PingRequest::policy, {}, status, started);
+  co_return status;
 }
 
 awaitable<Result<void>> Service::call(const Caller& caller, const ReloadRequest&) {
+  const Started started = std::chrono::steady_clock::now();
   CO_RETURN_IF_ERROR(authorize(caller, ReloadRequest::policy));
   Result<void> reloaded = co_await reload_();
-  settle(caller, ReloadRequest::policy, {}, reloaded);
+  settle(caller, ReloadRequest::policy, {}, reloaded, started);
   co_return reloaded;
 }
 
 std::optional<Result<User>> Service::answer_now(const Caller& caller, const GetUserRequest& request) {
   if (!request.username || request.email) return std::nullopt;  // run() words the refusal
+  const Started started = std::chrono::steady_clock::now();
   RuntimePtr runtime = runtime_();
   std::optional<std::optional<User>> cached;
   try {
@@ -91,7 +104,7 @@ std::optional<Result<User>> Service::answer_now(const Caller& caller, const GetU
   } else {
     answer.emplace(not_found_user(*request.username));
   }
-  settle(caller, GetUserRequest::policy, {}, *answer);
+  settle(caller, GetUserRequest::policy, {}, *answer, started);
   return answer;
 }
 
@@ -111,6 +124,7 @@ awaitable<Result<User>> Service::call(const Caller& caller, const GetUserRequest
   if (!request.username || request.email) {
     co_return co_await call<GetUserRequest>(caller, request);
   }
+  const Started started = std::chrono::steady_clock::now();
   RuntimePtr runtime = runtime_();
   Result<std::optional<User>> user = make_error(ErrorCode::internal_error, "no answer");
   try {
@@ -134,7 +148,7 @@ awaitable<Result<User>> Service::call(const Caller& caller, const GetUserRequest
     if (!user->has_value()) return not_found_user(*request.username);
     return std::move(**user);
   }();
-  settle(caller, GetUserRequest::policy, {}, answer);
+  settle(caller, GetUserRequest::policy, {}, answer, started);
   co_return answer;
 }
 #pragma GCC diagnostic pop

@@ -36,11 +36,13 @@
 
 #include "core/asio.hpp"
 #include "core/clock.hpp"
+#include "core/metrics_registry.hpp"
 #include "core/worker_pool.hpp"
 #include "service/caller.hpp"
 #include "service/directory_requests.hpp"
 #include "service/operation_context.hpp"
 #include "service/operation_policy.hpp"
+#include "service/request_metrics.hpp"
 #include "service/runtime.hpp"
 
 namespace dirproxy {
@@ -63,7 +65,9 @@ class Service final {
   // Re-reads the configuration; an error leaves the running one in place.
   using ReloadFunction = std::function<awaitable<Result<void>>()>;
 
-  Service(WorkerPool& pool, RuntimeSource runtime, ReloadFunction reload, ClockPtr clock = system_clock());
+  // Counts its requests in `metrics` (RequestMetrics), or nowhere when null.
+  Service(WorkerPool& pool, RuntimeSource runtime, ReloadFunction reload, ClockPtr clock = system_clock(),
+          metrics::Registry* metrics = nullptr);
 
   // Whether `caller` may run an operation of `policy` (admins only, or anyone).
   static bool may_call(const Caller& caller, const OperationPolicy& policy) {
@@ -71,8 +75,12 @@ class Service final {
   }
 
   // forbidden when `caller` may not run an operation of `policy`; the
-  // refusal is audited, naming `target`.
-  Result<void> authorize(const Caller& caller, const OperationPolicy& policy, std::string_view target = {}) const;
+  // refusal is audited, naming `target`, and counted.
+  Result<void> authorize(const Caller& caller, const OperationPolicy& policy, std::string_view target = {});
+
+  // Counts a request of `policy` that its front end answered with `error`
+  // without calling the service (its parameters did not decode).
+  void count_rejected(const Caller& caller, const OperationPolicy& policy, const Error& error);
 
   // Runs `request` for `caller`. The caller and the request live until the
   // returned awaitable completes.
@@ -100,16 +108,22 @@ class Service final {
   void audit(const Caller& caller, const OperationPolicy& policy, std::string_view target, const Error* error) const;
 
  private:
-  // Audits the outcome as `policy` asks; an internal error is logged with
-  // its detail and replaced by one whose message has none. In place: a
-  // cached get_user costs a few microseconds, and moving its User from one
-  // Result to the next showed in its instruction count.
+  using Started = std::chrono::steady_clock::time_point;
+
+  // Audits the outcome as `policy` asks and counts it, as taking the time
+  // since `started`; an internal error is logged with its detail and
+  // replaced by one whose message has none. In place: a cached get_user
+  // costs a few microseconds, and moving its User from one Result to the
+  // next showed in its instruction count.
   template <typename T>
-  void settle(const Caller& caller, const OperationPolicy& policy, std::string_view target, Result<T>& result) const {
+  void settle(const Caller& caller, const OperationPolicy& policy, std::string_view target, Result<T>& result,
+              Started started) {
     if (result) {
       audit(caller, policy, target, nullptr);
+      requests_.record(caller.front_end, policy, nullptr, std::chrono::steady_clock::now() - started);
     } else {
       result = settle_error(caller, policy, target, std::move(result).error());
+      requests_.record(caller.front_end, policy, &result.error(), std::chrono::steady_clock::now() - started);
     }
   }
   Error settle_error(const Caller& caller, const OperationPolicy& policy, std::string_view target, Error error) const;
@@ -121,6 +135,7 @@ class Service final {
   ReloadFunction reload_;
   ClockPtr clock_;
   std::chrono::steady_clock::time_point started_;
+  RequestMetrics requests_;
 };
 
 // Runs `work` and turns an exception (a bug, or a library failing in a way
@@ -137,6 +152,7 @@ Result<Response> run_guarded(Work& work) {
 template <typename Request>
 awaitable<Result<typename Request::Response>> Service::call(const Caller& caller, const Request& request) {
   using Response = typename Request::Response;
+  const Started started = std::chrono::steady_clock::now();
   const std::string target = audit_target_of(request);
   CO_RETURN_IF_ERROR(authorize(caller, Request::policy, target));
   RuntimePtr runtime = runtime_();
@@ -146,7 +162,7 @@ awaitable<Result<typename Request::Response>> Service::call(const Caller& caller
     auto checking = [&context, &request]() -> Result<void> { return check(context, request); };
     auto work = [&checking]() -> Result<void> { return run_guarded<void>(checking); };
     Result<void> answer = co_await pool_.run(work);
-    settle(caller, Request::policy, target, answer);
+    settle(caller, Request::policy, target, answer, started);
     if (answer) {
       // Owns what it uses: the answer, and this coroutine, are gone by then.
       pool_.post([runtime, caller, request] {
@@ -160,7 +176,7 @@ awaitable<Result<typename Request::Response>> Service::call(const Caller& caller
     auto operation = [&context, &request]() -> Result<Response> { return run(context, request); };
     auto work = [&operation]() -> Result<Response> { return run_guarded<Response>(operation); };
     Result<Response> result = co_await pool_.run(work);
-    settle(caller, Request::policy, target, result);
+    settle(caller, Request::policy, target, result, started);
     co_return result;
   }
 }

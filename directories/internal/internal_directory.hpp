@@ -21,7 +21,8 @@
 
 namespace dirproxy {
 
-class InternalDirectory final : public Directory {
+// Not final: Timed<InternalDirectory> (timed_directory.hpp) times its calls.
+class InternalDirectory : public Directory {
  public:
   // `unique_email` (accounts.unique_email): refuse a second user with the
   // same email (compared case-insensitively) with conflict, field "email".

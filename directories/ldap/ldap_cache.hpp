@@ -22,8 +22,16 @@
 #include <utility>
 
 #include "config/config.hpp"
+#include "core/metrics.hpp"
 
 namespace dirproxy {
+
+// Where a cache counts its lookups (dirproxy_cache_hits_total and
+// dirproxy_cache_misses_total); a null counter counts nothing.
+struct CacheCounters {
+  metrics::Counter* hits = nullptr;
+  metrics::Counter* misses = nullptr;
+};
 
 // What the cache knows about a key: `value` when it holds one, nullopt for a
 // negative entry ("looked up recently and not there"). The shape matches a
@@ -43,14 +51,17 @@ class TtlCache final {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
-  // ttl 0 (or max_entries 0) disables the cache: get always misses and the
-  // puts do nothing. negative_ttl 0 disables negative entries only. `clock`
-  // is for tests; it is called under the cache's lock.
-  explicit TtlCache(const config::Cache& settings, Clock clock = &std::chrono::steady_clock::now)
+  // ttl 0 (or max_entries 0) disables the cache: get always misses (and
+  // counts nothing) and the puts do nothing. negative_ttl 0 disables
+  // negative entries only. `clock` is for tests; it is called under the
+  // cache's lock. Each get() counts a hit or a miss in `counters`.
+  explicit TtlCache(const config::Cache& settings, Clock clock = &std::chrono::steady_clock::now,
+                    CacheCounters counters = {})
       : ttl_(settings.ttl),
         negative_ttl_(settings.negative_ttl),
         max_entries_(settings.max_entries),
-        clock_(std::move(clock)) {}
+        clock_(std::move(clock)),
+        counters_(counters) {}
 
   TtlCache(const TtlCache&) = delete;
   TtlCache& operator=(const TtlCache&) = delete;
@@ -61,14 +72,15 @@ class TtlCache final {
     if (!enabled()) return std::nullopt;
     std::lock_guard lock(mutex_);
     const auto found = index_.find(key);
-    if (found == index_.end()) return std::nullopt;
+    if (found == index_.end()) return missed();
     const auto entry = found->second;
     if (entry->expires <= clock_()) {
       index_.erase(found);
       entries_.erase(entry);
-      return std::nullopt;
+      return missed();
     }
     entries_.splice(entries_.begin(), entries_, entry);
+    if (counters_.hits != nullptr) counters_.hits->increment();
     return CacheHit<Value>{entry->value};
   }
 
@@ -125,6 +137,11 @@ class TtlCache final {
 
   bool enabled() const { return ttl_ > Duration::zero() && max_entries_ > 0; }
 
+  std::nullopt_t missed() const {
+    if (counters_.misses != nullptr) counters_.misses->increment();
+    return std::nullopt;
+  }
+
   void store(std::string_view key, std::optional<Value> value, Duration lifetime) {
     const auto expires = clock_() + lifetime;
     const auto found = index_.find(key);
@@ -155,6 +172,7 @@ class TtlCache final {
   const Duration negative_ttl_;
   const std::size_t max_entries_;
   const Clock clock_;
+  const CacheCounters counters_;
 
   mutable std::mutex mutex_;
   Entries entries_;

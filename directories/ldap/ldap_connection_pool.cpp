@@ -301,12 +301,13 @@ void LdapConnectionPool::Lease::discard(std::string reason) {
 // ---- LdapConnectionPool ----
 
 LdapConnectionPool::LdapConnectionPool(std::string directory_name, const config::LdapSettings& settings,
-                                       LdapServerList::Clock now)
+                                       LdapServerList::Clock now, PoolCounters counters)
     : directory_name_(std::move(directory_name)),
       settings_(settings),
       pool_size_(std::max(1u, settings.pool_size)),
       operation_timeout_(settings.timeouts.operation),
       libldap_uris_(libldap_spellings(settings.uri)),
+      counters_(counters),
       servers_(settings.uri, settings.retry_backoff, std::move(now)) {}
 
 // Leases must not outlive the pool, so every connection left is idle here;
@@ -358,9 +359,11 @@ Result<LdapConnectionPool::Lease> LdapConnectionPool::acquire() {
     if (open_ < pool_size_) {
       break;
     }
+    if (counters_.waits != nullptr) counters_.waits->increment();
     const bool slot_free =
         slot_freed_.wait_until(lock, deadline, [this] { return !idle_.empty() || open_ < pool_size_; });
     if (!slot_free) {
+      if (counters_.wait_timeouts != nullptr) counters_.wait_timeouts->increment();
       return unavailable("all " + std::to_string(pool_size_) +
                          " connections are in use and none was given back within " +
                          config::format_duration(operation_timeout_));
@@ -581,6 +584,11 @@ std::size_t LdapConnectionPool::open_connections() const {
 std::size_t LdapConnectionPool::idle_connections() const {
   const std::lock_guard lock(mutex_);
   return idle_.size();
+}
+
+ConnectionPoolUse LdapConnectionPool::use() const {
+  const std::lock_guard lock(mutex_);
+  return ConnectionPoolUse{pool_size_, open_ - idle_.size(), idle_.size()};
 }
 
 std::size_t LdapConnectionPool::idle_user_bind_connections() const {

@@ -36,12 +36,21 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 #include "directories/directory.hpp"
 #include "directories/ldap/ldap_handles.hpp"
 #include "directories/ldap/ldap_server_list.hpp"
 
 namespace dirproxy {
+
+// Where a pool counts the times acquire() waited for a free connection
+// (dirproxy_ldap_pool_waits_total) and the waits that ended without one
+// (dirproxy_ldap_pool_wait_timeouts_total); a null counter counts nothing.
+struct PoolCounters {
+  metrics::Counter* waits = nullptr;
+  metrics::Counter* wait_timeouts = nullptr;
+};
 
 class LdapConnectionPool final {
  public:
@@ -79,7 +88,8 @@ class LdapConnectionPool final {
 
   // No I/O: connections are opened by the first acquire(). `now` replaces
   // the clock of the backoff (tests); the default is steady_clock.
-  LdapConnectionPool(std::string directory_name, const config::LdapSettings& settings, LdapServerList::Clock now = {});
+  LdapConnectionPool(std::string directory_name, const config::LdapSettings& settings, LdapServerList::Clock now = {},
+                     PoolCounters counters = {});
   ~LdapConnectionPool();
   LdapConnectionPool(const LdapConnectionPool&) = delete;
   LdapConnectionPool& operator=(const LdapConnectionPool&) = delete;
@@ -135,6 +145,8 @@ class LdapConnectionPool final {
   std::size_t open_connections() const;
   // Service connections waiting idle in the pool.
   std::size_t idle_connections() const;
+  // The service connections' use now, at one moment (for the metrics).
+  ConnectionPoolUse use() const;
   // User-bind connections waiting idle in the pool.
   std::size_t idle_user_bind_connections() const;
 
@@ -170,6 +182,7 @@ class LdapConnectionPool final {
   const std::size_t pool_size_;
   const std::chrono::milliseconds operation_timeout_;
   const std::vector<std::string> libldap_uris_;  // libldap_spellings(settings_.uri)
+  const PoolCounters counters_;
 
   mutable std::mutex mutex_;
   std::condition_variable slot_freed_;

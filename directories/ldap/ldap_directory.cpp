@@ -107,6 +107,37 @@ LdapEntry parse_entry(LDAP* ld, LDAPMessage* entry) {
   return parsed;
 }
 
+// The counters of one of the directory's caches (`cache`: user, email,
+// user_groups, group); none without a registry.
+CacheCounters cache_counters(metrics::Registry* registry, const std::string& directory, std::string_view cache) {
+  if (registry == nullptr) return {};
+  const std::vector<std::string> labels = {"directory", "cache"};
+  return {&registry
+               ->counter("dirproxy_cache_hits_total",
+                         "Lookups an LDAP directory answered from its cache, by directory and cache.", labels)
+               .with({directory, cache}),
+          &registry
+               ->counter("dirproxy_cache_misses_total",
+                         "Lookups an LDAP directory's cache could not answer (absent or expired), by directory and "
+                         "cache.",
+                         labels)
+               .with({directory, cache})};
+}
+
+PoolCounters pool_counters(metrics::Registry* registry, const std::string& directory) {
+  if (registry == nullptr) return {};
+  return {
+      &registry
+           ->counter("dirproxy_ldap_pool_waits_total",
+                     "Times a request waited for a free service connection of an LDAP directory's pool.", {"directory"})
+           .with({directory}),
+      &registry
+           ->counter("dirproxy_ldap_pool_wait_timeouts_total",
+                     "Waits for a free service connection that ended without one (directory_unavailable).",
+                     {"directory"})
+           .with({directory})};
+}
+
 bool has_object_class(const LdapEntry& entry, std::string_view object_class) {
   if (const auto* classes = entry.values("objectclass")) {
     for (const auto& value : *classes) {
@@ -129,20 +160,25 @@ std::optional<std::string> LdapEntry::first(std::string_view attribute) const {
   return all->front();
 }
 
-LdapDirectory::LdapDirectory(const config::DirectoryConfig& config)
+LdapDirectory::LdapDirectory(const config::DirectoryConfig& config, metrics::Registry* metrics)
     : name_(config.name),
       permissions_(config.permissions),
       on_unavailable_(config.on_unavailable),
       settings_(config.ldap),
-      pool_(std::make_unique<LdapConnectionPool>(config.name, config.ldap)),
-      users_by_name_(config.ldap.cache),
-      users_by_email_(config.ldap.cache),
-      groups_of_(config.ldap.cache),
-      groups_(config.ldap.cache) {}
+      metrics_(metrics, config.name),
+      pool_(std::make_unique<LdapConnectionPool>(config.name, config.ldap, LdapServerList::Clock{},
+                                                 pool_counters(metrics, config.name))),
+      users_by_name_(config.ldap.cache, &std::chrono::steady_clock::now, cache_counters(metrics, config.name, "user")),
+      users_by_email_(config.ldap.cache, &std::chrono::steady_clock::now,
+                      cache_counters(metrics, config.name, "email")),
+      groups_of_(config.ldap.cache, &std::chrono::steady_clock::now,
+                 cache_counters(metrics, config.name, "user_groups")),
+      groups_(config.ldap.cache, &std::chrono::steady_clock::now, cache_counters(metrics, config.name, "group")) {}
 
 LdapDirectory::~LdapDirectory() = default;
 
-Result<std::shared_ptr<LdapDirectory>> LdapDirectory::create(const config::DirectoryConfig& config) {
+Result<std::shared_ptr<LdapDirectory>> LdapDirectory::create(const config::DirectoryConfig& config,
+                                                             metrics::Registry* metrics) {
   const auto& ldap = config.ldap;
   auto refuse = [&](const std::string& key, const std::string& why) {
     return fail(ErrorCode::bad_request, "directory '" + config.name + "': " + key + ": " + why);
@@ -178,7 +214,7 @@ Result<std::shared_ptr<LdapDirectory>> LdapDirectory::create(const config::Direc
       return refuse("attribute", "'" + *optional + "' is not an attribute name");
     }
   }
-  return std::make_shared<LdapDirectory>(config);
+  return std::make_shared<LdapDirectory>(config, metrics);
 }
 
 Error LdapDirectory::unavailable(std::string detail) const {
@@ -242,6 +278,10 @@ LdapDirectory::UserEntry LdapDirectory::to_user(const LdapEntry& entry) const {
 // --- Searching ---------------------------------------------------------------
 
 Result<std::vector<LdapEntry>> LdapDirectory::search(const SearchRequest& request) {
+  return metrics_.timed(DirectoryMetrics::Call::lookup, [&] { return untimed_search(request); });
+}
+
+Result<std::vector<LdapEntry>> LdapDirectory::untimed_search(const SearchRequest& request) {
   auto lease = pool_->acquire();
   RETURN_IF_ERROR(lease);
   LDAP* ld = lease->get();
@@ -316,17 +356,19 @@ Result<std::vector<LdapEntry>> LdapDirectory::search_result(LdapConnectionPool::
 
 Result<std::optional<LdapEntry>> LdapDirectory::read_entry(const std::string& dn,
                                                            const std::vector<std::string>& attributes) {
-  auto entries = search({dn, LDAP_SCOPE_BASE, "(objectClass=*)", attributes, 1});
-  if (!entries) {
-    // A member DN that does not exist (a stale reference) is a miss, not an error.
-    if (entries.error().code == ErrorCode::internal_error &&
-        entries.error().message.find("does not exist") != std::string::npos) {
-      return std::optional<LdapEntry>();
+  return metrics_.timed(DirectoryMetrics::Call::lookup, [&]() -> Result<std::optional<LdapEntry>> {
+    auto entries = untimed_search({dn, LDAP_SCOPE_BASE, "(objectClass=*)", attributes, 1});
+    if (!entries) {
+      // A member DN that does not exist (a stale reference) is a miss, not an error.
+      if (entries.error().code == ErrorCode::internal_error &&
+          entries.error().message.find("does not exist") != std::string::npos) {
+        return std::optional<LdapEntry>();
+      }
+      return std::move(entries).error();
     }
-    return std::move(entries).error();
-  }
-  if (entries->empty()) return std::optional<LdapEntry>();
-  return std::optional<LdapEntry>(std::move(entries->front()));
+    if (entries->empty()) return std::optional<LdapEntry>();
+    return std::optional<LdapEntry>(std::move(entries->front()));
+  });
 }
 
 Result<std::optional<LdapDirectory::UserEntry>> LdapDirectory::find_user_entry(const std::string& attribute,
@@ -416,6 +458,7 @@ class LdapDirectory::UserLookup final : public PendingUserLookup {
         username_(std::move(username)),
         message_id_(message_id),
         descriptor_(descriptor),
+        started_(std::chrono::steady_clock::now()),
         deadline_(deadline) {
     set_blocking(false);
   }
@@ -434,6 +477,17 @@ class LdapDirectory::UserLookup final : public PendingUserLookup {
 
   std::optional<Result<std::optional<User>>> poll() override {
     if (finished_) return Result<std::optional<User>>(make_error(ErrorCode::internal_error, "the lookup has answered"));
+    auto answer = read_answer();
+    if (answer) {
+      directory_.metrics_.record(DirectoryMetrics::Call::lookup, *answer ? nullptr : &answer->error(),
+                                 std::chrono::steady_clock::now() - started_);
+    }
+    return answer;
+  }
+
+ private:
+  // poll()'s answer, or nullopt while it has none.
+  std::optional<Result<std::optional<User>>> read_answer() {
     LDAP* ld = lease_.get();
     LDAPMessage* raw = nullptr;
     int type = 0;
@@ -470,7 +524,6 @@ class LdapDirectory::UserLookup final : public PendingUserLookup {
     return Result<std::optional<User>>(std::optional<User>((*settled)->user));
   }
 
- private:
   // FIONBIO sets or clears O_NONBLOCK in one call (fcntl needs F_GETFL first).
   void set_blocking(bool blocking) const {
     int non_blocking = blocking ? 0 : 1;
@@ -495,6 +548,7 @@ class LdapDirectory::UserLookup final : public PendingUserLookup {
   const std::string username_;
   const int message_id_;
   const int descriptor_;
+  const std::chrono::steady_clock::time_point started_;
   const std::chrono::steady_clock::time_point deadline_;
   bool finished_ = false;
 };
@@ -572,23 +626,28 @@ Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_vi
   RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return AuthOutcome::wrong_password;
 
-  // A connection for user binds only: binding as the user must never change
-  // the identity of a service connection. It is kept for later user binds.
-  auto connection = pool_->acquire_for_user_bind();
-  RETURN_IF_ERROR(connection);
-  std::string secret(password);
-  berval credentials{static_cast<ber_len_t>(secret.size()), secret.data()};
-  int rc = ldap_sasl_bind_s(connection->get(), (*entry)->dn.c_str(), LDAP_SASL_SIMPLE, &credentials,
-                            /*serverctrls=*/nullptr, /*clientctrls=*/nullptr, /*servercredp=*/nullptr);
-  std::fill(secret.begin(), secret.end(), '\0');
-  if (LdapConnectionPool::is_connection_error(rc)) {
-    // The server went away mid-bind: mark it down like a pooled connection.
-    std::string reason = error_text(connection->get(), rc);
-    connection->discard(reason);
-    return unavailable(reason);
-  }
-  if (rc != LDAP_SUCCESS) return AuthOutcome::wrong_password;
-  return (*entry)->user.active ? AuthOutcome::success : AuthOutcome::disabled;
+  const std::string& dn = (*entry)->dn;
+  const bool active = (*entry)->user.active;
+  return metrics_.timed(DirectoryMetrics::Call::authenticate, [&]() -> Result<AuthOutcome> {
+    // A connection for user binds only: binding as the user must never
+    // change the identity of a service connection. It is kept for later
+    // user binds.
+    auto connection = pool_->acquire_for_user_bind();
+    RETURN_IF_ERROR(connection);
+    std::string secret(password);
+    berval credentials{static_cast<ber_len_t>(secret.size()), secret.data()};
+    int rc = ldap_sasl_bind_s(connection->get(), dn.c_str(), LDAP_SASL_SIMPLE, &credentials,
+                              /*serverctrls=*/nullptr, /*clientctrls=*/nullptr, /*servercredp=*/nullptr);
+    std::fill(secret.begin(), secret.end(), '\0');
+    if (LdapConnectionPool::is_connection_error(rc)) {
+      // The server went away mid-bind: mark it down like a pooled connection.
+      std::string reason = error_text(connection->get(), rc);
+      connection->discard(reason);
+      return unavailable(reason);
+    }
+    if (rc != LDAP_SUCCESS) return AuthOutcome::wrong_password;
+    return active ? AuthOutcome::success : AuthOutcome::disabled;
+  });
 }
 
 // --- Groups --------------------------------------------------------------------
@@ -780,8 +839,6 @@ Result<void> LdapDirectory::modify(const std::string& dn, int operation, const s
 }
 
 Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Change>& changes) {
-  auto lease = pool_->acquire();
-  RETURN_IF_ERROR(lease);
   std::vector<std::unique_ptr<Modification>> owned;
   std::vector<LDAPMod*> mods;
   for (const auto& change : changes) {
@@ -793,49 +850,63 @@ Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Chan
       std::all_of(changes.begin(), changes.end(), [](const Change& c) { return c.operation == LDAP_MOD_ADD; });
   const bool deletes =
       std::any_of(changes.begin(), changes.end(), [](const Change& c) { return c.operation == LDAP_MOD_DELETE; });
-  int rc = ldap_modify_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
-  if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
-  // Adding a value that is there, or removing one that is not, changes nothing.
-  // (The operation is atomic: when it fails, nothing of it was applied.)
-  if ((rc == LDAP_TYPE_OR_VALUE_EXISTS && only_adds) || (rc == LDAP_NO_SUCH_ATTRIBUTE && deletes)) return {};
-  if (rc == LDAP_NO_SUCH_OBJECT) return fail(ErrorCode::not_found, "no entry " + dn + " in directory '" + name_ + "'");
-  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
-  if (rc != LDAP_SUCCESS) {
-    return fail(ErrorCode::internal_error,
-                "directory '" + name_ + "': modify of " + dn + " failed: " + error_text(lease->get(), rc));
-  }
-  return {};
+  return metrics_.timed(DirectoryMetrics::Call::write, [&]() -> Result<void> {
+    auto lease = pool_->acquire();
+    RETURN_IF_ERROR(lease);
+    int rc = ldap_modify_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
+    if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
+    // Adding a value that is there, or removing one that is not, changes nothing.
+    // (The operation is atomic: when it fails, nothing of it was applied.)
+    if ((rc == LDAP_TYPE_OR_VALUE_EXISTS && only_adds) || (rc == LDAP_NO_SUCH_ATTRIBUTE && deletes)) return {};
+    if (rc == LDAP_NO_SUCH_OBJECT) {
+      return fail(ErrorCode::not_found, "no entry " + dn + " in directory '" + name_ + "'");
+    }
+    if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+    if (rc != LDAP_SUCCESS) {
+      return fail(ErrorCode::internal_error,
+                  "directory '" + name_ + "': modify of " + dn + " failed: " + error_text(lease->get(), rc));
+    }
+    return {};
+  });
 }
 
 Result<void> LdapDirectory::write_password(const std::string& dn, std::string_view password) {
-  auto lease = pool_->acquire();
-  RETURN_IF_ERROR(lease);
   // RFC 3062 Password Modify: the server hashes the password by its own
   // policy; the clear text is never stored in the entry by us.
   std::string secret(password);
-  std::string target = dn;
-  berval user{static_cast<ber_len_t>(target.size()), target.data()};
-  berval new_password{static_cast<ber_len_t>(secret.size()), secret.data()};
-  berval generated{0, nullptr};
-  int rc = ldap_passwd_s(lease->get(), &user, /*oldpw=*/nullptr, &new_password, &generated, nullptr, nullptr);
-  if (generated.bv_val != nullptr) ber_memfree(generated.bv_val);
-  if (rc == LDAP_PROTOCOL_ERROR || rc == LDAP_UNWILLING_TO_PERFORM || rc == LDAP_NOT_SUPPORTED) {
-    // Fallback for servers without the extended operation: userPassword
-    // gets a {CRYPT} hash made here, never the clear text (a plain modify
-    // is stored as given by most servers).
-    auto hashed = crypt_user_password(secret);
+  bool not_supported = false;
+  auto written = metrics_.timed(DirectoryMetrics::Call::write, [&]() -> Result<void> {
+    auto lease = pool_->acquire();
+    RETURN_IF_ERROR(lease);
+    std::string target = dn;
+    berval user{static_cast<ber_len_t>(target.size()), target.data()};
+    berval new_password{static_cast<ber_len_t>(secret.size()), secret.data()};
+    berval generated{0, nullptr};
+    int rc = ldap_passwd_s(lease->get(), &user, /*oldpw=*/nullptr, &new_password, &generated, nullptr, nullptr);
+    if (generated.bv_val != nullptr) ber_memfree(generated.bv_val);
+    if (rc == LDAP_PROTOCOL_ERROR || rc == LDAP_UNWILLING_TO_PERFORM || rc == LDAP_NOT_SUPPORTED) {
+      not_supported = true;
+      return {};
+    }
+    if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
+    if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+    if (rc != LDAP_SUCCESS) {
+      return fail(ErrorCode::internal_error,
+                  "directory '" + name_ + "': password change failed: " + error_text(lease->get(), rc));
+    }
+    return {};
+  });
+  if (!not_supported) {
     std::fill(secret.begin(), secret.end(), '\0');
-    RETURN_IF_ERROR(hashed);
-    return modify(dn, LDAP_MOD_REPLACE, "userPassword", {*hashed});
+    return written;
   }
+  // Fallback for servers without the extended operation: userPassword gets
+  // a {CRYPT} hash made here, never the clear text (a plain modify is stored
+  // as given by most servers).
+  auto hashed = crypt_user_password(secret);
   std::fill(secret.begin(), secret.end(), '\0');
-  if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
-  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
-  if (rc != LDAP_SUCCESS) {
-    return fail(ErrorCode::internal_error,
-                "directory '" + name_ + "': password change failed: " + error_text(lease->get(), rc));
-  }
-  return {};
+  RETURN_IF_ERROR(hashed);
+  return modify(dn, LDAP_MOD_REPLACE, "userPassword", {*hashed});
 }
 
 Result<User> LdapDirectory::create_user(const NewUser& user) {
@@ -886,7 +957,7 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
     mods.push_back(owned.back()->get());
   }
   mods.push_back(nullptr);
-  {
+  auto added = metrics_.timed(DirectoryMetrics::Call::write, [&]() -> Result<void> {
     auto lease = pool_->acquire();
     RETURN_IF_ERROR(lease);
     int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
@@ -899,7 +970,9 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
       return fail(ErrorCode::internal_error,
                   "directory '" + name_ + "': adding " + dn + " failed: " + error_text(lease->get(), rc));
     }
-  }
+    return {};
+  });
+  RETURN_IF_ERROR(added);
   forget_everything();
   if (user.password) {
     if (auto written = write_password(dn, *user.password); !written) {
@@ -1020,18 +1093,22 @@ Result<Group> LdapDirectory::create_group(std::string_view name, const std::opti
   std::vector<LDAPMod*> mods;
   for (auto& mod : owned) mods.push_back(mod->get());
   mods.push_back(nullptr);
-  auto lease = pool_->acquire();
-  RETURN_IF_ERROR(lease);
-  int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
-  forget_everything();
-  if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
-  if (rc == LDAP_ALREADY_EXISTS) return fail(ErrorCode::conflict, "group '" + std::string(name) + "' exists", "name");
-  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
-  if (rc != LDAP_SUCCESS) {
-    return fail(ErrorCode::internal_error,
-                "directory '" + name_ + "': adding " + dn + " failed: " + error_text(lease->get(), rc));
-  }
-  return Group{std::string(name), description, name_, {}};
+  return metrics_.timed(DirectoryMetrics::Call::write, [&]() -> Result<Group> {
+    auto lease = pool_->acquire();
+    RETURN_IF_ERROR(lease);
+    int rc = ldap_add_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
+    forget_everything();
+    if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
+    if (rc == LDAP_ALREADY_EXISTS) {
+      return fail(ErrorCode::conflict, "group '" + std::string(name) + "' exists", "name");
+    }
+    if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+    if (rc != LDAP_SUCCESS) {
+      return fail(ErrorCode::internal_error,
+                  "directory '" + name_ + "': adding " + dn + " failed: " + error_text(lease->get(), rc));
+    }
+    return Group{std::string(name), description, name_, {}};
+  });
 }
 
 Result<void> LdapDirectory::delete_group(std::string_view name) {
@@ -1043,18 +1120,20 @@ Result<void> LdapDirectory::delete_group(std::string_view name) {
 }
 
 Result<void> LdapDirectory::delete_entry(const std::string& dn, const std::string& what) {
-  auto lease = pool_->acquire();
-  RETURN_IF_ERROR(lease);
-  int rc = ldap_delete_ext_s(lease->get(), dn.c_str(), /*serverctrls=*/nullptr, /*clientctrls=*/nullptr);
-  forget_everything();
-  if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
-  if (rc == LDAP_NO_SUCH_OBJECT) return fail(ErrorCode::not_found, "no " + what + " in directory '" + name_ + "'");
-  if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
-  if (rc != LDAP_SUCCESS) {
-    return fail(ErrorCode::internal_error,
-                "directory '" + name_ + "': deleting " + dn + " failed: " + error_text(lease->get(), rc));
-  }
-  return {};
+  return metrics_.timed(DirectoryMetrics::Call::write, [&]() -> Result<void> {
+    auto lease = pool_->acquire();
+    RETURN_IF_ERROR(lease);
+    int rc = ldap_delete_ext_s(lease->get(), dn.c_str(), /*serverctrls=*/nullptr, /*clientctrls=*/nullptr);
+    forget_everything();
+    if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
+    if (rc == LDAP_NO_SUCH_OBJECT) return fail(ErrorCode::not_found, "no " + what + " in directory '" + name_ + "'");
+    if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+    if (rc != LDAP_SUCCESS) {
+      return fail(ErrorCode::internal_error,
+                  "directory '" + name_ + "': deleting " + dn + " failed: " + error_text(lease->get(), rc));
+    }
+    return {};
+  });
 }
 
 Result<std::optional<LdapDirectory::Membership>> LdapDirectory::membership(std::string_view group,
@@ -1121,5 +1200,7 @@ DirectoryStatus LdapDirectory::status() {
   { auto probe = pool_->acquire(); }
   return pool_->status();
 }
+
+DirectoryHealth LdapDirectory::health() const { return DirectoryHealth{pool_->status().up, pool_->use()}; }
 
 }  // namespace dirproxy

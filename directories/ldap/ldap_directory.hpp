@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/metrics_registry.hpp"
 #include "directories/directory.hpp"
+#include "directories/directory_metrics.hpp"
 #include "directories/ldap/ldap_cache.hpp"
 #include "directories/ldap/ldap_connection_pool.hpp"
 
@@ -43,10 +45,12 @@ class LdapDirectory final : public Directory {
   // Checks what the configuration loader cannot (the extra filter's syntax,
   // attribute names) and builds the directory; bad_request naming the
   // directory and the key otherwise. Connects lazily: a server that is down
-  // now does not prevent start-up.
-  static Result<std::shared_ptr<LdapDirectory>> create(const config::DirectoryConfig& config);
+  // now does not prevent start-up. Its requests to the server, cache and
+  // pool are counted in `metrics` (none when null).
+  static Result<std::shared_ptr<LdapDirectory>> create(const config::DirectoryConfig& config,
+                                                       metrics::Registry* metrics = nullptr);
 
-  explicit LdapDirectory(const config::DirectoryConfig& config);
+  explicit LdapDirectory(const config::DirectoryConfig& config, metrics::Registry* metrics = nullptr);
   ~LdapDirectory() override;
 
   const std::string& name() const override { return name_; }
@@ -78,6 +82,8 @@ class LdapDirectory final : public Directory {
   Result<void> remove_member(std::string_view group, std::string_view username) override;
 
   DirectoryStatus status() override;
+  // Up unless every server failed at its last attempt; the pool's use.
+  DirectoryHealth health() const override;
 
  private:
   // A user together with the DN it was found at (binds and DN members need it).
@@ -96,7 +102,9 @@ class LdapDirectory final : public Directory {
 
   class UserLookup;  // start_user_lookup's PendingUserLookup
 
+  // A search, timed as a lookup (DirectoryMetrics).
   Result<std::vector<LdapEntry>> search(const SearchRequest& request);
+  Result<std::vector<LdapEntry>> untimed_search(const SearchRequest& request);
   // The entries of one search result message that ended with `rc`, or the
   // error that `rc` means (the lease discarded when the connection is gone).
   Result<std::vector<LdapEntry>> search_result(LdapConnectionPool::Lease& lease, int rc, LDAPMessage* result,
@@ -152,6 +160,7 @@ class LdapDirectory final : public Directory {
   const Permissions permissions_;
   const OnUnavailable on_unavailable_;
   const config::LdapSettings settings_;
+  DirectoryMetrics metrics_;
   std::unique_ptr<LdapConnectionPool> pool_;
   TtlCache<UserEntry> users_by_name_;
   TtlCache<UserEntry> users_by_email_;

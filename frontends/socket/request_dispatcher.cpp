@@ -20,6 +20,7 @@ void accept_caller_params(std::vector<protocol::ParamSpec>& params) {
 
 // Fills in the caller of a request on `peer`'s connection.
 void set_caller(Caller& caller, const Peer& peer, const Json& params) {
+  caller.front_end = FrontEnd::socket;
   caller.connection = peer.connection;
   if (peer.credentials) caller.peer = PeerProcess{peer.credentials->uid, peer.credentials->pid};
   caller.admin = peer.admin;
@@ -72,6 +73,7 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
   if (auto checked = protocol::check_params(req.params, operation.params); !checked) {
     // An admin operation is refused to others whatever its parameters.
     auto allowed = service_.authorize(prepared.caller, *operation.policy);
+    if (allowed) service_.count_rejected(prepared.caller, *operation.policy, checked.error());
     prepared.answer = protocol::error_line(req.id, allowed ? checked.error() : allowed.error());
     return prepared;
   }

@@ -50,14 +50,24 @@ Result<gid_t> group_id(const std::string& name) {
 }  // namespace
 
 Server::Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& pool, RequestDispatcher& dispatcher,
-               std::function<RuntimePtr()> runtime)
+               std::function<RuntimePtr()> runtime, metrics::Registry* metrics)
     : io_(io),
       connection_threads_(connection_threads),
       pool_(pool),
       dispatcher_(dispatcher),
       runtime_(std::move(runtime)),
       acceptor_(io),
-      refusals_(runtime_()->clock, kRefusalLogInterval) {}
+      refusals_(runtime_()->clock, kRefusalLogInterval) {
+  if (metrics == nullptr) return;
+  refused_ = &metrics
+                  ->counter("dirproxy_connections_refused_total",
+                            "Connections refused at server.max_connections (answered rate_limited), by front end.",
+                            {"frontend"})
+                  .with({"socket"});
+  auto& open = metrics->gauge("dirproxy_connections_open", "Client connections open now, by front end.", {"frontend"})
+                   .with({"socket"});
+  count_open_ = metrics->on_scrape([this, &open] { open.set(static_cast<double>(connection_count())); });
+}
 
 Server::~Server() { remove_socket_file(); }
 
@@ -247,6 +257,7 @@ bool Server::any_place_left(const config::Server& settings) const {
 awaitable<void> Server::refuse(UnixSocket socket, const config::Server& settings) {
   // A flood of refusals would be a flood of lines: the first is logged, the
   // rest counted and logged once per interval.
+  if (refused_ != nullptr) refused_->increment();
   const LogThrottle::Report report = refusals_.record();
   if (report.events > 0) {
     log()->warn(

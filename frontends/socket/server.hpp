@@ -20,6 +20,7 @@
 #include "core/asio.hpp"
 #include "core/io_threads.hpp"
 #include "core/log_throttle.hpp"
+#include "core/metrics_registry.hpp"
 #include "core/worker_pool.hpp"
 #include "frontends/socket/connection.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
@@ -31,9 +32,10 @@ class Server final {
   static constexpr std::chrono::seconds kRefusalLogInterval{10};
 
   // Accepts on `io` (the daemon's own event loop); each connection is then
-  // served on one of `connection_threads`.
+  // served on one of `connection_threads`. Its open and refused connections
+  // are counted in `metrics` (frontend "socket"), when given.
   Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& pool, RequestDispatcher& dispatcher,
-         std::function<RuntimePtr()> runtime);
+         std::function<RuntimePtr()> runtime, metrics::Registry* metrics = nullptr);
   ~Server();
 
   // Creates and binds the socket per `settings`. Fails with a message naming
@@ -83,6 +85,10 @@ class Server final {
   mutable std::mutex connections_mutex_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   LogThrottle refusals_;
+  // dirproxy_connections_refused_total; null without metrics.
+  metrics::Counter* refused_ = nullptr;
+  // Sets dirproxy_connections_open at each scrape.
+  metrics::Registry::Hook count_open_;
 };
 
 }  // namespace dirproxy

@@ -184,5 +184,26 @@ TEST_F(LoginLockoutTest, RowsOfFinishedWindowsArePrunedAsNewUsernamesArrive) {
   EXPECT_FALSE(lockout.check("locked", kStart + 61));
 }
 
+TEST_F(LoginLockoutTest, EachLockThatBeginsIsCountedOnce) {
+  metrics::Registry registry;
+  LoginLockout lockout(*database_, settings(3, 60s, 120s), &registry);
+  fail_times(lockout, "alice", 3, kStart);
+  fail_times(lockout, "alice", 2, kStart + 1);  // while locked: the lock does not begin again
+  fail_times(lockout, "bob", 2, kStart);        // below the limit
+
+  EXPECT_EQ(LoginLockout::locks_begun(registry).value(), 1u);
+}
+
+TEST_F(LoginLockoutTest, CountsTheUsernamesLockedNow) {
+  LoginLockout lockout(*database_, settings(2, 60s, 120s));
+  fail_times(lockout, "alice", 2, kStart);
+  fail_times(lockout, "bob", 2, kStart + 100);
+  fail_times(lockout, "carol", 1, kStart);
+
+  EXPECT_EQ(LoginLockout::count_locked(*database_, kStart + 101).value(), 2);
+  EXPECT_EQ(LoginLockout::count_locked(*database_, kStart + 120).value(), 1) << "alice's lock has ended";
+  EXPECT_EQ(LoginLockout::count_locked(*database_, kStart + 220).value(), 0);
+}
+
 }  // namespace
 }  // namespace dirproxy

@@ -113,5 +113,14 @@ TEST_F(RateLimiterTest, ManyDistinctClientsDoNotGrowTheTableWithoutBound) {
   EXPECT_FALSE(admit("new-1", limit(1, 60s)));
 }
 
+TEST(RateLimiterMetrics, CountsEachRefusal) {
+  metrics::Registry registry;
+  RateLimiter limiter(&registry);
+  testing::ManualClock clock;
+  for (int i = 0; i < 4; ++i) (void)limiter.admit("192.0.2.1", limit(2, 60s), clock.steady());
+
+  EXPECT_EQ(registry.counter("dirproxy_rate_limit_refusals_total", "").with({}).value(), 2u);
+}
+
 }  // namespace
 }  // namespace dirproxy

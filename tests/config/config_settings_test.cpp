@@ -296,5 +296,46 @@ TEST(Settings, SecurityLimitsAreRangeChecked) {
                           "dirproxy.yaml:10:10: security.rate_limit.per: must be greater than 0"));
 }
 
+TEST(Settings, MetricsAreOffUnlessListenIsSet) { EXPECT_FALSE(load_ok(kMinimal).metrics.listen); }
+
+TEST(Settings, MetricsListenTakesAnIpv4OrBracketedIpv6AddressAndPort) {
+  const Config v4 = load_ok(kMinimal + "metrics:\n  listen: 127.0.0.1:9464\n");
+  ASSERT_TRUE(v4.metrics.listen);
+  EXPECT_EQ(v4.metrics.listen->address, "127.0.0.1");
+  EXPECT_EQ(v4.metrics.listen->port, 9464);
+  const Config v6 = load_ok(kMinimal + "metrics:\n  listen: \"[::1]:9464\"\n");
+  ASSERT_TRUE(v6.metrics.listen);
+  EXPECT_EQ(v6.metrics.listen->address, "::1");
+  EXPECT_EQ(v6.metrics.listen->port, 9464);
+}
+
+TEST(Settings, MetricsListenRefusesHostNamesMissingPortsAndPortsOutOfRange) {
+  EXPECT_THAT(errors_of("metrics:\n  listen: localhost:9464\n"),
+              ElementsAre("dirproxy.yaml:5:11: metrics.listen: expected an IP address and port like 127.0.0.1:9464 "
+                          "or [::1]:9464, got 'localhost:9464'"));
+  EXPECT_THAT(errors_of("metrics:\n  listen: 127.0.0.1\n"),
+              ElementsAre("dirproxy.yaml:5:11: metrics.listen: expected an IP address and port like 127.0.0.1:9464 "
+                          "or [::1]:9464, got '127.0.0.1' (no port)"));
+  EXPECT_THAT(errors_of("metrics:\n  listen: 127.0.0.1:0\n"),
+              ElementsAre("dirproxy.yaml:5:11: metrics.listen: expected an IP address and port like 127.0.0.1:9464 "
+                          "or [::1]:9464, got '127.0.0.1:0' (the port must be 1 to 65535)"));
+  EXPECT_THAT(errors_of("metrics:\n  listen: 127.0.0.1:65536\n"),
+              ElementsAre("dirproxy.yaml:5:11: metrics.listen: expected an IP address and port like 127.0.0.1:9464 "
+                          "or [::1]:9464, got '127.0.0.1:65536' (the port must be 1 to 65535)"));
+  EXPECT_THAT(errors_of("metrics:\n  listen: \"::1:9464\"\n"),
+              ElementsAre("dirproxy.yaml:5:11: metrics.listen: expected an IP address and port like 127.0.0.1:9464 "
+                          "or [::1]:9464, got '::1:9464'"));
+  EXPECT_THAT(errors_of("metrics:\n  listne: 127.0.0.1:9464\n"),
+              ElementsAre("dirproxy.yaml:5:3: metrics.listne: unknown key 'listne' (did you mean 'listen'?)"));
+}
+
+TEST(Settings, MetricsOnAnAddressOthersCanReachIsAWarning) {
+  LoadResult result = load(kMinimal + "metrics:\n  listen: 0.0.0.0:9464\n");
+  EXPECT_THAT(result.errors, IsEmpty());
+  EXPECT_THAT(result.warnings,
+              ElementsAre("dirproxy.yaml:5:11: metrics.listen: the metrics are served without authentication to "
+                          "anyone who can reach 0.0.0.0:9464; prefer a loopback address, or restrict who can connect"));
+}
+
 }  // namespace
 }  // namespace dirproxy::config

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "directories/timed_directory.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy {
@@ -820,6 +821,37 @@ TEST_F(InternalDirectoryTest, ManyThreadsReadAndWriteConcurrently) {
 
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(directory_->status().users, std::optional<std::size_t>(kThreads * kUsersPerThread));
+}
+
+TEST_F(InternalDirectoryTest, TimedItAnswersAsItselfAndCountsEachCall) {
+  metrics::Registry registry;
+  config::DirectoryConfig settings;
+  settings.name = "internal";
+  settings.type = DirectoryType::internal;
+  settings.permissions = Permissions::read_write;
+  Timed<InternalDirectory> timed(registry, settings, database_, hasher_, /*unique_email=*/true);
+  auto timed_requests = [&](const std::string& call) {
+    return registry.histogram("dirproxy_directory_request_duration_seconds", "", {"directory", "call"})
+        .with({"internal", call})
+        .snapshot()
+        .cumulative_counts.back();
+  };
+
+  ASSERT_TRUE(timed.create_user(new_user("alice", "alice@example.com", "a long password")));
+  auto again = timed.create_user(new_user("alice", "other@example.com"));
+  auto found = timed.find_user_by_name("ALICE");
+
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->username, "alice");
+  EXPECT_EQ(timed.type(), DirectoryType::internal);
+  EXPECT_EQ(timed_requests("write"), 2u);
+  EXPECT_EQ(timed_requests("lookup"), 1u);
+  EXPECT_EQ(registry.counter("dirproxy_directory_errors_total", "", {"directory", "call", "code"})
+                .with({"internal", "write", "conflict"})
+                .value(),
+            1u);
 }
 
 }  // namespace

@@ -200,5 +200,34 @@ TEST(LdapCache, ConcurrentUseKeepsEveryValueWithItsKeyAndTheSizeBounded) {
   EXPECT_LE(cache.size(), kMaxEntries);
 }
 
+TEST(LdapCacheCounters, EachGetIsAHitOrAMiss) {
+  FakeClock clock;
+  metrics::Counter hits;
+  metrics::Counter misses;
+  TtlCache<std::string> cache(settings(60s, 10s), clock.function(), CacheCounters{&hits, &misses});
+  cache.put("user:frank", "Frank");
+  cache.put_missing("user:ghost");
+
+  (void)cache.get("user:frank");
+  (void)cache.get("user:ghost");  // a negative entry answers too
+  (void)cache.get("user:anna");
+  clock.advance(61s);
+  (void)cache.get("user:frank");  // expired
+
+  EXPECT_EQ(hits.value(), 2u);
+  EXPECT_EQ(misses.value(), 2u);
+}
+
+TEST(LdapCacheCounters, ACacheThatIsOffCountsNothing) {
+  FakeClock clock;
+  metrics::Counter hits;
+  metrics::Counter misses;
+  TtlCache<std::string> cache(settings(0s, 10s), clock.function(), CacheCounters{&hits, &misses});
+
+  (void)cache.get("user:frank");
+
+  EXPECT_EQ(hits.value() + misses.value(), 0u);
+}
+
 }  // namespace
 }  // namespace dirproxy

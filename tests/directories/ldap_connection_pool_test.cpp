@@ -812,5 +812,38 @@ TEST(LdapConnectionPoolErrors, ConnectionErrorsAreTheCodesThatMeanTheServerIsGon
   EXPECT_FALSE(LdapConnectionPool::is_connection_error(LDAP_FILTER_ERROR));
 }
 
+TEST_F(LdapConnectionPoolTest, CountsWaitsForAFreeConnectionAndWaitsThatEndWithout) {
+  SlapdServer server(server_options());
+  config::LdapSettings settings = settings_for({server.uri()});
+  settings.pool_size = 1;
+  metrics::Counter waits;
+  metrics::Counter wait_timeouts;
+  LdapConnectionPool pool("corp", settings, {}, PoolCounters{&waits, &wait_timeouts});
+  auto held = pool.acquire();
+  ASSERT_TRUE(held.has_value()) << held.error().message;
+
+  ASSERT_FALSE(pool.acquire().has_value());
+
+  EXPECT_EQ(waits.value(), 1u);
+  EXPECT_EQ(wait_timeouts.value(), 1u);
+}
+
+TEST_F(LdapConnectionPoolTest, UseCountsServiceConnectionsLentOutAndIdle) {
+  SlapdServer server(server_options());
+  config::LdapSettings settings = settings_for({server.uri()});
+  settings.pool_size = 3;
+  LdapConnectionPool pool("corp", settings);
+  auto first = pool.acquire();
+  auto second = pool.acquire();
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  { auto given_back = std::move(*second); }
+
+  const ConnectionPoolUse use = pool.use();
+
+  EXPECT_EQ(use.size, 3u);
+  EXPECT_EQ(use.in_use, 1u);
+  EXPECT_EQ(use.idle, 1u);
+}
+
 }  // namespace
 }  // namespace dirproxy

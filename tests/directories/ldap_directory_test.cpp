@@ -808,5 +808,72 @@ TEST_F(LdapWritesTest, NegativeEntriesHideANewUserUntilAWrite) {
   ASSERT_TRUE(after && after->has_value());
 }
 
+// --- Metrics ----------------------------------------------------------------------
+
+// How many requests of `call` the directory "corp" timed.
+std::uint64_t timed_requests(metrics::Registry& registry, const std::string& call) {
+  return registry.histogram("dirproxy_directory_request_duration_seconds", "", {"directory", "call"})
+      .with({"corp", call})
+      .snapshot()
+      .cumulative_counts.back();
+}
+
+std::uint64_t counted(metrics::Registry& registry, const std::string& name, const std::string& cache) {
+  return registry.counter(name, "", {"directory", "cache"}).with({"corp", cache}).value();
+}
+
+TEST_F(LdapDirectoryTest, RequestsToTheServerAreTimedAndCacheAnswersCounted) {
+  metrics::Registry registry;
+  auto settings = config();
+  settings.ldap.cache.ttl = std::chrono::minutes(1);
+  LdapDirectory corp(settings, &registry);
+
+  find(corp, "alice");  // a miss, then a search
+  find(corp, "alice");  // a hit
+  auto lookup = corp.start_user_lookup("bob");
+  ASSERT_NE(lookup, nullptr);
+  ASSERT_TRUE(finish(*lookup));
+  User alice;
+  alice.username = "alice";
+  ASSERT_TRUE(corp.authenticate(alice, "wrong password"));
+
+  EXPECT_EQ(timed_requests(registry, "lookup"), 2u) << "the search for alice and the one for bob";
+  EXPECT_EQ(timed_requests(registry, "authenticate"), 1u);
+  EXPECT_EQ(counted(registry, "dirproxy_cache_hits_total", "user"), 2u) << "alice again, and before the bind";
+  EXPECT_EQ(counted(registry, "dirproxy_cache_misses_total", "user"), 1u)
+      << "alice first (the lookup of bob asks no cache)";
+}
+
+TEST_F(LdapDirectoryTest, AFailedRequestIsCountedByCodeAndTheDirectoryReportedDown) {
+  metrics::Registry registry;
+  SlapdServer gone(openldap_options());
+  LdapDirectory corp(openldap_config(gone), &registry);
+  EXPECT_TRUE(corp.health().up) << "before its first attempt";
+  gone.stop();
+
+  ASSERT_FALSE(corp.find_user_by_name("alice"));
+
+  EXPECT_EQ(registry.counter("dirproxy_directory_errors_total", "", {"directory", "call", "code"})
+                .with({"corp", "lookup", "directory_unavailable"})
+                .value(),
+            1u);
+  EXPECT_FALSE(corp.health().up);
+}
+
+TEST_F(LdapDirectoryTest, HealthReportsThePoolsUse) {
+  auto settings = config();
+  settings.ldap.pool_size = 3;
+  LdapDirectory corp(settings);
+  find(corp, "alice");
+
+  const DirectoryHealth health = corp.health();
+
+  EXPECT_TRUE(health.up);
+  ASSERT_TRUE(health.pool.has_value());
+  EXPECT_EQ(health.pool->size, 3u);
+  EXPECT_EQ(health.pool->in_use, 0u);
+  EXPECT_EQ(health.pool->idle, 1u);
+}
+
 }  // namespace
 }  // namespace dirproxy

@@ -50,7 +50,9 @@ expected_files() {
       usr/share/doc/dirproxy/README.md \
       usr/share/doc/dirproxy/examples/dirproxy.example.yaml \
       usr/share/doc/dirproxy/examples/openldap.yaml \
-      usr/share/doc/dirproxy/examples/active-directory.yaml
+      usr/share/doc/dirproxy/examples/active-directory.yaml \
+      usr/share/doc/dirproxy/examples/dirproxy-dashboard.json \
+      usr/share/doc/dirproxy/examples/dirproxy-alerts.yaml
     local guide
     for guide in "$source_dir"/docs/*.md; do
       echo "usr/share/doc/dirproxy/${guide##*/}"
