@@ -1,6 +1,5 @@
 #include "daemon/daemon.hpp"
 
-#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -39,12 +38,6 @@ unsigned worker_count(const config::Config& config) {
     if (directory.type == config::DirectoryType::ldap) threads += directory.ldap.pool_size;
   }
   return threads;
-}
-
-bool all_settled(const std::vector<RecoveredCreation>& recovered) {
-  return std::none_of(recovered.begin(), recovered.end(), [](const RecoveredCreation& creation) {
-    return creation.outcome == CreationOutcome::unfinished;
-  });
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -113,7 +106,7 @@ int Daemon::run() {
   // Before the first request: account creations that an earlier run left
   // unfinished (it died) are completed or undone; those that cannot be
   // decided yet are tried again while the daemon runs.
-  const bool creations_left = !all_settled(recover_account_creations(**runtime));
+  (void)recover_account_creations(**runtime);
   runtime_.store(std::move(*runtime));
 
   // Writes to a client that went away must fail, not kill the daemon.
@@ -181,7 +174,7 @@ int Daemon::run() {
         notifier_.notify("READY=1\nSTATUS=ready; directories: " + health);
       },
       asio::detached);
-  if (creations_left) asio::co_spawn(io, settle_account_creations(), asio::detached);
+  asio::co_spawn(io, settle_account_creations(), asio::detached);
   if (auto interval = notifier_.watchdog_interval()) {
     asio::co_spawn(io, feed_watchdog(*interval, connection_threads), asio::detached);
   }
@@ -257,14 +250,14 @@ awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval, IoThre
 
 awaitable<void> Daemon::settle_account_creations() {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
+  while (!stopping_) {
     timer.expires_after(kCreationRetryInterval);
     boost::system::error_code ignored;
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
-    if (stopping_) co_return;
+    if (stopping_) break;
     RuntimePtr runtime = runtime_.load();
-    auto settle = [runtime] { return all_settled(recover_account_creations(*runtime)); };
-    if (co_await pool_->run(settle)) co_return;
+    auto settle = [runtime] { return recover_account_creations(*runtime); };
+    (void)co_await pool_->run(settle);
   }
 }
 

@@ -41,8 +41,9 @@ class Daemon final {
   // WATCHDOG=1 from the daemon's event loop once every connection thread
   // has answered, so that any wedged event loop stops it.
   awaitable<void> feed_watchdog(std::chrono::microseconds interval, IoThreads& connection_threads);
-  // Tries the account creations left unfinished at start again, every
-  // 30 s on the worker pool, until every one is settled.
+  // Every 30 s on the worker pool: settles the account creations left
+  // unfinished by an earlier run that could not be decided at start, and
+  // those this run handed over after a failure it could not undo.
   awaitable<void> settle_account_creations();
 
   std::filesystem::path config_path_;

@@ -32,10 +32,6 @@ Error username_taken(const std::string& username) {
   return make_error(ErrorCode::conflict, "the username '" + username + "' is taken", "username");
 }
 
-Error invalid_token() {
-  return make_error(ErrorCode::invalid_token, "the token is unknown, used, revoked or expired", "token");
-}
-
 // One write transaction on a fresh lease: the chain calls around it may need
 // pooled connections of their own, so no lease is held across them.
 template <typename Work>
@@ -62,12 +58,12 @@ Result<void> take_claim(const Lease& lease, const AccountClaim& claim, const std
   if (claim.invitation_id) {
     auto claimed = claim_invitation(lease, *claim.invitation_id, username, now);
     RETURN_IF_ERROR(claimed);
-    if (!*claimed) return invalid_token();
+    if (!*claimed) return unusable_token();
   }
   if (claim.pending_signup_id) {
     auto claimed = claim_pending_signup(lease, *claim.pending_signup_id);
     RETURN_IF_ERROR(claimed);
-    if (!*claimed) return invalid_token();
+    if (!*claimed) return unusable_token();
   }
   return {};
 }

@@ -14,6 +14,10 @@ Result<void> require_internal_management(const Runtime& runtime, std::string_vie
   return {};
 }
 
+Error unusable_token() {
+  return make_error(ErrorCode::invalid_token, "the token is unknown, used, revoked or expired", "token");
+}
+
 Result<void> require_mail(const Runtime& runtime, std::string_view what) {
   if (!runtime.mail) {
     return fail(ErrorCode::mail_not_configured, std::string(what) + " needs a mail server, and none is configured");

@@ -21,6 +21,10 @@ namespace dirproxy {
 // message says what (`managed`) is managed there.
 Result<void> require_internal_management(const Runtime& runtime, std::string_view managed = "accounts");
 
+// invalid_token (field token) for an invitation or confirmation token that
+// cannot be used: one answer whether it is unknown, used, revoked or expired.
+Error unusable_token();
+
 // mail_not_configured (naming `what` needs it) when no mail server is configured.
 Result<void> require_mail(const Runtime& runtime, std::string_view what);
 

@@ -17,10 +17,6 @@
 namespace dirproxy {
 namespace {
 
-Error invalid_token() {
-  return make_error(ErrorCode::invalid_token, "the token is unknown, used, revoked or expired", "token");
-}
-
 // The invitation a signup presents: the shared link (nothing to claim) or
 // a single-use invitation.
 struct PresentedInvitation {
@@ -35,7 +31,7 @@ Result<PresentedInvitation> resolve_invitation(const OperationContext& op, std::
   if (*shared) return PresentedInvitation{};
   auto invitation = find_usable_invitation(lease, token, op.now());
   RETURN_IF_ERROR(invitation);
-  if (!invitation->has_value()) return invalid_token();
+  if (!invitation->has_value()) return unusable_token();
   // Emails are stored and compared lower-cased (AccountPolicy::check_email).
   if ((*invitation)->email && *(*invitation)->email != email) {
     return fail(ErrorCode::invalid_token, "this invitation was sent to another email address; sign up with that one",
@@ -141,7 +137,7 @@ Result<User> run(const OperationContext& op, const ConfirmSignupRequest& request
     RETURN_IF_ERROR(found);
     pending = std::move(*found);
   }
-  if (!pending) return invalid_token();
+  if (!pending) return unusable_token();
 
   NewAccount account;
   account.user.username = pending->username;
