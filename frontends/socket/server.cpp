@@ -61,7 +61,8 @@ Server::Server(asio::io_context& io, IoThreads& connection_threads, WorkerPool& 
   if (metrics == nullptr) return;
   refused_ = &metrics
                   ->counter("dirproxy_connections_refused_total",
-                            "Connections refused at server.max_connections (answered rate_limited), by front end.",
+                            "Connections refused for want of a place (server.max_connections, or only the places kept "
+                            "for admins left), answered rate_limited, by front end.",
                             {"frontend"})
                   .with({"socket"});
   auto& open = metrics->gauge("dirproxy_connections_open", "Client connections open now, by front end.", {"frontend"})
