@@ -17,8 +17,39 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------
 // Messages
 
+namespace {
+
+// A message is one line on a terminal and in the log whatever the file
+// holds: a control character that yaml-cpp quotes from the file ("unknown
+// escape character: <LF>") or that the file's name holds is written as an
+// escape, the way fmt's "{:?}" (logging::quoted) writes it. (Keys and values
+// with control characters are refused by text_problem before any message
+// names them.)
+std::string one_line(std::string text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += {'\\', 'x', kHex[byte >> 4], kHex[byte & 0xf]};
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void Diagnostics::file_error(std::string_view message) {
-  errors_.push_back({0, 0, file_ + ": " + std::string(message)});
+  errors_.push_back({0, 0, one_line(file_ + ": " + std::string(message))});
 }
 
 std::optional<YAML::Mark> Diagnostics::find(const std::string& path) const {
@@ -38,7 +69,7 @@ void Diagnostics::add(std::vector<Message>& to, const YAML::Mark& mark, std::str
   std::string text = file_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
   if (!path.empty()) text += std::string(path) + ": ";
   text += message;
-  to.push_back({line, column, std::move(text)});
+  to.push_back({line, column, one_line(std::move(text))});
 }
 
 // In file order, which is how an administrator fixes them.

@@ -4,6 +4,14 @@
 
 #include <utility>
 
+// Boost 1.74 recognises clang's coroutines only in their Technical
+// Specification form (<experimental/coroutine>); clang 14 has the C++20
+// ones that g++ uses, with libstdc++'s <coroutine>. Clang builds the fuzz
+// targets (docs/hardening.md).
+#if defined(__clang__) && !defined(BOOST_ASIO_HAS_CO_AWAIT) && defined(__cpp_impl_coroutine)
+#define BOOST_ASIO_HAS_CO_AWAIT 1
+#endif
+
 #include <boost/asio.hpp>
 
 namespace dirproxy {

@@ -42,6 +42,9 @@ std::optional<std::vector<std::string>> canonical_rdns(std::string_view dn) {
   for (LDAPRDN* rdn = parsed->get(); *rdn != nullptr; ++rdn) {
     std::size_t count = 0;
     for (LDAPAVA** ava = *rdn; *ava != nullptr; ++ava, ++count) {
+      // libldap reads "uid=#" (a '#' and no hex) as an empty BER value, but
+      // prints it as "uid=#", which it then refuses: not a DN to compare by.
+      if (((*ava)->la_flags & LDAP_AVA_BINARY) != 0 && (*ava)->la_value.bv_len == 0) return std::nullopt;
       lower_ascii((*ava)->la_attr);
       // A #hex value is BER; its bytes are not text to fold.
       if (((*ava)->la_flags & LDAP_AVA_BINARY) == 0) lower_ascii((*ava)->la_value);

@@ -127,6 +127,13 @@ TEST(ConfigLoader, BadIndentationIsASyntaxError) {
   EXPECT_THAT(result.errors[0], HasSubstr(": syntax error: "));
 }
 
+// Found by fuzz/config_yaml: after a NUL byte yaml-cpp's message quotes the
+// line feed that follows it, which split the message over two lines.
+TEST(ConfigLoader, ASyntaxErrorQuotingALineFeedStaysOneLine) {
+  const LoadResult result = load(kMinimal + std::string("site:\n  name: a\0\n", 17));
+  EXPECT_THAT(result.errors, ElementsAre("dirproxy.yaml:6:1: syntax error: unknown escape character: \\n"));
+}
+
 TEST(ConfigLoader, EmptyFileLacksDirectories) {
   const LoadResult result = load("");
   EXPECT_THAT(result.errors, ElementsAre("dirproxy.yaml:1:1: directories: required but missing"));

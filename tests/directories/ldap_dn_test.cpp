@@ -119,6 +119,14 @@ TEST(LdapDnNormalize, MultiValuedRdnOrderDoesNotMatter) {
   EXPECT_EQ(normalize_dn("cn=a+uid=b,dc=x"), "cn=a+uid=b,dc=x");
 }
 
+// Found by fuzz/ldap_dn: libldap reads "uid=# om" as an empty BER value and
+// prints it as "uid=#", which does not parse again.
+TEST(LdapDnNormalize, AHashWithoutHexIsNotADn) {
+  EXPECT_EQ(normalize_dn("uid=# om,dc=example,dc=com"), std::nullopt);
+  EXPECT_EQ(normalize_dn("uid=#"), std::nullopt);
+  EXPECT_FALSE(dn_is_under("uid=#,dc=example,dc=com", "dc=example,dc=com"));
+}
+
 TEST(LdapDnNormalize, EmptyDnIsTheRoot) { EXPECT_EQ(normalize_dn(""), ""); }
 
 TEST(LdapDnNormalize, InvalidDnHasNoNormalForm) {
