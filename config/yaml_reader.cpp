@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 #include <tuple>
+#include <vector>
 
 #include "config/duration.hpp"
 #include "config/text_file.hpp"
@@ -89,14 +90,17 @@ namespace {
 // only at about a thousand levels, with "bad file" and the position its
 // scanner had reached (the end of a flow collection, often the end of the
 // file); the event of the collection has the position of its first
-// character.
+// character. Also keeps where each document starts.
 class NestingLimit final : public YAML::EventHandler {
  public:
   struct Exceeded {
     YAML::Mark mark;
   };
 
-  void OnDocumentStart(const YAML::Mark&) override { depth_ = 0; }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    depth_ = 0;
+    document_ = mark;
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
@@ -110,31 +114,58 @@ class NestingLimit final : public YAML::EventHandler {
   }
   void OnMapEnd() override { --depth_; }
 
+  // Where the last document handled starts.
+  const YAML::Mark& document() const { return document_; }
+
  private:
   void enter(const YAML::Mark& mark) {
     if (++depth_ > kMaxNesting) throw Exceeded{mark};
   }
 
   std::size_t depth_ = 0;
+  YAML::Mark document_;
 };
 
 // A first pass over the events, before any node is built: throws
-// NestingLimit::Exceeded, or YAML::Exception on a syntax error.
-void check_nesting(std::string_view yaml) {
+// NestingLimit::Exceeded, or YAML::Exception on a syntax error. Returns
+// where the second document starts, if there is one.
+//
+// yaml-cpp 0.7 (upstream issue 1040, fixed in 0.8) stops at a ',' outside a
+// flow collection (a file that is just ",", say) without taking it: every
+// further document is an empty one at the same place, so YAML::LoadAll never
+// returns and its list of documents grows until memory runs out. A document
+// that starts where the one before it started is that ',' and is a syntax
+// error; and as only one document is allowed, no more than the start of the
+// second is needed.
+std::optional<YAML::Mark> check_documents(std::string_view yaml) {
   std::istringstream in{std::string(yaml)};
   YAML::Parser parser(in);
   NestingLimit limit;
-  while (parser.HandleNextDocument(limit)) {
+  std::vector<YAML::Mark> starts;
+  while (starts.size() < 3 && parser.HandleNextDocument(limit)) {
+    const YAML::Mark start = limit.document();
+    if (!starts.empty() && start.pos == starts.back().pos) {
+      const auto at = static_cast<std::size_t>(start.pos);
+      const bool printable = at < yaml.size() && yaml[at] > ' ' && yaml[at] < '\x7f';
+      throw YAML::ParserException(start, printable ? "unexpected '" + std::string(1, yaml[at]) + "'"
+                                                   : std::string("unexpected character"));
+    }
+    starts.push_back(start);
   }
+  if (starts.size() < 2) return std::nullopt;
+  return starts[1];
 }
 
 }  // namespace
 
 std::optional<YAML::Node> parse_document(std::string_view yaml, Diagnostics& diagnostics) {
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
   try {
-    check_nesting(yaml);
-    documents = YAML::LoadAll(std::string(yaml));
+    if (const auto second = check_documents(yaml)) {
+      diagnostics.error(*second, "", "only one YAML document is allowed");
+    }
+    // The first document only (YAML::LoadAll would meet the ',' above).
+    document = YAML::Load(std::string(yaml));
   } catch (const NestingLimit::Exceeded& e) {
     diagnostics.error(e.mark, "", "nested more than " + std::to_string(kMaxNesting) + " levels deep");
     return std::nullopt;
@@ -142,10 +173,7 @@ std::optional<YAML::Node> parse_document(std::string_view yaml, Diagnostics& dia
     diagnostics.error(e.mark, "", "syntax error: " + e.msg);
     return std::nullopt;
   }
-  if (documents.size() > 1) {
-    diagnostics.error(documents[1].Mark(), "", "only one YAML document is allowed");
-  }
-  return documents.empty() ? YAML::Node() : documents[0];
+  return document;
 }
 
 std::string_view kind_of(const YAML::Node& node) {

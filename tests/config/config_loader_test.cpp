@@ -151,6 +151,20 @@ TEST(ConfigLoader, SecondYamlDocumentIsAnError) {
   EXPECT_THAT(result.errors[0], HasSubstr("only one YAML document is allowed"));
 }
 
+// Found by fuzz/config_yaml: yaml-cpp 0.7 leaves a ',' outside a flow
+// collection in place and reads an endless run of empty documents there, so
+// loading this file never ended (and took all memory).
+TEST(ConfigLoader, ACommaAtTheTopLevelIsASyntaxError) {
+  EXPECT_THAT(load(",").errors, ElementsAre("dirproxy.yaml:1:1: syntax error: unexpected ','"));
+  EXPECT_THAT(load(",#\n" + kMinimal).errors, ElementsAre("dirproxy.yaml:1:1: syntax error: unexpected ','"));
+  EXPECT_THAT(load("[a, b]\n,\n").errors, ElementsAre("dirproxy.yaml:2:1: syntax error: unexpected ','"));
+}
+
+TEST(ConfigLoader, TheSecondDocumentIsNamedWhereItStarts) {
+  const LoadResult result = load(kMinimal + "---\nlog:\n  level: info\n---\nlog: {}\n");
+  EXPECT_THAT(result.errors, ElementsAre("dirproxy.yaml:4:1: only one YAML document is allowed"));
+}
+
 TEST(ConfigLoader, WarningsDoNotPreventLoading) {
   const LoadResult result = load(kMinimal + "site:\n  base_url: https://example.com/\n");
   EXPECT_TRUE(result.ok());
