@@ -94,9 +94,10 @@ std::string unstructured_header(std::string_view header_name, std::string_view t
 }
 
 std::string display_name_phrase(std::string_view text) {
+  constexpr std::string_view kHeaderName = "From";
   const std::string value = single_line(text);
   if (!all_printable_ascii(value) || value.find("=?") != std::string::npos) {
-    return encoded_words(value, std::string_view("From").size());
+    return encoded_words(value, kHeaderName.size());
   }
   constexpr std::string_view kAtextSpecials = "!#$%&'*+-/=?^_`{|}~ ";
   bool atoms_only = true;
@@ -105,13 +106,19 @@ std::string display_name_phrase(std::string_view text) {
       atoms_only = false;
     }
   }
-  if (atoms_only) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += c;
+  std::string phrase = atoms_only ? value : "\"";
+  if (!atoms_only) {
+    for (char c : value) {
+      if (c == '"' || c == '\\') phrase += '\\';
+      phrase += c;
+    }
+    phrase += '"';
   }
-  return quoted + "\"";
+  // A phrase is not folded, so a long one (mail.from's name has no limit of
+  // its own) would make a line longer than RFC 5322 allows (998 octets);
+  // encoded-words fold.
+  if (kHeaderName.size() + 2 + phrase.size() > kMaxLine) return encoded_words(value, kHeaderName.size());
+  return phrase;
 }
 
 std::string quoted_printable(std::string_view text) {

@@ -25,7 +25,8 @@ std::string unstructured_header(std::string_view header_name, std::string_view t
 
 // A "phrase" (the display name before <address>): the text when it is made
 // only of RFC 5322 atext and spaces, a quoted-string when it is other printable
-// ASCII, and encoded-words otherwise.
+// ASCII, and encoded-words (folded like unstructured_header's) otherwise or
+// when the first would not fit on a line of 78 characters after "From: ".
 std::string display_name_phrase(std::string_view text);
 
 // Quoted-printable (RFC 2045 6.7) of UTF-8 text whose lines end in "\n"

@@ -2,11 +2,26 @@
 #include "mail/mail_encoding.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <stdexcept>
+#include <string>
 
 namespace dirproxy::mail_encoding {
 namespace {
 
 using namespace std::chrono_literals;
+
+std::string decode_base64(const std::string& text) {
+  std::string out(text.size(), '\0');
+  std::size_t length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    throw std::runtime_error("not base64: " + text);
+  }
+  out.resize(length);
+  return out;
+}
 
 TEST(MailEncoding, ShortAsciiSubjectIsWrittenAsIs) {
   EXPECT_EQ(unstructured_header("Subject", "Reset your password"), "Reset your password");
@@ -50,6 +65,27 @@ TEST(MailEncoding, DisplayNamePhraseIsAtomsQuotedOrEncoded) {
   EXPECT_EQ(display_name_phrase("Example Site"), "Example Site");
   EXPECT_EQ(display_name_phrase("Example, \"Inc\""), "\"Example, \\\"Inc\\\"\"");
   EXPECT_EQ(display_name_phrase("Café"), "=?UTF-8?B?Q2Fmw6k=?=");
+}
+
+// Found by fuzz/mail_template: a mail.from name of a thousand printable
+// characters made a From line longer than RFC 5322's 998 octets.
+TEST(MailEncoding, ALongDisplayNameIsFoldedIntoEncodedWords) {
+  const std::string name(1200, 'x');
+  const std::string phrase = display_name_phrase(name + ", Inc");
+  std::size_t start = 0;
+  std::string decoded;
+  while (start < phrase.size()) {
+    std::size_t end = phrase.find("\r\n ", start);
+    if (end == std::string::npos) end = phrase.size();
+    const std::string word = phrase.substr(start, end - start);
+    EXPECT_LE(word.size() + (start == 0 ? std::string_view("From: ").size() : 1), 76u) << word;
+    ASSERT_TRUE(word.starts_with("=?UTF-8?B?") && word.ends_with("?=")) << word;
+    decoded += decode_base64(word.substr(10, word.size() - 12));
+    start = end == phrase.size() ? end : end + 3;
+  }
+  EXPECT_EQ(decoded, name + ", Inc");
+  const std::string fits(60, 'x');
+  EXPECT_EQ(display_name_phrase(fits), fits);
 }
 
 TEST(MailEncoding, QuotedPrintableEscapesEqualsAndNonAscii) {
