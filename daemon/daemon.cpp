@@ -113,12 +113,16 @@ int Daemon::run() {
   std::signal(SIGPIPE, SIG_IGN);
 
   // The daemon's own event loop: signals, accept, reload, the watchdog.
-  // Connections are served on the io threads.
+  // Connections are served on the io threads, which are made first so that
+  // they outlive it: an accept still pending when the loop stops holds the
+  // new socket, which belongs to a connection thread's context, and that
+  // socket is destroyed with the loop (found by ASan: a heap-use-after-free
+  // at shutdown when the io threads went first).
+  IoThreads connection_threads(IoThreads::default_count());
   asio::io_context io(1);
   io_ = &io;
   WorkerPool pool(workers);
   pool_ = &pool;
-  IoThreads connection_threads(IoThreads::default_count());
   auto current_runtime = [this] { return runtime_.load(); };
   Service service(
       pool, current_runtime, [this] { return reload_from_connection(); }, system_clock(), metrics_.get());

@@ -72,9 +72,11 @@ class MetricsServerTest : public ::testing::Test {
   }
 
   metrics::Registry registry_;
+  // Before io_, so that they outlive it (as in Daemon::run): a pending
+  // accept on io_ holds a socket of theirs.
+  IoThreads threads_{1};
   asio::io_context io_{1};
   asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
-  IoThreads threads_{1};
   WorkerPool pool_{1};
   std::unique_ptr<MetricsServer> server_;
   std::thread io_thread_;
