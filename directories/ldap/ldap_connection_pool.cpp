@@ -23,13 +23,6 @@ constexpr int kKeepaliveIdleSeconds = 60;
 constexpr int kKeepaliveProbes = 3;
 constexpr int kKeepaliveIntervalSeconds = 10;
 
-timeval to_timeval(std::chrono::milliseconds duration) {
-  timeval value{};
-  value.tv_sec = static_cast<time_t>(duration.count() / 1000);
-  value.tv_usec = static_cast<suseconds_t>((duration.count() % 1000) * 1000);
-  return value;
-}
-
 bool is_ldaps(const std::string& uri) { return ::strncasecmp(uri.c_str(), "ldaps://", 8) == 0; }
 
 // The diagnostic message the server (or libldap's TLS layer) left on the
@@ -255,6 +248,13 @@ bool has_gone_stale(LDAP* connection) {
 }
 
 }  // namespace
+
+timeval to_timeval(std::chrono::milliseconds duration) {
+  timeval value{};
+  value.tv_sec = static_cast<time_t>(duration.count() / 1000);
+  value.tv_usec = static_cast<suseconds_t>((duration.count() % 1000) * 1000);
+  return value;
+}
 
 // ---- Lease ----
 

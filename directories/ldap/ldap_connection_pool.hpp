@@ -27,6 +27,8 @@
 // held.
 #pragma once
 
+#include <sys/time.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -43,6 +45,10 @@
 #include "directories/ldap/ldap_server_list.hpp"
 
 namespace dirproxy {
+
+// A timeout as libldap takes it (LDAP_OPT_NETWORK_TIMEOUT, ldap_result,
+// the time limit of a search).
+timeval to_timeval(std::chrono::milliseconds duration);
 
 // Where a pool counts the times acquire() waited for a free connection
 // (dirproxy_ldap_pool_waits_total) and the waits that ended without one

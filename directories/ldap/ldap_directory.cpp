@@ -27,13 +27,6 @@ int ldap_scope(config::SearchScope scope) {
   return scope == config::SearchScope::one ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE;
 }
 
-timeval to_timeval(std::chrono::milliseconds timeout) {
-  timeval value{};
-  value.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  value.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  return value;
-}
-
 // libldap wants NULL-terminated char* arrays; this keeps them alive.
 class CStringArray {
  public:
