@@ -63,6 +63,11 @@ std::chrono::steady_clock::duration time_to_load(const std::string& yaml, LoadRe
 }
 
 TEST(UnknownKeys, ManyUnknownKeysCostNoMoreThanTheirParse) {
+#ifdef DIRPROXY_SANITIZED
+  // Instrumentation weighs on the messages' code much more than on
+  // yaml-cpp's (not instrumented), so the ratio says nothing there.
+  GTEST_SKIP() << "compares timings, which a sanitizer build distorts";
+#endif
   constexpr std::size_t kKeys = 100000;
   std::string unknown_keys = kMinimal;
   // The same words as items of one list: as much YAML to parse, nothing to
