@@ -14,8 +14,20 @@
 
 #include <boost/asio.hpp>
 
+#include <chrono>
+
 namespace dirproxy {
 namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
+
+// For an accept loop, after a failed accept: when the process is out of file
+// descriptors or buffers, accepting again at once would fail again and spin,
+// so this waits 100 ms first; after any other error it returns at once.
+inline awaitable<void> pause_after_failed_accept(asio::io_context& io, boost::system::error_code ec) {
+  if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+    asio::steady_timer pause(io, std::chrono::milliseconds(100));
+    co_await pause.async_wait(use_awaitable);
+  }
+}
 }  // namespace dirproxy

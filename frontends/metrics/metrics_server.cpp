@@ -105,10 +105,7 @@ awaitable<void> MetricsServer::accept_loop() {
     if (ec == asio::error::operation_aborted) break;
     if (ec) {
       log()->warn("accept failed: {}", ec.message());
-      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-        asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-        co_await pause.async_wait(use_awaitable);
-      }
+      co_await pause_after_failed_accept(io_, ec);
       continue;
     }
     if (open_->fetch_add(1, std::memory_order_relaxed) >= limits_.max_connections) {

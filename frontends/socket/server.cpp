@@ -158,11 +158,7 @@ awaitable<void> Server::accept_loop() {
     if (!accepting_) break;
     if (ec) {
       log()->warn("accept failed: {}", ec.message());
-      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-        // Out of file descriptors: back off instead of spinning.
-        asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-        co_await pause.async_wait(use_awaitable);
-      }
+      co_await pause_after_failed_accept(io_, ec);
       continue;
     }
     asio::co_spawn(connection_context, serve(std::move(socket)), asio::detached);
