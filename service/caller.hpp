@@ -17,11 +17,13 @@ namespace dirproxy {
 // (their `frontend` label): no rule depends on it.
 enum class FrontEnd : std::uint8_t {
   socket,  // JSON Lines on the Unix socket
+  ldap,    // the LDAPv3 listener
 };
 
 constexpr std::string_view to_string(FrontEnd front_end) {
   switch (front_end) {
     case FrontEnd::socket: return "socket";
+    case FrontEnd::ldap: return "ldap";
   }
   return "socket";
 }

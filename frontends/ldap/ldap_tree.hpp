@@ -1,0 +1,100 @@
+// The virtual tree the LDAP front end serves (docs/ldap-server.md): where a
+// DN points, the entries made from the chain's users and groups, the root
+// DSE and cn=Subschema, filter evaluation with each attribute's matching
+// rule, attribute selection, and which lookups a filter pins. Pure logic:
+// no I/O, no BER.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "frontends/ldap/ldap_message.hpp"
+#include "service/entry_requests.hpp"
+
+namespace dirproxy::ldap {
+
+struct TreeSettings {
+  std::string base_dn;  // as configured; compared as a DN
+  std::string home_directory = "/home/{username}";
+  std::string login_shell = "/bin/bash";
+  bool start_tls = false;  // the root DSE lists StartTLS
+  std::string vendor_version;
+};
+
+// An entry: its DN as served and its attributes. Operational attributes
+// (memberOf, entryUUID, createTimestamp, modifyTimestamp, subschemaSubentry,
+// ...) are among `attributes`; attribute_is_operational tells them apart.
+struct Entry {
+  std::string dn;
+  std::vector<Attribute> attributes;
+};
+
+bool attribute_is_operational(std::string_view attribute);
+
+// Where a DN points in the tree.
+struct DnTarget {
+  enum class Kind : std::uint8_t {
+    invalid,     // not a DN (invalidDNSyntax)
+    root_dse,    // ""
+    subschema,   // cn=Subschema
+    base,        // BASE
+    people,      // ou=people,BASE
+    groups,      // ou=groups,BASE
+    services,    // ou=services,BASE
+    user,        // uid=NAME,ou=people,BASE (name holds NAME, unescaped)
+    group,       // cn=NAME,ou=groups,BASE
+    service,     // cn=NAME,ou=services,BASE
+    below_leaf,  // under a user, group or service entry, or another name under a container: no such object
+    outside,     // not under BASE at all
+  };
+  Kind kind = Kind::invalid;
+  std::string name;
+};
+DnTarget classify_dn(const TreeSettings& tree, std::string_view dn);
+
+// The DNs the tree serves, RFC 4514-escaped.
+std::string user_dn(const TreeSettings& tree, std::string_view username);
+std::string group_dn(const TreeSettings& tree, std::string_view name);
+std::string service_dn(const TreeSettings& tree, std::string_view name);
+
+Entry user_entry(const TreeSettings& tree, const UserEntry& user);
+Entry group_entry(const TreeSettings& tree, const GroupEntry& group);
+Entry service_entry(const TreeSettings& tree, std::string_view name);
+Entry container_entry(const TreeSettings& tree, DnTarget::Kind container);  // base, people, groups, services
+Entry root_dse(const TreeSettings& tree);
+Entry subschema_entry();
+
+// RFC 4511 §4.5.1.7: a filter is True, False or Undefined for an entry.
+enum class FilterResult : std::uint8_t { true_, false_, undefined };
+FilterResult evaluate(const Filter& filter, const Entry& entry);
+
+// The attributes of `entry` a search returns for its attribute list
+// (RFC 4511 §4.5.1.8: none/"*" the user attributes, "+" the operational
+// ones, "1.1" none, names case-insensitively), values dropped for typesOnly
+// by the encoder, not here.
+std::vector<Attribute> select_attributes(const Entry& entry, const std::vector<std::string>& requested);
+
+// The lookups that find every entry a filter can match, when it pins them:
+// an entry matches only if it has one of these keys. nullopt: the filter
+// does not pin entries of that kind, so they are enumerated.
+struct UserKeys {
+  std::vector<std::string> usernames;
+  std::vector<std::string> emails;
+  std::vector<std::uint32_t> uid_numbers;
+  std::vector<std::string> uuids;
+  std::vector<std::string> member_of;  // group names (from memberOf=<group DN>)
+};
+std::optional<UserKeys> user_keys(const TreeSettings& tree, const Filter& filter);
+
+struct GroupKeys {
+  std::vector<std::string> names;
+  std::vector<std::uint32_t> gid_numbers;
+  std::vector<std::string> uuids;
+  std::vector<std::string> members;  // usernames (from member=<user DN> or memberUid=NAME)
+};
+std::optional<GroupKeys> group_keys(const TreeSettings& tree, const Filter& filter);
+
+}  // namespace dirproxy::ldap
