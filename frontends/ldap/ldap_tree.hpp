@@ -55,11 +55,18 @@ struct DnTarget {
 };
 DnTarget classify_dn(const TreeSettings& tree, std::string_view dn);
 
-// The DNs the tree serves, RFC 4514-escaped.
+// The DNs the tree serves, RFC 4514-escaped (by libldap, as the LDAP
+// directory escapes: `,+"\<>;=`, a leading '#' or space, a trailing space
+// and every non-ASCII byte as \XX). "" for a name no DN can hold (empty, or
+// not UTF-8): such an entry is not served, and a member with it is left out.
 std::string user_dn(const TreeSettings& tree, std::string_view username);
 std::string group_dn(const TreeSettings& tree, std::string_view name);
 std::string service_dn(const TreeSettings& tree, std::string_view name);
+// The DN of a container (base, people, groups, services; BASE as configured
+// for any other kind). Added for the server, which answers with it.
+std::string container_dn(const TreeSettings& tree, DnTarget::Kind container);
 
+// An entry whose name no DN can hold has dn "" (see user_dn): skip it.
 Entry user_entry(const TreeSettings& tree, const UserEntry& user);
 Entry group_entry(const TreeSettings& tree, const GroupEntry& group);
 Entry service_entry(const TreeSettings& tree, std::string_view name);
