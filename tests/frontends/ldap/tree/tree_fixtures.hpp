@@ -2,7 +2,18 @@
 // alice (in group "admins") and the group "admins".
 #pragma once
 
+#include <ostream>
+
 #include "frontends/ldap/ldap_tree.hpp"
+
+namespace dirproxy::ldap {
+
+// For readable failures: "undefined", not "1-byte object <02>".
+inline void PrintTo(FilterResult result, std::ostream* out) {
+  *out << (result == FilterResult::true_ ? "true" : result == FilterResult::false_ ? "false" : "undefined");
+}
+
+}  // namespace dirproxy::ldap
 
 namespace dirproxy::ldap::testing {
 
