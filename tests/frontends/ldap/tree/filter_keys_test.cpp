@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "core/names.hpp"
-
 #include "frontends/ldap/ldap_tree.hpp"
 #include "frontends/ldap/tree/filter_text.hpp"
 #include "frontends/ldap/tree/tree_fixtures.hpp"
