@@ -191,9 +191,12 @@ std::strong_ordering order(Matching rule, const Comparable& a, const Comparable&
   return a.text <=> b.text;
 }
 
+// The attribute of `entry` that `type` names. The type is resolved once, not
+// per attribute: this runs for every filter item on every candidate entry.
 const Attribute* find_attribute(const Entry& entry, std::string_view type) {
+  const AttributeType* known = find_attribute_type(type);
   for (const auto& attribute : entry.attributes) {
-    if (same_attribute_type(attribute.type, type)) return &attribute;
+    if (known != nullptr ? names_type(attribute.type, *known) : same_name(attribute.type, type)) return &attribute;
   }
   return nullptr;
 }
@@ -306,7 +309,7 @@ Result3 evaluate_extensible(const Filter& filter, const Entry& entry) {
   };
   // Which attributes take part: the one named, or every one the rule applies to.
   const auto takes_part = [&](std::string_view attribute) {
-    if (type != nullptr) return same_attribute_type(attribute, type->name);
+    if (type != nullptr) return names_type(attribute, *type);
     const AttributeType* own = find_attribute_type(attribute);
     return own != nullptr && rule_applies(rule, own->equality);
   };

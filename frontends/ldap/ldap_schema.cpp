@@ -178,11 +178,13 @@ constexpr std::array kObjectClasses = {
 
 }  // namespace
 
+bool names_type(std::string_view name, const AttributeType& type) {
+  return same_name(type.name, name) || (!type.alias.empty() && same_name(type.alias, name)) || type.oid == name;
+}
+
 const AttributeType* find_attribute_type(std::string_view name) {
   for (const auto& type : kAttributeTypes) {
-    if (same_name(type.name, name) || (!type.alias.empty() && same_name(type.alias, name)) || type.oid == name) {
-      return &type;
-    }
+    if (names_type(name, type)) return &type;
   }
   return nullptr;
 }

@@ -38,6 +38,9 @@ struct AttributeType {
 // nullptr when the tree does not know it.
 const AttributeType* find_attribute_type(std::string_view name);
 
+// Whether `name` is one of `type`'s names or its OID (names case-insensitively).
+bool names_type(std::string_view name, const AttributeType& type);
+
 // Whether `a` and `b` name the same attribute type (by either NAME or OID);
 // for types the tree does not know, whether they are the same text ignoring
 // ASCII case.
