@@ -1,12 +1,13 @@
 // Where a DN points in the tree, and the DNs the tree serves. Parsing,
 // escaping and comparing are directories/ldap's (libldap's DN parser and
 // printer), so that the front end and the LDAP directory read DNs alike.
+#include "frontends/ldap/ldap_tree.hpp"
+
 #include <string>
 
 #include "core/names.hpp"
 #include "directories/ldap/ldap_dn.hpp"
 #include "frontends/ldap/ldap_schema.hpp"
-#include "frontends/ldap/ldap_tree.hpp"
 
 namespace dirproxy::ldap {
 namespace {

@@ -5,6 +5,8 @@
 // not valid for the rule ("uidNumber=abc"). An entry without the attribute
 // makes an assertion False, not Undefined, as X.511 §7.8.2 and OpenLDAP have
 // it: `(!(memberOf=cn=x,...))` must find the users who are in no group.
+#include "frontends/ldap/ldap_tree.hpp"
+
 #include <algorithm>
 #include <array>
 #include <compare>
@@ -14,7 +16,6 @@
 #include "core/names.hpp"
 #include "directories/ldap/ldap_dn.hpp"
 #include "frontends/ldap/ldap_schema.hpp"
-#include "frontends/ldap/ldap_tree.hpp"
 
 namespace dirproxy::ldap {
 namespace {

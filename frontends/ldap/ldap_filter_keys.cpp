@@ -8,6 +8,8 @@
 // pins, because a negation is True for everything its child is not. Keys may
 // over-approximate (the caller evaluates the filter on each candidate) but
 // never miss.
+#include "frontends/ldap/ldap_tree.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -16,7 +18,6 @@
 
 #include "core/names.hpp"
 #include "frontends/ldap/ldap_schema.hpp"
-#include "frontends/ldap/ldap_tree.hpp"
 
 namespace dirproxy::ldap {
 namespace {
