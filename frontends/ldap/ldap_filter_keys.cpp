@@ -22,24 +22,6 @@
 namespace dirproxy::ldap {
 namespace {
 
-// What every entry of one kind looks like, for deciding that an item can
-// never be True for it.
-struct EntryShape {
-  std::initializer_list<std::string_view> attributes;  // every type such an entry may carry
-  std::initializer_list<std::string_view> object_classes;
-};
-
-const EntryShape kUserShape{
-    {"objectClass", "uid", "cn", "displayName", "givenName", "sn", "mail", "uidNumber", "gidNumber", "homeDirectory",
-     "loginShell", "gecos", "entryUUID", "memberOf", "createTimestamp", "modifyTimestamp", "subschemaSubentry"},
-    {"top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount"},
-};
-
-const EntryShape kGroupShape{
-    {"objectClass", "cn", "description", "member", "memberUid", "gidNumber", "entryUUID", "subschemaSubentry"},
-    {"top", "groupOfNames", "posixGroup"},
-};
-
 // Whether `item` (a non-composite filter) can be True for no entry of `shape`.
 bool never_true(const Filter& item, const EntryShape& shape) {
   if (item.kind == Filter::Kind::extensible) return false;  // dnAttributes and rule-only forms reach anything

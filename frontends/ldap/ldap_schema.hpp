@@ -5,7 +5,9 @@
 // cannot drift apart. Internal to the tree (ldap_tree.hpp is the interface).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace dirproxy::ldap {
@@ -49,5 +51,27 @@ bool same_attribute_type(std::string_view a, std::string_view b);
 // The NAME of the object class `name_or_oid` names (case-insensitively, or by
 // its OID); `name_or_oid` as it is for a class the tree does not know.
 std::string_view object_class_name(std::string_view name_or_oid);
+
+// What every entry of one kind may look like: the object classes it has and
+// every attribute type it may carry. user_entry() and group_entry() build
+// from these, and the pinned keys rely on them: an item on anything else can
+// never be True for that kind of entry.
+struct EntryShape {
+  std::span<const std::string_view> object_classes;
+  std::span<const std::string_view> attributes;
+};
+
+inline constexpr std::array<std::string_view, 5> kUserObjectClasses = {"top", "person", "organizationalPerson",
+                                                                       "inetOrgPerson", "posixAccount"};
+inline constexpr std::array<std::string_view, 17> kUserAttributes = {
+    "objectClass", "uid",           "cn",         "displayName",     "givenName",       "sn",
+    "mail",        "uidNumber",     "gidNumber",  "homeDirectory",   "loginShell",      "gecos",
+    "entryUUID",   "memberOf",      "createTimestamp", "modifyTimestamp", "subschemaSubentry"};
+inline constexpr EntryShape kUserShape{kUserObjectClasses, kUserAttributes};
+
+inline constexpr std::array<std::string_view, 3> kGroupObjectClasses = {"top", "groupOfNames", "posixGroup"};
+inline constexpr std::array<std::string_view, 8> kGroupAttributes = {
+    "objectClass", "cn", "description", "member", "memberUid", "gidNumber", "entryUUID", "subschemaSubentry"};
+inline constexpr EntryShape kGroupShape{kGroupObjectClasses, kGroupAttributes};
 
 }  // namespace dirproxy::ldap

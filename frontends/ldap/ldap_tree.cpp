@@ -2,6 +2,7 @@
 // the root DSE, and which of an entry's attributes a search returns.
 #include "frontends/ldap/ldap_tree.hpp"
 
+#include <span>
 #include <string>
 
 #include "core/names.hpp"
@@ -33,6 +34,9 @@ class AttributeList {
     if (value) add(type, *value);
   }
   void add(std::string_view type, std::initializer_list<std::string_view> values) {
+    for (auto value : values) add(type, std::string(value));
+  }
+  void add(std::string_view type, std::span<const std::string_view> values) {
     for (auto value : values) add(type, std::string(value));
   }
 
@@ -106,7 +110,7 @@ Entry user_entry(const TreeSettings& tree, const UserEntry& entry) {
   const User& user = entry.user;
   const std::string display_name = non_empty(user.display_name).value_or(user.username);
   AttributeList attributes;
-  attributes.add("objectClass", {"top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount"});
+  attributes.add("objectClass", std::span<const std::string_view>(kUserObjectClasses));
   attributes.add("uid", user.username);
   attributes.add("cn", display_name);
   attributes.add("displayName", display_name);
@@ -129,7 +133,7 @@ Entry user_entry(const TreeSettings& tree, const UserEntry& entry) {
 Entry group_entry(const TreeSettings& tree, const GroupEntry& entry) {
   const Group& group = entry.group;
   AttributeList attributes;
-  attributes.add("objectClass", {"top", "groupOfNames", "posixGroup"});
+  attributes.add("objectClass", std::span<const std::string_view>(kGroupObjectClasses));
   attributes.add("cn", group.name);
   attributes.add("description", non_empty(group.description));
   // groupOfNames requires a member, but an empty group has none to give:

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/names.hpp"
+#include "frontends/ldap/ldap_schema.hpp"
 #include "frontends/ldap/ldap_tree.hpp"
 #include "frontends/ldap/tree/filter_text.hpp"
 #include "frontends/ldap/tree/tree_fixtures.hpp"
@@ -174,6 +175,22 @@ TEST(FilterKeys, EveryMatchingEntryHasAPinnedKey) {
         std::any_of(k.member_of.begin(), k.member_of.end(), [](const auto& g) { return same_name(g, "admins"); });
     EXPECT_TRUE(found) << filter;
   }
+}
+
+// The keys treat an item on an attribute outside an entry kind's shape as
+// never True; a shape that fell behind the entries would make them miss.
+TEST(FilterKeys, ShapesCoverEveryAttributeAndClassTheEntriesCarry) {
+  const auto covers = [](const EntryShape& shape, const Entry& entry) {
+    for (const auto& attribute : entry.attributes) {
+      EXPECT_NE(std::find(shape.attributes.begin(), shape.attributes.end(), attribute.type), shape.attributes.end())
+          << attribute.type;
+      if (attribute.type != "objectClass") continue;
+      EXPECT_TRUE(std::equal(attribute.values.begin(), attribute.values.end(), shape.object_classes.begin(),
+                             shape.object_classes.end()));
+    }
+  };
+  covers(kUserShape, user_entry(example_tree(), testing::alice_entry()));
+  covers(kGroupShape, group_entry(example_tree(), testing::admins_entry()));
 }
 
 }  // namespace
