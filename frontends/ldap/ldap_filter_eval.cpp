@@ -148,9 +148,9 @@ std::optional<Comparable> parse_generalized_time(std::string_view text) {
     return std::nullopt;  // a local time (no zone) is not a point we can compare
   }
   if (at != text.size()) return std::nullopt;
-  const std::int64_t seconds = days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 +
-                               *hour * 3600 + minute.value_or(0) * 60 + second.value_or(0) - offset +
-                               fraction_ns / 1'000'000'000;
+  const std::int64_t seconds =
+      days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 + *hour * 3600 +
+      minute.value_or(0) * 60 + second.value_or(0) - offset + fraction_ns / 1'000'000'000;
   return Comparable{{}, seconds, fraction_ns % 1'000'000'000};
 }
 

@@ -143,8 +143,7 @@ struct ObjectClass {
 
 constexpr std::array kObjectClasses = {
     ObjectClass{"top", "2.5.6.0", "( 2.5.6.0 NAME 'top' ABSTRACT MUST objectClass )"},
-    ObjectClass{"person", "2.5.6.6",
-                "( 2.5.6.6 NAME 'person' SUP top STRUCTURAL MUST ( sn $ cn ) MAY description )"},
+    ObjectClass{"person", "2.5.6.6", "( 2.5.6.6 NAME 'person' SUP top STRUCTURAL MUST ( sn $ cn ) MAY description )"},
     ObjectClass{"organizationalPerson", "2.5.6.7",
                 "( 2.5.6.7 NAME 'organizationalPerson' SUP person STRUCTURAL MAY ou )"},
     ObjectClass{"inetOrgPerson", "2.16.840.1.113730.3.2.2",
@@ -160,8 +159,7 @@ constexpr std::array kObjectClasses = {
     ObjectClass{"posixGroup", "1.3.6.1.1.1.2.2",
                 "( 1.3.6.1.1.1.2.2 NAME 'posixGroup' DESC 'Abstraction of a group of accounts' SUP top AUXILIARY "
                 "MUST gidNumber MAY ( memberUid $ description ) )"},
-    ObjectClass{"organization", "2.5.6.4",
-                "( 2.5.6.4 NAME 'organization' SUP top STRUCTURAL MUST o MAY description )"},
+    ObjectClass{"organization", "2.5.6.4", "( 2.5.6.4 NAME 'organization' SUP top STRUCTURAL MUST o MAY description )"},
     ObjectClass{"organizationalUnit", "2.5.6.5",
                 "( 2.5.6.5 NAME 'organizationalUnit' SUP top STRUCTURAL MUST ou MAY description )"},
     ObjectClass{"dcObject", "1.3.6.1.4.1.1466.344",

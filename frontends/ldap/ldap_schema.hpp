@@ -63,10 +63,23 @@ struct EntryShape {
 
 inline constexpr std::array<std::string_view, 5> kUserObjectClasses = {"top", "person", "organizationalPerson",
                                                                        "inetOrgPerson", "posixAccount"};
-inline constexpr std::array<std::string_view, 17> kUserAttributes = {
-    "objectClass", "uid",           "cn",         "displayName",     "givenName",       "sn",
-    "mail",        "uidNumber",     "gidNumber",  "homeDirectory",   "loginShell",      "gecos",
-    "entryUUID",   "memberOf",      "createTimestamp", "modifyTimestamp", "subschemaSubentry"};
+inline constexpr std::array<std::string_view, 17> kUserAttributes = {"objectClass",
+                                                                     "uid",
+                                                                     "cn",
+                                                                     "displayName",
+                                                                     "givenName",
+                                                                     "sn",
+                                                                     "mail",
+                                                                     "uidNumber",
+                                                                     "gidNumber",
+                                                                     "homeDirectory",
+                                                                     "loginShell",
+                                                                     "gecos",
+                                                                     "entryUUID",
+                                                                     "memberOf",
+                                                                     "createTimestamp",
+                                                                     "modifyTimestamp",
+                                                                     "subschemaSubentry"};
 inline constexpr EntryShape kUserShape{kUserObjectClasses, kUserAttributes};
 
 inline constexpr std::array<std::string_view, 3> kGroupObjectClasses = {"top", "groupOfNames", "posixGroup"};

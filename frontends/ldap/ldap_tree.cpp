@@ -162,8 +162,8 @@ Entry container_entry(const TreeSettings& tree, DnTarget::Kind container) {
       container == DnTarget::Kind::services) {
     attributes.add("objectClass", {"organizationalUnit"});
     attributes.add("ou", std::string(container == DnTarget::Kind::people   ? "people"
-                         : container == DnTarget::Kind::groups ? "groups"
-                                                               : "services"));
+                                     : container == DnTarget::Kind::groups ? "groups"
+                                                                           : "services"));
   } else if (const auto rdns = split_dn(tree.base_dn); rdns && !rdns->empty()) {
     add_base_rdn(attributes, rdns->front());
   }

@@ -81,9 +81,9 @@ TEST(FilterEval, EscapedDnAssertionMatchesTheBuiltDn) {
   const Entry entry = user_entry(example_tree(), odd);
   GroupEntry group = admins_entry();
   group.group.members = {"a,b"};
-  EXPECT_EQ(evaluate(filter_text("(member=uid=a\\5C,b,ou=people,dc=example,dc=com)"),
-                     group_entry(example_tree(), group)),
-            kTrue);
+  EXPECT_EQ(
+      evaluate(filter_text("(member=uid=a\\5C,b,ou=people,dc=example,dc=com)"), group_entry(example_tree(), group)),
+      kTrue);
   EXPECT_EQ(evaluate(filter_text("(uid=a,b)"), entry), kTrue);
 }
 

@@ -15,9 +15,9 @@ namespace dirproxy::ldap {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 using testing::example_tree;
 using testing::filter_text;
+using ::testing::IsEmpty;
 
 std::optional<UserKeys> users(std::string_view filter) { return user_keys(example_tree(), filter_text(filter)); }
 std::optional<GroupKeys> groups(std::string_view filter) { return group_keys(example_tree(), filter_text(filter)); }
@@ -134,13 +134,13 @@ TEST(FilterKeys, OrUnitesAndDropsDuplicates) {
 }
 
 TEST(FilterKeys, FiltersThatDoNotPin) {
-  for (const char* filter : {"(objectClass=*)", "(|(uid=a)(cn=b))", "(!(uid=a))", "(cn=Alice)", "(uid=ali*)",
-                             "(uidNumber>=10000)", "(uid:caseExactMatch:=alice)", "(objectClass=person)",
-                             "(&(objectClass=person)(!(uid=alice)))"}) {
+  for (const char* filter :
+       {"(objectClass=*)", "(|(uid=a)(cn=b))", "(!(uid=a))", "(cn=Alice)", "(uid=ali*)", "(uidNumber>=10000)",
+        "(uid:caseExactMatch:=alice)", "(objectClass=person)", "(&(objectClass=person)(!(uid=alice)))"}) {
     EXPECT_EQ(users(filter), std::nullopt) << filter;
   }
-  for (const char* filter : {"(objectClass=*)", "(objectClass=groupOfNames)", "(!(cn=a))", "(cn=adm*)",
-                             "(|(cn=a)(description=b))"}) {
+  for (const char* filter :
+       {"(objectClass=*)", "(objectClass=groupOfNames)", "(!(cn=a))", "(cn=adm*)", "(|(cn=a)(description=b))"}) {
     EXPECT_EQ(groups(filter), std::nullopt) << filter;
   }
 }
@@ -170,7 +170,8 @@ TEST(FilterKeys, EveryMatchingEntryHasAPinnedKey) {
     const auto& k = *keys;
     const bool found =
         std::any_of(k.usernames.begin(), k.usernames.end(), [](const auto& n) { return same_name(n, "alice"); }) ||
-        std::any_of(k.emails.begin(), k.emails.end(), [](const auto& e) { return same_name(e, "alice@example.com"); }) ||
+        std::any_of(k.emails.begin(), k.emails.end(),
+                    [](const auto& e) { return same_name(e, "alice@example.com"); }) ||
         std::count(k.uid_numbers.begin(), k.uid_numbers.end(), 10001U) > 0 ||
         std::any_of(k.member_of.begin(), k.member_of.end(), [](const auto& g) { return same_name(g, "admins"); });
     EXPECT_TRUE(found) << filter;

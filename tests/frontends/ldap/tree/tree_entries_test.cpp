@@ -11,11 +11,11 @@
 namespace dirproxy::ldap {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 using testing::admins_entry;
 using testing::alice_entry;
+using ::testing::ElementsAre;
 using testing::example_tree;
+using ::testing::IsEmpty;
 
 // The values of `type` in `entry` (exact type name); empty when it lacks it.
 std::vector<std::string> values(const Entry& entry, std::string_view type) {
@@ -152,8 +152,9 @@ TEST(TreeContainerEntry, OrganizationAndUnitBases) {
 }
 
 TEST(TreeContainerEntry, PeopleGroupsAndServicesAreOrganizationalUnits) {
-  for (const auto& [kind, ou] : {std::pair{DnTarget::Kind::people, "people"}, std::pair{DnTarget::Kind::groups, "groups"},
-                                 std::pair{DnTarget::Kind::services, "services"}}) {
+  for (const auto& [kind, ou] :
+       {std::pair{DnTarget::Kind::people, "people"}, std::pair{DnTarget::Kind::groups, "groups"},
+        std::pair{DnTarget::Kind::services, "services"}}) {
     const Entry entry = container_entry(example_tree(), kind);
     EXPECT_EQ(entry.dn, std::string("ou=") + ou + ",dc=example,dc=com");
     EXPECT_THAT(values(entry, "objectClass"), ElementsAre("top", "organizationalUnit"));
@@ -212,8 +213,8 @@ TEST(TreeSubschema, DefinesEveryClassAndAttributeTheTreeServes) {
 
 TEST(TreeSubschema, PosixGroupIsAuxiliarySoItSharesAnEntryWithGroupOfNames) {
   const auto classes = values(subschema_entry(), "objectClasses");
-  EXPECT_THAT(classes, ::testing::Contains(::testing::AllOf(::testing::HasSubstr("'posixGroup'"),
-                                                             ::testing::HasSubstr("AUXILIARY"))));
+  EXPECT_THAT(classes, ::testing::Contains(
+                           ::testing::AllOf(::testing::HasSubstr("'posixGroup'"), ::testing::HasSubstr("AUXILIARY"))));
 }
 
 TEST(TreeOperational, MemberOfEntryUuidTimestampsAndSchemaAreOperational) {
