@@ -100,6 +100,21 @@ std::optional<std::pair<std::string, std::string>> first_rdn(std::string_view dn
   return std::pair(std::string(view(ava.la_attr)), std::string(view(ava.la_value)));
 }
 
+std::optional<std::vector<DnRdn>> split_dn(std::string_view dn) {
+  const auto parsed = parse_dn(dn);
+  if (!parsed) return std::nullopt;
+  std::vector<DnRdn> rdns;
+  if (*parsed == nullptr) return rdns;
+  for (LDAPRDN* rdn = parsed->get(); *rdn != nullptr; ++rdn) {
+    DnRdn& avas = rdns.emplace_back();
+    for (LDAPAVA** ava = *rdn; *ava != nullptr; ++ava) {
+      avas.push_back({std::string(view((*ava)->la_attr)), std::string(view((*ava)->la_value)),
+                      ((*ava)->la_flags & LDAP_AVA_BINARY) != 0});
+    }
+  }
+  return rdns;
+}
+
 std::optional<std::string> normalize_dn(std::string_view dn) {
   const auto rdns = canonical_rdns(dn);
   if (!rdns) return std::nullopt;

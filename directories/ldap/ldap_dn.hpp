@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -30,6 +31,25 @@ Result<std::string> make_dn(std::string_view rdn_attribute, std::string_view rdn
 // or the value is given in BER form ("uid=#0403..."), which no directory
 // attribute we map uses.
 std::optional<std::pair<std::string, std::string>> first_rdn(std::string_view dn);
+
+// One attribute-value pair of an RDN: the attribute type as written and the
+// value unescaped; `ber` when the value was given in BER form ("uid=#0403..."),
+// whose bytes `value` then holds as they are (the encoding, not text).
+struct DnAva {
+  std::string type;
+  std::string value;
+  bool ber = false;
+
+  bool operator==(const DnAva&) const = default;
+};
+using DnRdn = std::vector<DnAva>;
+
+// The RDNs of `dn`, leftmost first, each with its pairs in the order written:
+// "uid=frank\2C jr+cn=F,ou=people" -> {{uid "frank, jr", cn "F"}, {ou "people"}}.
+// Empty for the empty (root) DN; nullopt when the DN does not parse. For
+// code that needs the structure (how deep a DN is, what its leaf RDN says);
+// comparisons go through normalize_dn() and dn_is_under().
+std::optional<std::vector<DnRdn>> split_dn(std::string_view dn);
 
 // A canonical form of `dn` for comparisons: parsed and printed again by
 // libldap in LDAPv3 form (so whitespace around separators is gone and escapes

@@ -55,11 +55,18 @@ struct DnTarget {
 };
 DnTarget classify_dn(const TreeSettings& tree, std::string_view dn);
 
-// The DNs the tree serves, RFC 4514-escaped.
+// The DNs the tree serves, RFC 4514-escaped (by libldap, as the LDAP
+// directory escapes: `,+"\<>;=`, a leading '#' or space, a trailing space
+// and every non-ASCII byte as \XX). "" for a name no DN can hold (empty, or
+// not UTF-8): such an entry is not served, and a member with it is left out.
 std::string user_dn(const TreeSettings& tree, std::string_view username);
 std::string group_dn(const TreeSettings& tree, std::string_view name);
 std::string service_dn(const TreeSettings& tree, std::string_view name);
+// The DN of a container (base, people, groups, services; BASE as configured
+// for any other kind). Added for the server, which answers with it.
+std::string container_dn(const TreeSettings& tree, DnTarget::Kind container);
 
+// An entry whose name no DN can hold has dn "" (see user_dn): skip it.
 Entry user_entry(const TreeSettings& tree, const UserEntry& user);
 Entry group_entry(const TreeSettings& tree, const GroupEntry& group);
 Entry service_entry(const TreeSettings& tree, std::string_view name);
@@ -68,18 +75,30 @@ Entry root_dse(const TreeSettings& tree);
 Entry subschema_entry();
 
 // RFC 4511 §4.5.1.7: a filter is True, False or Undefined for an entry.
+// Undefined: an unknown attribute type, no matching rule for the item
+// (ordering on uid, substrings on uidNumber), an assertion value the rule
+// cannot read (uidNumber=abc, a GeneralizedTime without a zone), or an
+// extensible match naming a rule we do not implement. An assertion on an
+// attribute the entry lacks is False, as in X.511 §7.8.2 and OpenLDAP, so
+// that (!(memberOf=...)) finds the users in no group.
 enum class FilterResult : std::uint8_t { true_, false_, undefined };
 FilterResult evaluate(const Filter& filter, const Entry& entry);
 
 // The attributes of `entry` a search returns for its attribute list
 // (RFC 4511 §4.5.1.8: none/"*" the user attributes, "+" the operational
 // ones, "1.1" none, names case-insensitively), values dropped for typesOnly
-// by the encoder, not here.
+// by the encoder, not here. The root DSE's attributes are operational, but
+// clients read it asking for nothing or "*" and expect namingContexts: for
+// the root DSE, nothing, "*" and "+" each give all of them.
 std::vector<Attribute> select_attributes(const Entry& entry, const std::vector<std::string>& requested);
 
 // The lookups that find every entry a filter can match, when it pins them:
 // an entry matches only if it has one of these keys. nullopt: the filter
-// does not pin entries of that kind, so they are enumerated.
+// does not pin entries of that kind, so they are enumerated. Keys with no
+// values: no entry of that kind can match (memberOf=<a DN that is not one of
+// our groups>, objectClass=posixGroup for users), so none is looked up.
+// Names and emails are the assertion values as sent (without the leading
+// and trailing spaces caseIgnoreMatch ignores); the lookups ignore case.
 struct UserKeys {
   std::vector<std::string> usernames;
   std::vector<std::string> emails;

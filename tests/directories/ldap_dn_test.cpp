@@ -6,6 +6,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace dirproxy {
 namespace {
@@ -93,6 +94,26 @@ TEST(LdapDnFirstRdn, InvalidOrEmptyDnIsNotAnswered) {
   EXPECT_EQ(first_rdn("uid=a,,dc=x"), std::nullopt);
   EXPECT_EQ(first_rdn("uid=a\\zz,dc=x"), std::nullopt);
   EXPECT_EQ(first_rdn(std::string("uid=a\0b,dc=x", 12)), std::nullopt);
+}
+
+TEST(LdapDnSplit, GivesEachRdnWithTypesAsWrittenAndValuesUnescaped) {
+  const auto rdns = split_dn("UID = Frank\\, Jr+cn=F , ou=People,dc=example");
+  ASSERT_TRUE(rdns.has_value());
+  const std::vector<DnRdn> expected = {
+      {{"UID", "Frank, Jr", false}, {"cn", "F", false}}, {{"ou", "People", false}}, {{"dc", "example", false}}};
+  EXPECT_EQ(*rdns, expected);
+}
+
+TEST(LdapDnSplit, MarksBerValues) {
+  const auto rdns = split_dn("uid=#04024869,dc=x");
+  ASSERT_TRUE(rdns.has_value());
+  ASSERT_EQ(rdns->size(), 2U);
+  EXPECT_TRUE((*rdns)[0][0].ber);
+}
+
+TEST(LdapDnSplit, EmptyDnHasNoRdnsAndInvalidDnNone) {
+  EXPECT_EQ(split_dn(""), std::vector<DnRdn>{});
+  EXPECT_EQ(split_dn("not a dn"), std::nullopt);
 }
 
 TEST(LdapDnNormalize, SpacingAndCaseDoNotMatter) {
