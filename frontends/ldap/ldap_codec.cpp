@@ -178,6 +178,17 @@ class BerCursor {
     return {};
   }
 
+  // Reads a whole value that is one SEQUENCE (an LDAPMessage, a control's
+  // value): `contents` reads what is inside, up to `end`; nothing may follow.
+  template <typename ReadContents>
+  Result<void> whole_sequence(const char* what, ReadContents&& contents) {
+    End end = 0;
+    RETURN_IF_ERROR(enter(LBER_SEQUENCE, end, what));
+    if (end != 0) return malformed(std::string("bytes after the ") + what);
+    RETURN_IF_ERROR(contents(end));
+    return leave(end, what);
+  }
+
   // Calls `item` for each element of a SEQUENCE OF or SET OF; `item` reads
   // exactly one element. At most kMaxListItems of them, and every list of
   // the PDU together at most kMaxElementsPerPdu.
@@ -290,16 +301,13 @@ Result<void> decode_filter(BerCursor& in, Filter& out, int depth, std::size_t& i
       return in.leave(end, "not filter");
     }
     case tag::filter_equality:
-      out.kind = Filter::Kind::equality;
-      return decode_assertion(in, choice, out);
     case tag::filter_greater_or_equal:
-      out.kind = Filter::Kind::greater_or_equal;
-      return decode_assertion(in, choice, out);
     case tag::filter_less_or_equal:
-      out.kind = Filter::Kind::less_or_equal;
-      return decode_assertion(in, choice, out);
     case tag::filter_approx:
-      out.kind = Filter::Kind::approx;
+      out.kind = choice == tag::filter_equality           ? Filter::Kind::equality
+                 : choice == tag::filter_greater_or_equal ? Filter::Kind::greater_or_equal
+                 : choice == tag::filter_less_or_equal    ? Filter::Kind::less_or_equal
+                                                          : Filter::Kind::approx;
       return decode_assertion(in, choice, out);
     case tag::filter_substrings:
       out.kind = Filter::Kind::substrings;
@@ -685,10 +693,7 @@ std::optional<Decoded> PduReader::next() {
 Decoded decode_request(std::string_view pdu) {
   BerCursor in(pdu);
   Request request;
-  auto decode = [&]() -> Result<void> {
-    BerCursor::End end = 0;
-    RETURN_IF_ERROR(in.enter(LBER_SEQUENCE, end, "LDAPMessage"));
-    if (end != 0) return malformed("bytes after the LDAPMessage");
+  auto decoded = in.whole_sequence("LDAPMessage", [&](BerCursor::End end) -> Result<void> {
     RETURN_IF_ERROR(in.integer(LBER_INTEGER, request.message_id, "message id"));
     if (request.message_id <= 0) {
       request.message_id = 0;
@@ -696,9 +701,9 @@ Decoded decode_request(std::string_view pdu) {
     }
     RETURN_IF_ERROR(decode_operation(in, request.operation));
     if (in.more(end)) RETURN_IF_ERROR(decode_controls(in, request.controls));
-    return in.leave(end, "LDAPMessage");
-  };
-  if (auto decoded = decode(); !decoded) {
+    return {};
+  });
+  if (!decoded) {
     return DecodeError{ResultCode::protocol_error, std::move(decoded).error().message, request.message_id};
   }
   return request;
@@ -760,16 +765,12 @@ std::optional<PagedResults> decode_paged_results(std::string_view control_value)
   BerCursor in(control_value);
   PagedResults paged;
   int size = 0;
-  auto decode = [&]() -> Result<void> {
-    BerCursor::End end = 0;
-    RETURN_IF_ERROR(in.enter(LBER_SEQUENCE, end, "paged results value"));
-    if (end != 0) return malformed("bytes after the paged results value");
+  auto decoded = in.whole_sequence("paged results value", [&](BerCursor::End) -> Result<void> {
     RETURN_IF_ERROR(in.integer(LBER_INTEGER, size, "page size"));
     if (size < 0) return malformed("negative page size");
-    RETURN_IF_ERROR(in.octets(paged.cookie, "paged results cookie"));
-    return in.leave(end, "paged results value");
-  };
-  if (!decode()) return std::nullopt;
+    return in.octets(paged.cookie, "paged results cookie");
+  });
+  if (!decoded) return std::nullopt;
   paged.size = size;
   return paged;
 }
@@ -782,10 +783,7 @@ std::string encode_paged_results(const PagedResults& paged) {
 std::optional<PasswordModify> decode_password_modify(std::string_view request_value) {
   BerCursor in(request_value);
   PasswordModify request;
-  auto decode = [&]() -> Result<void> {
-    BerCursor::End end = 0;
-    RETURN_IF_ERROR(in.enter(LBER_SEQUENCE, end, "password modify value"));
-    if (end != 0) return malformed("bytes after the password modify value");
+  auto decoded = in.whole_sequence("password modify value", [&](BerCursor::End end) -> Result<void> {
     if (in.more(end) && in.peek() == tag::password_user_identity) {
       RETURN_IF_ERROR(in.octets(tag::password_user_identity, request.user_identity, "userIdentity"));
     }
@@ -795,9 +793,9 @@ std::optional<PasswordModify> decode_password_modify(std::string_view request_va
     if (in.more(end) && in.peek() == tag::password_new) {
       RETURN_IF_ERROR(in.octets(tag::password_new, request.new_password, "newPasswd"));
     }
-    return in.leave(end, "password modify value");
-  };
-  if (!decode()) return std::nullopt;
+    return {};
+  });
+  if (!decoded) return std::nullopt;
   return request;
 }
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-namespace dirproxy::ldap::testing {
+namespace dirproxy::ldap::test_support {
 
 class BerBuilder {
  public:
@@ -38,4 +38,4 @@ inline ber_tag_t tag(unsigned long value) { return static_cast<ber_tag_t>(value)
 inline ber_int_t integer(int value) { return static_cast<ber_int_t>(value); }
 inline ber_len_t length(std::size_t value) { return static_cast<ber_len_t>(value); }
 
-}  // namespace dirproxy::ldap::testing
+}  // namespace dirproxy::ldap::test_support

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace dirproxy::ldap::testing {
+namespace dirproxy::ldap::test_support {
 
 struct LdapMessageFree {
   void operator()(LDAPMessage* message) const { ldap_msgfree(message); }
@@ -69,4 +69,4 @@ class LdapClientPipe {
   int server_fd_ = -1;
 };
 
-}  // namespace dirproxy::ldap::testing
+}  // namespace dirproxy::ldap::test_support

@@ -13,11 +13,7 @@
 namespace dirproxy::ldap {
 namespace {
 
-using testing::BerBuilder;
-using testing::integer;
-using testing::LdapClientPipe;
-using testing::length;
-using testing::tag;
+using namespace test_support;
 
 // What libldap sends for a search with `filter` (its string form).
 std::string search_pdu(const std::string& filter) {

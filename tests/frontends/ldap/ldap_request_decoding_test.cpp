@@ -13,11 +13,7 @@
 namespace dirproxy::ldap {
 namespace {
 
-using testing::BerBuilder;
-using testing::integer;
-using testing::LdapClientPipe;
-using testing::length;
-using testing::tag;
+using namespace test_support;
 
 Request decoded_request(const std::string& pdu) {
   Decoded decoded = decode_request(pdu);

@@ -1,6 +1,7 @@
 #include <ldap.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -13,11 +14,7 @@
 namespace dirproxy::ldap {
 namespace {
 
-using testing::BerBuilder;
-using testing::integer;
-using testing::LdapClientPipe;
-using testing::length;
-using testing::tag;
+using namespace test_support;
 
 struct BerFree {
   void operator()(BerElement* ber) const { ber_free(ber, 1); }
@@ -34,6 +31,8 @@ struct ResponseCase {
   ber_tag_t tag;
   const char* name;
 };
+
+void PrintTo(const ResponseCase& response, std::ostream* out) { *out << response.name; }
 
 class LdapResultEncoding : public ::testing::TestWithParam<ResponseCase> {};
 

@@ -12,10 +12,7 @@
 namespace dirproxy::ldap {
 namespace {
 
-using testing::BerBuilder;
-using testing::integer;
-using testing::LdapClientPipe;
-using testing::tag;
+using namespace test_support;
 
 std::string search_pdu() {
   LdapClientPipe client;
