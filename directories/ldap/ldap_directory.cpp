@@ -608,6 +608,70 @@ Result<std::vector<User>> LdapDirectory::search_users(std::string_view query, st
   return found;
 }
 
+// --- Enumeration -----------------------------------------------------------------
+//
+// An LDAP server cannot return entries sorted by name without the
+// server-side sort control (RFC 2891), which many servers lack or limit.
+// So a page is made here: every entry is fetched with the paged results
+// the directory already uses (page_size), sorted in memory, and cut to the
+// names after `after`. Each page therefore costs one full search and memory
+// for the whole directory while it is made; kMaxSearchEntries bounds both.
+
+namespace {
+
+// The entries' names (by `name_of`), folded, that sort after `after`, in
+// order, at most `limit`, each with the index of its entry.
+template <typename NameOf>
+std::vector<std::pair<std::string, std::size_t>> page_of_names(const std::vector<LdapEntry>& entries,
+                                                               std::string_view after, std::size_t limit,
+                                                               NameOf name_of) {
+  const std::string floor = fold_name(after);
+  std::vector<std::pair<std::string, std::size_t>> names;
+  for (std::size_t index = 0; index < entries.size(); ++index) {
+    std::string name = fold_name(name_of(entries[index]));
+    if (!name.empty() && name > floor) names.emplace_back(std::move(name), index);
+  }
+  std::sort(names.begin(), names.end());
+  // A name held by two entries is listed once (lookups refuse it as ambiguous).
+  names.erase(std::unique(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+              names.end());
+  if (names.size() > limit) names.resize(limit);
+  return names;
+}
+
+}  // namespace
+
+Result<std::vector<User>> LdapDirectory::list_users(std::string_view after, std::size_t limit) {
+  const auto& users = settings_.users;
+  auto entries = search({users_base(), ldap_scope(users.scope), user_filter(""), user_attributes(), 0});
+  RETURN_IF_ERROR(entries);
+  const auto page = page_of_names(*entries, after, limit, [&](const LdapEntry& entry) {
+    return entry.first(users.username_attribute).value_or("");
+  });
+  std::vector<User> found;
+  found.reserve(page.size());
+  for (const auto& [name, index] : page) found.push_back(to_user((*entries)[index]).user);
+  return found;
+}
+
+Result<std::vector<Group>> LdapDirectory::list_groups(std::string_view after, std::size_t limit) {
+  // Names only here; each group of the page is then read as find_group
+  // reads it (members resolved, nested groups followed, cached).
+  const auto& groups = settings_.groups;
+  auto entries = search({groups_base(), ldap_scope(groups.scope), group_filter(""), {groups.name_attribute}, 0});
+  RETURN_IF_ERROR(entries);
+  const auto page = page_of_names(
+      *entries, after, limit, [&](const LdapEntry& entry) { return entry.first(groups.name_attribute).value_or(""); });
+  std::vector<Group> found;
+  found.reserve(page.size());
+  for (const auto& [name, index] : page) {
+    auto group = find_group(*(*entries)[index].first(groups.name_attribute));
+    RETURN_IF_ERROR(group);
+    if (group->has_value()) found.push_back(std::move(**group));  // deleted meanwhile: left out
+  }
+  return found;
+}
+
 // --- Authentication --------------------------------------------------------------
 
 Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_view password) {
