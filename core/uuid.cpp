@@ -16,6 +16,15 @@ std::string uuid_text(const UuidBytes& bytes) {
   return text;
 }
 
+std::optional<std::string> uuid_from_guid_bytes(std::string_view bytes) {
+  if (bytes.size() != 16) return std::nullopt;
+  // Data1 (4 bytes), Data2 and Data3 (2 each) little-endian; Data4 in order.
+  static constexpr std::size_t kOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+  UuidBytes ordered;
+  for (std::size_t i = 0; i < ordered.size(); ++i) ordered[i] = static_cast<std::uint8_t>(bytes[kOrder[i]]);
+  return uuid_text(ordered);
+}
+
 std::optional<std::string> normalized_uuid(std::string_view text) {
   if (text.size() != 36) return std::nullopt;
   std::string lowered = ascii_lower(text);

@@ -5,11 +5,14 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <iterator>
 
 #include "core/names.hpp"
+#include "core/timestamp.hpp"
+#include "core/uuid.hpp"
 #include "directories/ldap/crypt_password.hpp"
 #include "directories/ldap/ldap_dn.hpp"
 #include "directories/ldap/ldap_filter.hpp"
@@ -131,6 +134,36 @@ PoolCounters pool_counters(metrics::Registry* registry, const std::string& direc
            .with({directory})};
 }
 
+// A directory's own identity and times, read where the entry has them
+// (docs/ldap.md: passed through to the LDAP front end).
+constexpr const char* kIdentityAttributes[] = {"entryUUID", "objectGUID", "uidNumber", "gidNumber"};
+constexpr const char* kTimeAttributes[] = {"createTimestamp", "modifyTimestamp"};
+
+// entryUUID (RFC 4530: OpenLDAP, 389-ds) as text, else Active Directory's
+// binary objectGUID.
+std::optional<std::string> own_uuid(const LdapEntry& entry) {
+  if (auto text = entry.first("entryUUID")) {
+    if (auto uuid = normalized_uuid(*text)) return uuid;
+  }
+  if (auto guid = entry.first("objectGUID")) return uuid_from_guid_bytes(*guid);
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> own_number(const LdapEntry& entry, std::string_view attribute) {
+  auto text = entry.first(attribute);
+  if (!text) return std::nullopt;
+  std::uint32_t number = 0;
+  const char* end = text->data() + text->size();
+  auto [stop, error] = std::from_chars(text->data(), end, number);
+  if (error != std::errc() || stop != end) return std::nullopt;
+  return number;
+}
+
+std::optional<std::int64_t> own_time(const LdapEntry& entry, std::string_view attribute) {
+  auto text = entry.first(attribute);
+  return text ? parse_generalized_time(*text) : std::nullopt;
+}
+
 bool has_object_class(const LdapEntry& entry, std::string_view object_class) {
   if (const auto* classes = entry.values("objectclass")) {
     for (const auto& value : *classes) {
@@ -235,6 +268,9 @@ std::vector<std::string> LdapDirectory::user_attributes() const {
   if (!settings_.groups.user_membership_attribute.empty()) {
     attributes.push_back(settings_.groups.user_membership_attribute);
   }
+  // A server ignores those it does not know (RFC 4511 4.5.1.8).
+  attributes.insert(attributes.end(), std::begin(kIdentityAttributes), std::end(kIdentityAttributes));
+  attributes.insert(attributes.end(), std::begin(kTimeAttributes), std::end(kTimeAttributes));
   return attributes;
 }
 
@@ -248,6 +284,11 @@ LdapDirectory::UserEntry LdapDirectory::to_user(const LdapEntry& entry) const {
   result.user.first_name = entry.first(users.first_name_attribute);
   result.user.last_name = entry.first(users.last_name_attribute);
   result.user.directory = name_;
+  result.user.uuid = own_uuid(entry);
+  result.user.uid_number = own_number(entry, "uidNumber");
+  result.user.gid_number = own_number(entry, "gidNumber");
+  result.user.created_at = own_time(entry, "createTimestamp");
+  result.user.modified_at = own_time(entry, "modifyTimestamp");
   if (!users.disabled_attribute.empty()) {
     auto flags = entry.first(users.disabled_attribute);
     if (flags) {
@@ -714,7 +755,8 @@ Result<std::optional<LdapEntry>> LdapDirectory::group_entry(std::string_view nam
   auto entries = search({groups_base(),
                          ldap_scope(groups.scope),
                          group_filter(equality_filter(groups.name_attribute, name)),
-                         {groups.name_attribute, groups.description_attribute, groups.member_attribute, "objectClass"},
+                         {groups.name_attribute, groups.description_attribute, groups.member_attribute, "objectClass",
+                          "entryUUID", "objectGUID", "gidNumber"},
                          0});
   RETURN_IF_ERROR(entries);
   for (auto& entry : *entries) {
@@ -794,6 +836,8 @@ Result<std::optional<Group>> LdapDirectory::find_group(std::string_view name) {
                  members->end());
   Group group{(*entry)->first(settings_.groups.name_attribute).value_or(std::string(name)),
               (*entry)->first(settings_.groups.description_attribute), name_, std::move(*members)};
+  group.uuid = own_uuid(**entry);
+  group.gid_number = own_number(**entry, "gidNumber");
   groups_.put(key, group);
   return std::optional<Group>(std::move(group));
 }
