@@ -7,7 +7,14 @@
 
 namespace dirproxy {
 
-IdentitySettings identity_settings(const config::Config& /*config*/) { return IdentitySettings{}; }
+IdentitySettings identity_settings(const config::Config& config) {
+  IdentitySettings settings;
+  if (config.ldap_server) {
+    settings.uid_number_min = config.ldap_server->posix.uid_number_min;
+    settings.gid_number_min = config.ldap_server->posix.gid_number_min;
+  }
+  return settings;
+}
 
 Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config, std::shared_ptr<StateDatabase> database,
                                  RateLimiterPtr rate_limiter, ClockPtr clock,

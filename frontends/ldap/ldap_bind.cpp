@@ -45,6 +45,9 @@ awaitable<void> Connection::bind(int message_id, const BindRequest& request, std
   const TreeSettings& tree = current->tree;
   std::optional<BoundIdentity> bound;
   LdapResult result;
+  // Anonymous from the moment a Bind begins until one succeeds (RFC 4511
+  // §4.2.1): what the service audits of the attempt is not the old identity.
+  bound_ = BoundIdentity{};
   if (request.version != 3) {
     result = {ResultCode::protocol_error, "", "only LDAPv3 is supported"};
   } else if (!request.simple) {
@@ -61,23 +64,24 @@ awaitable<void> Connection::bind(int message_id, const BindRequest& request, std
   } else {
     result = co_await bind_user(tree, request.name, request.password, bound);
   }
-  // The connection is anonymous from the moment a Bind begins until one
-  // succeeds (RFC 4511 §4.2.1).
   bound_ = bound.value_or(BoundIdentity{});
   const auto& limits = current->settings.limits;
   reader_.set_max_pdu_bytes(bound_.kind == BoundIdentity::Kind::anonymous ? limits.max_request_bytes_anonymous
                                                                           : limits.max_request_bytes);
   paged_.clear();
-  co_await send(*running, encode_result(message_id, ResponseType::bind, result));
+  std::string message = encode_result(message_id, ResponseType::bind, result);
+  co_await send(*running, std::move(message));
 }
 
 awaitable<LdapResult> Connection::bind_user(const TreeSettings& tree, const std::string& name,
                                             const std::string& password, std::optional<BoundIdentity>& bound) {
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = caller();
   Service& service = shared_->service;
   const DnTarget target = classify_dn(tree, name);
   if (target.kind == DnTarget::Kind::service) {
     AuthenticateApplicationRequest request{ascii_lower(target.name), password};
-    auto application = co_await service.call(caller(), request);
+    auto application = co_await service.call(reader, request);
     if (!application) co_return refusal(application.error());
     bound = BoundIdentity{BoundIdentity::Kind::application, application->name, service_dn(tree, application->name),
                           application->may_write};
@@ -91,14 +95,14 @@ awaitable<LdapResult> Connection::bind_user(const TreeSettings& tree, const std:
   } else if (target.kind == DnTarget::Kind::invalid && name.find('@') != std::string::npos) {
     GetUserRequest by_email;
     by_email.email = name;
-    auto user = co_await service.call(caller(), by_email);
+    auto user = co_await service.call(reader, by_email);
     if (!user && user.error().code == ErrorCode::directory_unavailable) co_return result_of(user.error());
     username = user ? user->username : name;
   } else {
     username = name;
   }
   AuthenticateRequest request{username, password};
-  auto user = co_await service.call(caller(), request);
+  auto user = co_await service.call(reader, request);
   if (!user) {
     log()->debug("conn={} bind as {} refused: {}", id_, logging::quoted(name), to_string(user.error().code));
     co_return refusal(user.error());

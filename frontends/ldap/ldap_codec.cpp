@@ -145,7 +145,8 @@ class BerCursor {
 
   Result<void> octets(ber_tag_t expected, std::string& out, const char* what) {
     berval value{};
-    if (peek() != expected || ber_scanf(ber_.get(), "m", &value) == LBER_ERROR) return malformed(expected_message(what));
+    if (peek() != expected || ber_scanf(ber_.get(), "m", &value) == LBER_ERROR)
+      return malformed(expected_message(what));
     out.assign(value.bv_val, value.bv_len);
     return {};
   }
@@ -224,9 +225,8 @@ Result<void> decode_filter(BerCursor& in, Filter& out, int depth, std::size_t& i
 
 Result<void> decode_filter_set(BerCursor& in, ber_tag_t set_tag, Filter& out, int depth, std::size_t& items) {
   // An empty and/or is RFC 4526's absolute true/false: the tree decides.
-  return in.each(set_tag, "filter set", [&]() -> Result<void> {
-    return decode_filter(in, out.children.emplace_back(), depth + 1, items);
-  });
+  return in.each(set_tag, "filter set",
+                 [&]() -> Result<void> { return decode_filter(in, out.children.emplace_back(), depth + 1, items); });
 }
 
 Result<void> decode_assertion(BerCursor& in, ber_tag_t item_tag, Filter& out) {
@@ -252,12 +252,9 @@ Result<void> decode_substrings(BerCursor& in, Filter& out, std::size_t& items) {
       case tag::substring_initial:
         if (components != 1) return malformed("initial substring not first");
         return in.octets(component, out.initial, "initial substring");
-      case tag::substring_any:
-        return in.octets(component, out.any.emplace_back(), "any substring");
-      case tag::substring_final:
-        return in.octets(component, out.final, "final substring");
-      default:
-        return malformed("unknown substring choice");
+      case tag::substring_any: return in.octets(component, out.any.emplace_back(), "any substring");
+      case tag::substring_final: return in.octets(component, out.final, "final substring");
+      default: return malformed("unknown substring choice");
     }
   }));
   if (components == 0) return malformed("substrings filter without a substring");
@@ -287,12 +284,8 @@ Result<void> decode_filter(BerCursor& in, Filter& out, int depth, std::size_t& i
   if (++items > kMaxFilterItems) return malformed("filter has too many items");
   const ber_tag_t choice = in.peek();
   switch (choice) {
-    case tag::filter_and:
-      out.kind = Filter::Kind::and_;
-      return decode_filter_set(in, choice, out, depth, items);
-    case tag::filter_or:
-      out.kind = Filter::Kind::or_;
-      return decode_filter_set(in, choice, out, depth, items);
+    case tag::filter_and: out.kind = Filter::Kind::and_; return decode_filter_set(in, choice, out, depth, items);
+    case tag::filter_or: out.kind = Filter::Kind::or_; return decode_filter_set(in, choice, out, depth, items);
     case tag::filter_not: {
       out.kind = Filter::Kind::not_;
       BerCursor::End end = 0;
@@ -309,17 +302,12 @@ Result<void> decode_filter(BerCursor& in, Filter& out, int depth, std::size_t& i
                  : choice == tag::filter_less_or_equal    ? Filter::Kind::less_or_equal
                                                           : Filter::Kind::approx;
       return decode_assertion(in, choice, out);
-    case tag::filter_substrings:
-      out.kind = Filter::Kind::substrings;
-      return decode_substrings(in, out, items);
+    case tag::filter_substrings: out.kind = Filter::Kind::substrings; return decode_substrings(in, out, items);
     case tag::filter_present:
       out.kind = Filter::Kind::present;
       return in.octets(choice, out.attribute, "present filter");
-    case tag::filter_extensible:
-      out.kind = Filter::Kind::extensible;
-      return decode_extensible(in, out);
-    default:
-      return malformed("unknown filter choice");
+    case tag::filter_extensible: out.kind = Filter::Kind::extensible; return decode_extensible(in, out);
+    default: return malformed("unknown filter choice");
   }
 }
 
@@ -358,8 +346,7 @@ Result<void> decode_bind(BerCursor& in, BindRequest& out) {
       RETURN_IF_ERROR(in.leave(sasl_end, "SASL credentials"));
       break;
     }
-    default:
-      return malformed("unknown authentication choice");
+    default: return malformed("unknown authentication choice");
   }
   return in.leave(end, "bind request");
 }
@@ -451,7 +438,8 @@ Result<void> decode_controls(BerCursor& in, std::vector<Control>& out) {
     BerCursor::End end = 0;
     RETURN_IF_ERROR(in.enter(LBER_SEQUENCE, end, "control"));
     RETURN_IF_ERROR(in.octets(control.type, "control type"));
-    if (in.more(end) && in.peek() == LBER_BOOLEAN) RETURN_IF_ERROR(in.boolean(LBER_BOOLEAN, control.critical, "criticality"));
+    if (in.more(end) && in.peek() == LBER_BOOLEAN)
+      RETURN_IF_ERROR(in.boolean(LBER_BOOLEAN, control.critical, "criticality"));
     if (in.more(end)) RETURN_IF_ERROR(in.octets(LBER_OCTETSTRING, control.value, "control value"));
     return in.leave(end, "control");
   });
@@ -460,33 +448,23 @@ Result<void> decode_controls(BerCursor& in, std::vector<Control>& out) {
 // The protocolOp.
 Result<void> decode_operation(BerCursor& in, Operation& out) {
   switch (in.peek()) {
-    case tag::bind_request:
-      return decode_bind(in, out.emplace<BindRequest>());
-    case tag::unbind_request:
-      out.emplace<UnbindRequest>();
-      return in.null(tag::unbind_request, "unbind request");
-    case tag::search_request:
-      return decode_search(in, out.emplace<SearchRequest>());
-    case tag::modify_request:
-      return decode_modify(in, out.emplace<ModifyRequest>());
-    case tag::add_request:
-      return decode_add(in, out.emplace<AddRequest>());
+    case tag::bind_request: return decode_bind(in, out.emplace<BindRequest>());
+    case tag::unbind_request: out.emplace<UnbindRequest>(); return in.null(tag::unbind_request, "unbind request");
+    case tag::search_request: return decode_search(in, out.emplace<SearchRequest>());
+    case tag::modify_request: return decode_modify(in, out.emplace<ModifyRequest>());
+    case tag::add_request: return decode_add(in, out.emplace<AddRequest>());
     case tag::delete_request:
       return in.octets(tag::delete_request, out.emplace<DeleteRequest>().entry, "delete request");
-    case tag::modify_dn_request:
-      return decode_modify_dn(in, out.emplace<ModifyDnRequest>());
-    case tag::compare_request:
-      return decode_compare(in, out.emplace<CompareRequest>());
+    case tag::modify_dn_request: return decode_modify_dn(in, out.emplace<ModifyDnRequest>());
+    case tag::compare_request: return decode_compare(in, out.emplace<CompareRequest>());
     case tag::abandon_request: {
       AbandonRequest& abandon = out.emplace<AbandonRequest>();
       RETURN_IF_ERROR(in.integer(tag::abandon_request, abandon.message_id, "abandon request"));
       if (abandon.message_id < 0) return malformed("negative message id to abandon");
       return {};
     }
-    case tag::extended_request:
-      return decode_extended(in, out.emplace<ExtendedRequest>());
-    default:
-      return malformed("unknown operation");
+    case tag::extended_request: return decode_extended(in, out.emplace<ExtendedRequest>());
+    default: return malformed("unknown operation");
   }
 }
 

@@ -117,9 +117,8 @@ void Connection::start(std::function<void()> on_closed) {
 }
 
 void Connection::stop() {
-  asio::post(transport_.socket().get_executor(), [self = shared_from_this()] {
-    self->disconnect(ResultCode::unavailable, "the server is shutting down");
-  });
+  asio::post(transport_.socket().get_executor(),
+             [self = shared_from_this()] { self->disconnect(ResultCode::unavailable, "the server is shutting down"); });
 }
 
 awaitable<void> Connection::run() {
@@ -233,9 +232,11 @@ awaitable<void> Connection::perform(Request request, std::shared_ptr<Running> ru
     const LdapResult refusal{ResultCode::unavailable_critical_extension, "",
                              "critical control " + unsupported->type + " is not supported"};
     if (type) {
-      co_await send(*running, encode_result(id, *type, refusal));
+      std::string message = encode_result(id, *type, refusal);
+      co_await send(*running, std::move(message));
     } else {
-      co_await send(*running, encode_extended_response(id, refusal, std::nullopt, std::nullopt));
+      std::string message = encode_extended_response(id, refusal, std::nullopt, std::nullopt);
+      co_await send(*running, std::move(message));
     }
   } else if (auto* bind_request = std::get_if<BindRequest>(&request.operation)) {
     co_await bind(id, *bind_request, running);
@@ -246,14 +247,21 @@ awaitable<void> Connection::perform(Request request, std::shared_ptr<Running> ru
   } else if (auto* extended_request = std::get_if<ExtendedRequest>(&request.operation)) {
     co_await extended(id, *extended_request, running);
   } else if (auto* add_request = std::get_if<AddRequest>(&request.operation)) {
-    co_await send(*running, encode_result(id, ResponseType::add, co_await add(*add_request)));
+    const LdapResult outcome = co_await add(*add_request);
+    std::string message = encode_result(id, ResponseType::add, outcome);
+    co_await send(*running, std::move(message));
   } else if (auto* modify_request = std::get_if<ModifyRequest>(&request.operation)) {
-    co_await send(*running, encode_result(id, ResponseType::modify, co_await modify(*modify_request)));
+    const LdapResult outcome = co_await modify(*modify_request);
+    std::string message = encode_result(id, ResponseType::modify, outcome);
+    co_await send(*running, std::move(message));
   } else if (auto* delete_request = std::get_if<DeleteRequest>(&request.operation)) {
-    co_await send(*running, encode_result(id, ResponseType::delete_, co_await remove(*delete_request)));
+    const LdapResult outcome = co_await remove(*delete_request);
+    std::string message = encode_result(id, ResponseType::delete_, outcome);
+    co_await send(*running, std::move(message));
   } else if (std::holds_alternative<ModifyDnRequest>(request.operation)) {
-    co_await send(*running, encode_result(id, ResponseType::modify_dn,
-                                          {ResultCode::unwilling_to_perform, "", "entries cannot be renamed"}));
+    std::string message =
+        encode_result(id, ResponseType::modify_dn, {ResultCode::unwilling_to_perform, "", "entries cannot be renamed"});
+    co_await send(*running, std::move(message));
   }
   if (auto found = running_.find(id); found != running_.end() && found->second == running) running_.erase(found);
   touch();
@@ -314,11 +322,12 @@ awaitable<void> Connection::write_responses() {
 awaitable<void> Connection::watch_idle() {
   auto self = shared_from_this();
   while (!closed_) {
-    const auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        state()->settings.limits.idle_timeout);
+    const auto timeout =
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(state()->settings.limits.idle_timeout);
     const bool busy = !running_.empty() || !outgoing_.empty();
     if (!busy && std::chrono::steady_clock::now() - last_activity_ >= timeout) {
-      log()->debug("conn={} idle for {} s; closing", id_, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+      log()->debug("conn={} idle for {} s; closing", id_,
+                   std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
       close();
       break;
     }
@@ -353,6 +362,5 @@ Caller Connection::caller() const {
   if (bound_.kind != BoundIdentity::Kind::anonymous) caller.actor = bound_.dn;
   return caller;
 }
-
 
 }  // namespace dirproxy::ldap

@@ -26,14 +26,17 @@ awaitable<void> pause(asio::steady_timer& timer) {
 awaitable<void> Connection::extended(int message_id, const ExtendedRequest& request, std::shared_ptr<Running> running) {
   if (request.name == oid::who_am_i) {
     const std::string authz = bound_.kind == BoundIdentity::Kind::anonymous ? "" : "dn:" + bound_.dn;
-    co_await send(*running, encode_extended_response(message_id, {}, std::nullopt, authz));
+    std::string message = encode_extended_response(message_id, {}, std::nullopt, authz);
+    co_await send(*running, std::move(message));
   } else if (request.name == oid::password_modify) {
     const LdapResult result = co_await password_modify(request);
-    co_await send(*running, encode_extended_response(message_id, result, std::nullopt, std::nullopt));
+    std::string message = encode_extended_response(message_id, result, std::nullopt, std::nullopt);
+    co_await send(*running, std::move(message));
   } else {
-    co_await send(*running, encode_extended_response(
-                                message_id, {ResultCode::protocol_error, "", "unsupported extended operation " + request.name},
-                                std::nullopt, std::nullopt));
+    std::string message = encode_extended_response(
+        message_id, {ResultCode::protocol_error, "", "unsupported extended operation " + request.name}, std::nullopt,
+        std::nullopt);
+    co_await send(*running, std::move(message));
   }
 }
 
@@ -42,22 +45,23 @@ awaitable<void> Connection::start_tls(int message_id) {
   Running running;
   TlsContextPtr context = state()->tls;
   auto answer = [&](LdapResult result) -> awaitable<void> {
-    co_await send(running, encode_extended_response(message_id, result, std::string(oid::start_tls), std::nullopt));
+    std::string message = encode_extended_response(message_id, result, std::string(oid::start_tls), std::nullopt);
+    co_await send(running, std::move(message));
   };
   if (transport_.secure()) {
-    co_await answer({ResultCode::operations_error, "", "TLS is already established"});
+    co_await answer(make_result(ResultCode::operations_error, "TLS is already established"));
     co_return;
   }
   if (!context) {
-    co_await answer({ResultCode::unavailable, "", "TLS is not configured (ldap_server.tls)"});
+    co_await answer(make_result(ResultCode::unavailable, "TLS is not configured (ldap_server.tls)"));
     co_return;
   }
   if (!running_.empty() || reader_.buffered() > 0) {
     // RFC 4511 §4.14.1: no other operation may be outstanding.
-    co_await answer({ResultCode::operations_error, "", "other operations are outstanding"});
+    co_await answer(make_result(ResultCode::operations_error, "other operations are outstanding"));
     co_return;
   }
-  co_await answer({});
+  co_await answer(make_result(ResultCode::success, ""));
   // The answer goes in the clear; the handshake starts once it is written.
   while (outgoing_bytes_ > 0 && !closed_) co_await pause(drained_);
   if (closed_) co_return;
@@ -75,6 +79,9 @@ awaitable<void> Connection::start_tls(int message_id) {
 }
 
 awaitable<LdapResult> Connection::password_modify(const ExtendedRequest& request) {
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = caller();
+  const Caller writing = writer();
   const auto modify = decode_password_modify(request.value.value_or(""));
   if (!modify) co_return LdapResult{ResultCode::protocol_error, "", "malformed Password Modify request"};
   const FrontEndStatePtr current = state();
@@ -82,10 +89,12 @@ awaitable<LdapResult> Connection::password_modify(const ExtendedRequest& request
     co_return LdapResult{ResultCode::unwilling_to_perform, "", "bind first"};
   }
   if (!modify->new_password || modify->new_password->empty()) {
-    co_return LdapResult{ResultCode::unwilling_to_perform, "", "give the new password (dirproxy does not generate one)"};
+    co_return LdapResult{ResultCode::unwilling_to_perform, "",
+                         "give the new password (dirproxy does not generate one)"};
   }
   if (!plaintext_bind_allowed(*current)) {
-    co_return LdapResult{ResultCode::confidentiality_required, "", "a password needs TLS here: use StartTLS or ldaps://"};
+    co_return LdapResult{ResultCode::confidentiality_required, "",
+                         "a password needs TLS here: use StartTLS or ldaps://"};
   }
   // Whose password: the bound user's, or the one named (a DN in the tree,
   // or a username).
@@ -111,7 +120,7 @@ awaitable<LdapResult> Connection::password_modify(const ExtendedRequest& request
       co_return LdapResult{ResultCode::unwilling_to_perform, "", "give the old password to change your own"};
     }
     ChangePasswordRequest change{bound_.name, *modify->old_password, *modify->new_password};
-    auto changed = co_await service.call(caller(), change);
+    auto changed = co_await service.call(reader, change);
     if (!changed) co_return result_of(changed.error());
     co_return LdapResult{};
   }
@@ -119,7 +128,7 @@ awaitable<LdapResult> Connection::password_modify(const ExtendedRequest& request
     co_return LdapResult{ResultCode::insufficient_access_rights, "", "only your own password"};
   }
   SetPasswordRequest set{username, *modify->new_password};
-  auto done = co_await service.call(writer(), set);
+  auto done = co_await service.call(writing, set);
   if (!done) co_return result_of(done.error());
   co_return LdapResult{};
 }

@@ -25,9 +25,9 @@ LdapResult result_of(const Error& error) {
     case ErrorCode::mail_not_configured:
     case ErrorCode::unknown_op: return with(ResultCode::unwilling_to_perform);
     case ErrorCode::directory_unavailable:
-      return {ResultCode::unavailable, "",
-              error.directory.empty() ? "a directory is unavailable"
-                                      : "directory " + error.directory + " is unavailable"};
+      return {
+          ResultCode::unavailable, "",
+          error.directory.empty() ? "a directory is unavailable" : "directory " + error.directory + " is unavailable"};
     case ErrorCode::internal_error: break;
   }
   return {ResultCode::other, "", "internal error"};

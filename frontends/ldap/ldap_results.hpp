@@ -14,4 +14,10 @@ namespace dirproxy::ldap {
 // the service has already logged and kept out of its message.
 LdapResult result_of(const Error& error);
 
+// A result with no matched DN. The operations pass results to their
+// coroutines made so, never brace-initialised at the call: g++ 12 destroys a
+// coroutine's by-value parameter twice when it is initialised from a braced
+// list there (seen as a double free in StartTLS).
+inline LdapResult make_result(ResultCode code, std::string diagnostic) { return {code, "", std::move(diagnostic)}; }
+
 }  // namespace dirproxy::ldap

@@ -41,10 +41,21 @@ void describe(const Filter& filter, std::string& out) {
   out += '\x1f';
   out += filter.value;
   if (filter.initial) out += "\x1fi" + *filter.initial;
-  for (const auto& any : filter.any) out += "\x1f" "a" + any;
-  if (filter.final) out += "\x1f" "f" + *filter.final;
+  for (const auto& any : filter.any)
+    out +=
+        "\x1f"
+        "a" +
+        any;
+  if (filter.final)
+    out +=
+        "\x1f"
+        "f" +
+        *filter.final;
   out += filter.matching_rule;
-  if (filter.dn_attributes) out += "\x1f" "d";
+  if (filter.dn_attributes)
+    out +=
+        "\x1f"
+        "d";
   for (const auto& child : filter.children) describe(child, out);
   out += ')';
 }
@@ -62,8 +73,6 @@ std::string new_cookie() {
   randombytes_buf(bytes, sizeof bytes);
   return std::string(reinterpret_cast<const char*>(bytes), sizeof bytes);
 }
-
-LdapResult make_result(ResultCode code, std::string diagnostic) { return {code, "", std::move(diagnostic)}; }
 
 template <typename T>
 void append_unique(std::vector<T>& into, const std::vector<T>& values) {
@@ -102,9 +111,9 @@ namespace {
 // What the bound identity may read of users and groups: everything, or (a
 // user with user_read: self) itself and its groups.
 struct ReadScope {
-  bool tree = false;                 // may read the tree at all
-  std::optional<UserEntry> self;     // set: only this user and its groups
-  std::string application;           // its own entry under ou=services
+  bool tree = false;              // may read the tree at all
+  std::optional<UserEntry> self;  // set: only this user and its groups
+  std::string application;        // its own entry under ou=services
 };
 
 bool may_read_group(const ReadScope& scope, std::string_view name) {
@@ -117,15 +126,20 @@ bool may_read_group(const ReadScope& scope, std::string_view name) {
 
 awaitable<void> Connection::search(const Request& request, const SearchRequest& search,
                                    std::shared_ptr<Running> running) {
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = caller();
   const int id = request.message_id;
   const FrontEndStatePtr current = state();
   const auto& settings = current->settings;
   const TreeSettings& tree = current->tree;
   Service& service = shared_->service;
   auto done_with = [&](LdapResult result, std::vector<Control> controls) -> awaitable<void> {
-    co_await send(*running, encode_result(id, ResponseType::search_done, result, controls));
+    std::string message = encode_result(id, ResponseType::search_done, result, controls);
+    co_await send(*running, std::move(message));
   };
-  auto done = [&](LdapResult result) -> awaitable<void> { return done_with(std::move(result), std::vector<Control>()); };
+  auto done = [&](LdapResult result) -> awaitable<void> {
+    return done_with(std::move(result), std::vector<Control>());
+  };
 
   // The paged results control, when the client sent one.
   std::optional<PagedResults> paged;
@@ -152,7 +166,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
   if (bound_.kind == BoundIdentity::Kind::user && settings.user_read == config::UserRead::self) {
     GetUserEntryRequest own;
     own.username = bound_.name;
-    auto self = co_await service.call(caller(), own);
+    auto self = co_await service.call(reader, own);
     if (!self) {
       co_await done(result_of(self.error()));
       co_return;
@@ -227,7 +241,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       case Kind::user: {
         GetUserEntryRequest lookup;
         lookup.username = base.name;
-        auto user = co_await service.call(caller(), lookup);
+        auto user = co_await service.call(reader, lookup);
         if (!user) {
           co_await done(result_of(user.error()));
           co_return;
@@ -245,7 +259,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       case Kind::group: {
         GetGroupEntryRequest lookup;
         lookup.name = base.name;
-        auto group = co_await service.call(caller(), lookup);
+        auto group = co_await service.call(reader, lookup);
         if (!group) {
           co_await done(result_of(group.error()));
           co_return;
@@ -268,9 +282,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
         break;
       case Kind::below_leaf:
       case Kind::outside:
-      case Kind::invalid:
-        co_await done(make_result(ResultCode::no_such_object, "no such entry"));
-        co_return;
+      case Kind::invalid: co_await done(make_result(ResultCode::no_such_object, "no such entry")); co_return;
     }
 
     // Users and groups the filter pins, fetched by their keys; a user
@@ -289,7 +301,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
         for (const auto& group_name : keys->member_of) {
           GetGroupEntryRequest lookup;
           lookup.name = group_name;
-          auto group = co_await service.call(caller(), lookup);
+          auto group = co_await service.call(reader, lookup);
           if (!group) {
             co_await done(result_of(group.error()));
             co_return;
@@ -299,7 +311,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
         for (const auto& member : members) lookups.emplace_back().username = member;
         std::set<std::string> seen;
         for (const auto& lookup : lookups) {
-          auto user = co_await service.call(caller(), lookup);
+          auto user = co_await service.call(reader, lookup);
           if (!user) {
             co_await done(result_of(user.error()));
             co_return;
@@ -323,7 +335,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
         for (const auto& uuid : keys->uuids) lookups.emplace_back().uuid = uuid;
         for (const auto& member : keys->members) {
           GetUserGroupsRequest groups_of{member};
-          auto names = co_await service.call(caller(), groups_of);
+          auto names = co_await service.call(reader, groups_of);
           if (!names) {
             co_await done(result_of(names.error()));
             co_return;
@@ -336,7 +348,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       if (state->pinned_groups) {
         std::set<std::string> seen;
         for (const auto& lookup : lookups) {
-          auto group = co_await service.call(caller(), lookup);
+          auto group = co_await service.call(reader, lookup);
           if (!group) {
             co_await done(result_of(group.error()));
             co_return;
@@ -358,8 +370,8 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     limit = std::min(limit, static_cast<std::size_t>(search.size_limit));
   }
   auto time_limit = std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings.limits.time_limit);
-  if (search.time_limit > 0) time_limit = std::min(time_limit, std::chrono::steady_clock::duration(
-                                                                   std::chrono::seconds(search.time_limit)));
+  if (search.time_limit > 0)
+    time_limit = std::min(time_limit, std::chrono::steady_clock::duration(std::chrono::seconds(search.time_limit)));
   const auto deadline = std::chrono::steady_clock::now() + time_limit;
 
   // The next entry to test, or nullopt when the search has no more.
@@ -378,7 +390,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
         state->users_done = true;
       } else {
         ListUserEntriesRequest list{state->user_after, kEnumerationPage};
-        auto page = co_await service.call(caller(), list);
+        auto page = co_await service.call(reader, list);
         if (!page) co_return std::move(page).error();
         state->fetched.clear();
         state->fetched_next = 0;
@@ -399,7 +411,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
         state->groups_done = true;
       } else {
         ListGroupEntriesRequest list{state->group_after, kEnumerationPage};
-        auto page = co_await service.call(caller(), list);
+        auto page = co_await service.call(reader, list);
         if (!page) co_return std::move(page).error();
         state->fetched.clear();
         state->fetched_next = 0;
@@ -443,10 +455,9 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       result = {ResultCode::size_limit_exceeded, "", "size limit exceeded"};
       break;
     }
-    if (!co_await send(*running, encode_search_entry(id, (*entry)->dn, select_attributes(**entry, search.attributes),
-                                                     search.types_only))) {
-      co_return;
-    }
+    std::string message =
+        encode_search_entry(id, (*entry)->dn, select_attributes(**entry, search.attributes), search.types_only);
+    if (!co_await send(*running, std::move(message))) co_return;
     ++sent;
   }
 
@@ -466,13 +477,16 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
 }
 
 awaitable<void> Connection::compare(int message_id, const CompareRequest& request, std::shared_ptr<Running> running) {
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = caller();
   // A Compare reads one entry: it is a base search for it, with the same
   // rules on who may read it.
   const FrontEndStatePtr current = state();
   const TreeSettings& tree = current->tree;
   Service& service = shared_->service;
   auto answer = [&](LdapResult result) -> awaitable<void> {
-    co_await send(*running, encode_result(message_id, ResponseType::compare, result));
+    std::string message = encode_result(message_id, ResponseType::compare, result);
+    co_await send(*running, std::move(message));
   };
   const DnTarget target = classify_dn(tree, request.entry);
   if (target.kind == Kind::invalid) {
@@ -499,7 +513,7 @@ awaitable<void> Connection::compare(int message_id, const CompareRequest& reques
       if (self_only && !same_name(target.name, bound_.name)) break;
       GetUserEntryRequest lookup;
       lookup.username = target.name;
-      auto user = co_await service.call(caller(), lookup);
+      auto user = co_await service.call(reader, lookup);
       if (!user) {
         co_await answer(result_of(user.error()));
         co_return;
@@ -510,7 +524,7 @@ awaitable<void> Connection::compare(int message_id, const CompareRequest& reques
     case Kind::group: {
       GetGroupEntryRequest lookup;
       lookup.name = target.name;
-      auto group = co_await service.call(caller(), lookup);
+      auto group = co_await service.call(reader, lookup);
       if (!group) {
         co_await answer(result_of(group.error()));
         co_return;

@@ -17,8 +17,7 @@ std::string where(const std::string& host, std::uint16_t port) {
 }
 
 awaitable<void> refuse(tcp::socket socket) {
-  const std::string notice =
-      encode_notice_of_disconnection(ResultCode::busy, "too many connections; try again later");
+  const std::string notice = encode_notice_of_disconnection(ResultCode::busy, "too many connections; try again later");
   boost::system::error_code ignored;
   co_await asio::async_write(socket, asio::buffer(notice), asio::redirect_error(use_awaitable, ignored));
   socket.shutdown(tcp::socket::shutdown_both, ignored);
@@ -36,8 +35,8 @@ Result<TlsContextPtr> load_tls(const config::LdapServer& settings) {
   boost::system::error_code ec;
   context->use_certificate_chain_file(settings.tls->certificate_file, ec);
   if (ec) {
-    return fail(ErrorCode::internal_error, "ldap_server.tls.certificate_file: cannot use " +
-                                               settings.tls->certificate_file + ": " + ec.message());
+    return fail(ErrorCode::internal_error,
+                "ldap_server.tls.certificate_file: cannot use " + settings.tls->certificate_file + ": " + ec.message());
   }
   context->use_private_key_file(settings.tls->key_file, asio::ssl::context::pem, ec);
   if (ec) {
@@ -45,9 +44,9 @@ Result<TlsContextPtr> load_tls(const config::LdapServer& settings) {
                 "ldap_server.tls.key_file: cannot use " + settings.tls->key_file + ": " + ec.message());
   }
   if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
-    return fail(ErrorCode::internal_error,
-                "ldap_server.tls: the key in " + settings.tls->key_file + " does not belong to the certificate in " +
-                    settings.tls->certificate_file);
+    return fail(ErrorCode::internal_error, "ldap_server.tls: the key in " + settings.tls->key_file +
+                                               " does not belong to the certificate in " +
+                                               settings.tls->certificate_file);
   }
   return context;
 }
@@ -97,9 +96,11 @@ Result<void> LdapServer::listen(const config::LdapServer& settings) {
     tcp::resolver resolver(io_);
     const auto endpoints = resolver.resolve(uri.host, std::to_string(uri.port),
                                             tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-    if (ec) return fail(ErrorCode::internal_error, "ldap_server.listen: cannot resolve " + uri.uri + ": " + ec.message());
+    if (ec)
+      return fail(ErrorCode::internal_error, "ldap_server.listen: cannot resolve " + uri.uri + ": " + ec.message());
     for (const auto& entry : endpoints) {
-      auto listener = std::make_unique<Listener>(Listener{tcp::acceptor(io_), (uri.scheme == config::LdapListenScheme::ldaps)});
+      auto listener =
+          std::make_unique<Listener>(Listener{tcp::acceptor(io_), (uri.scheme == config::LdapListenScheme::ldaps)});
       auto& acceptor = listener->acceptor;
       const tcp::endpoint endpoint = entry.endpoint();
       acceptor.open(endpoint.protocol(), ec);

@@ -50,7 +50,8 @@ std::optional<LdapResult> read_user_attribute(const std::string& type, const std
   if (same_name(type, "objectClass")) {
     for (const auto& object_class : values) {
       if (!listed(user_classes(), object_class)) {
-        return refused(ResultCode::object_class_violation, "a user's object classes are inetOrgPerson and posixAccount");
+        return refused(ResultCode::object_class_violation,
+                       "a user's object classes are inetOrgPerson and posixAccount");
       }
     }
     return std::nullopt;
@@ -123,6 +124,9 @@ std::optional<LdapResult> Connection::refuse_write(const FrontEndState& state, b
 }
 
 awaitable<LdapResult> Connection::add(const AddRequest& request) {
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = caller();
+  const Caller writing = writer();
   const FrontEndStatePtr current = state();
   const TreeSettings& tree = current->tree;
   const bool carries_password = std::any_of(request.attributes.begin(), request.attributes.end(),
@@ -145,7 +149,7 @@ awaitable<LdapResult> Connection::add(const AddRequest& request) {
     add_user.last_name = fields.last_name;
     add_user.password = fields.password;
     add_user.notify = false;
-    auto added = co_await service.call(writer(), add_user);
+    auto added = co_await service.call(writing, add_user);
     if (!added) co_return result_of(added.error());
     co_return LdapResult{};
   }
@@ -157,7 +161,8 @@ awaitable<LdapResult> Connection::add(const AddRequest& request) {
       if (same_name(attribute.type, "objectClass")) {
         for (const auto& object_class : attribute.values) {
           if (!listed(group_classes(), object_class)) {
-            co_return refused(ResultCode::object_class_violation, "a group's object classes are groupOfNames and posixGroup");
+            co_return refused(ResultCode::object_class_violation,
+                              "a group's object classes are groupOfNames and posixGroup");
           }
         }
       } else if (same_name(attribute.type, "cn")) {
@@ -165,7 +170,8 @@ awaitable<LdapResult> Connection::add(const AddRequest& request) {
           co_return refused(ResultCode::naming_violation, "cn must be the entry's RDN");
         }
       } else if (same_name(attribute.type, "description")) {
-        if (attribute.values.size() > 1) co_return refused(ResultCode::constraint_violation, "description takes one value");
+        if (attribute.values.size() > 1)
+          co_return refused(ResultCode::constraint_violation, "description takes one value");
         if (!attribute.values.empty()) description = attribute.values.front();
       } else if (same_name(attribute.type, "member") || same_name(attribute.type, "memberUid")) {
         if (auto error = read_members(tree, attribute.type, attribute.values, members)) co_return *error;
@@ -180,7 +186,7 @@ awaitable<LdapResult> Connection::add(const AddRequest& request) {
     for (const auto& member : members) {
       GetUserRequest lookup;
       lookup.username = member;
-      auto user = co_await service.call(caller(), lookup);
+      auto user = co_await service.call(reader, lookup);
       if (!user) {
         co_return user.error().code == ErrorCode::not_found
             ? refused(ResultCode::constraint_violation, "no user " + member + " to be a member")
@@ -188,14 +194,14 @@ awaitable<LdapResult> Connection::add(const AddRequest& request) {
       }
     }
     AddGroupRequest add_group{target.name, description};
-    auto added = co_await service.call(writer(), add_group);
+    auto added = co_await service.call(writing, add_group);
     if (!added) co_return result_of(added.error());
     for (const auto& member : members) {
       AddMemberRequest add_member{added->name, member};
-      auto joined = co_await service.call(writer(), add_member);
+      auto joined = co_await service.call(writing, add_member);
       if (!joined) {
         DeleteGroupRequest undo{added->name};
-        (void)co_await service.call(writer(), undo);
+        (void)co_await service.call(writing, undo);
         co_return result_of(joined.error());
       }
     }
@@ -205,10 +211,14 @@ awaitable<LdapResult> Connection::add(const AddRequest& request) {
   if (target.kind == Kind::outside || target.kind == Kind::below_leaf) {
     co_return refused(ResultCode::no_such_object, "no parent entry for " + request.entry);
   }
-  co_return refused(ResultCode::unwilling_to_perform, "only users under ou=people and groups under ou=groups can be added");
+  co_return refused(ResultCode::unwilling_to_perform,
+                    "only users under ou=people and groups under ou=groups can be added");
 }
 
 awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = caller();
+  const Caller writing = writer();
   const FrontEndStatePtr current = state();
   const TreeSettings& tree = current->tree;
   const bool carries_password =
@@ -243,7 +253,7 @@ awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
     }
     if (fields.password) {
       SetPasswordRequest set{target.name, *fields.password};
-      auto done = co_await service.call(writer(), set);
+      auto done = co_await service.call(writing, set);
       co_return done ? LdapResult{} : result_of(done.error());
     }
     UpdateUserRequest update;
@@ -253,13 +263,13 @@ awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
     update.changes.first_name = fields.first_name;
     update.changes.last_name = fields.last_name;
     if (update.changes.empty()) co_return LdapResult{};
-    auto updated = co_await service.call(writer(), update);
+    auto updated = co_await service.call(writing, update);
     co_return updated ? LdapResult{} : result_of(updated.error());
   }
 
   if (target.kind == Kind::group) {
     GetGroupRequest lookup{target.name};
-    auto group = co_await service.call(caller(), lookup);
+    auto group = co_await service.call(reader, lookup);
     if (!group) co_return result_of(group.error());
     // The members the group ends with, computed from every change first.
     std::vector<std::string> members = group->members;
@@ -298,7 +308,7 @@ awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
     for (const auto& name : to_add) {
       GetUserRequest user_lookup;
       user_lookup.username = name;
-      auto user = co_await service.call(caller(), user_lookup);
+      auto user = co_await service.call(reader, user_lookup);
       if (!user) {
         co_return user.error().code == ErrorCode::not_found
             ? refused(ResultCode::constraint_violation, "no user " + name + " to be a member")
@@ -307,12 +317,12 @@ awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
     }
     for (const auto& name : to_add) {
       AddMemberRequest add_member{group->name, name};
-      auto done = co_await service.call(writer(), add_member);
+      auto done = co_await service.call(writing, add_member);
       if (!done) co_return result_of(done.error());
     }
     for (const auto& name : to_remove) {
       RemoveMemberRequest remove_member{group->name, name};
-      auto done = co_await service.call(writer(), remove_member);
+      auto done = co_await service.call(writing, remove_member);
       if (!done) co_return result_of(done.error());
     }
     co_return LdapResult{};
@@ -324,6 +334,8 @@ awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
 }
 
 awaitable<LdapResult> Connection::remove(const DeleteRequest& request) {
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller writing = writer();
   const FrontEndStatePtr current = state();
   const TreeSettings& tree = current->tree;
   if (auto refusal = refuse_write(*current, false)) co_return *refusal;
@@ -333,12 +345,12 @@ awaitable<LdapResult> Connection::remove(const DeleteRequest& request) {
     case Kind::invalid: co_return refused(ResultCode::invalid_dn_syntax, "not a DN");
     case Kind::user: {
       DeleteUserRequest delete_user{target.name};
-      auto done = co_await service.call(writer(), delete_user);
+      auto done = co_await service.call(writing, delete_user);
       co_return done ? LdapResult{} : result_of(done.error());
     }
     case Kind::group: {
       DeleteGroupRequest delete_group{target.name};
-      auto done = co_await service.call(writer(), delete_group);
+      auto done = co_await service.call(writing, delete_group);
       co_return done ? LdapResult{} : result_of(done.error());
     }
     case Kind::base:
