@@ -4,6 +4,7 @@
 // nothing on stdout. It needs no daemon.
 #include <sodium.h>
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -102,24 +103,21 @@ TEST_F(HashPassword, JsonPrintsThePasswordHashMember) {
   EXPECT_TRUE(verifies(result.out.substr(prefix.size(), end - prefix.size()), "json password")) << result.out;
 }
 
-TEST_F(HashPassword, AnEmptyPasswordIsAUsageError) {
-  for (const std::string input : {"", "\n", "\r\n"}) {
+// Each of `inputs` exits 2 with exactly `message` and nothing on stdout.
+void expect_usage_error(std::initializer_list<std::string> inputs, const std::string& message) {
+  for (const std::string& input : inputs) {
     const ChildResult result = hash_password(input);
 
     EXPECT_EQ(result.exit_code, 2) << describe(result);
     EXPECT_EQ(result.out, "");
-    EXPECT_EQ(result.err, "dirproxyctl: the password is empty\n");
+    EXPECT_EQ(result.err, "dirproxyctl: " + message + "\n");
   }
 }
 
-TEST_F(HashPassword, MoreThanOneLineIsAUsageError) {
-  for (const std::string input : {"first\nsecond\n", "first\n\n", "first\rsecond"}) {
-    const ChildResult result = hash_password(input);
+TEST_F(HashPassword, AnEmptyPasswordIsAUsageError) { expect_usage_error({"", "\n", "\r\n"}, "the password is empty"); }
 
-    EXPECT_EQ(result.exit_code, 2) << describe(result);
-    EXPECT_EQ(result.out, "");
-    EXPECT_EQ(result.err, "dirproxyctl: the password is more than one line\n");
-  }
+TEST_F(HashPassword, MoreThanOneLineIsAUsageError) {
+  expect_usage_error({"first\nsecond\n", "first\n\n", "first\rsecond"}, "the password is more than one line");
 }
 
 TEST_F(HashPassword, TakesNoArguments) {
