@@ -70,6 +70,37 @@ bool answers(const StableIdentity& identity, const std::optional<std::uint32_t>&
   return uuid && normalized_uuid(*uuid) == identity.uuid;
 }
 
+// The entry of what a lookup found; nullopt when it found nothing, when a
+// lookup by `identity` found the name in another directory (shadowed since,
+// or deleted and created elsewhere: someone else), or when the entry no
+// longer has the number or uuid asked for (its directory gave it its own).
+template <typename Entry, typename Thing, typename MakeEntry>
+Result<std::optional<Entry>> entry_of(Result<std::optional<Thing>> found, const std::optional<StoredIdentity>& identity,
+                                      const std::optional<std::uint32_t>& number,
+                                      const std::optional<std::string>& uuid, MakeEntry make_entry) {
+  RETURN_IF_ERROR(found);
+  if (!found->has_value()) return std::optional<Entry>();
+  if (identity && (**found).directory != identity->directory) return std::optional<Entry>();
+  auto entry = make_entry(std::move(**found));
+  RETURN_IF_ERROR(entry);
+  if (identity && !answers(entry->identity, number, uuid)) return std::optional<Entry>();
+  return std::optional<Entry>(std::move(*entry));
+}
+
+// The entries of a page, made by `make_entry`; the first error stops it.
+template <typename Entry, typename Thing, typename MakeEntry>
+Result<std::vector<Entry>> entries_of(Result<std::vector<Thing>> page, MakeEntry make_entry) {
+  RETURN_IF_ERROR(page);
+  std::vector<Entry> entries;
+  entries.reserve(page->size());
+  for (auto& thing : *page) {
+    auto entry = make_entry(std::move(thing));
+    RETURN_IF_ERROR(entry);
+    entries.push_back(std::move(*entry));
+  }
+  return entries;
+}
+
 }  // namespace
 
 Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEntryRequest& request) {
@@ -79,45 +110,28 @@ Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEn
   auto identities = identity_store(op);
   RETURN_IF_ERROR(identities);
   DirectoryChain& chain = *op.runtime.chain;
-
+  std::optional<StoredIdentity> identity;  // when looked up by number or uuid
   Result<std::optional<User>> user = std::optional<User>();
   if (request.username) {
     user = chain.find_user(*request.username);
   } else if (request.email) {
     user = chain.find_user_by_email(*request.email);
   } else {
-    auto identity = identity_by_key(**identities, IdentityKind::user, request.uid_number, request.uuid);
-    RETURN_IF_ERROR(identity);
-    if (!identity->has_value()) return std::optional<UserEntry>();
-    user = chain.find_user((*identity)->name);
-    // The name may belong to another directory now (shadowed since, or
-    // deleted and created elsewhere): that is someone else.
-    if (user && user->has_value() && (**user).directory != (*identity)->directory) user = std::optional<User>();
+    auto found = identity_by_key(**identities, IdentityKind::user, request.uid_number, request.uuid);
+    RETURN_IF_ERROR(found);
+    if (!found->has_value()) return std::optional<UserEntry>();
+    identity = std::move(**found);
+    user = chain.find_user(identity->name);
   }
-  RETURN_IF_ERROR(user);
-  if (!user->has_value()) return std::optional<UserEntry>();
-
-  auto entry = user_entry(op, **identities, std::move(**user));
-  RETURN_IF_ERROR(entry);
-  if ((request.uid_number || request.uuid) && !answers(entry->identity, request.uid_number, request.uuid)) {
-    return std::optional<UserEntry>();
-  }
-  return std::optional<UserEntry>(std::move(*entry));
+  return entry_of<UserEntry>(std::move(user), identity, request.uid_number, request.uuid,
+                             [&](User&& found) { return user_entry(op, **identities, std::move(found)); });
 }
 
 Result<std::vector<UserEntry>> run(const OperationContext& op, const ListUserEntriesRequest& request) {
   auto identities = identity_store(op);
   RETURN_IF_ERROR(identities);
-  auto users = op.runtime.chain->list_users(request.after, request.limit);
-  RETURN_IF_ERROR(users);
-  std::vector<UserEntry> entries;
-  entries.reserve(users->size());
-  for (auto& user : *users) {
-    auto entry = user_entry(op, **identities, std::move(user));
-    RETURN_IF_ERROR(entry);
-    entries.push_back(std::move(*entry));
-  }
-  return entries;
+  return entries_of<UserEntry>(op.runtime.chain->list_users(request.after, request.limit),
+                               [&](User&& user) { return user_entry(op, **identities, std::move(user)); });
 }
 
 Result<std::optional<GroupEntry>> run(const OperationContext& op, const GetGroupEntryRequest& request) {
@@ -125,42 +139,23 @@ Result<std::optional<GroupEntry>> run(const OperationContext& op, const GetGroup
                                 "'name', 'gid_number' and 'uuid'"));
   auto identities = identity_store(op);
   RETURN_IF_ERROR(identities);
-  DirectoryChain& chain = *op.runtime.chain;
-
-  Result<std::optional<Group>> group = std::optional<Group>();
-  if (request.name) {
-    group = chain.find_group(*request.name);
-  } else {
-    auto identity = identity_by_key(**identities, IdentityKind::group, request.gid_number, request.uuid);
-    RETURN_IF_ERROR(identity);
-    if (!identity->has_value()) return std::optional<GroupEntry>();
-    group = chain.find_group((*identity)->name);
-    if (group && group->has_value() && (**group).directory != (*identity)->directory) group = std::optional<Group>();
+  std::optional<StoredIdentity> identity;  // when looked up by number or uuid
+  if (!request.name) {
+    auto found = identity_by_key(**identities, IdentityKind::group, request.gid_number, request.uuid);
+    RETURN_IF_ERROR(found);
+    if (!found->has_value()) return std::optional<GroupEntry>();
+    identity = std::move(**found);
   }
-  RETURN_IF_ERROR(group);
-  if (!group->has_value()) return std::optional<GroupEntry>();
-
-  auto entry = group_entry(**identities, std::move(**group));
-  RETURN_IF_ERROR(entry);
-  if ((request.gid_number || request.uuid) && !answers(entry->identity, request.gid_number, request.uuid)) {
-    return std::optional<GroupEntry>();
-  }
-  return std::optional<GroupEntry>(std::move(*entry));
+  return entry_of<GroupEntry>(op.runtime.chain->find_group(request.name ? *request.name : identity->name), identity,
+                              request.gid_number, request.uuid,
+                              [&](Group&& group) { return group_entry(**identities, std::move(group)); });
 }
 
 Result<std::vector<GroupEntry>> run(const OperationContext& op, const ListGroupEntriesRequest& request) {
   auto identities = identity_store(op);
   RETURN_IF_ERROR(identities);
-  auto groups = op.runtime.chain->list_groups(request.after, request.limit);
-  RETURN_IF_ERROR(groups);
-  std::vector<GroupEntry> entries;
-  entries.reserve(groups->size());
-  for (auto& group : *groups) {
-    auto entry = group_entry(**identities, std::move(group));
-    RETURN_IF_ERROR(entry);
-    entries.push_back(std::move(*entry));
-  }
-  return entries;
+  return entries_of<GroupEntry>(op.runtime.chain->list_groups(request.after, request.limit),
+                                [&](Group&& group) { return group_entry(**identities, std::move(group)); });
 }
 
 }  // namespace dirproxy
