@@ -103,6 +103,24 @@ std::optional<LdapResult> read_members(const TreeSettings& tree, const std::stri
   return std::nullopt;
 }
 
+// constraintViolation naming the first of `usernames` that is no user (or
+// the service's failure), nullopt when every one is: checked before a
+// group changes, so that a bad member leaves it as it was.
+awaitable<std::optional<LdapResult>> find_missing_member(Service& service, const Caller& reader,
+                                                         const std::vector<std::string>& usernames) {
+  for (const auto& name : usernames) {
+    GetUserRequest lookup;
+    lookup.username = name;
+    auto user = co_await service.call(reader, lookup);
+    if (!user) {
+      co_return user.error().code == ErrorCode::not_found
+          ? refused(ResultCode::constraint_violation, "no user " + name + " to be a member")
+          : result_of(user.error());
+    }
+  }
+  co_return std::nullopt;
+}
+
 }  // namespace
 
 Caller Connection::writer() const {
@@ -183,16 +201,7 @@ awaitable<LdapResult> Connection::add(const AddRequest& request) {
     }
     // Members must exist before the group is made: a group is not left
     // behind half-filled.
-    for (const auto& member : members) {
-      GetUserRequest lookup;
-      lookup.username = member;
-      auto user = co_await service.call(reader, lookup);
-      if (!user) {
-        co_return user.error().code == ErrorCode::not_found
-            ? refused(ResultCode::constraint_violation, "no user " + member + " to be a member")
-            : result_of(user.error());
-      }
-    }
+    if (auto missing = co_await find_missing_member(service, reader, members)) co_return *missing;
     AddGroupRequest add_group{target.name, description};
     auto added = co_await service.call(writing, add_group);
     if (!added) co_return result_of(added.error());
@@ -305,16 +314,7 @@ awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
     for (const auto& name : group->members) {
       if (!listed(members, name)) to_remove.push_back(name);
     }
-    for (const auto& name : to_add) {
-      GetUserRequest user_lookup;
-      user_lookup.username = name;
-      auto user = co_await service.call(reader, user_lookup);
-      if (!user) {
-        co_return user.error().code == ErrorCode::not_found
-            ? refused(ResultCode::constraint_violation, "no user " + name + " to be a member")
-            : result_of(user.error());
-      }
-    }
+    if (auto missing = co_await find_missing_member(service, reader, to_add)) co_return *missing;
     for (const auto& name : to_add) {
       AddMemberRequest add_member{group->name, name};
       auto done = co_await service.call(writing, add_member);
