@@ -31,6 +31,10 @@ enum class SearchScope { one, sub };
 enum class MemberFormat { dn, username };
 enum class SignupMode { disabled, open, restricted };
 enum class StartTls { none, opportunistic, required };
+enum class LdapListenScheme { ldap, ldaps };
+enum class PlaintextBinds { never, loopback, always };
+enum class AnonymousAccess { root_dse, read };
+enum class UserRead { self, all };
 
 struct SiteLinks {
   std::string signup = "{base_url}/signup?token={token}";
@@ -230,6 +234,65 @@ struct Metrics {
   std::optional<ListenAddress> listen;  // absent = no metrics listener
 };
 
+// One address of the LDAP front end, as written ("ldaps://[::1]:1636") and
+// parsed.
+struct LdapListenUri {
+  std::string uri;  // as written in the file
+  LdapListenScheme scheme = LdapListenScheme::ldap;
+  std::string host;        // an IPv4 or IPv6 literal (without brackets), or a DNS name
+  std::uint16_t port = 0;  // 389 for ldap://, 636 for ldaps:// when the URI has none
+};
+
+// The certificate and key of the LDAP front end. Only the paths: they are
+// checked readable at load, and the server reads them itself.
+struct LdapServerTls {
+  std::string certificate_file;  // PEM chain
+  std::string key_file;
+};
+
+// The POSIX attributes of the entries the LDAP front end serves.
+struct LdapPosix {
+  std::uint32_t uid_number_min = 10000;  // numbers are allocated from here up
+  std::uint32_t gid_number_min = 10000;
+  std::string home_directory = "/home/{username}";
+  std::string login_shell = "/bin/bash";
+};
+
+struct LdapServerLimits {
+  std::size_t max_connections = 4096;
+  Duration idle_timeout = std::chrono::minutes(5);
+  std::size_t max_request_bytes_anonymous = 262143;  // before a bind
+  std::size_t max_request_bytes = 4194303;           // once bound; at least the anonymous one
+  std::size_t size_limit = 1000;                     // entries of one search without paging
+  Duration time_limit = std::chrono::seconds(30);
+};
+
+// The LDAPv3 listener (LDAP.md). Service accounts are the applications with
+// an ldap section.
+struct LdapServer {
+  std::vector<LdapListenUri> listen;  // at least one
+  std::string base_dn;                // a valid LDAPv3 DN, as written
+  std::optional<LdapServerTls> tls;   // always set when a listen URI is ldaps://
+  PlaintextBinds plaintext_binds = PlaintextBinds::loopback;
+  AnonymousAccess anonymous = AnonymousAccess::root_dse;
+  UserRead user_read = UserRead::self;
+  LdapPosix posix;
+  LdapServerLimits limits;
+};
+
+// An application's LDAP identity: it binds as cn=NAME,ou=services,BASE.
+struct ApplicationLdap {
+  std::string password_hash;  // an Argon2id string (dirproxyctl hash-password)
+  bool may_write = false;     // add/modify/delete, and setting others' passwords
+};
+
+// An application that uses the directory (APPLICATIONS.md). Its access
+// groups and socket users are not built yet; the loader refuses them.
+struct Application {
+  std::string name;  // unique, [a-z0-9_-]{1,64}
+  std::optional<ApplicationLdap> ldap;
+};
+
 struct Config {
   Site site;
   Server server;
@@ -246,6 +309,8 @@ struct Config {
   std::optional<Mail> mail;  // absent = no mail server configured
   Security security;
   Metrics metrics;
+  std::optional<LdapServer> ldap_server;  // absent = no LDAP listener
+  std::vector<Application> applications;
 
   std::filesystem::path source;  // the file this was loaded from
 };

@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <array>
@@ -26,6 +27,7 @@
 
 #include "config/dns_name.hpp"
 #include "config/email_address.hpp"
+#include "config/ldap_dn_syntax.hpp"
 #include "config/mail_template.hpp"
 #include "config/mailbox.hpp"
 #include "config/text_file.hpp"
@@ -578,6 +580,249 @@ std::optional<ListenAddress> listen_address(const Field& field) {
 void read_metrics(Section section, Metrics& metrics) { section.read("listen", metrics.listen, listen_address); }
 
 // ---------------------------------------------------------------------------
+// ldap_server
+
+// "ldap://HOST[:PORT]" or "ldaps://HOST[:PORT]", HOST an IPv4 address, an
+// IPv6 address in brackets or a DNS name; the port defaults to the scheme's
+// (389, 636). Nothing may follow but one "/": a listener has no DN, filter
+// or extensions to take from an LDAP URL.
+std::optional<LdapListenUri> ldap_listen_uri(const Field& field) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  auto refuse = [&](std::string_view why) -> std::optional<LdapListenUri> {
+    field.error(
+        "expected ldap://HOST[:PORT] or ldaps://HOST[:PORT] with HOST an IPv4 address, [IPv6] address or "
+        "DNS name, got '" +
+        *value + "'" + std::string(why));
+    return std::nullopt;
+  };
+  LdapListenUri listen;
+  listen.uri = *value;
+  std::string_view rest = *value;
+  if (starts_with_ignoring_case(rest, "ldap://")) {
+    listen.scheme = LdapListenScheme::ldap;
+    listen.port = 389;
+    rest.remove_prefix(std::string_view("ldap://").size());
+  } else if (starts_with_ignoring_case(rest, "ldaps://")) {
+    listen.scheme = LdapListenScheme::ldaps;
+    listen.port = 636;
+    rest.remove_prefix(std::string_view("ldaps://").size());
+  } else {
+    return refuse("");
+  }
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+
+  std::string_view host = rest;
+  std::optional<std::string_view> port_text;
+  if (rest.starts_with('[')) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return refuse(" (no ']' after the IPv6 address)");
+    host = rest.substr(1, close - 1);
+    const std::string_view after = rest.substr(close + 1);
+    if (!after.empty() && !after.starts_with(':')) return refuse("");
+    if (!after.empty()) port_text = after.substr(1);
+    in6_addr parsed{};
+    if (::inet_pton(AF_INET6, std::string(host).c_str(), &parsed) != 1) {
+      return refuse(" (not an IPv6 address in the brackets)");
+    }
+  } else {
+    if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
+      host = rest.substr(0, colon);
+      port_text = rest.substr(colon + 1);
+    }
+    if (host.empty()) return refuse(" (no host)");
+    // Digits and dots only must be an IPv4 address: "10.1.1" is no name.
+    const bool dotted_digits = host.find_first_not_of("0123456789.") == std::string_view::npos;
+    in_addr parsed{};
+    const bool valid =
+        dotted_digits ? ::inet_pton(AF_INET, std::string(host).c_str(), &parsed) == 1 : is_valid_dns_name(host);
+    if (!valid) return refuse("");
+  }
+  if (port_text) {
+    const bool digits_only = !port_text->empty() && port_text->size() <= 5 &&
+                             port_text->find_first_not_of("0123456789") == std::string_view::npos;
+    const unsigned long port = digits_only ? std::stoul(std::string(*port_text)) : 0;
+    if (port < 1 || port > 65535) return refuse(" (the port must be 1 to 65535)");
+    listen.port = static_cast<std::uint16_t>(port);
+  }
+  listen.host = std::string(host);
+  return listen;
+}
+
+// At least one URI, and no two on the same host and port, which the second
+// listener could not bind.
+std::optional<std::vector<LdapListenUri>> ldap_listen_uris(const Field& field) {
+  auto uris = list_of(ldap_listen_uri)(field);
+  if (!uris) return std::nullopt;
+  if (uris->empty()) {
+    field.error("must name at least one URI");
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < uris->size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if ((*uris)[i].port == (*uris)[j].port && ascii_lower((*uris)[i].host) == ascii_lower((*uris)[j].host)) {
+        field.item(i, field.node[i]).error("the same host and port as listen[" + std::to_string(j) + "]");
+        return std::nullopt;
+      }
+    }
+  }
+  return uris;
+}
+
+std::optional<std::string> ldap_dn(const Field& field) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  if (!is_ldap_dn(*value)) {
+    field.error("not a valid LDAPv3 distinguished name (RFC 4514), got '" + *value + "'");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::string> absolute_path_template(const Field& field) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  if (!value->starts_with('/')) {
+    field.error("must be an absolute path (starting with '/'), got '" + *value + "'");
+    return std::nullopt;
+  }
+  return value;
+}
+
+// uidNumber and gidNumber are signed 32-bit numbers on many systems.
+constexpr std::uint32_t kMaxPosixId = 2147483647;
+// Enough for a bind request with a long DN and password.
+constexpr std::size_t kMinLdapRequestBytes = 1024;
+
+void read_ldap_posix(Section section, LdapPosix& posix) {
+  section.read("uid_number_min", posix.uid_number_min, whole_number<std::uint32_t>(1, kMaxPosixId));
+  section.read("gid_number_min", posix.gid_number_min, whole_number<std::uint32_t>(1, kMaxPosixId));
+  section.read("home_directory", posix.home_directory, absolute_path_template);
+  section.read("login_shell", posix.login_shell, non_empty_text);
+}
+
+void read_ldap_server_limits(Section section, LdapServerLimits& limits) {
+  section.read("max_connections", limits.max_connections, whole_number<std::size_t>(1));
+  section.read("idle_timeout", limits.idle_timeout, positive_duration);
+  // Compared only when neither is invalid: a refused value leaves the
+  // default, and a second message about it would mislead.
+  const bool anonymous_ok = section.read("max_request_bytes_anonymous", limits.max_request_bytes_anonymous,
+                                         whole_number<std::size_t>(kMinLdapRequestBytes)) ||
+                            !section.has("max_request_bytes_anonymous");
+  const bool bound_ok =
+      section.read("max_request_bytes", limits.max_request_bytes, whole_number<std::size_t>(kMinLdapRequestBytes)) ||
+      !section.has("max_request_bytes");
+  if (anonymous_ok && bound_ok && limits.max_request_bytes < limits.max_request_bytes_anonymous) {
+    section.error_at(section.has("max_request_bytes") ? "max_request_bytes" : "max_request_bytes_anonymous",
+                     "max_request_bytes (" + std::to_string(limits.max_request_bytes) +
+                         ") must be at least max_request_bytes_anonymous (" +
+                         std::to_string(limits.max_request_bytes_anonymous) + ")");
+  }
+  section.read("size_limit", limits.size_limit, whole_number<std::size_t>(1));
+  section.read("time_limit", limits.time_limit, positive_duration);
+}
+
+void read_ldap_server(Section section, LdapServer& server, const fs::path& base_dir) {
+  section.read_required("listen", server.listen, ldap_listen_uris);
+  section.read_required("base_dn", server.base_dn, ldap_dn);
+  if (auto field = section.take("tls")) {
+    server.tls.emplace();
+    Section tls(*field);
+    tls.read_required("certificate_file", server.tls->certificate_file, readable_file_in(base_dir));
+    tls.read_required("key_file", server.tls->key_file, readable_file_in(base_dir));
+  }
+  const bool any_ldaps = std::any_of(server.listen.begin(), server.listen.end(), [](const LdapListenUri& listen) {
+    return listen.scheme == LdapListenScheme::ldaps;
+  });
+  if (any_ldaps && !server.tls) {
+    section.error_at("tls", "required when a listen URI is ldaps:// (certificate_file and key_file)");
+  }
+  section.read("plaintext_binds", server.plaintext_binds,
+               one_of<PlaintextBinds>({{"never", PlaintextBinds::never},
+                                       {"loopback", PlaintextBinds::loopback},
+                                       {"always", PlaintextBinds::always}}));
+  section.read("anonymous", server.anonymous,
+               one_of<AnonymousAccess>({{"root_dse", AnonymousAccess::root_dse}, {"read", AnonymousAccess::read}}));
+  section.read("user_read", server.user_read, one_of<UserRead>({{"self", UserRead::self}, {"all", UserRead::all}}));
+  read_ldap_posix(section.section("posix"), server.posix);
+  read_ldap_server_limits(section.section("limits"), server.limits);
+}
+
+// ---------------------------------------------------------------------------
+// applications
+
+constexpr std::size_t kMaxApplicationNameLength = 64;
+
+std::optional<std::string> application_name(const Field& field) {
+  auto value = directory_name(field);
+  if (value && value->size() > kMaxApplicationNameLength) {
+    field.error("must be at most " + std::to_string(kMaxApplicationNameLength) + " characters");
+    return std::nullopt;
+  }
+  return value;
+}
+
+// What `dirproxyctl hash-password` prints: checked by libsodium's own
+// decoder, so that a truncated or mangled string fails now rather than at
+// every bind. The string is never quoted: it is as good as the password to
+// someone who can afford to guess.
+std::optional<std::string> argon2id_string(const Field& field) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  const PasswordHash cost;  // any cost does: only -1, "not a string of this algorithm", matters
+  const bool decodes = value->starts_with("$argon2id$") &&
+                       crypto_pwhash_argon2id_str_needs_rehash(value->c_str(), cost.opslimit, cost.memlimit) != -1;
+  if (!decodes) {
+    field.error("expected an Argon2id string starting with $argon2id$ (dirproxyctl hash-password prints one)");
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A key of APPLICATIONS.md that is not built yet: an error whatever its
+// value, so that nobody believes a restriction is in force when it is not.
+void refuse_not_built(Section& section, std::string_view key, std::string_view comes_with) {
+  if (auto field = section.take(key)) field->error("not supported yet (" + std::string(comes_with) + ")");
+}
+
+void read_application(Section section, Application& application) {
+  section.read_required("name", application.name, application_name);
+  refuse_not_built(section, "access_groups", "access groups come with the applications issue");
+  refuse_not_built(section, "socket_users", "socket users come with the applications issue");
+  if (auto field = section.take("ldap")) {
+    ApplicationLdap& ldap = application.ldap.emplace();
+    Section ldap_section(*field);
+    ldap_section.read_required("password_hash", ldap.password_hash, argon2id_string);
+    ldap_section.read("may_write", ldap.may_write, boolean);
+    refuse_not_built(ldap_section, "base_dn", "an application's own tree comes with the applications issue");
+  }
+}
+
+std::optional<std::vector<Application>> application_list(const Field& field) {
+  if (!field.node.IsSequence()) {
+    field.error("expected a list of applications, got " + std::string(kind_of(field.node)));
+    return std::nullopt;
+  }
+  std::vector<Application> applications(field.node.size());
+  for (std::size_t i = 0; i < applications.size(); ++i) {
+    const Field item = field.item(i, field.node[i]);
+    field.diagnostics->remember(item.path, item.mark);
+    read_application(Section(item), applications[i]);
+  }
+  for (std::size_t i = 0; i < applications.size(); ++i) {
+    for (std::size_t j = 0; j < i && !applications[i].name.empty(); ++j) {
+      if (applications[j].name != applications[i].name) continue;
+      const std::string path = field.path + "[" + std::to_string(i) + "].name";
+      field.diagnostics->error(field.diagnostics->where(path), path,
+                               "duplicate application name '" + applications[i].name + "' (" + field.path + "[" +
+                                   std::to_string(j) + "] has it too)");
+      break;
+    }
+  }
+  return applications;
+}
+
+// ---------------------------------------------------------------------------
 // The whole file
 
 void read_settings(Section& top, Config& config, const fs::path& base_dir) {
@@ -603,6 +848,12 @@ void read_settings(Section& top, Config& config, const fs::path& base_dir) {
   }
   read_security(top.section("security"), config.security);
   read_metrics(top.section("metrics"), config.metrics);
+  // Present means a listener, as for mail.
+  if (auto field = top.take("ldap_server")) {
+    config.ldap_server.emplace();
+    read_ldap_server(Section(*field), *config.ldap_server, base_dir);
+  }
+  top.read("applications", config.applications, application_list);
 }
 
 void check_cross_field_rules(const Config& config, Diagnostics& diagnostics) {
@@ -630,6 +881,11 @@ void check_cross_field_rules(const Config& config, Diagnostics& diagnostics) {
   }
   if (signup_enabled && config.user_management == UserManagement::external) {
     warning("signup.mode", "", "has no effect: user_management is external, so signup is refused");
+  }
+  for (std::size_t i = 0; i < config.applications.size() && !config.ldap_server; ++i) {
+    if (!config.applications[i].ldap) continue;
+    const std::string path = "applications[" + std::to_string(i) + "].ldap";
+    warning(path, "", "has no effect: there is no ldap_server section, so nothing listens for LDAP binds");
   }
 }
 

@@ -147,8 +147,8 @@ std::optional<YAML::Mark> check_documents(std::string_view yaml) {
     if (!starts.empty() && start.pos == starts.back().pos) {
       const auto at = static_cast<std::size_t>(start.pos);
       const bool printable = at < yaml.size() && yaml[at] > ' ' && yaml[at] < '\x7f';
-      throw YAML::ParserException(start, printable ? "unexpected '" + std::string(1, yaml[at]) + "'"
-                                                   : std::string("unexpected character"));
+      throw YAML::ParserException(
+          start, printable ? "unexpected '" + std::string(1, yaml[at]) + "'" : std::string("unexpected character"));
     }
     starts.push_back(start);
   }
@@ -324,15 +324,30 @@ std::optional<std::string> parse_optional_path(const Field& field, const fs::pat
   return path->string();
 }
 
-std::optional<std::string> parse_optional_readable_file(const Field& field, const fs::path& base_dir) {
-  auto path = parse_optional_path(field, base_dir);
-  if (!path || path->empty()) return path;
+namespace {
+
+// `path` when it is a file that can be read now; the reason otherwise.
+std::optional<std::string> readable(const Field& field, std::string path) {
   std::string reason;
-  if (!check_readable_file(*path, reason)) {
+  if (!check_readable_file(path, reason)) {
     field.error(reason);
     return std::nullopt;
   }
   return path;
+}
+
+}  // namespace
+
+std::optional<std::string> parse_optional_readable_file(const Field& field, const fs::path& base_dir) {
+  auto path = parse_optional_path(field, base_dir);
+  if (!path || path->empty()) return path;
+  return readable(field, std::move(*path));
+}
+
+std::optional<std::string> parse_readable_file(const Field& field, const fs::path& base_dir) {
+  auto path = parse_path(field, base_dir);
+  if (!path) return std::nullopt;
+  return readable(field, path->string());
 }
 
 // ---------------------------------------------------------------------------

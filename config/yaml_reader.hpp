@@ -205,7 +205,11 @@ std::optional<std::string> parse_optional_path(const Field& field, const std::fi
 // --check-config instead of the first TLS handshake.
 std::optional<std::string> parse_optional_readable_file(const Field& field, const std::filesystem::path& base_dir);
 
-// The three above as parsers for Section::read.
+// Like parse_path, for a file the daemon will read later and that must be
+// there: checked now as parse_optional_readable_file does.
+std::optional<std::string> parse_readable_file(const Field& field, const std::filesystem::path& base_dir);
+
+// The four above as parsers for Section::read.
 inline auto path_in(const std::filesystem::path& base_dir) {
   return [base_dir](const Field& field) { return parse_path(field, base_dir); };
 }
@@ -214,6 +218,9 @@ inline auto optional_path_in(const std::filesystem::path& base_dir) {
 }
 inline auto optional_readable_file_in(const std::filesystem::path& base_dir) {
   return [base_dir](const Field& field) { return parse_optional_readable_file(field, base_dir); };
+}
+inline auto readable_file_in(const std::filesystem::path& base_dir) {
+  return [base_dir](const Field& field) { return parse_readable_file(field, base_dir); };
 }
 
 // ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include "core/result.hpp"
 #include "frontends/socket/protocol.hpp"
 
 namespace dirproxy::ctl {
@@ -23,12 +24,18 @@ enum class PasswordInput {
 // Prints a successful result (the response minus "id" and "ok") for humans.
 using PrintHuman = std::function<void(const Json& result, std::ostream& out)>;
 
+// A command that needs no daemon (hash-password): computes the result from
+// the password read from stdin (empty when it reads none). An error with
+// code bad_request is the input's fault (exit code usage).
+using Offline = std::function<Result<Json>(const std::string& password)>;
+
 struct Command {
   Json request = Json::object();  // "op" and parameters; "id" and "actor" are added when sent
   bool admin = false;             // admin ops carry "actor" (public ops would reject it)
   PasswordInput password_input = PasswordInput::none;
   std::string password_field = "password";  // where the password read from stdin goes
   PrintHuman print_human;
+  Offline offline;  // set: run here instead of sending `request`
 };
 
 // A command for a public operation: `request` as it is.

@@ -302,6 +302,7 @@ void add_commands(CLI::App& app, Command& command) {
   add_backup(app, command);
   add_account_commands(app, command);
   add_mail_commands(app, command);
+  add_hash_password(app, command);
 }
 
 }  // namespace dirproxy::ctl

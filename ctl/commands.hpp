@@ -28,4 +28,7 @@ void add_commands(CLI::App& app, Command& command);
 void add_account_commands(CLI::App& app, Command& command);
 void add_mail_commands(CLI::App& app, Command& command);
 
+// `hash-password`, which needs no daemon (hash_password.cpp).
+void add_hash_password(CLI::App& app, Command& command);
+
 }  // namespace dirproxy::ctl

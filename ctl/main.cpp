@@ -2,7 +2,8 @@
 // into one protocol request (commands.cpp), sends it over the daemon's Unix
 // socket, and prints the answer for a human (output.cpp) or, with --json, for
 // a script. The exit code says which of success, refusal, usage error or
-// unreachable daemon happened (exit_code.hpp).
+// unreachable daemon happened (exit_code.hpp). A command that needs no
+// daemon (hash-password) runs here instead and prints the same way.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -45,7 +46,38 @@ std::string refusal_message(const Json& response) {
   return message;
 }
 
+Result<std::string> read_command_password(const Command& command) {
+  return read_password("Password: ", command.password_input == PasswordInput::confirm_on_tty);
+}
+
+int print_result(const Command& command, const Json& result, bool json_output) {
+  if (json_output) {
+    std::cout << format_json(result);
+  } else if (command.print_human) {
+    command.print_human(result, std::cout);
+  }
+  std::cout.flush();
+  return to_int(ExitCode::success);
+}
+
+int run_offline(const Command& command, bool json_output) {
+  std::string password;
+  if (command.password_input != PasswordInput::none) {
+    auto read = read_command_password(command);
+    if (!read) return complain(read.error().message, ExitCode::usage);
+    password = std::move(*read);
+  }
+  auto result = command.offline(password);
+  if (!result) {
+    return complain(result.error().message,
+                    result.error().code == ErrorCode::bad_request ? ExitCode::usage : ExitCode::refused);
+  }
+  return print_result(command, *result, json_output);
+}
+
 int run(const Command& command, const std::string& socket_path, bool json_output) {
+  if (command.offline) return run_offline(command, json_output);
+
   // Connect before asking for a password: nobody should type one for a
   // daemon that is not there.
   auto client = protocol::ProtocolClient::connect(socket_path);
@@ -55,7 +87,7 @@ int run(const Command& command, const std::string& socket_path, bool json_output
   request["id"] = 1;
   if (command.admin) request["actor"] = login_name();
   if (command.password_input != PasswordInput::none) {
-    auto password = read_password("Password: ", command.password_input == PasswordInput::confirm_on_tty);
+    auto password = read_command_password(command);
     if (!password) return complain(password.error().message, ExitCode::usage);
     request[command.password_field] = std::move(*password);
   }
@@ -75,13 +107,7 @@ int run(const Command& command, const std::string& socket_path, bool json_output
   Json result = std::move(*response);
   result.erase("id");
   result.erase("ok");
-  if (json_output) {
-    std::cout << format_json(result);
-  } else if (command.print_human) {
-    command.print_human(result, std::cout);
-  }
-  std::cout.flush();
-  return to_int(ExitCode::success);
+  return print_result(command, result, json_output);
 }
 
 }  // namespace

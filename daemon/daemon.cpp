@@ -1,5 +1,9 @@
 #include "daemon/daemon.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -9,6 +13,7 @@
 #include "core/logging.hpp"
 #include "core/worker_pool.hpp"
 #include "daemon/log_setup.hpp"
+#include "frontends/ldap/ldap_server.hpp"
 #include "frontends/metrics/metrics_server.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
 #include "frontends/socket/server.hpp"
@@ -40,6 +45,26 @@ unsigned worker_count(const config::Config& config) {
   return threads;
 }
 
+// Whether a TCP socket passed by systemd serves ldaps://: its name says so
+// (FileDescriptorName=ldaps), or its port is that of an ldaps:// URI of
+// ldap_server.listen and of no ldap:// one.
+bool ldaps_socket(const ActivationSockets::Tcp& passed, const config::LdapServer& settings) {
+  if (passed.name == "ldaps") return true;
+  if (passed.name == "ldap") return false;
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (::getsockname(passed.fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return false;
+  const std::uint16_t port = ntohs(address.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&address)->sin_port
+                                                                 : reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  bool ldaps = false;
+  for (const auto& uri : settings.listen) {
+    if (uri.port != port) continue;
+    if (uri.scheme == config::LdapListenScheme::ldap) return false;
+    ldaps = true;
+  }
+  return ldaps;
+}
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string joined;
   for (const auto& line : lines) joined += (joined.empty() ? "" : "; ") + line;
@@ -54,6 +79,17 @@ void warn_about_restart_only_changes(const config::Config& running, const config
   if (running.server.socket_group != loaded.server.socket_group) warn("server.socket_group");
   if (running.server.workers != loaded.server.workers) warn("server.workers");
   if (running.state_dir != loaded.state_dir) warn("state_dir");
+  const auto& ldap_was = running.ldap_server;
+  const auto& ldap_now = loaded.ldap_server;
+  if (ldap_was.has_value() != ldap_now.has_value()) {
+    warn("ldap_server");
+  } else if (ldap_was) {
+    std::vector<std::string> uris_was;
+    std::vector<std::string> uris_now;
+    for (const auto& uri : ldap_was->listen) uris_was.push_back(uri.uri);
+    for (const auto& uri : ldap_now->listen) uris_now.push_back(uri.uri);
+    if (uris_was != uris_now) warn("ldap_server.listen");
+  }
   const auto& was = running.metrics.listen;
   const auto& now = loaded.metrics.listen;
   if (was.has_value() != now.has_value() || (was && (was->address != now->address || was->port != now->port))) {
@@ -80,7 +116,7 @@ Daemon::Daemon(std::filesystem::path config_path) : config_path_(std::move(confi
 int Daemon::run() {
   notifier_ = SystemdNotifier::from_environment();
   std::string activation_error;
-  const std::optional<int> inherited = activation_socket(&activation_error);
+  const ActivationSockets inherited = activation_sockets(&activation_error);
   auto loaded = config::load_config_file(config_path_);
   for (const auto& error : loaded.errors) std::cerr << error << "\n";
   if (!loaded.ok()) {
@@ -136,10 +172,35 @@ int Daemon::run() {
     log()->critical("{}", activation_error);
     return 1;
   }
-  if (auto listening = inherited ? server.adopt(*inherited) : server.listen(config->server); !listening) {
+  if (!inherited.tcp.empty() && !inherited.unix_socket) {
+    log()->critical("systemd passed TCP sockets but not the Unix socket of server.socket");
+    return 1;
+  }
+  if (auto listening = inherited.unix_socket ? server.adopt(*inherited.unix_socket) : server.listen(config->server);
+      !listening) {
     log()->critical("{}", listening.error().message);
     return 1;
   }
+  // The LDAP front end: on the TCP sockets systemd passed, else on
+  // ldap_server.listen.
+  std::optional<ldap::LdapServer> ldap_server;
+  if (!inherited.tcp.empty() && !config->ldap_server) {
+    log()->critical("systemd passed TCP sockets for LDAP, but ldap_server is not configured");
+    return 1;
+  }
+  if (config->ldap_server) {
+    ldap_server.emplace(io, connection_threads, service, current_runtime, metrics_.get());
+    Result<void> listening;
+    for (const auto& passed : inherited.tcp) {
+      if (listening) listening = ldap_server->adopt(passed.fd, ldaps_socket(passed, *config->ldap_server), *config->ldap_server);
+    }
+    if (inherited.tcp.empty()) listening = ldap_server->listen(*config->ldap_server);
+    if (!listening) {
+      log()->critical("{}", listening.error().message);
+      return 1;
+    }
+  }
+  ldap_server_ = ldap_server ? &*ldap_server : nullptr;
   std::optional<MetricsServer> metrics_server;
   if (config->metrics.listen) {
     metrics_server.emplace(io, connection_threads, pool, *metrics_);
@@ -160,6 +221,7 @@ int Daemon::run() {
     asio::co_spawn(
         io,
         [&]() -> awaitable<void> {
+          if (ldap_server) co_await ldap_server->shutdown(kShutdownGrace);
           co_await server.shutdown(kShutdownGrace);
           io.stop();
         },
@@ -167,6 +229,7 @@ int Daemon::run() {
   };
   asio::co_spawn(io, handle_signals(signals), asio::detached);
   server.start();
+  if (ldap_server) ldap_server->start();
   if (metrics_server) metrics_server->start();
   // READY=1 once the socket listens and every directory has been checked.
   asio::co_spawn(
@@ -200,6 +263,7 @@ int Daemon::run() {
   pool.join();
   pool_ = nullptr;
   io_ = nullptr;
+  ldap_server_ = nullptr;
   runtime_.store(nullptr);
   database_.reset();
   log()->info("stopped");
@@ -297,6 +361,13 @@ awaitable<Result<void>> Daemon::reload_configuration() {
     }
     for (const auto& warning : loaded.warnings) log()->warn("{}", warning);
     warn_about_restart_only_changes(*running->config, *loaded.config);
+    // A certificate that does not load refuses the whole reload, so the LDAP
+    // front end never runs on settings the rest of the daemon does not.
+    if (loaded.config->ldap_server) {
+      if (auto tls = ldap::load_tls(*loaded.config->ldap_server); !tls) {
+        return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + tls.error().message);
+      }
+    }
     auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
     auto runtime = build_runtime(config, database, rate_limiter, nullptr, metrics);
     if (!runtime) {
@@ -311,6 +382,13 @@ awaitable<Result<void>> Daemon::reload_configuration() {
   }
   runtime_.store(*built);
   mail_sender_.use(*built);
+  if (ldap_server_ != nullptr && (*built)->config->ldap_server) {
+    // The new settings and certificate (checked above; it can only fail
+    // if the files changed since).
+    if (auto reloaded = ldap_server_->reload(*(*built)->config->ldap_server); !reloaded) {
+      log()->error("reload: the LDAP front end keeps its settings: {}", reloaded.error().message);
+    }
+  }
   logging::configure((*built)->config->log);
   log()->info("configuration reloaded from {}", path.string());
   co_return Result<void>{};

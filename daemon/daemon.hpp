@@ -18,6 +18,10 @@
 #include "service/runtime.hpp"
 
 namespace dirproxy {
+namespace ldap {
+class LdapServer;
+}  // namespace ldap
+
 
 class Daemon final {
  public:
@@ -59,6 +63,7 @@ class Daemon final {
   // Delivers the outbox on its own thread; started once the daemon listens.
   MailSender mail_sender_;
   WorkerPool* pool_ = nullptr;      // set while run() runs
+  ldap::LdapServer* ldap_server_ = nullptr;  // while run() runs, when ldap_server is configured
   asio::io_context* io_ = nullptr;  // the daemon's event loop, while run() runs
   std::function<void()> request_stop_;
   bool stopping_ = false;

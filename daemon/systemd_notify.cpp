@@ -69,19 +69,50 @@ std::string reloading_state() {
   return "RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec);
 }
 
-std::optional<int> activation_socket(std::string* error) {
+ActivationSockets activation_sockets(std::string* error) {
   auto pid = number_from_environment("LISTEN_PID");
   auto count = number_from_environment("LISTEN_FDS");
+  const char* names_variable = std::getenv("LISTEN_FDNAMES");
+  const std::string names_text = names_variable != nullptr ? names_variable : "";
   ::unsetenv("LISTEN_PID");
   ::unsetenv("LISTEN_FDS");
   ::unsetenv("LISTEN_FDNAMES");
-  if (!pid || *pid != static_cast<unsigned long long>(::getpid()) || !count || *count == 0) return std::nullopt;
-  if (*count != 1) {
-    if (error != nullptr) *error = "systemd passed " + std::to_string(*count) + " sockets; dirproxyd takes exactly one";
-    return std::nullopt;
+  ActivationSockets sockets;
+  if (!pid || *pid != static_cast<unsigned long long>(::getpid()) || !count || *count == 0) return sockets;
+  std::vector<std::string> names;
+  for (std::size_t start = 0;;) {
+    const std::size_t colon = names_text.find(':', start);
+    names.push_back(names_text.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
   }
-  ::fcntl(kFirstPassedDescriptor, F_SETFD, FD_CLOEXEC);
-  return kFirstPassedDescriptor;
+  auto refuse = [&](const std::string& why) {
+    if (error != nullptr) *error = why;
+    return ActivationSockets{};
+  };
+  if (*count > 16) return refuse("systemd passed " + std::to_string(*count) + " sockets; dirproxyd takes at most 16");
+  for (int fd = kFirstPassedDescriptor; fd < kFirstPassedDescriptor + static_cast<int>(*count); ++fd) {
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    const std::size_t index = static_cast<std::size_t>(fd - kFirstPassedDescriptor);
+    const std::string name = index < names.size() ? names[index] : "";
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    int type = 0;
+    socklen_t type_length = sizeof(type);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+        ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) != 0 || type != SOCK_STREAM) {
+      return refuse("systemd passed a socket (fd " + std::to_string(fd) + ") that is not a stream socket");
+    }
+    if (address.ss_family == AF_UNIX) {
+      if (sockets.unix_socket) return refuse("systemd passed two Unix sockets; dirproxyd takes one");
+      sockets.unix_socket = fd;
+    } else if (address.ss_family == AF_INET || address.ss_family == AF_INET6) {
+      sockets.tcp.push_back({fd, name});
+    } else {
+      return refuse("systemd passed a socket (fd " + std::to_string(fd) + ") that is neither Unix nor TCP");
+    }
+  }
+  return sockets;
 }
 
 }  // namespace dirproxy

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace dirproxy {
@@ -38,9 +39,20 @@ class SystemdNotifier final {
 // "RELOADING=1\nMONOTONIC_USEC=<now on CLOCK_MONOTONIC>", as systemd wants it.
 std::string reloading_state();
 
-// The listening socket passed by systemd (fd 3), when $LISTEN_PID is this
-// process and $LISTEN_FDS is 1; the LISTEN_* variables are unset either way.
-// More than one passed socket is refused (nullopt) with `error` set.
-std::optional<int> activation_socket(std::string* error);
+// The listening sockets passed by systemd (from fd 3), when $LISTEN_PID is
+// this process: the Unix socket of the protocol, and the TCP sockets of the
+// LDAP front end (a second ListenStream=), told apart by their address
+// family, each with its name from $LISTEN_FDNAMES (FileDescriptorName=).
+// The LISTEN_* variables are unset either way. Anything else passed (two
+// Unix sockets, a datagram socket) is refused with `error` set.
+struct ActivationSockets {
+  struct Tcp {
+    int fd = -1;
+    std::string name;  // "ldaps" serves ldaps:// on it
+  };
+  std::optional<int> unix_socket;
+  std::vector<Tcp> tcp;
+};
+ActivationSockets activation_sockets(std::string* error);
 
 }  // namespace dirproxy

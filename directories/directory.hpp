@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,15 @@ struct User {
   std::optional<std::string> last_name;
   bool active = true;
   std::string directory;  // name of the owning directory
+  // The directory's own identity and times, where it has them (an LDAP
+  // directory's entryUUID or objectGUID, uidNumber, gidNumber,
+  // createTimestamp, modifyTimestamp; the internal directory's times).
+  // dirproxy allocates what is missing (storage/identity_store.hpp).
+  std::optional<std::string> uuid = std::nullopt;  // RFC 4122 text, lower case
+  std::optional<std::uint32_t> uid_number = std::nullopt;
+  std::optional<std::uint32_t> gid_number = std::nullopt;
+  std::optional<std::int64_t> created_at = std::nullopt;   // Unix seconds
+  std::optional<std::int64_t> modified_at = std::nullopt;  // Unix seconds
 };
 
 struct Group {
@@ -44,6 +54,9 @@ struct Group {
   std::optional<std::string> description;
   std::string directory;             // name of the directory holding it
   std::vector<std::string> members;  // usernames, sorted
+  // The directory's own identity, where it has one (as for User).
+  std::optional<std::string> uuid = std::nullopt;
+  std::optional<std::uint32_t> gid_number = std::nullopt;
 };
 
 struct NewUser {
@@ -155,6 +168,13 @@ class Directory {
   // Users whose username, email or display name contains `query`
   // (case-insensitive; empty = all), sorted by username, at most `limit`.
   virtual Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) = 0;
+
+  // Enumeration in pages, for clients that list every entry (the LDAP front
+  // end). The users (groups, with their members here) whose folded name
+  // sorts strictly after fold_name(`after`) (empty: from the first), in
+  // folded-name order, at most `limit`.
+  virtual Result<std::vector<User>> list_users(std::string_view after, std::size_t limit) = 0;
+  virtual Result<std::vector<Group>> list_groups(std::string_view after, std::size_t limit) = 0;
 
   // Names of the groups of this directory that list `username` as a member.
   virtual Result<std::vector<std::string>> groups_of(std::string_view username) = 0;

@@ -1,6 +1,7 @@
 #include "directories/directory_chain.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -31,6 +32,12 @@ bool can_write_groups(const Directory& directory) { return directory.permissions
 Error read_only_error(const Directory& directory, std::string_view what) {
   return make_error(ErrorCode::read_only,
                     "directory '" + directory.name() + "' does not permit changing " + std::string(what));
+}
+
+// Members in folded-name order, as Group promises.
+void sort_members(Group& group) {
+  std::sort(group.members.begin(), group.members.end(),
+            [](const std::string& a, const std::string& b) { return fold_name(a) < fold_name(b); });
 }
 
 Error invalid_credentials() { return make_error(ErrorCode::invalid_credentials, "wrong username or password"); }
@@ -244,7 +251,6 @@ Result<std::vector<std::string>> DirectoryChain::user_groups(const User& user) {
 
 Result<std::optional<Group>> DirectoryChain::find_group(std::string_view name) {
   std::optional<Group> result;
-  std::set<std::string> members;  // folded, to de-duplicate
   for (const auto& directory : directories_) {
     if (result && options_.membership == config::Membership::first) break;
     auto group = directory->find_group(name);
@@ -255,18 +261,81 @@ Result<std::optional<Group>> DirectoryChain::find_group(std::string_view name) {
     if (!group->has_value()) continue;
     if (!result) {
       result = std::move(**group);
-      for (const auto& member : result->members) members.insert(fold_name(member));
-      continue;
+      sort_members(*result);
+    } else {
+      merge_members(*result, std::move(**group));
     }
-    for (auto& member : (*group)->members) {
-      if (members.insert(fold_name(member)).second) result->members.push_back(std::move(member));
-    }
-  }
-  if (result) {
-    std::sort(result->members.begin(), result->members.end(),
-              [](const std::string& a, const std::string& b) { return fold_name(a) < fold_name(b); });
   }
   return result;
+}
+
+void DirectoryChain::merge_members(Group& group, Group&& later) const {
+  if (options_.membership == config::Membership::first) return;
+  std::set<std::string> members;  // folded, to de-duplicate
+  for (const auto& member : group.members) members.insert(fold_name(member));
+  for (auto& member : later.members) {
+    if (members.insert(fold_name(member)).second) group.members.push_back(std::move(member));
+  }
+  sort_members(group);
+}
+
+template <typename T, typename List, typename NameOf, typename Merge>
+Result<std::vector<T>> DirectoryChain::merged_pages(std::string_view after, std::size_t limit, List list,
+                                                    NameOf name_of, Merge merge) {
+  if (limit == 0) return std::vector<T>();
+  const std::string floor = fold_name(after);
+  // A full page may stop short of names its directory has; names up to the
+  // smallest last name of a full page are complete in every page, and there
+  // are at least `limit` of them (that full page's own).
+  std::optional<std::string> complete_up_to;
+  std::vector<std::vector<T>> pages;
+  for (const auto& directory : directories_) {
+    auto page = list(*directory);
+    if (!page) {
+      if (is_down(page.error()) && skips_when_down(*directory)) continue;
+      return name_directory(std::move(page).error(), *directory);
+    }
+    if (page->size() >= limit) {
+      std::string last = fold_name(name_of(page->back()));
+      if (!complete_up_to || last < *complete_up_to) complete_up_to = std::move(last);
+    }
+    pages.push_back(std::move(*page));
+  }
+  std::map<std::string, T> merged;  // by folded name; pages in chain order
+  for (auto& page : pages) {
+    for (auto& entry : page) {
+      std::string key = fold_name(name_of(entry));
+      if (key <= floor || (complete_up_to && key > *complete_up_to)) continue;
+      auto [found, first] = merged.try_emplace(std::move(key), std::move(entry));
+      if (!first) merge(found->second, std::move(entry));
+    }
+  }
+  std::vector<T> result;
+  for (auto& [key, entry] : merged) {
+    if (result.size() == limit) break;
+    result.push_back(std::move(entry));
+  }
+  return result;
+}
+
+Result<std::vector<User>> DirectoryChain::list_users(std::string_view after, std::size_t limit) {
+  return merged_pages<User>(
+      after, limit, [&](Directory& d) { return d.list_users(after, limit); },
+      [](const User& user) -> const std::string& { return user.username; }, [](User&, User&&) {});  // shadowed (rule 1)
+}
+
+Result<std::vector<Group>> DirectoryChain::list_groups(std::string_view after, std::size_t limit) {
+  return merged_pages<Group>(
+      after, limit,
+      [&](Directory& d) -> Result<std::vector<Group>> {
+        auto page = d.list_groups(after, limit);
+        if (page) {
+          for (auto& group : *page) sort_members(group);
+        }
+        return page;
+      },
+      [](const Group& group) -> const std::string& { return group.name; },
+      [&](Group& group, Group&& later) { merge_members(group, std::move(later)); });
 }
 
 Result<void> DirectoryChain::check_email_free(std::string_view email, std::string_view except_username) {

@@ -67,6 +67,15 @@ class DirectoryChain final {
  public:
   DirectoryChain(std::vector<DirectoryPtr> directories, ChainOptions options, PasswordHasherPtr hasher);
 
+  // Enumeration in pages (Directory::list_users): the users whose folded
+  // name sorts after `after`, each name once from the first directory that
+  // has it (rule 1), at most `limit`. A directory that is down is passed
+  // over or stops the listing as its on_unavailable says (rule 2).
+  Result<std::vector<User>> list_users(std::string_view after, std::size_t limit);
+  // The same for groups, each name once with its members merged as
+  // find_group merges them (rule 4).
+  Result<std::vector<Group>> list_groups(std::string_view after, std::size_t limit);
+
   // The owner of `username` (rule 1), or nullopt when no directory has it.
   Result<std::optional<User>> find_user(std::string_view username);
   // find_user's answer when every directory it would ask knows its part from
@@ -163,6 +172,16 @@ class DirectoryChain final {
   // The first directory from `first` on that answers `lookup` (rule 1).
   template <typename T, typename Lookup>
   Result<std::optional<std::pair<T, Directory*>>> first_match(Lookup lookup, Walk walk, std::size_t first = 0);
+
+  // One page of each directory (`list`), merged by folded name: an entry
+  // from the first directory that has its name, then `merge(first, later)`
+  // for the same name in later directories.
+  template <typename T, typename List, typename NameOf, typename Merge>
+  Result<std::vector<T>> merged_pages(std::string_view after, std::size_t limit, List list, NameOf name_of,
+                                      Merge merge);
+  // Adds `later`'s members to `group` as membership: aggregate says (rule 4);
+  // under `first`, the first directory's group is the group.
+  void merge_members(Group& group, Group&& later) const;
 
   Result<std::optional<std::pair<User, Directory*>>> owner_of(std::string_view username, Walk walk);
   Result<std::optional<std::pair<Group, Directory*>>> group_owner(std::string_view name, Walk walk);

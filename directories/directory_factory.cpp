@@ -8,17 +8,17 @@ namespace dirproxy {
 
 Result<std::vector<DirectoryPtr>> build_directories(const config::Config& config, StateDatabasePtr database,
                                                     PasswordHasherPtr hasher, ClockPtr clock,
-                                                    metrics::Registry* metrics) {
+                                                    metrics::Registry* metrics, IdentityStorePtr identities) {
   std::vector<DirectoryPtr> directories;
   for (const auto& settings : config.directories) {
     switch (settings.type) {
       case DirectoryType::internal:
         if (metrics != nullptr) {
-          directories.push_back(std::make_shared<Timed<InternalDirectory>>(*metrics, settings, database, hasher,
-                                                                           config.accounts.unique_email, clock));
+          directories.push_back(std::make_shared<Timed<InternalDirectory>>(
+              *metrics, settings, database, hasher, config.accounts.unique_email, clock, identities));
         } else {
-          directories.push_back(
-              std::make_shared<InternalDirectory>(settings, database, hasher, config.accounts.unique_email, clock));
+          directories.push_back(std::make_shared<InternalDirectory>(settings, database, hasher,
+                                                                    config.accounts.unique_email, clock, identities));
         }
         break;
       case DirectoryType::ldap: {

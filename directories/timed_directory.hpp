@@ -39,6 +39,12 @@ class Timed final : public D {
   Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) override {
     return metrics_.timed(Call::lookup, [&] { return D::search_users(query, limit); });
   }
+  Result<std::vector<User>> list_users(std::string_view after, std::size_t limit) override {
+    return metrics_.timed(Call::lookup, [&] { return D::list_users(after, limit); });
+  }
+  Result<std::vector<Group>> list_groups(std::string_view after, std::size_t limit) override {
+    return metrics_.timed(Call::lookup, [&] { return D::list_groups(after, limit); });
+  }
   Result<std::vector<std::string>> groups_of(std::string_view username) override {
     return metrics_.timed(Call::lookup, [&] { return D::groups_of(username); });
   }

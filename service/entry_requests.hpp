@@ -42,10 +42,10 @@ struct GroupEntry {
 struct GetUserEntryRequest {
   static constexpr OperationPolicy policy{.name = "get_user_entry"};
   using Response = std::optional<UserEntry>;
-  std::optional<std::string> username;
-  std::optional<std::string> email;
-  std::optional<std::uint32_t> uid_number;
-  std::optional<std::string> uuid;
+  std::optional<std::string> username = std::nullopt;
+  std::optional<std::string> email = std::nullopt;
+  std::optional<std::uint32_t> uid_number = std::nullopt;
+  std::optional<std::string> uuid = std::nullopt;
 };
 Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEntryRequest& request);
 
@@ -54,7 +54,7 @@ Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEn
 struct ListUserEntriesRequest {
   static constexpr OperationPolicy policy{.name = "list_user_entries"};
   using Response = std::vector<UserEntry>;
-  std::string after;
+  std::string after = {};
   std::size_t limit = 100;
 };
 Result<std::vector<UserEntry>> run(const OperationContext& op, const ListUserEntriesRequest& request);
@@ -63,9 +63,9 @@ Result<std::vector<UserEntry>> run(const OperationContext& op, const ListUserEnt
 struct GetGroupEntryRequest {
   static constexpr OperationPolicy policy{.name = "get_group_entry"};
   using Response = std::optional<GroupEntry>;
-  std::optional<std::string> name;
-  std::optional<std::uint32_t> gid_number;
-  std::optional<std::string> uuid;
+  std::optional<std::string> name = std::nullopt;
+  std::optional<std::uint32_t> gid_number = std::nullopt;
+  std::optional<std::string> uuid = std::nullopt;
 };
 Result<std::optional<GroupEntry>> run(const OperationContext& op, const GetGroupEntryRequest& request);
 
@@ -74,7 +74,7 @@ Result<std::optional<GroupEntry>> run(const OperationContext& op, const GetGroup
 struct ListGroupEntriesRequest {
   static constexpr OperationPolicy policy{.name = "list_group_entries"};
   using Response = std::vector<GroupEntry>;
-  std::string after;
+  std::string after = {};
   std::size_t limit = 100;
 };
 Result<std::vector<GroupEntry>> run(const OperationContext& op, const ListGroupEntriesRequest& request);

@@ -7,6 +7,15 @@
 
 namespace dirproxy {
 
+IdentitySettings identity_settings(const config::Config& config) {
+  IdentitySettings settings;
+  if (config.ldap_server) {
+    settings.uid_number_min = config.ldap_server->posix.uid_number_min;
+    settings.gid_number_min = config.ldap_server->posix.gid_number_min;
+  }
+  return settings;
+}
+
 Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config, std::shared_ptr<StateDatabase> database,
                                  RateLimiterPtr rate_limiter, ClockPtr clock,
                                  std::shared_ptr<metrics::Registry> metrics) {
@@ -16,7 +25,8 @@ Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config, s
   auto hasher = std::make_shared<const PasswordHasher>(cost.opslimit, cost.memlimit, cores);
 
   if (!clock) clock = system_clock();
-  auto directories = build_directories(*config, database, hasher, clock, metrics.get());
+  auto identities = std::make_shared<IdentityStore>(database, identity_settings(*config), clock);
+  auto directories = build_directories(*config, database, hasher, clock, metrics.get(), identities);
   RETURN_IF_ERROR(directories);
   ChainOptions options{config->membership, config->accounts.unique_email};
   auto chain = std::make_shared<DirectoryChain>(std::move(*directories), options, hasher);
@@ -27,7 +37,7 @@ Result<RuntimePtr> build_runtime(std::shared_ptr<const config::Config> config, s
   if (config->mail) mail = std::make_shared<const MailComposer>(config->site, *config->mail);
   return std::make_shared<const Runtime>(Runtime{config, hasher, std::move(chain), AccountPolicy(config->accounts),
                                                  std::move(database), std::move(mail), std::move(rate_limiter),
-                                                 std::move(clock), std::move(metrics)});
+                                                 std::move(clock), std::move(metrics), std::move(identities)});
 }
 
 }  // namespace dirproxy

@@ -13,6 +13,7 @@
 #include "directories/directory_chain.hpp"
 #include "directories/password_hasher.hpp"
 #include "mail/mail_composer.hpp"
+#include "storage/identity_store.hpp"
 #include "storage/state_database.hpp"
 
 namespace dirproxy {
@@ -36,9 +37,18 @@ struct Runtime {
   // The daemon's metrics, kept across reloads like the database; null in
   // tests that count nothing.
   std::shared_ptr<metrics::Registry> metrics = nullptr;
+  // The stable identities (uuid, uidNumber, gidNumber) of users and groups,
+  // for the entry operations (entry_requests.hpp); null in tests that show
+  // no entries (those operations then answer internal_error).
+  IdentityStorePtr identities = nullptr;
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;
+
+// Where the identity store allocates from, read from `config`: the
+// defaults of IdentitySettings while the configuration has no
+// ldap_server.posix section.
+IdentitySettings identity_settings(const config::Config& config);
 
 // Builds the directories of `config` over the open state database. Fails when
 // a directory cannot be built (for example a type this build does not have).

@@ -182,6 +182,36 @@ INSERT INTO account_creations (username, process, started_at)
   SELECT hold_username, '', MIN(created_at) FROM outbox
   WHERE state = 'held' AND hold_username IS NOT NULL GROUP BY hold_username;
 )sql"},
+    // Stable identities (storage/identity_store.hpp): the entryUUID and
+    // uidNumber/gidNumber the LDAP front end shows for a user or group,
+    // keyed by kind, directory and folded name. At most one active row per
+    // key; a retired row (its account was deleted) keeps its uuid and number
+    // out of use forever. Numbers come from identity_counters, which only
+    // grows. uuid and number are not UNIQUE: a directory's own values
+    // (source 'directory') are taken as it gives them, and two directories
+    // configured over one server give the same entryUUID.
+    {4, R"sql(
+CREATE TABLE identities (
+  id          INTEGER PRIMARY KEY,
+  kind        TEXT NOT NULL,                -- user | group
+  directory   TEXT NOT NULL,
+  name        TEXT NOT NULL,                -- folded (ASCII lower case)
+  uuid        TEXT NOT NULL,                -- RFC 4122 text, lower case
+  number      INTEGER NOT NULL,             -- uidNumber or gidNumber
+  source      TEXT NOT NULL,                -- allocated | directory
+  retired     INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX identities_active ON identities (kind, directory, name) WHERE retired = 0;
+CREATE INDEX identities_number ON identities (kind, number);
+CREATE INDEX identities_uuid ON identities (uuid);
+
+-- The next number to allocate per kind; never decreases.
+CREATE TABLE identity_counters (
+  kind        TEXT PRIMARY KEY,
+  next_number INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 constexpr bool versions_are_consecutive() {

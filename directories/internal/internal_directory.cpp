@@ -17,7 +17,8 @@ namespace {
 using Lease = StateDatabase::Lease;
 
 // The columns read_user() expects, in its order.
-constexpr std::string_view kUserColumns = "username, email, display_name, first_name, last_name, active";
+constexpr std::string_view kUserColumns =
+    "username, email, display_name, first_name, last_name, active, created_at, updated_at";
 
 std::string select_users(std::string_view rest) {
   return "SELECT " + std::string(kUserColumns) + " FROM users " + std::string(rest);
@@ -33,7 +34,14 @@ User read_user(const SqlStatement& row, const std::string& directory, int first 
   user.last_name = row.column_optional_text(first + 4);
   user.active = row.column_int64(first + 5) != 0;
   user.directory = directory;
+  user.created_at = parse_rfc3339(row.column_text(first + 6));
+  user.modified_at = parse_rfc3339(row.column_text(first + 7));
   return user;
+}
+
+// LIMIT's parameter: `limit` as SQLite's integer.
+std::int64_t row_limit(std::size_t limit) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
 }
 
 // Optional fields are stored as NULL rather than "", so that callers see one
@@ -100,6 +108,20 @@ Result<std::optional<User>> first_user(Result<SqlStatement> statement, const std
   return std::optional<User>(read_user(*statement, directory));
 }
 
+// The users on every row of the query.
+Result<std::vector<User>> all_users(Result<SqlStatement> statement, const std::string& directory) {
+  RETURN_IF_ERROR(statement);
+  std::vector<User> users;
+  for (;;) {
+    auto row = statement->step();
+    RETURN_IF_ERROR(row);
+    if (!*row) {
+      return users;
+    }
+    users.push_back(read_user(*statement, directory));
+  }
+}
+
 // Runs a statement that returns no rows.
 Result<void> run(Result<SqlStatement> statement) {
   RETURN_IF_ERROR(statement);
@@ -109,14 +131,16 @@ Result<void> run(Result<SqlStatement> statement) {
 }  // namespace
 
 InternalDirectory::InternalDirectory(const config::DirectoryConfig& config, StateDatabasePtr database,
-                                     PasswordHasherPtr hasher, bool unique_email, ClockPtr clock)
+                                     PasswordHasherPtr hasher, bool unique_email, ClockPtr clock,
+                                     IdentityStorePtr identities)
     : name_(config.name),
       permissions_(config.permissions),
       on_unavailable_(config.on_unavailable),
       database_(std::move(database)),
       hasher_(std::move(hasher)),
       unique_email_(unique_email),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      identities_(std::move(identities)) {}
 
 std::string InternalDirectory::now_rfc3339() const { return rfc3339(clock_->unix_seconds()); }
 
@@ -193,21 +217,50 @@ void InternalDirectory::rehash(std::string_view username, const std::string& old
 Result<std::vector<User>> InternalDirectory::search_users(std::string_view query, std::size_t limit) {
   // LIKE ignores ASCII case only, like COLLATE NOCASE. The empty query gives
   // "%%", which matches every username.
-  const auto max_rows =
-      static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+  const auto max_rows = row_limit(limit);
   auto lease = database_->acquire();
   auto statement = lease.prepare(select_users("WHERE username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\'"
                                               " OR display_name LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2"),
                                  contains_pattern(query), max_rows);
+  return all_users(std::move(statement), name_);
+}
+
+Result<std::vector<User>> InternalDirectory::list_users(std::string_view after, std::size_t limit) {
+  // The comparison and the order use the column's NOCASE collation, which
+  // folds as fold_name does.
+  auto lease = database_->acquire();
+  return all_users(
+      lease.prepare(select_users("WHERE username > ?1 ORDER BY username LIMIT ?2"), after, row_limit(limit)), name_);
+}
+
+Result<std::vector<Group>> InternalDirectory::list_groups(std::string_view after, std::size_t limit) {
+  // One query for the page and its members, in one snapshot: a group
+  // without members comes as one row with a NULL username.
+  auto lease = database_->acquire();
+  auto statement = lease.prepare(
+      "SELECT g.name, g.description, m.username FROM"
+      " (SELECT id, name, description FROM groups WHERE name > ?1 ORDER BY name LIMIT ?2) g"
+      " LEFT JOIN memberships m ON m.group_id = g.id ORDER BY g.name, m.username",
+      after, row_limit(limit));
   RETURN_IF_ERROR(statement);
-  std::vector<User> users;
+  std::vector<Group> groups;
   for (;;) {
     auto row = statement->step();
     RETURN_IF_ERROR(row);
     if (!*row) {
-      return users;
+      return groups;
     }
-    users.push_back(read_user(*statement, name_));
+    std::string group_name = statement->column_text(0);
+    if (groups.empty() || groups.back().name != group_name) {
+      Group group;
+      group.name = std::move(group_name);
+      group.description = statement->column_optional_text(1);
+      group.directory = name_;
+      groups.push_back(std::move(group));
+    }
+    if (auto member = statement->column_optional_text(2)) {
+      groups.back().members.push_back(std::move(*member));
+    }
   }
 }
 
@@ -279,7 +332,10 @@ Result<User> InternalDirectory::create_user(const NewUser& new_user) {
   user.last_name = nullable(new_user.last_name);
   user.active = new_user.active;
   user.directory = name_;
-  const std::string now = now_rfc3339();
+  const std::int64_t now_seconds = clock_->unix_seconds();
+  user.created_at = now_seconds;
+  user.modified_at = now_seconds;
+  const std::string now = rfc3339(now_seconds);
 
   // IMMEDIATE: the uniqueness checks and the insert see no other writer.
   return database_->acquire().write_transaction([&](const Lease& lease) -> Result<User> {
@@ -352,11 +408,13 @@ Result<User> InternalDirectory::update_user(std::string_view username, const Use
         return fail(ErrorCode::conflict, "email " + in_quotes(*user.email) + " is already in use", "email");
       }
     }
+    const std::int64_t now = clock_->unix_seconds();
+    user.modified_at = now;
     RETURN_IF_ERROR(
         run(lease.prepare("UPDATE users SET email = ?1, display_name = ?2, first_name = ?3, last_name = ?4,"
                           " active = ?5, updated_at = ?6 WHERE id = ?7",
                           user.email, user.display_name, user.first_name, user.last_name,
-                          std::int64_t{user.active ? 1 : 0}, now_rfc3339(), id)));
+                          std::int64_t{user.active ? 1 : 0}, rfc3339(now), id)));
     return user;
   });
 }
@@ -365,15 +423,19 @@ Result<void> InternalDirectory::delete_user(std::string_view username) {
   if (auto allowed = check_user_writes(); !allowed) {
     return allowed;
   }
-  return database_->acquire().write_transaction([&](const Lease& lease) -> Result<void> {
+  auto deleted = database_->acquire().write_transaction([&](const Lease& lease) -> Result<void> {
     RETURN_IF_ERROR(run(lease.prepare("DELETE FROM users WHERE username = ?1", username)));
     if (lease.changes() == 0) {
       return no_user(username);
     }
     // Memberships are keyed by username, not by users.id, so no cascade
     // removes them; a later account with this name must not inherit them.
-    return run(lease.prepare("DELETE FROM memberships WHERE username = ?1", username));
+    RETURN_IF_ERROR(run(lease.prepare("DELETE FROM memberships WHERE username = ?1", username)));
+    // Nor its uuid and uidNumber.
+    return retire_identity(lease, IdentityKind::user, username);
   });
+  forget_identity(IdentityKind::user, username);
+  return deleted;
 }
 
 Result<void> InternalDirectory::set_password(std::string_view username, std::string_view password) {
@@ -420,14 +482,30 @@ Result<void> InternalDirectory::delete_group(std::string_view name) {
     return allowed;
   }
   // Memberships go with it: ON DELETE CASCADE, foreign_keys=ON.
-  auto lease = database_->acquire();
-  if (auto deleted = run(lease.prepare("DELETE FROM groups WHERE name = ?1", name)); !deleted) {
-    return deleted;
+  auto deleted = database_->acquire().write_transaction([&](const Lease& lease) -> Result<void> {
+    RETURN_IF_ERROR(run(lease.prepare("DELETE FROM groups WHERE name = ?1", name)));
+    if (lease.changes() == 0) {
+      return no_group(name);
+    }
+    return retire_identity(lease, IdentityKind::group, name);
+  });
+  forget_identity(IdentityKind::group, name);
+  return deleted;
+}
+
+Result<void> InternalDirectory::retire_identity(const Lease& lease, IdentityKind kind, std::string_view name) {
+  if (!identities_) {
+    return {};
   }
-  if (lease.changes() == 0) {
-    return no_group(name);
+  return identities_->retire(lease, kind, name_, name);
+}
+
+void InternalDirectory::forget_identity(IdentityKind kind, std::string_view name) {
+  // Again after the commit: a lookup between retire() and the commit read
+  // the identity as it still was and may have cached it.
+  if (identities_) {
+    identities_->forget(kind, name_, name);
   }
-  return {};
 }
 
 Result<void> InternalDirectory::add_member(std::string_view group, std::string_view username) {

@@ -17,6 +17,7 @@
 #include "core/clock.hpp"
 #include "directories/directory.hpp"
 #include "directories/password_hasher.hpp"
+#include "storage/identity_store.hpp"
 #include "storage/state_database.hpp"
 
 namespace dirproxy {
@@ -29,8 +30,11 @@ class InternalDirectory : public Directory {
   // Permissions: read_only refuses every write; read_only_local_groups
   // refuses user writes but allows group and membership writes.
   // Users' and groups' created_at and updated_at come from `clock`.
+  // Deleting a user or group retires its identity in `identities` (when
+  // given), in the same transaction, so that a later account of the same
+  // name gets a new UUID and number.
   InternalDirectory(const config::DirectoryConfig& config, StateDatabasePtr database, PasswordHasherPtr hasher,
-                    bool unique_email, ClockPtr clock = system_clock());
+                    bool unique_email, ClockPtr clock = system_clock(), IdentityStorePtr identities = nullptr);
 
   const std::string& name() const override { return name_; }
   DirectoryType type() const override { return DirectoryType::internal; }
@@ -42,6 +46,10 @@ class InternalDirectory : public Directory {
   Result<std::optional<User>> find_user_by_email(std::string_view email) override;
   Result<AuthOutcome> authenticate(const User& user, std::string_view password) override;
   Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) override;
+  // Keyset pages (WHERE name > after ORDER BY name LIMIT n on the NOCASE
+  // index): each page costs the same, and none holds more than `limit` rows.
+  Result<std::vector<User>> list_users(std::string_view after, std::size_t limit) override;
+  Result<std::vector<Group>> list_groups(std::string_view after, std::size_t limit) override;
 
   Result<std::vector<std::string>> groups_of(std::string_view username) override;
   Result<std::optional<Group>> find_group(std::string_view name) override;
@@ -66,6 +74,10 @@ class InternalDirectory : public Directory {
   // Runs `sql` (?1 = group id, ?2 = username) on an existing group in one
   // write transaction; not_found when the group is missing.
   Result<void> change_membership(std::string_view group, std::string_view username, std::string_view sql);
+  // The identity of a deleted user or group retired in its transaction
+  // (nothing without an identity store), and forgotten after the commit.
+  Result<void> retire_identity(const StateDatabase::Lease& lease, IdentityKind kind, std::string_view name);
+  void forget_identity(IdentityKind kind, std::string_view name);
   // Stores a fresh hash after a successful login with outdated limits;
   // failures are ignored (the old hash still works).
   void rehash(std::string_view username, const std::string& old_hash, std::string_view password);
@@ -77,6 +89,7 @@ class InternalDirectory : public Directory {
   const PasswordHasherPtr hasher_;
   const bool unique_email_;
   const ClockPtr clock_;
+  const IdentityStorePtr identities_;  // may be null
 };
 
 }  // namespace dirproxy

@@ -5,11 +5,14 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <iterator>
 
 #include "core/names.hpp"
+#include "core/timestamp.hpp"
+#include "core/uuid.hpp"
 #include "directories/ldap/crypt_password.hpp"
 #include "directories/ldap/ldap_dn.hpp"
 #include "directories/ldap/ldap_filter.hpp"
@@ -131,6 +134,36 @@ PoolCounters pool_counters(metrics::Registry* registry, const std::string& direc
            .with({directory})};
 }
 
+// A directory's own identity and times, read where the entry has them
+// (docs/ldap.md: passed through to the LDAP front end).
+constexpr const char* kIdentityAttributes[] = {"entryUUID", "objectGUID", "uidNumber", "gidNumber"};
+constexpr const char* kTimeAttributes[] = {"createTimestamp", "modifyTimestamp"};
+
+// entryUUID (RFC 4530: OpenLDAP, 389-ds) as text, else Active Directory's
+// binary objectGUID.
+std::optional<std::string> own_uuid(const LdapEntry& entry) {
+  if (auto text = entry.first("entryUUID")) {
+    if (auto uuid = normalized_uuid(*text)) return uuid;
+  }
+  if (auto guid = entry.first("objectGUID")) return uuid_from_guid_bytes(*guid);
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> own_number(const LdapEntry& entry, std::string_view attribute) {
+  auto text = entry.first(attribute);
+  if (!text) return std::nullopt;
+  std::uint32_t number = 0;
+  const char* end = text->data() + text->size();
+  auto [stop, error] = std::from_chars(text->data(), end, number);
+  if (error != std::errc() || stop != end) return std::nullopt;
+  return number;
+}
+
+std::optional<std::int64_t> own_time(const LdapEntry& entry, std::string_view attribute) {
+  auto text = entry.first(attribute);
+  return text ? parse_generalized_time(*text) : std::nullopt;
+}
+
 bool has_object_class(const LdapEntry& entry, std::string_view object_class) {
   if (const auto* classes = entry.values("objectclass")) {
     for (const auto& value : *classes) {
@@ -235,6 +268,9 @@ std::vector<std::string> LdapDirectory::user_attributes() const {
   if (!settings_.groups.user_membership_attribute.empty()) {
     attributes.push_back(settings_.groups.user_membership_attribute);
   }
+  // A server ignores those it does not know (RFC 4511 4.5.1.8).
+  attributes.insert(attributes.end(), std::begin(kIdentityAttributes), std::end(kIdentityAttributes));
+  attributes.insert(attributes.end(), std::begin(kTimeAttributes), std::end(kTimeAttributes));
   return attributes;
 }
 
@@ -248,6 +284,11 @@ LdapDirectory::UserEntry LdapDirectory::to_user(const LdapEntry& entry) const {
   result.user.first_name = entry.first(users.first_name_attribute);
   result.user.last_name = entry.first(users.last_name_attribute);
   result.user.directory = name_;
+  result.user.uuid = own_uuid(entry);
+  result.user.uid_number = own_number(entry, "uidNumber");
+  result.user.gid_number = own_number(entry, "gidNumber");
+  result.user.created_at = own_time(entry, "createTimestamp");
+  result.user.modified_at = own_time(entry, "modifyTimestamp");
   if (!users.disabled_attribute.empty()) {
     auto flags = entry.first(users.disabled_attribute);
     if (flags) {
@@ -608,6 +649,70 @@ Result<std::vector<User>> LdapDirectory::search_users(std::string_view query, st
   return found;
 }
 
+// --- Enumeration -----------------------------------------------------------------
+//
+// An LDAP server cannot return entries sorted by name without the
+// server-side sort control (RFC 2891), which many servers lack or limit.
+// So a page is made here: every entry is fetched with the paged results
+// the directory already uses (page_size), sorted in memory, and cut to the
+// names after `after`. Each page therefore costs one full search and memory
+// for the whole directory while it is made; kMaxSearchEntries bounds both.
+
+namespace {
+
+// The entries' names (by `name_of`), folded, that sort after `after`, in
+// order, at most `limit`, each with the index of its entry.
+template <typename NameOf>
+std::vector<std::pair<std::string, std::size_t>> page_of_names(const std::vector<LdapEntry>& entries,
+                                                               std::string_view after, std::size_t limit,
+                                                               NameOf name_of) {
+  const std::string floor = fold_name(after);
+  std::vector<std::pair<std::string, std::size_t>> names;
+  for (std::size_t index = 0; index < entries.size(); ++index) {
+    std::string name = fold_name(name_of(entries[index]));
+    if (!name.empty() && name > floor) names.emplace_back(std::move(name), index);
+  }
+  std::sort(names.begin(), names.end());
+  // A name held by two entries is listed once (lookups refuse it as ambiguous).
+  names.erase(std::unique(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+              names.end());
+  if (names.size() > limit) names.resize(limit);
+  return names;
+}
+
+}  // namespace
+
+Result<std::vector<User>> LdapDirectory::list_users(std::string_view after, std::size_t limit) {
+  const auto& users = settings_.users;
+  auto entries = search({users_base(), ldap_scope(users.scope), user_filter(""), user_attributes(), 0});
+  RETURN_IF_ERROR(entries);
+  const auto page = page_of_names(*entries, after, limit, [&](const LdapEntry& entry) {
+    return entry.first(users.username_attribute).value_or("");
+  });
+  std::vector<User> found;
+  found.reserve(page.size());
+  for (const auto& [name, index] : page) found.push_back(to_user((*entries)[index]).user);
+  return found;
+}
+
+Result<std::vector<Group>> LdapDirectory::list_groups(std::string_view after, std::size_t limit) {
+  // Names only here; each group of the page is then read as find_group
+  // reads it (members resolved, nested groups followed, cached).
+  const auto& groups = settings_.groups;
+  auto entries = search({groups_base(), ldap_scope(groups.scope), group_filter(""), {groups.name_attribute}, 0});
+  RETURN_IF_ERROR(entries);
+  const auto page = page_of_names(
+      *entries, after, limit, [&](const LdapEntry& entry) { return entry.first(groups.name_attribute).value_or(""); });
+  std::vector<Group> found;
+  found.reserve(page.size());
+  for (const auto& [name, index] : page) {
+    auto group = find_group(*(*entries)[index].first(groups.name_attribute));
+    RETURN_IF_ERROR(group);
+    if (group->has_value()) found.push_back(std::move(**group));  // deleted meanwhile: left out
+  }
+  return found;
+}
+
 // --- Authentication --------------------------------------------------------------
 
 Result<AuthOutcome> LdapDirectory::authenticate(const User& user, std::string_view password) {
@@ -650,7 +755,8 @@ Result<std::optional<LdapEntry>> LdapDirectory::group_entry(std::string_view nam
   auto entries = search({groups_base(),
                          ldap_scope(groups.scope),
                          group_filter(equality_filter(groups.name_attribute, name)),
-                         {groups.name_attribute, groups.description_attribute, groups.member_attribute, "objectClass"},
+                         {groups.name_attribute, groups.description_attribute, groups.member_attribute, "objectClass",
+                          "entryUUID", "objectGUID", "gidNumber"},
                          0});
   RETURN_IF_ERROR(entries);
   for (auto& entry : *entries) {
@@ -730,6 +836,8 @@ Result<std::optional<Group>> LdapDirectory::find_group(std::string_view name) {
                  members->end());
   Group group{(*entry)->first(settings_.groups.name_attribute).value_or(std::string(name)),
               (*entry)->first(settings_.groups.description_attribute), name_, std::move(*members)};
+  group.uuid = own_uuid(**entry);
+  group.gid_number = own_number(**entry, "gidNumber");
   groups_.put(key, group);
   return std::optional<Group>(std::move(group));
 }

@@ -68,6 +68,9 @@ class LdapDirectory final : public Directory {
   Result<std::optional<User>> find_user_by_email(std::string_view email) override;
   Result<AuthOutcome> authenticate(const User& user, std::string_view password) override;
   Result<std::vector<User>> search_users(std::string_view query, std::size_t limit) override;
+  // Sorted here, not by the server (see ldap_directory.cpp, "Enumeration").
+  Result<std::vector<User>> list_users(std::string_view after, std::size_t limit) override;
+  Result<std::vector<Group>> list_groups(std::string_view after, std::size_t limit) override;
 
   Result<std::vector<std::string>> groups_of(std::string_view username) override;
   Result<std::optional<Group>> find_group(std::string_view name) override;

@@ -78,5 +78,10 @@ std::string encode_notice_of_disconnection(ResultCode code, std::string_view dia
 std::optional<PagedResults> decode_paged_results(std::string_view control_value);
 std::string encode_paged_results(const PagedResults& paged);
 std::optional<PasswordModify> decode_password_modify(std::string_view request_value);
+// The Password Modify response's value (RFC 3062): SEQUENCE { genPasswd [0]
+// OPTIONAL }, the generated password when the server made one. Added with
+// the codec: the extended operation's handler needs it and only the codec
+// writes BER.
+std::string encode_password_modify_response(std::optional<std::string> generated);
 
 }  // namespace dirproxy::ldap

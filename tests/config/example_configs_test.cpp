@@ -4,13 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "config/config_loader.hpp"
+#include "config_test_support.hpp"
 
 namespace dirproxy::config {
 namespace {
 
 using ::testing::IsEmpty;
+using testing::ScopedEnvironment;
+using testing::ScratchDirectory;
 
 const std::filesystem::path kConfigDir = std::filesystem::path(DIRPROXY_SOURCE_DIR) / "config";
 
@@ -43,6 +48,48 @@ TEST(ExampleConfigs, ExampleSpellsOutTheDefaults) {
   EXPECT_EQ(ldap.users.object_class, LdapSettings{}.users.object_class);
   EXPECT_EQ(ldap.timeouts.operation, LdapSettings{}.timeouts.operation);
   EXPECT_EQ(ldap.cache.max_entries, LdapSettings{}.cache.max_entries);
+}
+
+// The example with its commented-out sections from `# ldap_server:` on
+// uncommented (each line's leading "# " removed).
+std::string example_with_ldap_server() {
+  std::ifstream lines(kConfigDir / "dirproxy.example.yaml");
+  EXPECT_TRUE(lines.is_open());
+  std::string result;
+  bool commented_part = false;
+  for (std::string line; std::getline(lines, line);) {
+    commented_part = commented_part || line.starts_with("# ldap_server:");
+    if (commented_part && line.starts_with("# ")) line.erase(0, 2);
+    result += line + "\n";
+  }
+  return result;
+}
+
+TEST(ExampleConfigs, ExampleLdapServerAndApplicationsLoadOnceUncommented) {
+  ScratchDirectory credentials;
+  credentials.write("ldap.crt", "-----BEGIN CERTIFICATE-----\n");
+  credentials.write("ldap.key", "-----BEGIN PRIVATE KEY-----\n");
+  ScopedEnvironment environment("CREDENTIALS_DIRECTORY", credentials.path().c_str());
+
+  const LoadResult result = load_config_text(example_with_ldap_server(), "dirproxy.example.yaml", kConfigDir);
+
+  EXPECT_THAT(result.errors, IsEmpty());
+  EXPECT_THAT(result.warnings, IsEmpty());
+  ASSERT_TRUE(result.config.has_value());
+  ASSERT_TRUE(result.config->ldap_server.has_value());
+  const LdapServer& server = *result.config->ldap_server;
+  EXPECT_EQ(server.base_dn, "dc=example,dc=com");
+  ASSERT_TRUE(server.tls.has_value());
+  EXPECT_EQ(server.tls->key_file, (credentials.path() / "ldap.key").string());
+  // Like the rest of the example, it spells out the defaults.
+  EXPECT_EQ(server.plaintext_binds, LdapServer{}.plaintext_binds);
+  EXPECT_EQ(server.posix.home_directory, LdapPosix{}.home_directory);
+  EXPECT_EQ(server.limits.max_request_bytes, LdapServerLimits{}.max_request_bytes);
+  EXPECT_EQ(server.limits.time_limit, LdapServerLimits{}.time_limit);
+  ASSERT_EQ(result.config->applications.size(), 1u);
+  EXPECT_EQ(result.config->applications[0].name, "grafana");
+  ASSERT_TRUE(result.config->applications[0].ldap.has_value());
+  EXPECT_FALSE(result.config->applications[0].ldap->may_write);
 }
 
 TEST(ExampleConfigs, DevelopmentConfigLoadsAndKeepsStateInTheCheckout) {

@@ -395,6 +395,12 @@ TEST_F(DirectoryChainTest, Rule3_OwnerFailingDuringVerificationNeverFallsThrough
     Result<std::vector<User>> search_users(std::string_view q, std::size_t l) override {
       return inner_->search_users(q, l);
     }
+    Result<std::vector<User>> list_users(std::string_view a, std::size_t l) override {
+      return inner_->list_users(a, l);
+    }
+    Result<std::vector<Group>> list_groups(std::string_view a, std::size_t l) override {
+      return inner_->list_groups(a, l);
+    }
     Result<std::vector<std::string>> groups_of(std::string_view u) override { return inner_->groups_of(u); }
     Result<std::optional<Group>> find_group(std::string_view n) override { return inner_->find_group(n); }
     Result<User> create_user(const NewUser& u) override { return inner_->create_user(u); }
@@ -509,6 +515,127 @@ TEST_F(DirectoryChainTest, Rule4_DownDirectoryFailsAggregationByDefault) {
   ASSERT_FALSE(groups);
   EXPECT_EQ(groups.error().code, ErrorCode::directory_unavailable);
   EXPECT_EQ(groups.error().directory, "partner");
+}
+
+// Enumeration (rules 1, 2 and 4 applied to pages) ---------------------------
+
+std::vector<std::string> usernames(const std::vector<User>& users) {
+  std::vector<std::string> names;
+  for (const auto& user : users) names.push_back(user.username + "@" + user.directory);
+  return names;
+}
+
+TEST_F(DirectoryChainTest, Rule1_AShadowedNameIsListedOnceFromTheFirstDirectory) {
+  corp_->put_user(make_user("Alice", "alice@corp.example"), "x");
+  partner_->put_user(make_user("alice", "alice@partner.example"), "y");
+  partner_->put_user(make_user("bob", "bob@partner.example"), "y");
+
+  auto users = chain().list_users("", 10);
+
+  ASSERT_TRUE(users);
+  EXPECT_EQ(usernames(*users), (std::vector<std::string>{"Alice@corp", "bob@partner"}));
+}
+
+TEST_F(DirectoryChainTest, Rule1_PagingWithAfterListsEveryNameOnceInOrder) {
+  for (const char* name : {"alice", "carol", "erin"}) internal_->put_user(make_user(name, ""), "x");
+  for (const char* name : {"bob", "Carol", "dave"}) corp_->put_user(make_user(name, ""), "x");
+  partner_->put_user(make_user("frank", ""), "x");
+  auto chain = this->chain();
+
+  std::vector<std::string> listed;
+  std::vector<std::size_t> page_sizes;
+  std::string after;
+  for (;;) {
+    auto page = chain.list_users(after, 2);
+    ASSERT_TRUE(page);
+    if (page->empty()) break;
+    page_sizes.push_back(page->size());
+    for (const auto& name : usernames(*page)) listed.push_back(name);
+    after = page->back().username;
+  }
+
+  EXPECT_EQ(listed, (std::vector<std::string>{"alice@internal", "bob@corp", "carol@internal", "dave@corp",
+                                              "erin@internal", "frank@partner"}));
+  EXPECT_EQ(page_sizes, (std::vector<std::size_t>{2, 2, 2}));
+}
+
+TEST_F(DirectoryChainTest, Rule1_ListingStartsStrictlyAfterTheNameInAnyCase) {
+  for (const char* name : {"alice", "bob", "carol"}) corp_->put_user(make_user(name, ""), "x");
+
+  auto users = chain().list_users("BOB", 10);
+
+  ASSERT_TRUE(users);
+  EXPECT_EQ(usernames(*users), (std::vector<std::string>{"carol@corp"}));
+}
+
+TEST_F(DirectoryChainTest, Rule2_ADownDirectoryStopsTheListingByDefault) {
+  corp_->put_user(make_user("alice", ""), "x");
+  partner_->set_down(true);
+
+  auto users = chain().list_users("", 10);
+
+  ASSERT_FALSE(users);
+  EXPECT_EQ(users.error().code, ErrorCode::directory_unavailable);
+  EXPECT_EQ(users.error().directory, "partner");
+}
+
+TEST_F(DirectoryChainTest, Rule2_ADownDirectoryWithSkipIsLeftOutOfTheListing) {
+  partner_ =
+      std::make_shared<InMemoryDirectory>("partner", DirectoryType::ldap, Permissions::read_only, OnUnavailable::skip);
+  corp_->put_user(make_user("alice", ""), "x");
+  partner_->put_user(make_user("bob", ""), "x");
+  partner_->set_down(true);
+
+  auto users = chain().list_users("", 10);
+
+  ASSERT_TRUE(users);
+  EXPECT_EQ(usernames(*users), (std::vector<std::string>{"alice@corp"}));
+}
+
+TEST_F(DirectoryChainTest, Rule4_AggregateListsAGroupOnceWithTheMembersOfEveryDirectory) {
+  internal_->put_group("developers", {"zoe"});
+  corp_->put_group("Developers", {"adam", "zoe"});
+  partner_->put_group("developers", {"bea"});
+  partner_->put_group("testers", {"tim"});
+
+  auto groups = chain({config::Membership::aggregate, true}).list_groups("", 10);
+
+  ASSERT_TRUE(groups);
+  ASSERT_EQ(groups->size(), 2u);
+  EXPECT_EQ((*groups)[0].name, "developers");
+  EXPECT_EQ((*groups)[0].directory, "internal");
+  EXPECT_EQ((*groups)[0].members, (std::vector<std::string>{"adam", "bea", "zoe"}));
+  EXPECT_EQ((*groups)[1].name, "testers");
+}
+
+TEST_F(DirectoryChainTest, Rule4_FirstListsAGroupWithTheMembersOfItsFirstDirectoryOnly) {
+  internal_->put_group("developers", {"zoe"});
+  corp_->put_group("developers", {"adam"});
+
+  auto groups = chain({config::Membership::first, true}).list_groups("", 10);
+
+  ASSERT_TRUE(groups);
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].directory, "internal");
+  EXPECT_EQ((*groups)[0].members, (std::vector<std::string>{"zoe"}));
+}
+
+TEST_F(DirectoryChainTest, Rule4_GroupPagesFollowAfterAndLimit) {
+  internal_->put_group("a-team", {});
+  corp_->put_group("b-team", {});
+  corp_->put_group("c-team", {});
+  partner_->put_group("A-Team", {"x"});
+
+  auto first = chain().list_groups("", 2);
+  auto second = chain().list_groups("b-team", 2);
+
+  ASSERT_TRUE(first && second);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].name, "a-team");
+  EXPECT_EQ((*first)[0].members, (std::vector<std::string>{"x"}));
+  EXPECT_EQ((*first)[1].name, "b-team");
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].name, "c-team");
 }
 
 // Rule 5 -------------------------------------------------------------------

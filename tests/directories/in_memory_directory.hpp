@@ -112,6 +112,26 @@ class InMemoryDirectory final : public Directory {
     return found;
   }
 
+  Result<std::vector<User>> list_users(std::string_view after, std::size_t limit) override {
+    ++lookups;
+    if (down_) return unavailable();
+    std::vector<User> page;
+    for (auto it = users_.upper_bound(fold_name(after)); it != users_.end() && page.size() < limit; ++it) {
+      page.push_back(it->second.user);
+    }
+    return page;
+  }
+
+  Result<std::vector<Group>> list_groups(std::string_view after, std::size_t limit) override {
+    ++lookups;
+    if (down_) return unavailable();
+    std::vector<Group> page;
+    for (auto it = groups_.upper_bound(fold_name(after)); it != groups_.end() && page.size() < limit; ++it) {
+      page.push_back(it->second);
+    }
+    return page;
+  }
+
   Result<std::vector<std::string>> groups_of(std::string_view username) override {
     ++lookups;
     if (down_) return unavailable();

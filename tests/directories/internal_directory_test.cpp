@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/timestamp.hpp"
 #include "directories/timed_directory.hpp"
 #include "support/temporary_directory.hpp"
 
@@ -852,6 +853,83 @@ TEST_F(InternalDirectoryTest, TimedItAnswersAsItselfAndCountsEachCall) {
                 .with({"internal", "write", "conflict"})
                 .value(),
             1u);
+}
+
+// Enumeration and identities ------------------------------------------------
+
+std::vector<std::string> names_of(const std::vector<User>& users) {
+  std::vector<std::string> names;
+  for (const auto& user : users) names.push_back(user.username);
+  return names;
+}
+
+TEST_F(InternalDirectoryTest, ListUsersPagesInFoldedNameOrderStrictlyAfterTheGivenName) {
+  for (const char* name : {"carol", "Alice", "bob", "dave"}) create(new_user(name, std::string(name) + "@example.com"));
+
+  auto first = directory_->list_users("", 2);
+  auto second = directory_->list_users("BOB", 2);
+  auto past_the_end = directory_->list_users("dave", 2);
+
+  ASSERT_TRUE(first && second && past_the_end);
+  EXPECT_EQ(names_of(*first), (std::vector<std::string>{"Alice", "bob"}));
+  EXPECT_EQ(names_of(*second), (std::vector<std::string>{"carol", "dave"}));
+  EXPECT_TRUE(past_the_end->empty());
+}
+
+TEST_F(InternalDirectoryTest, ListGroupsPagesWithEachGroupsMembers) {
+  for (const char* name : {"ops", "devs", "empty"}) ASSERT_TRUE(directory_->create_group(name, std::nullopt));
+  ASSERT_TRUE(directory_->add_member("devs", "zoe"));
+  ASSERT_TRUE(directory_->add_member("devs", "adam"));
+  ASSERT_TRUE(directory_->add_member("ops", "kim"));
+
+  auto first = directory_->list_groups("", 2);
+  auto second = directory_->list_groups("empty", 2);
+
+  ASSERT_TRUE(first && second);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].name, "devs");
+  EXPECT_EQ((*first)[0].members, (std::vector<std::string>{"adam", "zoe"}));
+  EXPECT_EQ((*first)[1].name, "empty");
+  EXPECT_TRUE((*first)[1].members.empty());
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].name, "ops");
+  EXPECT_EQ((*second)[0].members, (std::vector<std::string>{"kim"}));
+}
+
+TEST_F(InternalDirectoryTest, AUserCarriesItsCreationAndModificationTimes) {
+  create(new_user("alice", "alice@example.com"));
+
+  auto found = directory_->find_user_by_name("alice");
+
+  ASSERT_TRUE(found && found->has_value());
+  ASSERT_TRUE((*found)->created_at.has_value());
+  EXPECT_EQ((*found)->created_at, parse_rfc3339(stored("alice", "created_at").value_or("")));
+  EXPECT_EQ((*found)->modified_at, parse_rfc3339(stored("alice", "updated_at").value_or("")));
+}
+
+TEST_F(InternalDirectoryTest, DeletingAUserOrGroupRetiresItsIdentity) {
+  auto identities = std::make_shared<IdentityStore>(database_, IdentitySettings{});
+  config::DirectoryConfig settings;
+  settings.name = "internal";
+  settings.permissions = Permissions::read_write;
+  auto directory = std::make_shared<InternalDirectory>(settings, database_, hasher_, true, system_clock(), identities);
+  ASSERT_TRUE(directory->create_user(new_user("alice", "alice@example.com")));
+  ASSERT_TRUE(directory->create_group("staff", std::nullopt));
+  auto user_before = identities->identity_of(IdentityKind::user, "internal", "alice");
+  auto group_before = identities->identity_of(IdentityKind::group, "internal", "staff");
+  ASSERT_TRUE(user_before && group_before);
+
+  ASSERT_TRUE(directory->delete_user("ALICE"));
+  ASSERT_TRUE(directory->delete_group("staff"));
+  ASSERT_TRUE(directory->create_user(new_user("alice", "alice@example.com")));
+  auto user_after = identities->identity_of(IdentityKind::user, "internal", "alice");
+  auto group_after = identities->identity_of(IdentityKind::group, "internal", "staff");
+
+  ASSERT_TRUE(user_after && group_after);
+  EXPECT_NE(user_after->uuid, user_before->uuid);
+  EXPECT_GT(user_after->number, user_before->number);
+  EXPECT_NE(group_after->uuid, group_before->uuid);
+  EXPECT_GT(group_after->number, group_before->number);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/uuid.hpp"
 #include "support/slapd_server.hpp"
 
 namespace dirproxy {
@@ -873,6 +874,104 @@ TEST_F(LdapDirectoryTest, HealthReportsThePoolsUse) {
   EXPECT_EQ(health.pool->size, 3u);
   EXPECT_EQ(health.pool->in_use, 0u);
   EXPECT_EQ(health.pool->idle, 1u);
+}
+
+// --- Own identities and enumeration ----------------------------------------------
+
+// The shared data plus a user with POSIX numbers of its own.
+SlapdServer::Options posix_options() {
+  SlapdServer::Options options = openldap_options();
+  options.ldif +=
+      "\ndn: uid=posixuser,ou=people,dc=example,dc=com\n"
+      "objectClass: inetOrgPerson\n"
+      "objectClass: posixAccount\n"
+      "uid: posixuser\n"
+      "cn: Posix User\n"
+      "sn: User\n"
+      "uidNumber: 4242\n"
+      "gidNumber: 4200\n"
+      "homeDirectory: /home/posixuser\n";
+  return options;
+}
+
+class LdapDirectoryIdentityTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new SlapdServer(posix_options()); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  static SlapdServer* server_;
+};
+
+SlapdServer* LdapDirectoryIdentityTest::server_ = nullptr;
+
+TEST_F(LdapDirectoryIdentityTest, AUserCarriesTheServersEntryUuidNumbersAndTimes) {
+  LdapDirectory directory(openldap_config(*server_));
+
+  auto posix = directory.find_user_by_name("posixuser");
+  auto alice = directory.find_user_by_name("alice");
+
+  ASSERT_TRUE(posix && posix->has_value()) << (posix ? "" : posix.error().message);
+  ASSERT_TRUE(alice && alice->has_value());
+  const User& user = **posix;
+  ASSERT_TRUE(user.uuid.has_value());
+  EXPECT_EQ(normalized_uuid(*user.uuid), user.uuid);
+  EXPECT_EQ(user.uid_number, 4242u);
+  EXPECT_EQ(user.gid_number, 4200u);
+  ASSERT_TRUE(user.created_at.has_value());
+  EXPECT_GT(*user.created_at, 1600000000);  // slapadd stamped it when the test began
+  EXPECT_TRUE(user.modified_at.has_value());
+  EXPECT_TRUE((*alice)->uuid.has_value());
+  EXPECT_NE((*alice)->uuid, user.uuid);
+  EXPECT_FALSE((*alice)->uid_number.has_value());  // not a posixAccount
+}
+
+TEST_F(LdapDirectoryIdentityTest, AGroupCarriesTheServersEntryUuidAndGidNumber) {
+  auto config = openldap_config(*server_);
+  config.ldap.groups.base = "ou=posix";
+  config.ldap.groups.object_class = "posixGroup";
+  config.ldap.groups.member_attribute = "memberUid";
+  config.ldap.groups.member_format = config::MemberFormat::username;
+  LdapDirectory directory(config);
+
+  auto group = directory.find_group("unixers");
+
+  ASSERT_TRUE(group && group->has_value()) << (group ? "" : group.error().message);
+  EXPECT_EQ((*group)->gid_number, 5000u);
+  ASSERT_TRUE((*group)->uuid.has_value());
+  EXPECT_EQ(normalized_uuid(*(*group)->uuid), (*group)->uuid);
+}
+
+TEST_F(LdapDirectoryIdentityTest, ListUsersPagesInFoldedNameOrderSortedHere) {
+  auto config = openldap_config(*server_);
+  config.ldap.page_size = 2;  // several paged-results pages make one listing page
+  LdapDirectory directory(config);
+
+  auto first = directory.list_users("", 3);
+  auto next = directory.list_users("BOB", 2);
+
+  ASSERT_TRUE(first && next) << (first ? "" : first.error().message);
+  std::vector<std::string> names;
+  for (const auto& user : *first) names.push_back(user.username);
+  EXPECT_EQ(names, (std::vector<std::string>{"alice", "back\\slash", "bob"}));
+  ASSERT_EQ(next->size(), 2u);
+  EXPECT_EQ((*next)[0].username, "carol");
+  EXPECT_EQ((*next)[1].username, "dave");
+}
+
+TEST_F(LdapDirectoryIdentityTest, ListGroupsGivesEachGroupWithItsMembers) {
+  LdapDirectory directory(openldap_config(*server_));
+
+  auto groups = directory.list_groups("cycle-b", 1);
+
+  ASSERT_TRUE(groups) << groups.error().message;
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].name, "developers");
+  auto found = directory.find_group("developers");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*groups)[0].members, (*found)->members);
 }
 
 }  // namespace

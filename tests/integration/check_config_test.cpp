@@ -63,5 +63,26 @@ TEST(CheckConfig, DeepNestingIsReportedWithItsPosition) {
   EXPECT_EQ(result.err, file + ":1:35: nested more than 32 levels deep\n" + file + ": 1 error(s)\n");
 }
 
+TEST(CheckConfig, AnApplicationHashFromDirproxyctlHashPasswordIsAccepted) {
+  ChildOptions hash_options;
+  hash_options.stdin_text = "grafana's service password\n";
+  const ChildResult hashed = run_child({DIRPROXYCTL_PATH, "hash-password"}, hash_options);
+  ASSERT_EQ(hashed.exit_code, 0) << hashed.err;
+  TemporaryDirectory scratch;
+  const std::string file = scratch.write("dirproxy.yaml", kMinimal +
+                                                              "ldap_server:\n"
+                                                              "  listen: [ldap://127.0.0.1:10389]\n"
+                                                              "  base_dn: dc=example,dc=com\n"
+                                                              "applications:\n"
+                                                              "  - name: grafana\n"
+                                                              "    ldap:\n"
+                                                              "      password_hash: \"" +
+                                                              hashed.out.substr(0, hashed.out.find('\n')) + "\"\n");
+
+  const ChildResult result = check_config(file);
+
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
 }  // namespace
 }  // namespace dirproxy::integration

@@ -4,6 +4,7 @@
 // so that each test exercises exactly one command.
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -177,6 +178,25 @@ TEST_F(DirproxyCtl, AnInterruptedPromptRestoresTheTerminal) {
   auto result = session.finish();
 
   EXPECT_EQ(result.exit_code, 128 + SIGINT) << describe(result);
+  EXPECT_TRUE(session.echo_on());
+}
+
+TEST(DirproxyCtlHashPassword, OnATerminalAsksTwiceWithEchoOffAndNeedsNoDaemon) {
+  ASSERT_GE(sodium_init(), 0);
+  const std::string password = "typed service password";
+  TerminalSession session("/nonexistent/dirproxy.sock", {"hash-password"});
+
+  ASSERT_TRUE(session.wait_for_stderr("Password: "));
+  EXPECT_FALSE(session.echo_on());
+  session.type(password + "\n");
+  ASSERT_TRUE(session.wait_for_stderr("Repeat password: "));
+  session.type(password + "\n");
+  auto result = session.finish();
+
+  ASSERT_EQ(result.exit_code, 0) << describe(result);
+  ASSERT_TRUE(result.out.ends_with('\n')) << describe(result);
+  const std::string hash = result.out.substr(0, result.out.size() - 1);
+  EXPECT_EQ(crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()), 0) << hash;
   EXPECT_TRUE(session.echo_on());
 }
 

@@ -42,6 +42,14 @@ class InterceptedDirectory final : public Directory {
     if (auto go_on = hook_("search_users", query); !go_on) return std::move(go_on).error();
     return inner_->search_users(query, limit);
   }
+  Result<std::vector<User>> list_users(std::string_view after, std::size_t limit) override {
+    if (auto go_on = hook_("list_users", after); !go_on) return std::move(go_on).error();
+    return inner_->list_users(after, limit);
+  }
+  Result<std::vector<Group>> list_groups(std::string_view after, std::size_t limit) override {
+    if (auto go_on = hook_("list_groups", after); !go_on) return std::move(go_on).error();
+    return inner_->list_groups(after, limit);
+  }
   Result<std::vector<std::string>> groups_of(std::string_view username) override {
     if (auto go_on = hook_("groups_of", username); !go_on) return std::move(go_on).error();
     return inner_->groups_of(username);

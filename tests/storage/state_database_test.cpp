@@ -63,18 +63,18 @@ TEST_F(StateDatabaseTest, ANewDatabaseIsMigratedToTheNewestSchemaVersion) {
   ASSERT_TRUE(database);
   auto lease = database->acquire();
 
-  EXPECT_EQ(StateDatabase::schema_version(), 3);
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "3");
+  EXPECT_EQ(StateDatabase::schema_version(), 4);
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "4");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'table' ORDER BY name)"),
-            "access_requests,account_creations,groups,invitations,login_failures,memberships,outbox,"
-            "pending_signups,reset_tokens,settings,users");
+            "access_requests,account_creations,groups,identities,identity_counters,invitations,login_failures,"
+            "memberships,outbox,pending_signups,reset_tokens,settings,users");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)"),
-            "memberships_username,outbox_due,pending_signups_expires,pending_signups_username,"
-            "reset_tokens_username,users_email");
+            "identities_active,identities_number,identities_uuid,memberships_username,outbox_due,"
+            "pending_signups_expires,pending_signups_username,reset_tokens_username,users_email");
 }
 
 TEST_F(StateDatabaseTest, ReopeningKeepsTheDataAndDoesNotMigrateAgain) {
@@ -89,7 +89,7 @@ TEST_F(StateDatabaseTest, ReopeningKeepsTheDataAndDoesNotMigrateAgain) {
   auto reopened = open();
   ASSERT_TRUE(reopened);
   auto lease = reopened->acquire();
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "3");
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "4");
   EXPECT_EQ(query_text(lease, "SELECT name FROM groups"), "staff");
 }
 

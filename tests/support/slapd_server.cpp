@@ -72,24 +72,6 @@ std::string run_or_throw(const std::vector<std::string>& argv, const Environment
   return result.out;
 }
 
-// A TCP port on 127.0.0.1 that nothing listens on right now, chosen by the
-// kernel. `keep` holds the socket so that a second call yields another port.
-int free_port(std::vector<UniqueFd>& keep) {
-  keep.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const int fd = keep.back().get();
-  if (fd < 0) throw_errno("socket");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) throw_errno("bind");
-  socklen_t length = sizeof(address);
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    throw_errno("getsockname");
-  }
-  return ntohs(address.sin_port);
-}
-
 // This machine's name when it is a plain DNS name (it goes into the
 // certificate: libldap checks a "localhost" URI against it).
 std::optional<std::string> dns_host_name() {
@@ -147,6 +129,54 @@ std::string decode_printable_values(const std::string& ldif) {
 }
 
 }  // namespace
+
+// A TCP port on 127.0.0.1 that nothing listens on right now, chosen by the
+// kernel. `keep` holds the socket so that a second call yields another port.
+int free_port(std::vector<UniqueFd>& keep) {
+  keep.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int fd = keep.back().get();
+  if (fd < 0) throw_errno("socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) throw_errno("bind");
+  socklen_t length = sizeof(address);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw_errno("getsockname");
+  }
+  return ntohs(address.sin_port);
+}
+
+void make_test_certificates(const std::filesystem::path& tls) {
+  std::filesystem::create_directories(tls);
+  auto file = [&](const char* name) { return (tls / name).string(); };
+  const std::vector<std::string> new_key = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
+
+  std::vector<std::string> ca = {"openssl", "req", "-x509"};
+  ca.insert(ca.end(), new_key.begin(), new_key.end());
+  ca.insert(ca.end(),
+            {"-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "30", "-subj", "/CN=dirproxy test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
+  run_or_throw(ca);
+
+  std::vector<std::string> request = {"openssl", "req", "-new"};
+  request.insert(request.end(), new_key.begin(), new_key.end());
+  request.insert(request.end(), {"-keyout", file("server.key"), "-out", file("server.csr"), "-subj", "/CN=127.0.0.1"});
+  run_or_throw(request);
+
+  std::string names = "IP:127.0.0.1,DNS:localhost";
+  if (auto host = dns_host_name()) names += ",DNS:" + *host;
+  write_text_file(tls / "server.ext",
+                  "basicConstraints=critical,CA:FALSE\n"
+                  "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                  "extendedKeyUsage=serverAuth\n"
+                  "subjectAltName=" +
+                      names + "\n");
+  run_or_throw({"openssl", "x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"),
+                "-CAcreateserial", "-out", file("server.crt"), "-days", "30", "-extfile", file("server.ext")});
+}
+
 
 CommandResult run_command(const std::vector<std::string>& argv, const Environment& env,
                           std::chrono::milliseconds timeout) {
@@ -212,35 +242,7 @@ void SlapdServer::choose_ports() {
   }
 }
 
-void SlapdServer::make_certificates() const {
-  const std::filesystem::path tls = dir_ / "tls";
-  std::filesystem::create_directory(tls);
-  auto file = [&](const char* name) { return (tls / name).string(); };
-  const std::vector<std::string> new_key = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
-
-  std::vector<std::string> ca = {"openssl", "req", "-x509"};
-  ca.insert(ca.end(), new_key.begin(), new_key.end());
-  ca.insert(ca.end(),
-            {"-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "30", "-subj", "/CN=dirproxy test CA",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
-  run_or_throw(ca);
-
-  std::vector<std::string> request = {"openssl", "req", "-new"};
-  request.insert(request.end(), new_key.begin(), new_key.end());
-  request.insert(request.end(), {"-keyout", file("server.key"), "-out", file("server.csr"), "-subj", "/CN=127.0.0.1"});
-  run_or_throw(request);
-
-  std::string names = "IP:127.0.0.1,DNS:localhost";
-  if (auto host = dns_host_name()) names += ",DNS:" + *host;
-  write_text_file(tls / "server.ext",
-                  "basicConstraints=critical,CA:FALSE\n"
-                  "keyUsage=critical,digitalSignature,keyEncipherment\n"
-                  "extendedKeyUsage=serverAuth\n"
-                  "subjectAltName=" +
-                      names + "\n");
-  run_or_throw({"openssl", "x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"),
-                "-CAcreateserial", "-out", file("server.crt"), "-days", "30", "-extfile", file("server.ext")});
-}
+void SlapdServer::make_certificates() const { make_test_certificates(dir_ / "tls"); }
 
 void SlapdServer::write_configuration() const {
   std::ostringstream conf;

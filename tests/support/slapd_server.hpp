@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/unique_fd.hpp"
 #include "support/child_process.hpp"
 
 namespace dirproxy::testing {
@@ -49,6 +50,15 @@ using CommandResult = ChildResult;
 // started.
 CommandResult run_command(const std::vector<std::string>& argv, const Environment& env = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// A TCP port on 127.0.0.1 that nothing listens on right now, chosen by the
+// kernel. `keep` holds the socket so that a second call yields another port.
+int free_port(std::vector<UniqueFd>& keep);
+
+// A fresh test CA and a server certificate signed by it for 127.0.0.1,
+// localhost and this host's name, in `dir` (created): ca.crt, ca.key,
+// server.crt, server.key. Throws when openssl fails.
+void make_test_certificates(const std::filesystem::path& dir);
 
 // What the service account may do besides reading everything.
 enum class ServiceAccess {

@@ -1,0 +1,114 @@
+// Bind (RFC 4511 §4.2, RFC 4513 §5): who the connection is. The name may be
+// a user's DN, a bare username, an email address, or an application's DN
+// under ou=services; the password is checked by the service (the chain's
+// authenticate with its lockout and audit, or the application's hash).
+#include "core/logging.hpp"
+#include "core/names.hpp"
+#include "frontends/ldap/ldap_connection.hpp"
+#include "frontends/ldap/ldap_results.hpp"
+#include "service/application_requests.hpp"
+
+namespace dirproxy::ldap {
+namespace {
+
+const std::shared_ptr<spdlog::logger>& log() {
+  static const auto logger = logging::logger("ldap");
+  return logger;
+}
+
+// The answer to a failed authentication: whatever the reason (unknown,
+// wrong, locked, inactive, not a name at all), invalidCredentials, so that
+// it tells nothing; only a directory that is down, a rate limit and an
+// internal error say so.
+LdapResult refusal(const Error& error) {
+  LdapResult result = result_of(error);
+  if (result.code == ResultCode::unavailable || result.code == ResultCode::busy || result.code == ResultCode::other) {
+    return result;
+  }
+  return {ResultCode::invalid_credentials, "", "invalid credentials"};
+}
+
+}  // namespace
+
+bool Connection::plaintext_bind_allowed(const FrontEndState& state) const {
+  if (transport_.secure()) return true;
+  switch (state.settings.plaintext_binds) {
+    case config::PlaintextBinds::always: return true;
+    case config::PlaintextBinds::loopback: return peer_loopback_;
+    case config::PlaintextBinds::never: return false;
+  }
+  return false;
+}
+
+awaitable<void> Connection::bind(int message_id, const BindRequest& request, std::shared_ptr<Running> running) {
+  const FrontEndStatePtr current = state();
+  const TreeSettings& tree = current->tree;
+  std::optional<BoundIdentity> bound;
+  LdapResult result;
+  // Anonymous from the moment a Bind begins until one succeeds (RFC 4511
+  // §4.2.1): what the service audits of the attempt is not the old identity.
+  bound_ = BoundIdentity{};
+  if (request.version != 3) {
+    result = {ResultCode::protocol_error, "", "only LDAPv3 is supported"};
+  } else if (!request.simple) {
+    result = {ResultCode::auth_method_not_supported, "", "SASL is not supported; use a simple bind"};
+  } else if (request.name.empty() && request.password.empty()) {
+    bound = BoundIdentity{};  // anonymous
+  } else if (request.name.empty() || request.password.empty()) {
+    // RFC 4513 §5.1.2: an unauthenticated bind (a name without a password)
+    // would "succeed" as anonymous in a careless server.
+    result = {ResultCode::unwilling_to_perform, "",
+              request.name.empty() ? "a password needs a name" : "a name needs a password"};
+  } else if (!plaintext_bind_allowed(*current)) {
+    result = {ResultCode::confidentiality_required, "", "a password needs TLS here: use StartTLS or ldaps://"};
+  } else {
+    result = co_await bind_user(tree, request.name, request.password, bound);
+  }
+  bound_ = bound.value_or(BoundIdentity{});
+  const auto& limits = current->settings.limits;
+  reader_.set_max_pdu_bytes(bound_.kind == BoundIdentity::Kind::anonymous ? limits.max_request_bytes_anonymous
+                                                                          : limits.max_request_bytes);
+  paged_.clear();
+  std::string message = encode_result(message_id, ResponseType::bind, result);
+  co_await send(*running, std::move(message));
+}
+
+awaitable<LdapResult> Connection::bind_user(const TreeSettings& tree, const std::string& name,
+                                            const std::string& password, std::optional<BoundIdentity>& bound) {
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = caller();
+  Service& service = shared_->service;
+  const DnTarget target = classify_dn(tree, name);
+  if (target.kind == DnTarget::Kind::service) {
+    AuthenticateApplicationRequest request{ascii_lower(target.name), password};
+    auto application = co_await service.call(reader, request);
+    if (!application) co_return refusal(application.error());
+    bound = BoundIdentity{BoundIdentity::Kind::application, application->name, service_dn(tree, application->name),
+                          application->may_write};
+    co_return LdapResult{};
+  }
+  // A user: by DN, else the name is a username or an email address. Any
+  // other DN is no one, checked with the same work as a wrong password.
+  std::string username;
+  if (target.kind == DnTarget::Kind::user) {
+    username = target.name;
+  } else if (target.kind == DnTarget::Kind::invalid && name.find('@') != std::string::npos) {
+    GetUserRequest by_email;
+    by_email.email = name;
+    auto user = co_await service.call(reader, by_email);
+    if (!user && user.error().code == ErrorCode::directory_unavailable) co_return result_of(user.error());
+    username = user ? user->username : name;
+  } else {
+    username = name;
+  }
+  AuthenticateRequest request{username, password};
+  auto user = co_await service.call(reader, request);
+  if (!user) {
+    log()->debug("conn={} bind as {} refused: {}", id_, logging::quoted(name), to_string(user.error().code));
+    co_return refusal(user.error());
+  }
+  bound = BoundIdentity{BoundIdentity::Kind::user, user->user.username, user_dn(tree, user->user.username), false};
+  co_return LdapResult{};
+}
+
+}  // namespace dirproxy::ldap

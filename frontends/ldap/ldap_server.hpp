@@ -1,0 +1,105 @@
+// The LDAP listener (ldap_server, docs/ldap-server.md): every `listen` URI,
+// ldap:// (StartTLS offered when TLS is configured) and ldaps://, IPv4 and
+// IPv6, or sockets passed by systemd. Connections are accepted on the
+// daemon's event loop and served on the io threads, up to
+// ldap_server.limits.max_connections; the next ones get a Notice of
+// Disconnection (busy) and are closed. A reload loads the certificate again
+// (new handshakes use it; connections already secured keep theirs) and the
+// limits, read at each use; the listen addresses need a restart.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/asio.hpp"
+#include "core/io_threads.hpp"
+#include "core/metrics_registry.hpp"
+#include "frontends/ldap/ldap_connection.hpp"
+#include "service/service.hpp"
+
+namespace dirproxy::ldap {
+
+// The server side of TLS for `settings.tls` (null when unset), or a message
+// naming the file that could not be used.
+Result<TlsContextPtr> load_tls(const config::LdapServer& settings);
+
+// The tree's settings from the front end's.
+TreeSettings tree_settings(const config::LdapServer& settings);
+
+class LdapServer final {
+ public:
+  LdapServer(asio::io_context& io, IoThreads& connection_threads, Service& service,
+             std::function<RuntimePtr()> runtime, metrics::Registry* metrics = nullptr);
+  ~LdapServer();
+  LdapServer(const LdapServer&) = delete;
+  LdapServer& operator=(const LdapServer&) = delete;
+
+  // Loads the certificate (when `tls` is set) and listens on every URI of
+  // `settings.listen`; fails with a message naming the URI or file.
+  Result<void> listen(const config::LdapServer& settings);
+  // Takes over a listening TCP socket passed by systemd, serving ldaps://
+  // on it when `ldaps` (FileDescriptorName=ldaps), else ldap://.
+  Result<void> adopt(int listening_fd, bool ldaps, const config::LdapServer& settings);
+  // Makes `settings` the ones in force and loads the certificate again; on
+  // failure all stay as they were and the message says why.
+  Result<void> reload(const config::LdapServer& settings);
+
+  void start();
+  // Stops accepting, tells every connection the server is going away, and
+  // waits up to `grace` for them to close.
+  awaitable<void> shutdown(std::chrono::milliseconds grace);
+
+  std::size_t connection_count() const;
+  // The ports listened on, in `listen` order (tests listen on port 0).
+  std::vector<std::uint16_t> ports() const;
+
+ private:
+  struct Listener {
+    tcp::acceptor acceptor;
+    bool ldaps = false;
+  };
+
+  // Makes `settings` (and its certificate) the ones in force.
+  Result<void> use(const config::LdapServer& settings);
+  awaitable<void> accept_loop(Listener& listener);
+  void serve(tcp::socket socket, bool ldaps);
+
+  asio::io_context& io_;
+  IoThreads& connection_threads_;
+  std::function<RuntimePtr()> runtime_;
+  std::shared_ptr<ConnectionShared> shared_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::atomic<bool> accepting_{false};
+  std::atomic<std::uint64_t> next_connection_{1};
+  // The settings and certificate in force, replaced by reload().
+  class StateHolder {
+   public:
+    FrontEndStatePtr get() const {
+      std::lock_guard lock(mutex_);
+      return state_;
+    }
+    void set(FrontEndStatePtr state) {
+      std::lock_guard lock(mutex_);
+      state_ = std::move(state);
+    }
+
+   private:
+    mutable std::mutex mutex_;
+    FrontEndStatePtr state_;
+  };
+  std::shared_ptr<StateHolder> state_ = std::make_shared<StateHolder>();
+  mutable std::mutex connections_mutex_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  metrics::Counter* refused_ = nullptr;
+  metrics::Registry::Hook count_open_;
+};
+
+}  // namespace dirproxy::ldap

@@ -1,0 +1,161 @@
+// Users and groups as entries (entry_requests.hpp): the chain's user or
+// group, its stable identity from the identity store (the directory's own
+// uuid and number where it has them, recorded with source directory), and
+// a user's groups after the membership rule (DirectoryChain::user_groups).
+// A lookup by number or uuid goes from the identity to (directory, name)
+// and back through the chain, and answers only when that name still
+// belongs to that directory and still has that identity.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/uuid.hpp"
+#include "service/entry_requests.hpp"
+
+namespace dirproxy {
+namespace {
+
+Result<IdentityStore*> identity_store(const OperationContext& op) {
+  if (!op.runtime.identities) return fail(ErrorCode::internal_error, "no identity store in this runtime");
+  return op.runtime.identities.get();
+}
+
+// bad_request unless exactly one of `keys` is given.
+Result<void> check_one_key(std::initializer_list<bool> given, std::string_view names) {
+  int count = 0;
+  for (bool key : given) count += key ? 1 : 0;
+  if (count != 1) return fail(ErrorCode::bad_request, "give exactly one of " + std::string(names));
+  return {};
+}
+
+Result<UserEntry> user_entry(const OperationContext& op, IdentityStore& identities, User user) {
+  auto identity = identities.identity_of(IdentityKind::user, user.directory, user.username,
+                                         OwnIdentity{.uuid = user.uuid, .number = user.uid_number});
+  RETURN_IF_ERROR(identity);
+  auto groups = op.runtime.chain->user_groups(user);
+  RETURN_IF_ERROR(groups);
+  UserEntry entry;
+  entry.identity = StableIdentity{.uuid = identity->uuid, .number = identity->number};
+  // Without a gidNumber of its own, a user's primary group is its own
+  // (a user private group with the number of the user).
+  entry.gid_number = user.gid_number.value_or(identity->number);
+  entry.groups = std::move(*groups);
+  entry.created_at = user.created_at;
+  entry.modified_at = user.modified_at;
+  entry.user = std::move(user);
+  return entry;
+}
+
+Result<GroupEntry> group_entry(IdentityStore& identities, Group group) {
+  auto identity = identities.identity_of(IdentityKind::group, group.directory, group.name,
+                                         OwnIdentity{.uuid = group.uuid, .number = group.gid_number});
+  RETURN_IF_ERROR(identity);
+  return GroupEntry{std::move(group), StableIdentity{.uuid = identity->uuid, .number = identity->number}};
+}
+
+// The identity a lookup by number or uuid names, nullopt when none does.
+Result<std::optional<StoredIdentity>> identity_by_key(IdentityStore& identities, IdentityKind kind,
+                                                      const std::optional<std::uint32_t>& number,
+                                                      const std::optional<std::string>& uuid) {
+  if (number) return identities.find_by_number(kind, *number);
+  return identities.find_by_uuid(kind, *uuid);
+}
+
+// Whether `identity` is still what a lookup by `number` or `uuid` asked for:
+// a directory may have given its entry a number or uuid of its own since.
+bool answers(const StableIdentity& identity, const std::optional<std::uint32_t>& number,
+             const std::optional<std::string>& uuid) {
+  if (number) return identity.number == *number;
+  return uuid && normalized_uuid(*uuid) == identity.uuid;
+}
+
+// The entry of what a lookup found; nullopt when it found nothing, when a
+// lookup by `identity` found the name in another directory (shadowed since,
+// or deleted and created elsewhere: someone else), or when the entry no
+// longer has the number or uuid asked for (its directory gave it its own).
+template <typename Entry, typename Thing, typename MakeEntry>
+Result<std::optional<Entry>> entry_of(Result<std::optional<Thing>> found, const std::optional<StoredIdentity>& identity,
+                                      const std::optional<std::uint32_t>& number,
+                                      const std::optional<std::string>& uuid, MakeEntry make_entry) {
+  RETURN_IF_ERROR(found);
+  if (!found->has_value()) return std::optional<Entry>();
+  if (identity && (**found).directory != identity->directory) return std::optional<Entry>();
+  auto entry = make_entry(std::move(**found));
+  RETURN_IF_ERROR(entry);
+  if (identity && !answers(entry->identity, number, uuid)) return std::optional<Entry>();
+  return std::optional<Entry>(std::move(*entry));
+}
+
+// The entries of a page, made by `make_entry`; the first error stops it.
+template <typename Entry, typename Thing, typename MakeEntry>
+Result<std::vector<Entry>> entries_of(Result<std::vector<Thing>> page, MakeEntry make_entry) {
+  RETURN_IF_ERROR(page);
+  std::vector<Entry> entries;
+  entries.reserve(page->size());
+  for (auto& thing : *page) {
+    auto entry = make_entry(std::move(thing));
+    RETURN_IF_ERROR(entry);
+    entries.push_back(std::move(*entry));
+  }
+  return entries;
+}
+
+}  // namespace
+
+Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEntryRequest& request) {
+  RETURN_IF_ERROR(check_one_key({request.username.has_value(), request.email.has_value(),
+                                 request.uid_number.has_value(), request.uuid.has_value()},
+                                "'username', 'email', 'uid_number' and 'uuid'"));
+  auto identities = identity_store(op);
+  RETURN_IF_ERROR(identities);
+  DirectoryChain& chain = *op.runtime.chain;
+  std::optional<StoredIdentity> identity;  // when looked up by number or uuid
+  Result<std::optional<User>> user = std::optional<User>();
+  if (request.username) {
+    user = chain.find_user(*request.username);
+  } else if (request.email) {
+    user = chain.find_user_by_email(*request.email);
+  } else {
+    auto found = identity_by_key(**identities, IdentityKind::user, request.uid_number, request.uuid);
+    RETURN_IF_ERROR(found);
+    if (!found->has_value()) return std::optional<UserEntry>();
+    identity = std::move(**found);
+    user = chain.find_user(identity->name);
+  }
+  return entry_of<UserEntry>(std::move(user), identity, request.uid_number, request.uuid,
+                             [&](User&& found) { return user_entry(op, **identities, std::move(found)); });
+}
+
+Result<std::vector<UserEntry>> run(const OperationContext& op, const ListUserEntriesRequest& request) {
+  auto identities = identity_store(op);
+  RETURN_IF_ERROR(identities);
+  return entries_of<UserEntry>(op.runtime.chain->list_users(request.after, request.limit),
+                               [&](User&& user) { return user_entry(op, **identities, std::move(user)); });
+}
+
+Result<std::optional<GroupEntry>> run(const OperationContext& op, const GetGroupEntryRequest& request) {
+  RETURN_IF_ERROR(check_one_key({request.name.has_value(), request.gid_number.has_value(), request.uuid.has_value()},
+                                "'name', 'gid_number' and 'uuid'"));
+  auto identities = identity_store(op);
+  RETURN_IF_ERROR(identities);
+  std::optional<StoredIdentity> identity;  // when looked up by number or uuid
+  if (!request.name) {
+    auto found = identity_by_key(**identities, IdentityKind::group, request.gid_number, request.uuid);
+    RETURN_IF_ERROR(found);
+    if (!found->has_value()) return std::optional<GroupEntry>();
+    identity = std::move(**found);
+  }
+  return entry_of<GroupEntry>(op.runtime.chain->find_group(request.name ? *request.name : identity->name), identity,
+                              request.gid_number, request.uuid,
+                              [&](Group&& group) { return group_entry(**identities, std::move(group)); });
+}
+
+Result<std::vector<GroupEntry>> run(const OperationContext& op, const ListGroupEntriesRequest& request) {
+  auto identities = identity_store(op);
+  RETURN_IF_ERROR(identities);
+  return entries_of<GroupEntry>(op.runtime.chain->list_groups(request.after, request.limit),
+                                [&](Group&& group) { return group_entry(**identities, std::move(group)); });
+}
+
+}  // namespace dirproxy

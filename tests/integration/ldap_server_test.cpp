@@ -1,0 +1,308 @@
+// The LDAP front end (docs/ldap-server.md) through the clients people run:
+// ldap-utils' ldapsearch, ldapwhoami, ldapcompare and ldappasswd against a
+// real dirproxyd, with a test CA for StartTLS and ldaps://, and raw bytes
+// for what no well-behaved client sends.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "integration/daemon_harness.hpp"
+#include "support/slapd_server.hpp"
+
+namespace dirproxy::integration {
+namespace {
+
+constexpr const char* kBase = "dc=example,dc=com";
+constexpr const char* kServicePassword = "grafana service secret";
+
+std::string argon2id(const std::string& password) {
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.data(), password.size(), 1, 8192) != 0) throw std::runtime_error("hash");
+  return hash;
+}
+
+// Lines of LDIF output that begin with `prefix`.
+std::vector<std::string> lines_with(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> found;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    if (line.rfind(prefix, 0) == 0) found.push_back(line);
+    start = end + 1;
+  }
+  return found;
+}
+
+class LdapServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<UniqueFd> held;
+    port_ = testing::free_port(held);
+    ldaps_port_ = testing::free_port(held);
+    tls_dir_ = daemon_.dir() + "/tls";
+    testing::make_test_certificates(tls_dir_);
+  }
+
+  Json config() const {
+    Json config = daemon_.default_config();
+    config["ldap_server"] = {
+        {"listen", {"ldap://127.0.0.1:" + std::to_string(port_), "ldaps://127.0.0.1:" + std::to_string(ldaps_port_)}},
+        {"base_dn", kBase},
+        {"tls", {{"certificate_file", tls_dir_ + "/server.crt"}, {"key_file", tls_dir_ + "/server.key"}}},
+        {"limits", {{"size_limit", 20}}},
+    };
+    config["applications"] = Json::array(
+        {{{"name", "grafana"}, {"ldap", {{"password_hash", argon2id(kServicePassword)}}}},
+         {{"name", "provisioner"}, {"ldap", {{"password_hash", argon2id(kServicePassword)}, {"may_write", true}}}}});
+    return config;
+  }
+
+  void start() { daemon_.start(config()); }
+
+  std::string uri() const { return "ldap://127.0.0.1:" + std::to_string(port_); }
+  std::string ldaps_uri() const { return "ldaps://127.0.0.1:" + std::to_string(ldaps_port_); }
+  static std::string service_dn(const std::string& name) { return "cn=" + name + ",ou=services," + kBase; }
+  static std::string user_dn(const std::string& name) { return "uid=" + name + ",ou=people," + kBase; }
+
+  ProcessOutput tool(const std::string& program, std::vector<std::string> args) const {
+    RunOptions options;
+    options.env = {{"LDAPTLS_CACERT", tls_dir_ + "/ca.crt"}, {"LDAPTLS_REQCERT", "demand"}, {"LDAPCONF", "/dev/null"},
+                   {"LDAPRC", "/dev/null"}};
+    options.timeout = 30s;
+    return run_program(program, args, options);
+  }
+
+  // ldapsearch bound as `dn` (anonymous when empty); -LLL output.
+  ProcessOutput search(const std::string& dn, const std::string& password, const std::string& base,
+                       const std::vector<std::string>& rest) const {
+    std::vector<std::string> args = {"-x", "-LLL", "-o", "ldif-wrap=no", "-H", uri(), "-b", base};
+    if (!dn.empty()) args.insert(args.end(), {"-D", dn, "-w", password});
+    args.insert(args.end(), rest.begin(), rest.end());
+    return tool("ldapsearch", args);
+  }
+
+  void add_user(const std::string& name, const std::string& password, const std::vector<std::string>& groups = {}) {
+    Json request = {{"op", "add_user"},
+                    {"username", name},
+                    {"email", name + "@example.com"},
+                    {"display_name", "User " + name},
+                    {"password", password},
+                    {"notify", false}};
+    if (!groups.empty()) request["groups"] = groups;
+    const Json response = daemon_.call(request);
+    ASSERT_EQ(response.value("ok", false), true) << response.dump();
+  }
+
+  void add_group(const std::string& name) {
+    const Json response = daemon_.call({{"op", "add_group"}, {"name", name}});
+    ASSERT_EQ(response.value("ok", false), true) << response.dump();
+  }
+
+  DaemonHarness daemon_;
+  int port_ = 0;
+  int ldaps_port_ = 0;
+  std::string tls_dir_;
+};
+
+TEST_F(LdapServerTest, RootDseIsReadableWithoutBindingAndNamesTheTree) {
+  start();
+  const auto result = search("", "", "", {"-s", "base", "+"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(lines_with(result.out, "namingContexts:"), std::vector<std::string>{"namingContexts: dc=example,dc=com"});
+  const auto extensions = lines_with(result.out, "supportedExtension:");
+  EXPECT_NE(std::find(extensions.begin(), extensions.end(), "supportedExtension: 1.3.6.1.4.1.1466.20037"),
+            extensions.end());
+  EXPECT_NE(std::find(extensions.begin(), extensions.end(), "supportedExtension: 1.3.6.1.4.1.4203.1.11.3"),
+            extensions.end());
+  EXPECT_EQ(lines_with(result.out, "supportedControl:"),
+            std::vector<std::string>{"supportedControl: 1.2.840.113556.1.4.319"});
+}
+
+TEST_F(LdapServerTest, AnonymousClientsCannotReadTheTree) {
+  start();
+  add_user("alice", "alice password 1");
+  const auto result = search("", "", kBase, {"(uid=alice)"});
+  EXPECT_EQ(result.exit_code, 50) << result.out << result.err;  // insufficientAccessRights
+}
+
+TEST_F(LdapServerTest, UsersBindByDnUsernameOrEmailAndWhoAmISaysTheirDn) {
+  start();
+  add_user("alice", "alice password 1");
+  for (const std::string& name : {user_dn("alice"), std::string("UID=Alice, OU=People, DC=Example, DC=Com"),
+                                 std::string("alice"), std::string("alice@example.com")}) {
+    const auto result = tool("ldapwhoami", {"-x", "-H", uri(), "-D", name, "-w", "alice password 1"});
+    EXPECT_EQ(result.exit_code, 0) << name << ": " << result.err;
+    EXPECT_EQ(result.out, "dn:" + user_dn("alice") + "\n") << name;
+  }
+}
+
+TEST_F(LdapServerTest, WrongPasswordUnknownUserAndEmptyPasswordAreRefused) {
+  start();
+  add_user("alice", "alice password 1");
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", user_dn("alice"), "-w", "wrong password"}).exit_code, 49);
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", user_dn("nobody"), "-w", "whatever pw"}).exit_code, 49);
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", service_dn("grafana"), "-w", "wrong"}).exit_code, 49);
+  // A name without a password is an unauthenticated bind: refused, never anonymous.
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", user_dn("alice"), "-w", ""}).exit_code, 53);
+}
+
+TEST_F(LdapServerTest, ServiceAccountSearchThenBindFlowOfGrafanaAndGitea) {
+  start();
+  add_group("grafana-users");
+  add_user("alice", "alice password 1", {"grafana-users"});
+  add_user("bob", "bob password 123");
+  // Bind as the application, find the user by uid or mail, read memberOf.
+  const auto found = search(service_dn("grafana"), kServicePassword, kBase,
+                            {"(|(uid=alice@example.com)(mail=alice@example.com))", "dn", "memberOf"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_EQ(lines_with(found.out, "dn:"), std::vector<std::string>{"dn: " + user_dn("alice")});
+  EXPECT_EQ(lines_with(found.out, "memberOf:"),
+            std::vector<std::string>{"memberOf: cn=grafana-users,ou=groups,dc=example,dc=com"});
+  // Then bind as the DN found.
+  const auto bound = tool("ldapwhoami", {"-x", "-H", uri(), "-D", user_dn("alice"), "-w", "alice password 1"});
+  EXPECT_EQ(bound.exit_code, 0) << bound.err;
+}
+
+TEST_F(LdapServerTest, PosixAttributesAreStableAcrossRestarts) {
+  start();
+  add_user("alice", "alice password 1");
+  auto read = [&] {
+    const auto result = search(service_dn("grafana"), kServicePassword, user_dn("alice"),
+                               {"-s", "base", "(objectClass=posixAccount)", "uidNumber", "entryUUID", "homeDirectory"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return lines_with(result.out, "uidNumber:").size() == 1 ? result.out : std::string("missing: " + result.out);
+  };
+  const std::string before = read();
+  EXPECT_EQ(lines_with(before, "homeDirectory:"), std::vector<std::string>{"homeDirectory: /home/alice"});
+  daemon_.restart();
+  EXPECT_EQ(read(), before);
+}
+
+TEST_F(LdapServerTest, AUserReadsItsOwnEntryButNotOthers) {
+  start();
+  add_user("alice", "alice password 1");
+  add_user("bob", "bob password 123");
+  const auto self = search(user_dn("alice"), "alice password 1", kBase, {"(uid=*)", "uid"});
+  ASSERT_EQ(self.exit_code, 0) << self.err;
+  EXPECT_EQ(lines_with(self.out, "uid:"), std::vector<std::string>{"uid: alice"});
+  const auto other = search(user_dn("alice"), "alice password 1", user_dn("bob"), {"-s", "base"});
+  EXPECT_EQ(other.exit_code, 32) << other.out;  // noSuchObject: it does not learn bob exists
+}
+
+TEST_F(LdapServerTest, PagedResultsReturnEveryEntryBeyondTheSizeLimit) {
+  start();
+  for (int i = 0; i < 30; ++i) add_user("user" + std::to_string(100 + i), "a good password");
+  // Without paging the size limit (20) stops the search.
+  const auto limited = search(service_dn("grafana"), kServicePassword, std::string("ou=people,") + kBase,
+                              {"-s", "one", "(objectClass=inetOrgPerson)", "uid"});
+  EXPECT_EQ(limited.exit_code, 4) << limited.err;  // sizeLimitExceeded
+  EXPECT_EQ(lines_with(limited.out, "uid:").size(), 20U);
+  const auto paged = search(service_dn("grafana"), kServicePassword, std::string("ou=people,") + kBase,
+                            {"-E", "pr=7/noprompt", "-s", "one", "(objectClass=inetOrgPerson)", "uid"});
+  ASSERT_EQ(paged.exit_code, 0) << paged.err;
+  EXPECT_EQ(lines_with(paged.out, "uid:").size(), 30U);
+}
+
+TEST_F(LdapServerTest, CompareAnswersApachesRequireLdapGroup) {
+  start();
+  add_group("staff");
+  add_user("alice", "alice password 1", {"staff"});
+  add_user("bob", "bob password 123");
+  const std::string group = std::string("cn=staff,ou=groups,") + kBase;
+  auto compare = [&](const std::string& member) {
+    return tool("ldapcompare", {"-x", "-H", uri(), "-D", service_dn("grafana"), "-w", kServicePassword, group,
+                                "member:" + member})
+        .exit_code;
+  };
+  EXPECT_EQ(compare(user_dn("alice")), 6);  // compareTrue
+  EXPECT_EQ(compare("UID=alice,OU=people,DC=example,DC=com"), 6);
+  EXPECT_EQ(compare(user_dn("bob")), 5);  // compareFalse
+}
+
+TEST_F(LdapServerTest, StartTlsAndLdapsWithTheTestCa) {
+  start();
+  add_user("alice", "alice password 1");
+  const auto start_tls = tool("ldapwhoami", {"-x", "-ZZ", "-H", uri(), "-D", "alice", "-w", "alice password 1"});
+  EXPECT_EQ(start_tls.exit_code, 0) << start_tls.err;
+  EXPECT_EQ(start_tls.out, "dn:" + user_dn("alice") + "\n");
+  const auto ldaps = tool("ldapwhoami", {"-x", "-H", ldaps_uri(), "-D", "alice", "-w", "alice password 1"});
+  EXPECT_EQ(ldaps.exit_code, 0) << ldaps.err;
+  EXPECT_EQ(ldaps.out, "dn:" + user_dn("alice") + "\n");
+}
+
+TEST_F(LdapServerTest, PasswordModifyChangesTheUsersOwnPassword) {
+  start();
+  add_user("alice", "alice password 1");
+  const auto changed = tool("ldappasswd", {"-x", "-H", uri(), "-D", user_dn("alice"), "-w", "alice password 1", "-a",
+                                           "alice password 1", "-s", "alice password 2"});
+  ASSERT_EQ(changed.exit_code, 0) << changed.out << changed.err;
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", "alice", "-w", "alice password 2"}).exit_code, 0);
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", "alice", "-w", "alice password 1"}).exit_code, 49);
+  // Without a new password: dirproxy generates none (ldappasswd exits 1 and
+  // prints the result code).
+  const auto refused = tool("ldappasswd", {"-x", "-H", uri(), "-D", user_dn("alice"), "-w", "alice password 2", "-a",
+                                           "alice password 2"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.out.find("Server is unwilling to perform (53)"), std::string::npos) << refused.out;
+}
+
+TEST_F(LdapServerTest, UnknownCriticalControlIsRefused) {
+  start();
+  const auto result = search(service_dn("grafana"), kServicePassword, kBase, {"-e", "!1.2.3.4.5", "(uid=x)"});
+  EXPECT_EQ(result.exit_code, 12) << result.err;  // unavailableCriticalExtension
+}
+
+TEST_F(LdapServerTest, MalformedPduEndsThatConnectionOnly) {
+  start();
+  add_user("alice", "alice password 1");
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port_));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  // A SEQUENCE whose contents are not an LDAPMessage.
+  const unsigned char garbage[] = {0x30, 0x05, 0x04, 0x03, 'a', 'b', 'c'};
+  ASSERT_EQ(::write(fd, garbage, sizeof garbage), static_cast<ssize_t>(sizeof garbage));
+  std::string answer;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) answer.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  // The Notice of Disconnection names its OID, then the server closed.
+  EXPECT_NE(answer.find("1.3.6.1.4.1.1466.20036"), std::string::npos);
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", "alice", "-w", "alice password 1"}).exit_code, 0);
+}
+
+TEST_F(LdapServerTest, ApplicationWithMayWriteAddsAndDeletesUsers) {
+  start();
+  const std::string ldif = std::string("dn: uid=carol,ou=people,") + kBase +
+                           "\nobjectClass: inetOrgPerson\nuid: carol\ncn: Carol C\nsn: C\nmail: carol@example.com\n"
+                           "userPassword: carol password 1\n";
+  RunOptions options;
+  options.stdin_text = ldif;
+  const auto refused = run_program(
+      "ldapadd", {"-x", "-H", uri(), "-D", service_dn("grafana"), "-w", kServicePassword}, options);
+  EXPECT_EQ(refused.exit_code, 50) << refused.err;  // grafana may not write
+  const auto added = run_program(
+      "ldapadd", {"-x", "-H", uri(), "-D", service_dn("provisioner"), "-w", kServicePassword}, options);
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", "carol", "-w", "carol password 1"}).exit_code, 0);
+  const auto deleted = tool("ldapdelete", {"-x", "-H", uri(), "-D", service_dn("provisioner"), "-w", kServicePassword,
+                                           user_dn("carol")});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", "carol", "-w", "carol password 1"}).exit_code, 49);
+}
+
+}  // namespace
+}  // namespace dirproxy::integration
