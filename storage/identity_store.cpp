@@ -191,7 +191,20 @@ Result<std::uint32_t> IdentityStore::allocate_number(const Lease& lease, Identit
   auto row = counter->step();
   RETURN_IF_ERROR(row);
   const std::int64_t next = *row ? counter->column_int64(0) : 0;
-  const std::int64_t number = std::max<std::int64_t>(next, minimum);
+  std::int64_t number = std::max<std::int64_t>(next, minimum);
+  // A number is a user's or a group's, never both, retired ones included:
+  // a user's private group has its uidNumber as gidNumber, and NSS clients
+  // (nslcd, SSSD) would otherwise show two groups under one number when the
+  // two ranges overlap (the default: both start at 10000).
+  for (;;) {
+    auto taken = lease.prepare("SELECT 1 FROM identities WHERE kind IN ('user', 'group') AND number = ?1 LIMIT 1",
+                               number);
+    RETURN_IF_ERROR(taken);
+    auto found = taken->step();
+    RETURN_IF_ERROR(found);
+    if (!*found) break;
+    ++number;
+  }
   if (number > std::numeric_limits<std::uint32_t>::max()) {
     return fail(ErrorCode::internal_error, "no " + std::string(kind_text(kind)) + " numbers are left to allocate");
   }

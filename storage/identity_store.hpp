@@ -10,6 +10,9 @@
 //    (source `allocated`), which starts at the configured minimum.
 //  - The counter only grows, so a number is never handed out twice; when the
 //    configured minimum rises above it, it jumps up to the minimum.
+//  - An allocated number is no other identity's, of either kind: a number
+//    some user or group has (or had) is skipped. A user's private group
+//    shares its uidNumber, so groups must never be given one.
 //  - Retiring an identity (its account was deleted) keeps its row, so its
 //    UUID and number stay out of use; a later account of that name gets a
 //    new identity.

@@ -60,6 +60,22 @@ TEST_F(IdentityStoreTest, AllocationStartsAtTheConfiguredMinimumPerKind) {
   EXPECT_EQ(alice->name, "alice");
 }
 
+TEST_F(IdentityStoreTest, UserAndGroupNumbersNeverCollideWhenTheRangesOverlap) {
+  IdentityStore store(database_, IdentitySettings{.uid_number_min = 10000, .gid_number_min = 10000});
+
+  auto alice = store.identity_of(IdentityKind::user, "local", "alice");
+  auto staff = store.identity_of(IdentityKind::group, "local", "staff");
+  auto bob = store.identity_of(IdentityKind::user, "local", "bob");
+  auto admins = store.identity_of(IdentityKind::group, "local", "admins");
+
+  ASSERT_TRUE(alice && staff && bob && admins);
+  // alice's private group is 10000 too: no real group may have it.
+  EXPECT_EQ(alice->number, 10000u);
+  EXPECT_EQ(staff->number, 10001u);
+  EXPECT_EQ(bob->number, 10002u);
+  EXPECT_EQ(admins->number, 10003u);
+}
+
 TEST_F(IdentityStoreTest, AnAllocatedUuidIsARandomVersion4UuidInLowerCase) {
   IdentityStore store(database_, {});
 
