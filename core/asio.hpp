@@ -30,4 +30,19 @@ inline awaitable<void> pause_after_failed_accept(asio::io_context& io, boost::sy
     co_await pause.async_wait(use_awaitable);
   }
 }
+// For a server's shutdown: waits, looking every 10 ms, until `open()` (the
+// connections still open) is 0 or `grace` has passed, and returns what
+// `open()` says then.
+template <typename OpenConnections>
+awaitable<std::size_t> wait_for_connections_to_close(asio::io_context& io, OpenConnections open,
+                                                     std::chrono::milliseconds grace) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  asio::steady_timer poll(io);
+  boost::system::error_code ignored;
+  while (open() > 0 && std::chrono::steady_clock::now() < deadline) {
+    poll.expires_after(std::chrono::milliseconds(10));
+    co_await poll.async_wait(asio::redirect_error(use_awaitable, ignored));
+  }
+  co_return open();
+}
 }  // namespace dirproxy

@@ -217,13 +217,9 @@ awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
       if (auto connection = weak.lock()) connection->stop();
     }
   }
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  asio::steady_timer poll(io_);
-  while (connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
-    poll.expires_after(std::chrono::milliseconds(10));
-    co_await poll.async_wait(asio::redirect_error(use_awaitable, ignored));
-  }
-  if (const auto left = connection_count(); left > 0) {
+  const std::size_t left =
+      co_await wait_for_connections_to_close(io_, [this] { return connection_count(); }, grace);
+  if (left > 0) {
     log()->warn("{} connection(s) still busy after {} ms; closing them", left, grace.count());
   }
 }
