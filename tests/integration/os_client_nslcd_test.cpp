@@ -57,7 +57,7 @@
 #include <gtest/gtest.h>
 
 #include "core/unique_fd.hpp"
-#include "integration/daemon_harness.hpp"
+#include "integration/ldap_test_support.hpp"
 #include "support/slapd_server.hpp"
 
 namespace dirproxy::integration {
@@ -72,6 +72,7 @@ constexpr const char* kNslcdDn = "cn=nslcd,ou=services,dc=example,dc=com";
 // nslcd.conf's bindpw is the rest of its line; one word keeps it simple.
 constexpr const char* kNslcdPassword = "nslcd-service-secret";
 constexpr const char* kPamService = "dirproxy-test";
+constexpr const char* kNewPassword = "a brand new passphrase";
 // The application nslcd binds as when root changes a password
 // (rootpwmoddn): it may write, which nslcd's reading account need not.
 constexpr const char* kPasswordsDn = "cn=nslcd-passwords,ou=services,dc=example,dc=com";
@@ -223,7 +224,7 @@ class NslcdNamespace {
   pid_t nslcd_pid_ = -1;
 };
 
-class OsClientNslcdTest : public ::testing::Test {
+class OsClientNslcdTest : public DaemonTest {
  protected:
   void SetUp() override {
     const std::string reason = missing_prerequisite();
@@ -243,16 +244,12 @@ class OsClientNslcdTest : public ::testing::Test {
 
   Json config() const {
     Json config = daemon_.default_config();
-    config["ldap_server"] = {
-        {"listen", {"ldap://127.0.0.1:" + std::to_string(port_), "ldaps://127.0.0.1:" + std::to_string(ldaps_port_)}},
-        {"base_dn", kBase},
-        {"tls", {{"certificate_file", tls_dir_ + "/server.crt"}, {"key_file", tls_dir_ + "/server.key"}}},
-        {"plaintext_binds", "never"},
-        {"posix", {{"uid_number_min", 10000}, {"gid_number_min", 50000}}},
-        // Smaller than the number of users: an enumeration without paging
-        // would stop at sizeLimitExceeded.
-        {"limits", {{"size_limit", 3}}},
-    };
+    Json& ldap_server = config["ldap_server"] = ldap_server_section(kBase, port_, ldaps_port_, tls_dir_);
+    ldap_server["plaintext_binds"] = "never";
+    ldap_server["posix"] = {{"uid_number_min", 10000}, {"gid_number_min", 50000}};
+    // Smaller than the number of users: an enumeration without paging would
+    // stop at sizeLimitExceeded.
+    ldap_server["limits"] = {{"size_limit", 3}};
     config["applications"] =
         Json::array({{{"name", "nslcd"}, {"ldap", {{"password_hash", argon2id(kNslcdPassword)}}}},
                      {{"name", "nslcd-passwords"},
@@ -293,29 +290,16 @@ class OsClientNslcdTest : public ::testing::Test {
     return std::make_unique<NslcdNamespace>(dir);
   }
 
-  void add_group(const std::string& name) {
-    const Json response = daemon_.call({{"op", "add_group"}, {"name", name}});
-    ASSERT_EQ(response.value("ok", false), true) << response.dump();
-  }
-
-  void add_user(const std::string& name, const std::string& password, const std::vector<std::string>& groups = {}) {
-    Json request = {
-        {"op", "add_user"},     {"username", name}, {"email", name + "@example.com"}, {"display_name", "User " + name},
-        {"password", password}, {"notify", false}};
-    if (!groups.empty()) request["groups"] = groups;
-    const Json response = daemon_.call(request);
-    ASSERT_EQ(response.value("ok", false), true) << response.dump();
-  }
-
   // alice (staff, devs), bob (staff), carol and dave (no group): four users,
-  // more than one page and more than the size limit.
+  // more than one page and more than the size limit. Every password is
+  // kPassword.
   void add_people() {
     add_group("staff");
     add_group("devs");
-    add_user("alice", "alice password 1", {"staff", "devs"});
-    add_user("bob", "bob password 12", {"staff"});
-    add_user("carol", "carol password 1");
-    add_user("dave", "dave password 12");
+    for (const char* name : {"alice", "bob", "carol", "dave"}) add_user(name);
+    add_member("staff", "alice");
+    add_member("devs", "alice");
+    add_member("staff", "bob");
   }
 
   // The value of `attribute` in the one entry at `dn`, read by ldapsearch as
@@ -364,7 +348,6 @@ class OsClientNslcdTest : public ::testing::Test {
            ":/bin/bash";
   }
 
-  DaemonHarness daemon_;
   int port_ = 0;
   int ldaps_port_ = 0;
   std::string tls_dir_;
@@ -462,7 +445,8 @@ TEST_F(OsClientNslcdTest, IdShowsThePrimaryAndSupplementaryGroups) {
 TEST_F(OsClientNslcdTest, PamLoginAcceptsTheRightPasswordOnly) {
   add_people();
   const auto nslcd = start_nslcd(ldap_uri());
-  const ProcessOutput right = nslcd->run({"pamtester", kPamService, "alice", "authenticate"}, "alice password 1\n");
+  const ProcessOutput right =
+      nslcd->run({"pamtester", kPamService, "alice", "authenticate"}, std::string(kPassword) + "\n");
   EXPECT_EQ(right.exit_code, 0) << right.out << right.err;
   // pamtester writes the prompts to stderr, its verdict to stdout.
   EXPECT_EQ(right.err, "Password: ");
@@ -486,15 +470,17 @@ TEST_F(OsClientNslcdTest, PamChauthtokChangesThePasswordInDirproxy) {
   // Password Modify (RFC 3062). (As root, pam_ldap would use nslcd.conf's
   // rootpwmoddn instead.)
   const PosixNumbers alice = user_numbers("alice");
-  const ProcessOutput changed = nslcd->run({"pamtester", kPamService, "alice", "chauthtok"},
-                                           "alice password 1\nalice password 2\nalice password 2\n", alice);
+  const ProcessOutput changed =
+      nslcd->run({"pamtester", kPamService, "alice", "chauthtok"},
+                 std::string(kPassword) + "\n" + kNewPassword + "\n" + kNewPassword + "\n", alice);
   EXPECT_EQ(changed.exit_code, 0) << changed.out << changed.err;
   EXPECT_EQ(changed.err, "(current) LDAP Password: New password: Retype new password: ");
   EXPECT_EQ(changed.out, "pamtester: authentication token altered successfully.\n");
 
-  EXPECT_EQ(whoami("alice", "alice password 2"), 0);
-  EXPECT_EQ(whoami("alice", "alice password 1"), 49);  // invalidCredentials
-  const ProcessOutput login = nslcd->run({"pamtester", kPamService, "alice", "authenticate"}, "alice password 2\n");
+  EXPECT_EQ(whoami("alice", kNewPassword), 0);
+  EXPECT_EQ(whoami("alice", kPassword), 49);  // invalidCredentials
+  const ProcessOutput login =
+      nslcd->run({"pamtester", kPamService, "alice", "authenticate"}, std::string(kNewPassword) + "\n");
   EXPECT_EQ(login.exit_code, 0) << login.out << login.err;
 }
 
@@ -502,11 +488,12 @@ TEST_F(OsClientNslcdTest, PamChauthtokRefusesAWrongCurrentPassword) {
   add_people();
   const auto nslcd = start_nslcd(ldap_uri());
   const PosixNumbers alice = user_numbers("alice");
-  const ProcessOutput refused = nslcd->run({"pamtester", kPamService, "alice", "chauthtok"},
-                                           "not her password\nalice password 2\nalice password 2\n", alice);
+  const ProcessOutput refused =
+      nslcd->run({"pamtester", kPamService, "alice", "chauthtok"},
+                 std::string("not her password\n") + kNewPassword + "\n" + kNewPassword + "\n", alice);
   EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
-  EXPECT_EQ(whoami("alice", "alice password 1"), 0);
-  EXPECT_EQ(whoami("alice", "alice password 2"), 49);
+  EXPECT_EQ(whoami("alice", kPassword), 0);
+  EXPECT_EQ(whoami("alice", kNewPassword), 49);
 }
 
 TEST_F(OsClientNslcdTest, RootSetsAPasswordThroughRootpwmoddn) {
@@ -516,12 +503,24 @@ TEST_F(OsClientNslcdTest, RootSetsAPasswordThroughRootpwmoddn) {
   // As root, pam_ldap asks for no current password: nslcd binds as
   // rootpwmoddn and sends a Password Modify without the old one, which an
   // application that may write is allowed.
-  const ProcessOutput changed =
-      nslcd->run({"pamtester", kPamService, "bob", "chauthtok"}, "bob password 34\nbob password 34\n");
+  const ProcessOutput changed = nslcd->run({"pamtester", kPamService, "bob", "chauthtok"},
+                                           std::string(kNewPassword) + "\n" + kNewPassword + "\n");
   EXPECT_EQ(changed.exit_code, 0) << changed.out << changed.err;
   EXPECT_EQ(changed.err, "New password: Retype new password: ");
-  EXPECT_EQ(whoami("bob", "bob password 34"), 0);
-  EXPECT_EQ(whoami("bob", "bob password 12"), 49);
+  EXPECT_EQ(whoami("bob", kNewPassword), 0);
+  EXPECT_EQ(whoami("bob", kPassword), 49);
+}
+
+TEST_F(OsClientNslcdTest, AnInactiveAccountIsListedButCannotLogIn) {
+  add_people();
+  arrange({{"op", "update_user"}, {"username", "carol"}, {"active", false}});
+  const auto nslcd = start_nslcd(ldap_uri());
+  const ProcessOutput carol = nslcd->run({"getent", "passwd", "carol"});
+  EXPECT_EQ(carol.out, passwd_line("carol") + "\n") << carol.err;
+  const ProcessOutput login =
+      nslcd->run({"pamtester", kPamService, "carol", "authenticate"}, std::string(kPassword) + "\n");
+  EXPECT_EQ(login.exit_code, 1) << login.out << login.err;
+  EXPECT_EQ(login.err, "Password: pamtester: Authentication failure\n");
 }
 
 TEST_F(OsClientNslcdTest, LdapsUriWorksTheSame) {
@@ -530,7 +529,8 @@ TEST_F(OsClientNslcdTest, LdapsUriWorksTheSame) {
   const ProcessOutput alice = nslcd->run({"getent", "passwd", "alice"});
   EXPECT_EQ(alice.exit_code, 0) << alice.err;
   EXPECT_EQ(alice.out, passwd_line("alice") + "\n");
-  const ProcessOutput login = nslcd->run({"pamtester", kPamService, "bob", "authenticate"}, "bob password 12\n");
+  const ProcessOutput login =
+      nslcd->run({"pamtester", kPamService, "bob", "authenticate"}, std::string(kPassword) + "\n");
   EXPECT_EQ(login.exit_code, 0) << login.out << login.err;
 }
 
