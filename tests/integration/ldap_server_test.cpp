@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "integration/daemon_harness.hpp"
+#include "integration/ldap_test_support.hpp"
 #include "support/slapd_server.hpp"
 
 namespace dirproxy::integration {
@@ -55,12 +56,8 @@ class LdapServerTest : public ::testing::Test {
 
   Json config() const {
     Json config = daemon_.default_config();
-    config["ldap_server"] = {
-        {"listen", {"ldap://127.0.0.1:" + std::to_string(port_), "ldaps://127.0.0.1:" + std::to_string(ldaps_port_)}},
-        {"base_dn", kBase},
-        {"tls", {{"certificate_file", tls_dir_ + "/server.crt"}, {"key_file", tls_dir_ + "/server.key"}}},
-        {"limits", {{"size_limit", 20}}},
-    };
+    config["ldap_server"] = ldap_server_section(kBase, port_, ldaps_port_, tls_dir_);
+    config["ldap_server"]["limits"] = {{"size_limit", 20}};
     config["applications"] = Json::array(
         {{{"name", "grafana"}, {"ldap", {{"password_hash", argon2id(kServicePassword)}}}},
          {{"name", "provisioner"}, {"ldap", {{"password_hash", argon2id(kServicePassword)}, {"may_write", true}}}}});

@@ -82,6 +82,18 @@ inline Json config_with_directories(const DaemonHarness& daemon, Json directorie
   return config;
 }
 
+// The ldap_server section of a dirproxyd that serves `base_dn` on
+// ldap://127.0.0.1:PORT (StartTLS offered) and ldaps://127.0.0.1:LDAPS_PORT
+// with the certificate and key that testing::make_test_certificates wrote
+// to `tls_dir`.
+inline Json ldap_server_section(const std::string& base_dn, int port, int ldaps_port, const std::string& tls_dir) {
+  return {
+      {"listen", {"ldap://127.0.0.1:" + std::to_string(port), "ldaps://127.0.0.1:" + std::to_string(ldaps_port)}},
+      {"base_dn", base_dn},
+      {"tls", {{"certificate_file", tls_dir + "/server.crt"}, {"key_file", tls_dir + "/server.key"}}},
+  };
+}
+
 // The internal directory entry of the default configuration.
 inline Json internal_directory(std::string permissions = "read_write") {
   return {{"name", "internal"}, {"type", "internal"}, {"permissions", std::move(permissions)}};
