@@ -38,6 +38,7 @@
 #include <gtest/gtest.h>
 
 #include "integration/daemon_harness.hpp"
+#include "integration/protocol_test_support.hpp"
 #include "support/slapd_server.hpp"
 
 namespace dirproxy::integration {
@@ -258,7 +259,8 @@ class OsClientSssdTest : public ::testing::Test {
     write_file(root_ / "etc/group", without_test_names("/etc/group"));
     write_file(root_ / "etc/pam.d" / kPamService,
                "auth required pam_sss.so\n"
-               "account required pam_sss.so\n");
+               "account required pam_sss.so\n"
+               "password required pam_sss.so\n");
     for (const char* dir :
          {"var/lib/sss/db", "var/lib/sss/pipes/private", "var/lib/sss/mc", "var/lib/sss/pubconf",
           "var/lib/sss/gpo_cache", "var/lib/sss/secrets", "var/lib/sss/keytabs", "var/log/sssd", "run/sssd"}) {
@@ -388,6 +390,35 @@ TEST_F(OsClientSssdTest, PamSssAcceptsTheRightPasswordAndRefusesAWrongOne) {
             std::vector<std::string>({"pamtester: successfully authenticated", "pamtester: account management done."}));
   EXPECT_TRUE(daemon_.wait_for_log("bind as \"uid=alice,ou=people,dc=example,dc=com\" refused: invalid_credentials"))
       << daemon_.log_tail();
+}
+
+// passwd's path: pam_sss's chauthtok, run as alice (who exists only inside
+// the namespace, through NSS), makes sssd_be bind as alice with the old
+// password and send Password Modify (RFC 3062) with the old and new ones;
+// the internal directory stores the new password.
+TEST_F(OsClientSssdTest, PamSssChangesThePasswordThroughPasswordModify) {
+  start_dirproxyd();
+  add_alice_bob_and_staff();
+  const std::string new_password = "alice password 2, changed";
+  write_file(root_ / "change", std::string(kAlicePassword) + "\n" + new_password + "\n" + new_password + "\n");
+  write_file(root_ / "new-password", new_password + "\n");
+  write_file(root_ / "old-password", std::string(kAlicePassword) + "\n");
+  const std::string as_alice = " setpriv --reuid=" + alice_uid_ + " --regid=" + alice_gid_ + " --clear-groups";
+  const std::string pamtester = std::string(" pamtester ") + kPamService + " alice ";
+  const Scenario scenario =
+      run_scenario("rfc2307bis", "change once " + (root_ / "change").string() + as_alice + pamtester + "chauthtok\n" +
+                                     "new once " + (root_ / "new-password").string() + pamtester + "authenticate\n" +
+                                     "old once " + (root_ / "old-password").string() + pamtester + "authenticate\n");
+  expect_ran(scenario);
+  EXPECT_EQ(scenario.step("change").exit_code, 0) << scenario.process.out;
+  EXPECT_EQ(scenario.step("change").out, one_line("pamtester: authentication token altered successfully."));
+  EXPECT_EQ(scenario.step("new").exit_code, 0);
+  EXPECT_EQ(scenario.step("old").exit_code, 1);
+  // The chain itself has the new password.
+  EXPECT_EQ(outcome_of(daemon_.call({{"op", "authenticate"}, {"username", "alice"}, {"password", new_password}})),
+            "ok");
+  EXPECT_EQ(outcome_of(daemon_.call({{"op", "authenticate"}, {"username", "alice"}, {"password", kAlicePassword}})),
+            "invalid_credentials");
 }
 
 }  // namespace
