@@ -49,7 +49,7 @@ namespace fs = std::filesystem;
 constexpr const char* kBase = "dc=example,dc=com";
 constexpr const char* kServiceDn = "cn=sssd,ou=services,dc=example,dc=com";
 constexpr const char* kServicePassword = "sssd service secret";
-constexpr const char* kAlicePassword = "alice password 1";
+constexpr const char* kAlicePassword = kPassword;  // add_user_request's
 constexpr const char* kPamService = "dirproxy-sssd-test";
 
 // The names this test resolves: a local account or group of the same name
@@ -145,7 +145,7 @@ Scenario parse_scenario(ProcessOutput process) {
 // One line of output, as the tests expect it.
 std::vector<std::string> one_line(std::string line) { return {std::move(line)}; }
 
-class OsClientSssdTest : public ::testing::Test {
+class OsClientSssdTest : public DaemonTest {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root: SSSD runs in a private mount namespace";
@@ -181,20 +181,6 @@ class OsClientSssdTest : public ::testing::Test {
     config["applications"] =
         Json::array({{{"name", "sssd"}, {"ldap", {{"password_hash", argon2id(kServicePassword)}}}}});
     daemon_.start(config);
-  }
-
-  void add_user(const std::string& name, const std::string& password, const std::vector<std::string>& groups = {}) {
-    Json request = {
-        {"op", "add_user"},     {"username", name}, {"email", name + "@example.com"}, {"display_name", "User " + name},
-        {"password", password}, {"notify", false}};
-    if (!groups.empty()) request["groups"] = groups;
-    const Json response = daemon_.call(request);
-    ASSERT_EQ(response.value("ok", false), true) << response.dump();
-  }
-
-  void add_group(const std::string& name) {
-    const Json response = daemon_.call({{"op", "add_group"}, {"name", name}});
-    ASSERT_EQ(response.value("ok", false), true) << response.dump();
   }
 
   // The entry at `dn` as the sssd application reads it (ldapsearch -LLL).
@@ -289,8 +275,9 @@ class OsClientSssdTest : public ::testing::Test {
   // directory; their numbers as dirproxyd serves them.
   void add_alice_bob_and_staff() {
     add_group("staff");
-    add_user("alice", kAlicePassword, {"staff"});
-    add_user("bob", "bob password 123");
+    add_user("alice");
+    add_member("staff", "alice");
+    add_user("bob");
     const std::string alice = read_entry(std::string("uid=alice,ou=people,") + kBase);
     const std::string staff = read_entry(std::string("cn=staff,ou=groups,") + kBase);
     alice_uid_ = ldif_value(alice, "uidNumber");
@@ -320,7 +307,6 @@ class OsClientSssdTest : public ::testing::Test {
     EXPECT_EQ(scenario.step("ready").exit_code, 0) << "SSSD never resolved bob";
   }
 
-  DaemonHarness daemon_;
   int port_ = 0;
   std::string tls_dir_;
   fs::path root_;
@@ -415,10 +401,8 @@ TEST_F(OsClientSssdTest, PamSssChangesThePasswordThroughPasswordModify) {
   EXPECT_EQ(scenario.step("new").exit_code, 0);
   EXPECT_EQ(scenario.step("old").exit_code, 1);
   // The chain itself has the new password.
-  EXPECT_EQ(outcome_of(daemon_.call({{"op", "authenticate"}, {"username", "alice"}, {"password", new_password}})),
-            "ok");
-  EXPECT_EQ(outcome_of(daemon_.call({{"op", "authenticate"}, {"username", "alice"}, {"password", kAlicePassword}})),
-            "invalid_credentials");
+  EXPECT_EQ(outcome_of(authenticate("alice", new_password)), "ok");
+  EXPECT_EQ(outcome_of(authenticate("alice", kAlicePassword)), "invalid_credentials");
 }
 
 }  // namespace
