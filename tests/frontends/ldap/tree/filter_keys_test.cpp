@@ -67,6 +67,50 @@ TEST(FilterKeys, SssdUserFilter) {
   EXPECT_THAT(keys->usernames, ElementsAre("alice"));
 }
 
+// The other searches SSSD 2.8 makes for getent, id and pam_sss
+// (tests/integration/os_client_sssd_test.cpp), as its debug log shows them:
+// each is answered by key, so SSSD never makes dirproxyd enumerate.
+TEST(FilterKeys, SssdGroupAndInitgroupsFilters) {
+  const auto by_name = groups("(&(cn=staff)(objectClass=posixGroup)(cn=*)(&(gidNumber=*)(!(gidNumber=0))))");
+  ASSERT_TRUE(by_name.has_value());
+  EXPECT_THAT(by_name->names, ElementsAre("staff"));
+  const auto by_number = groups("(&(gidNumber=50000)(objectClass=posixGroup)(cn=*)(&(gidNumber=*)(!(gidNumber=0))))");
+  ASSERT_TRUE(by_number.has_value());
+  EXPECT_THAT(by_number->gid_numbers, ElementsAre(50000U));
+  // rfc2307bis: the groups of a user's DN, then of each group found (nesting).
+  const auto of_user = groups("(&(member=uid=alice,ou=people,dc=example,dc=com)(objectClass=posixGroup)(cn=*))");
+  ASSERT_TRUE(of_user.has_value());
+  EXPECT_THAT(of_user->members, ElementsAre("alice"));
+  const auto of_group = groups("(&(member=cn=staff,ou=groups,dc=example,dc=com)(objectClass=posixGroup)(cn=*))");
+  ASSERT_TRUE(of_group.has_value());  // groups have no groups as members
+  EXPECT_TRUE(pins_nothing(*of_group));
+  // rfc2307: by memberUid.
+  const auto by_uid = groups("(&(memberuid=alice)(objectClass=posixGroup)(cn=*)(&(gidNumber=*)(!(gidNumber=0))))");
+  ASSERT_TRUE(by_uid.has_value());
+  EXPECT_THAT(by_uid->members, ElementsAre("alice"));
+  // Each of these is a group filter: no user can match them.
+  for (const char* filter :
+       {"(&(cn=staff)(objectClass=posixGroup)(cn=*))", "(&(memberuid=alice)(objectClass=posixGroup))"}) {
+    const auto keys = users(filter);
+    ASSERT_TRUE(keys.has_value()) << filter;
+    EXPECT_TRUE(pins_nothing(*keys)) << filter;
+  }
+}
+
+// The sudo provider's refresh, which sssd_be runs at start even without a
+// sudo responder: no entry is a sudoRole, so nothing is looked up.
+TEST(FilterKeys, SssdSudoRefreshPinsNothing) {
+  const char* filter =
+      "(&(objectClass=sudoRole)(|(&(!(sudoHost=*))(cn=defaults))(sudoHost=ALL)(sudoHost=vm)(sudoHost=192.0.2.2)"
+      "(sudoHost=192.0.2.0/24)(sudoHost=+*)(|(sudoHost=*\\5C*)(sudoHost=*?*)(sudoHost=*\\2A*)(sudoHost=*[*]*))))";
+  const auto user = users(filter);
+  ASSERT_TRUE(user.has_value());
+  EXPECT_TRUE(pins_nothing(*user));
+  const auto group = groups(filter);
+  ASSERT_TRUE(group.has_value());
+  EXPECT_TRUE(pins_nothing(*group));
+}
+
 TEST(FilterKeys, GrafanasUidOrMailPinsBoth) {
   const auto keys = users("(|(uid=alice)(mail=alice))");
   ASSERT_TRUE(keys.has_value());
