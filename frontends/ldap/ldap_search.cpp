@@ -172,7 +172,8 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       co_return;
     }
     if (!self->has_value()) {  // deleted since it bound: it sees nothing
-      co_await done(LdapResult{});
+      const LdapResult nothing = make_result(ResultCode::success, "");
+      co_await done(nothing);
       co_return;
     }
     scope.self = std::move(**self);
@@ -195,8 +196,11 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     state = found->second;
     paged_.erase(found);
     if (paged->size == 0) {  // RFC 2696 §3: the client abandons the paged search
+      // Named: a braced temporary in a co_await expression is freed twice
+      // by g++ 12 (a crash found by ldap_client_checks.py's paging).
       std::vector<Control> last{Control{oid::paged_results, false, encode_paged_results({0, ""})}};
-      co_await done_with(LdapResult{}, std::move(last));
+      const LdapResult ended = make_result(ResultCode::success, "");
+      co_await done_with(ended, std::move(last));
       co_return;
     }
   } else {

@@ -246,6 +246,15 @@ def paging(s):
         expect_equal((len(seen), len(set(seen))), (total, total), "entries paged %d at a time" % size)
         check(pages >= total // min(size, size_limit), "only %d pages of %d" % (pages, size))
 
+    # A size-0 request abandons the paged search: no entries, an empty
+    # cookie, and the old cookie is gone.
+    code, page, cookie = paged_page(c, s.people, flt, 5, b"")
+    check(code == 0 and len(page) == 5 and cookie, "first page: %r %d" % (code, len(page)))
+    code, page, empty = paged_page(c, s.people, flt, 0, cookie)
+    expect_equal((code, page, empty), (0, [], b""), "size 0 with the cookie")
+    code, page, _ = paged_page(c, s.people, flt, 5, cookie)
+    check(code != 0 and not page, "the abandoned cookie was accepted: %r" % c.result)
+
     # A stale cookie (its page was already fetched) is refused.
     code, page, first = paged_page(c, s.people, flt, 5, b"")
     code, page, second = paged_page(c, s.people, flt, 5, first)
