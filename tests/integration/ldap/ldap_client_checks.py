@@ -246,6 +246,21 @@ def paging(s):
         expect_equal((len(seen), len(set(seen))), (total, total), "entries paged %d at a time" % size)
         check(pages >= total // min(size, size_limit), "only %d pages of %d" % (pages, size))
 
+    # The client's sizeLimit bounds the whole paged search, not each page.
+    c.search(s.people, flt, search_scope=ldap3.LEVEL, attributes=["1.1"], size_limit=3, paged_size=10)
+    expect_equal((c.result["result"], len(dns(c))), (4, 3), "sizeLimit 3, pages of 10")
+    seen, cookie, codes = 0, b"", []
+    for _ in range(5):
+        c.search(s.people, flt, search_scope=ldap3.LEVEL, attributes=["1.1"], size_limit=12, paged_size=5,
+                 paged_cookie=cookie)
+        seen += len(dns(c))
+        codes.append(c.result["result"])
+        control = c.result.get("controls", {}).get(wire.PAGED_RESULTS)
+        cookie = control["value"]["cookie"] if control else b""
+        if not cookie:
+            break
+    expect_equal((seen, codes), (12, [0, 0, 4]), "sizeLimit 12 over pages of 5")
+
     # A size-0 request abandons the paged search: no entries, an empty
     # cookie, and the old cookie is gone.
     code, page, cookie = paged_page(c, s.people, flt, 5, b"")
