@@ -129,6 +129,7 @@ class LdapClientTest : public ::testing::Test {
   static void run_scenario(const std::string& file, const std::string& scenario) {
     RunOptions options;
     options.timeout = 180s;
+    options.env = {{"PYTHONDONTWRITEBYTECODE", "1"}};  // nothing left in the source tree
     const auto result = run_program(kPython,
                                     {script(file), scenario, "--port", std::to_string(port_), "--base", kBase,
                                      "--service-dn", kServiceDn, "--password", kServicePassword, "--size-limit",
@@ -217,8 +218,10 @@ class LdapManyConnectionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &original_), 0);
-    if (original_.rlim_max < 2 * kConnections + 200) {
-      GTEST_SKIP() << "the hard descriptor limit (" << original_.rlim_max << ") is below " << 2 * kConnections + 200;
+    // This process and dirproxyd each hold kConnections descriptors and a
+    // few hundred more of their own.
+    if (original_.rlim_max < kConnections + 500) {
+      GTEST_SKIP() << "the hard descriptor limit (" << original_.rlim_max << ") is below " << kConnections + 500;
     }
   }
   void TearDown() override { ::setrlimit(RLIMIT_NOFILE, &original_); }
@@ -256,12 +259,13 @@ TEST_F(LdapManyConnectionsTest, TenThousandOpenConnectionsAndAFreshClientIsStill
     ASSERT_EQ(::write(fd.get(), kWhoAmI.data(), kWhoAmI.size()), static_cast<ssize_t>(kWhoAmI.size()));
   }
   int answered = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 180s;
   for (auto& fd : connections) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd waiting{fd.get(), POLLIN, 0};
     char buffer[256];
-    if (::poll(&waiting, 1, 60000) == 1 && ::read(fd.get(), buffer, sizeof buffer) > 0 && buffer[0] == 0x30) {
-      ++answered;
-    }
+    if (left.count() <= 0 || ::poll(&waiting, 1, static_cast<int>(left.count())) != 1) break;
+    if (::read(fd.get(), buffer, sizeof buffer) > 0 && buffer[0] == 0x30) ++answered;
   }
   EXPECT_EQ(answered, kConnections);
 
