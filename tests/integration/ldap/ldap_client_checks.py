@@ -341,6 +341,20 @@ def concurrency(s):
     check(late is None or late.message_id != 20, "the abandoned search sent %r after the next answer" % late)
     check(not after, "messages after the answer: %r" % after)
 
+    # The same once the search is under way: Abandon after its first entry.
+    client.send(wire.message(23, wire.search(people, 1, wire.present("objectClass"), attributes=("*", "+")),
+                             controls=[wire.control(wire.PAGED_RESULTS, False, wire.paged_value(1000))]))
+    first = client.receive()
+    check(first is not None and (first.message_id, first.tag) == (23, wire.SEARCH_ENTRY),
+          "the first answer of search 23: %r" % first)
+    client.send(wire.message(24, wire.abandon(23)), wire.message(25, wire.extended(wire.WHO_AM_I)))
+    got = client.until(25, (wire.EXTENDED_RESPONSE,))
+    check(got and got[-1].message_id == 25 and got[-1].code == 0, "Who am I after Abandon: %r" % got[-1:])
+    check(all(r.message_id in (23, 25) for r in got), "answers after Abandon: %r" % got)
+    late = client.receive(timeout=1.0)
+    check(late is None, "search 23 sent %r after the next answer" % late)
+    notes["entries_after_abandon"] = sum(1 for r in got if r.message_id == 23)
+
     # A Bind while a search runs: the search is abandoned, the Bind answers
     # (RFC 4511 §4.2.1), and the connection goes on as the new identity.
     client.send(wire.message(30, wire.search(people, 1, wire.present("objectClass"), attributes=("*", "+")),
