@@ -240,23 +240,18 @@ class Client:
     def until(self, message_id, done_tags, timeout=30.0):
         """Every message up to and including the one of `message_id` whose tag
         is in `done_tags`; the list ends early when the server closes."""
-        got = []
-        while True:
-            response = self.receive(timeout)
-            if response is None:
-                return got
-            got.append(response)
-            if response.message_id == message_id and response.tag in done_tags:
-                return got
+        return self.rest(timeout, lambda r: r.message_id == message_id and r.tag in done_tags)
 
-    def rest(self, timeout=30.0):
-        """Every message until the server closes."""
+    def rest(self, timeout=30.0, last=lambda response: False):
+        """Every message until the server closes (or one for which `last` is true)."""
         got = []
         while True:
             response = self.receive(timeout)
             if response is None:
                 return got
             got.append(response)
+            if last(response):
+                return got
 
     def close(self):
         self.sock.close()
