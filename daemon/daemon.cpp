@@ -2,9 +2,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -97,6 +100,28 @@ void warn_about_restart_only_changes(const config::Config& running, const config
   }
 }
 
+// Every client connection holds a descriptor, and the soft limit a service
+// starts with (1024 under systemd) is far below ldap_server.limits.
+// max_connections and server.max_connections: raise it to the hard limit,
+// which an administrator sets (LimitNOFILE=) and a process may use freely.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur >= limit.rlim_max) {
+    log()->debug("open file limit: {}", static_cast<unsigned long long>(limit.rlim_cur));
+    return;
+  }
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    log()->warn("cannot raise the open file limit from {}: {}", static_cast<unsigned long long>(before),
+                std::strerror(errno));
+    return;
+  }
+  log()->info("raised the open file limit from {} to {}", static_cast<unsigned long long>(before),
+              static_cast<unsigned long long>(limit.rlim_max));
+}
+
 }  // namespace
 
 int check_config(const std::filesystem::path& config_path) {
@@ -126,6 +151,7 @@ int Daemon::run() {
   auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
   logging::configure(config->log);
   for (const auto& warning : loaded.warnings) log()->warn("{}", warning);
+  raise_open_file_limit();
 
   const unsigned workers = worker_count(*config);
   auto database = StateDatabase::open(config->state_dir, workers);

@@ -104,6 +104,8 @@ struct Connection::PagedSearch {
   // Enumerated entries fetched and not yet tested.
   std::vector<Entry> fetched;
   std::size_t fetched_next = 0;
+  // Entries sent by the pages so far: the client's sizeLimit bounds them all.
+  std::size_t returned = 0;
 };
 
 namespace {
@@ -172,7 +174,8 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       co_return;
     }
     if (!self->has_value()) {  // deleted since it bound: it sees nothing
-      co_await done(LdapResult{});
+      const LdapResult nothing = make_result(ResultCode::success, "");
+      co_await done(nothing);
       co_return;
     }
     scope.self = std::move(**self);
@@ -195,8 +198,11 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     state = found->second;
     paged_.erase(found);
     if (paged->size == 0) {  // RFC 2696 §3: the client abandons the paged search
+      // Named: a braced temporary in a co_await expression is freed twice
+      // by g++ 12 (a crash found by ldap_client_checks.py's paging).
       std::vector<Control> last{Control{oid::paged_results, false, encode_paged_results({0, ""})}};
-      co_await done_with(LdapResult{}, std::move(last));
+      const LdapResult ended = make_result(ResultCode::success, "");
+      co_await done_with(ended, std::move(last));
       co_return;
     }
   } else {
@@ -362,10 +368,16 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
   }
 
   // The limits: without paging, the smaller of the client's and the
-  // server's size limit; with paging, pages of at most the server's.
+  // server's size limit; with paging, pages of at most the server's, and
+  // the client's sizeLimit over all the pages (RFC 2696 §3).
   std::size_t limit = settings.limits.size_limit;
+  std::optional<std::size_t> client_left;
   if (paged) {
     limit = static_cast<std::size_t>(std::clamp<std::int64_t>(paged->size, 1, static_cast<std::int64_t>(limit)));
+    if (search.size_limit > 0) {
+      const auto client_limit = static_cast<std::size_t>(search.size_limit);
+      client_left = client_limit > state->returned ? client_limit - state->returned : 0;
+    }
   } else if (search.size_limit > 0) {
     limit = std::min(limit, static_cast<std::size_t>(search.size_limit));
   }
@@ -446,6 +458,10 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     }
     if (!entry->has_value()) continue;
     if (evaluate(search.filter, **entry) != FilterResult::true_) continue;
+    if (client_left && sent == *client_left) {
+      result = {ResultCode::size_limit_exceeded, "", "size limit exceeded"};
+      break;
+    }
     if (sent == limit) {
       if (paged) {
         // The page is full and there is one more: keep it for the next page.
@@ -461,6 +477,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     ++sent;
   }
 
+  state->returned += sent;
   std::vector<Control> controls;
   if (paged) {
     std::string cookie;
