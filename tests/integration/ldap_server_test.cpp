@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -65,6 +66,35 @@ class LdapServerTest : public ::testing::Test {
   }
 
   void start() { daemon_.start(config()); }
+
+  // A plain TCP connection to the ldap:// listener, -1 when it fails.
+  int connect_plain() const {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port_));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  // Sends a Who am I request (message id 1) on `fd` and returns what comes
+  // back within 10 s (empty when the connection was closed).
+  static std::string who_am_i(int fd) {
+    // LDAPMessage { 1, extendedReq { requestName "1.3.6.1.4.1.4203.1.11.3" } }
+    std::string pdu = "\x30\x1e\x02\x01\x01\x77\x19\x80\x17";
+    pdu += "1.3.6.1.4.1.4203.1.11.3";
+    if (::write(fd, pdu.data(), pdu.size()) != static_cast<ssize_t>(pdu.size())) return {};
+    timeval wait{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    char buffer[256];
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+  }
 
   std::string uri() const { return "ldap://127.0.0.1:" + std::to_string(port_); }
   std::string ldaps_uri() const { return "ldaps://127.0.0.1:" + std::to_string(ldaps_port_); }
@@ -262,13 +292,8 @@ TEST_F(LdapServerTest, UnknownCriticalControlIsRefused) {
 TEST_F(LdapServerTest, MalformedPduEndsThatConnectionOnly) {
   start();
   add_user("alice", "alice password 1");
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = connect_plain();
   ASSERT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port_));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   // A SEQUENCE whose contents are not an LDAPMessage.
   const unsigned char garbage[] = {0x30, 0x05, 0x04, 0x03, 'a', 'b', 'c'};
   ASSERT_EQ(::write(fd, garbage, sizeof garbage), static_cast<ssize_t>(sizeof garbage));
@@ -299,6 +324,63 @@ TEST_F(LdapServerTest, ApplicationWithMayWriteAddsAndDeletesUsers) {
                                            user_dn("carol")});
   EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
   EXPECT_EQ(tool("ldapwhoami", {"-x", "-H", uri(), "-D", "carol", "-w", "carol password 1"}).exit_code, 49);
+}
+
+TEST_F(LdapServerTest, AReloadReplacesTheCertificateWithoutDroppingConnections) {
+  start();
+  add_user("alice", "alice password 1");
+  const int open = connect_plain();
+  ASSERT_GE(open, 0);
+  ASSERT_FALSE(who_am_i(open).empty());
+  // A new CA and certificate at the same paths, then a reload.
+  const std::string old_ca = daemon_.dir() + "/old-ca.crt";
+  std::filesystem::copy_file(tls_dir_ + "/ca.crt", old_ca);
+  testing::make_test_certificates(tls_dir_);
+  daemon_.signal(SIGHUP);
+  ASSERT_TRUE(daemon_.wait_for_log("configuration reloaded", 10s)) << daemon_.log_tail();
+  // The connection opened before the reload still answers.
+  EXPECT_FALSE(who_am_i(open).empty());
+  ::close(open);
+  // New handshakes use the new certificate: the new CA trusts it, the old one does not.
+  EXPECT_EQ(tool("ldapwhoami", {"-x", "-ZZ", "-H", uri(), "-D", "alice", "-w", "alice password 1"}).exit_code, 0);
+  RunOptions old_trust;
+  old_trust.env = {{"LDAPTLS_CACERT", old_ca}, {"LDAPTLS_REQCERT", "demand"}, {"LDAPCONF", "/dev/null"},
+                   {"LDAPRC", "/dev/null"}};
+  EXPECT_NE(run_program("ldapwhoami", {"-x", "-ZZ", "-H", uri(), "-D", "alice", "-w", "alice password 1"}, old_trust)
+                .exit_code,
+            0);
+}
+
+TEST_F(LdapServerTest, AConnectionIdleLongerThanTheIdleTimeoutIsClosed) {
+  Json settings = config();
+  settings["ldap_server"]["limits"]["idle_timeout"] = "1s";
+  daemon_.start(settings);
+  const int fd = connect_plain();
+  ASSERT_GE(fd, 0);
+  timeval wait{15, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  char byte = 0;
+  // The server closes it (EOF), well before the read's own 15 s limit.
+  EXPECT_EQ(::read(fd, &byte, 1), 0);
+  ::close(fd);
+}
+
+TEST_F(LdapServerTest, ListensOnIpv6) {
+  const int probe = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 loopback{};
+  loopback.sin6_family = AF_INET6;
+  loopback.sin6_addr = in6addr_loopback;
+  const bool ipv6 = probe >= 0 && ::bind(probe, reinterpret_cast<sockaddr*>(&loopback), sizeof loopback) == 0;
+  if (probe >= 0) ::close(probe);
+  if (!ipv6) GTEST_SKIP() << "this machine has no IPv6 loopback";
+  Json settings = config();
+  settings["ldap_server"]["listen"] = {"ldap://[::1]:" + std::to_string(port_)};
+  daemon_.start(settings);
+  add_user("alice", "alice password 1");
+  const auto result =
+      tool("ldapwhoami", {"-x", "-H", "ldap://[::1]:" + std::to_string(port_), "-D", "alice", "-w", "alice password 1"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "dn:" + user_dn("alice") + "\n");
 }
 
 }  // namespace
