@@ -172,6 +172,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;
   std::function<void()> on_closed_;
+  // The last search base classified, under the state it was classified
+  // for: a client searches the same base again and again, and classify_dn
+  // parses it with libldap each time (a quarter of a cached search by uid).
+  FrontEndStatePtr classified_state_;
+  std::string classified_base_;
+  DnTarget classified_;
 };
 
 }  // namespace dirproxy::ldap

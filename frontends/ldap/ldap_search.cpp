@@ -171,7 +171,12 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     }
   }
 
-  const DnTarget base = classify_dn(tree, search.base);
+  if (classified_state_ != current || classified_base_ != search.base) {
+    classified_ = classify_dn(tree, search.base);
+    classified_base_ = search.base;
+    classified_state_ = current;
+  }
+  const DnTarget base = classified_;
   if (base.kind == Kind::invalid) {
     co_await done(make_result(ResultCode::invalid_dn_syntax, "the base is not a DN"));
     co_return;
