@@ -29,22 +29,32 @@ Result<void> check_one_key(std::initializer_list<bool> given, std::string_view n
   return {};
 }
 
-Result<UserEntry> user_entry(const OperationContext& op, IdentityStore& identities, User user) {
-  auto identity = identities.identity_of(IdentityKind::user, user.directory, user.username,
-                                         OwnIdentity{.uuid = user.uuid, .number = user.uid_number});
-  RETURN_IF_ERROR(identity);
-  auto groups = op.runtime.chain->user_groups(user);
-  RETURN_IF_ERROR(groups);
+OwnIdentity own_identity(const User& user) { return OwnIdentity{.uuid = user.uuid, .number = user.uid_number}; }
+
+UserEntry make_user_entry(User user, const StoredIdentity& identity, std::vector<std::string> groups) {
   UserEntry entry;
-  entry.identity = StableIdentity{.uuid = identity->uuid, .number = identity->number};
+  entry.identity = StableIdentity{.uuid = identity.uuid, .number = identity.number};
   // Without a gidNumber of its own, a user's primary group is its own
   // (a user private group with the number of the user).
-  entry.gid_number = user.gid_number.value_or(identity->number);
-  entry.groups = std::move(*groups);
+  entry.gid_number = user.gid_number.value_or(identity.number);
+  entry.groups = std::move(groups);
   entry.created_at = user.created_at;
   entry.modified_at = user.modified_at;
   entry.user = std::move(user);
   return entry;
+}
+
+// `with_groups` false: the groups are not wanted (GetUserEntryRequest::groups).
+Result<UserEntry> user_entry(const OperationContext& op, IdentityStore& identities, User user, bool with_groups = true) {
+  auto identity = identities.identity_of(IdentityKind::user, user.directory, user.username, own_identity(user));
+  RETURN_IF_ERROR(identity);
+  std::vector<std::string> groups;
+  if (with_groups) {
+    auto found = op.runtime.chain->user_groups(user);
+    RETURN_IF_ERROR(found);
+    groups = std::move(*found);
+  }
+  return make_user_entry(std::move(user), *identity, std::move(groups));
 }
 
 Result<GroupEntry> group_entry(IdentityStore& identities, Group group) {
@@ -123,8 +133,24 @@ Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEn
     identity = std::move(**found);
     user = chain.find_user(identity->name);
   }
-  return entry_of<UserEntry>(std::move(user), identity, request.uid_number, request.uuid,
-                             [&](User&& found) { return user_entry(op, **identities, std::move(found)); });
+  return entry_of<UserEntry>(std::move(user), identity, request.uid_number, request.uuid, [&](User&& found) {
+    return user_entry(op, **identities, std::move(found), request.groups);
+  });
+}
+
+std::optional<UserEntry> user_entry_from_memory(const OperationContext& op, const GetUserEntryRequest& request,
+                                                User& user) {
+  if (request.groups || !op.runtime.identities) return std::nullopt;
+  auto identity =
+      op.runtime.identities->cached_identity_of(IdentityKind::user, user.directory, user.username, own_identity(user));
+  if (!identity) return std::nullopt;
+  return make_user_entry(std::move(user), *identity, {});
+}
+
+Result<UserEntry> user_entry(const OperationContext& op, const GetUserEntryRequest& request, User user) {
+  auto identities = identity_store(op);
+  RETURN_IF_ERROR(identities);
+  return user_entry(op, **identities, std::move(user), request.groups);
 }
 
 Result<std::vector<UserEntry>> run(const OperationContext& op, const ListUserEntriesRequest& request) {

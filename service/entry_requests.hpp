@@ -46,8 +46,19 @@ struct GetUserEntryRequest {
   std::optional<std::string> email = std::nullopt;
   std::optional<std::uint32_t> uid_number = std::nullopt;
   std::optional<std::string> uuid = std::nullopt;
+  // false: the caller does not need the user's groups (UserEntry::groups
+  // stays empty), which spares asking every directory for them.
+  bool groups = true;
 };
 Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEntryRequest& request);
+
+// The two halves of the entry of `user`, as a lookup by username found it
+// (Service::call finds the user on its event loop): from memory alone, when
+// the identity store remembers the user's identity and no groups are
+// wanted (nullopt otherwise, `user` untouched); and what may block.
+std::optional<UserEntry> user_entry_from_memory(const OperationContext& op, const GetUserEntryRequest& request,
+                                                User& user);
+Result<UserEntry> user_entry(const OperationContext& op, const GetUserEntryRequest& request, User user);
 
 // The chain's users (each once, from its owner) whose folded username sorts
 // after `after` (empty: from the first), in that order, at most `limit`.

@@ -120,15 +120,10 @@ std::optional<Result<User>> Service::answer_now(const Caller& caller, const GetU
 // (-Wmismatched-new-delete); the pair is asio's own and matches.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-awaitable<Result<User>> Service::call(const Caller& caller, const GetUserRequest& request) {
-  if (!request.username || request.email) {
-    co_return co_await call<GetUserRequest>(caller, request);
-  }
-  const Started started = std::chrono::steady_clock::now();
-  RuntimePtr runtime = runtime_();
+awaitable<Result<std::optional<User>>> Service::find_user(const Runtime& runtime, const std::string& username) {
   Result<std::optional<User>> user = make_error(ErrorCode::internal_error, "no answer");
   try {
-    DirectoryChain::UserWalk walk(*runtime->chain, *request.username);
+    DirectoryChain::UserWalk walk(*runtime.chain, username);
     auto step = walk.start();
     while (step.lookup) {
       auto outcome = co_await finish_lookup(*step.lookup);
@@ -143,12 +138,51 @@ awaitable<Result<User>> Service::call(const Caller& caller, const GetUserRequest
   } catch (const std::exception& e) {
     user = make_error(ErrorCode::internal_error, std::string("unexpected exception: ") + e.what());
   }
+  co_return user;
+}
+
+awaitable<Result<User>> Service::call(const Caller& caller, const GetUserRequest& request) {
+  if (!request.username || request.email) {
+    co_return co_await call<GetUserRequest>(caller, request);
+  }
+  const Started started = std::chrono::steady_clock::now();
+  RuntimePtr runtime = runtime_();
+  Result<std::optional<User>> user = co_await find_user(*runtime, *request.username);
   Result<User> answer = [&]() -> Result<User> {
     RETURN_IF_ERROR(user);
     if (!user->has_value()) return not_found_user(*request.username);
     return std::move(**user);
   }();
   settle(caller, GetUserRequest::policy, {}, answer, started);
+  co_return answer;
+}
+
+awaitable<Result<std::optional<UserEntry>>> Service::call(const Caller& caller, const GetUserEntryRequest& request) {
+  if (!request.username || request.email || request.uid_number || request.uuid) {
+    co_return co_await call<GetUserEntryRequest>(caller, request);  // run() words a refusal
+  }
+  const Started started = std::chrono::steady_clock::now();
+  CO_RETURN_IF_ERROR(authorize(caller, GetUserEntryRequest::policy));
+  RuntimePtr runtime = runtime_();
+  const OperationContext context{*runtime, caller};
+  Result<std::optional<User>> user = co_await find_user(*runtime, *request.username);
+  Result<std::optional<UserEntry>> answer = std::optional<UserEntry>();
+  if (!user) {
+    answer = std::move(user).error();
+  } else if (user->has_value()) {
+    if (auto entry = user_entry_from_memory(context, request, **user)) {
+      answer = std::optional<UserEntry>(std::move(*entry));
+    } else {
+      auto operation = [&]() -> Result<std::optional<UserEntry>> {
+        auto made = user_entry(context, request, std::move(**user));
+        RETURN_IF_ERROR(made);
+        return std::optional<UserEntry>(std::move(*made));
+      };
+      auto work = [&operation] { return run_guarded<std::optional<UserEntry>>(operation); };
+      answer = co_await pool_.run(work);
+    }
+  }
+  settle(caller, GetUserEntryRequest::policy, {}, answer, started);
   co_return answer;
 }
 #pragma GCC diagnostic pop

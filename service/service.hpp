@@ -40,6 +40,7 @@
 #include "core/worker_pool.hpp"
 #include "service/caller.hpp"
 #include "service/directory_requests.hpp"
+#include "service/entry_requests.hpp"
 #include "service/operation_context.hpp"
 #include "service/operation_policy.hpp"
 #include "service/request_metrics.hpp"
@@ -93,6 +94,10 @@ class Service final {
   // holding a worker for them (Directory::start_user_lookup); what cannot be
   // done so runs on the pool.
   awaitable<Result<User>> call(const Caller& caller, const GetUserRequest& request);
+  // An entry by username: the user found as get_user finds it (above);
+  // the rest from memory when it has it (user_entry_from_memory), else on
+  // the pool. Other keys: on the pool.
+  awaitable<Result<std::optional<UserEntry>>> call(const Caller& caller, const GetUserEntryRequest& request);
 
   // The answer when memory alone has it (the directories' caches), without
   // blocking or awaiting; nullopt: call() it. Same answer and audit as
@@ -126,6 +131,9 @@ class Service final {
       requests_.record(caller.front_end, policy, &result.error(), std::chrono::steady_clock::now() - started);
     }
   }
+  // The user named `username` as get_user finds it: LDAP lookups awaited on
+  // the caller's event loop, the rest on the pool.
+  awaitable<Result<std::optional<User>>> find_user(const Runtime& runtime, const std::string& username);
   Error settle_error(const Caller& caller, const OperationPolicy& policy, std::string_view target, Error error) const;
   // Logs the failure of work that ran after its operation's answer.
   static void log_after_answer(const Caller& caller, const OperationPolicy& policy, const Error& error);

@@ -119,12 +119,19 @@ IdentityStore::IdentityStore(StateDatabasePtr database, IdentitySettings setting
       clock_(std::move(clock)),
       cache_(std::max<std::size_t>(settings.cached_identities, 1)) {}
 
+std::optional<StoredIdentity> IdentityStore::cached_identity_of(IdentityKind kind, std::string_view directory,
+                                                              std::string_view name, const OwnIdentity& given) {
+  auto cached = cache_.find(cache_key(kind, directory, fold_name(name)));
+  if (cached && agrees(*cached, normalized(given))) return cached;
+  return std::nullopt;
+}
+
 Result<StoredIdentity> IdentityStore::identity_of(IdentityKind kind, std::string_view directory, std::string_view name,
                                                   const OwnIdentity& given) {
+  if (auto cached = cached_identity_of(kind, directory, name, given)) return std::move(*cached);
   const OwnIdentity own = normalized(given);
   const std::string folded = fold_name(name);
   const std::string key = cache_key(kind, directory, folded);
-  if (auto cached = cache_.find(key); cached && agrees(*cached, own)) return std::move(*cached);
 
   const std::string directory_name(directory);
   auto lease = database_->acquire();

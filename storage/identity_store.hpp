@@ -81,6 +81,11 @@ class IdentityStore final {
   // internal_error (SQLite, or the kind's numbers are used up).
   Result<StoredIdentity> identity_of(IdentityKind kind, std::string_view directory, std::string_view name,
                                      const OwnIdentity& own = {});
+  // The same identity when memory alone has it as it is (seen before,
+  // still remembered, `own` agreeing); nullopt: ask identity_of(). Never
+  // blocks on the database.
+  std::optional<StoredIdentity> cached_identity_of(IdentityKind kind, std::string_view directory,
+                                                   std::string_view name, const OwnIdentity& own = {});
   // The active identity with this number (the first recorded, should a
   // directory's own number equal another's), nullopt when none.
   Result<std::optional<StoredIdentity>> find_by_number(IdentityKind kind, std::uint32_t number);

@@ -68,7 +68,11 @@ class Transport final {
  public:
   explicit Transport(tcp::socket socket) : socket_(std::move(socket)) {}
 
-  awaitable<std::size_t> read_some(asio::mutable_buffer buffer, boost::system::error_code& ec);
+  // Waits for bytes and reads what has arrived. The view is valid until
+  // the caller next suspends: a connection waiting for its client holds no
+  // read buffer (over TCP the bytes land in one buffer of the thread;
+  // TLS keeps one of its own).
+  awaitable<std::string_view> read_some(boost::system::error_code& ec);
   awaitable<void> write(std::string_view bytes, boost::system::error_code& ec);
   // The server side of a TLS handshake on the socket.
   awaitable<void> start_tls(TlsContextPtr context, boost::system::error_code& ec);
@@ -80,6 +84,7 @@ class Transport final {
   tcp::socket socket_;
   TlsContextPtr context_;  // outlives tls_
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  std::unique_ptr<char[]> tls_buffer_;  // read_some's, over TLS
 };
 
 class Connection final : public std::enable_shared_from_this<Connection> {
@@ -167,6 +172,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;
   std::function<void()> on_closed_;
+  // The last search base classified, under the state it was classified
+  // for: a client searches the same base again and again, and classify_dn
+  // parses it with libldap each time (a quarter of a cached search by uid).
+  FrontEndStatePtr classified_state_;
+  std::string classified_base_;
+  DnTarget classified_;
 };
 
 }  // namespace dirproxy::ldap

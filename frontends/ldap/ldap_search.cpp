@@ -16,6 +16,7 @@
 #include "core/names.hpp"
 #include "frontends/ldap/ldap_connection.hpp"
 #include "frontends/ldap/ldap_results.hpp"
+#include "frontends/ldap/ldap_schema.hpp"
 
 namespace dirproxy::ldap {
 namespace {
@@ -118,6 +119,24 @@ struct ReadScope {
   std::string application;        // its own entry under ou=services
 };
 
+// Whether a filter may test memberOf: by name, or through an extensible
+// match without a type (it tests every attribute).
+bool tests_member_of(const Filter& filter) {
+  if (same_attribute_type(filter.attribute, "memberOf")) return true;
+  if (filter.kind == Filter::Kind::extensible && filter.attribute.empty()) return true;
+  return std::any_of(filter.children.begin(), filter.children.end(), tests_member_of);
+}
+
+// Whether a search needs its users' groups (memberOf): asked for by name or
+// with every operational attribute ("+"), or tested by the filter. Without,
+// the service need not ask every directory for them.
+bool needs_groups(const SearchRequest& search) {
+  const bool asked = std::any_of(search.attributes.begin(), search.attributes.end(), [](const std::string& name) {
+    return name == "+" || same_attribute_type(name, "memberOf");
+  });
+  return asked || tests_member_of(search.filter);
+}
+
 bool may_read_group(const ReadScope& scope, std::string_view name) {
   if (!scope.self) return true;
   return std::any_of(scope.self->groups.begin(), scope.self->groups.end(),
@@ -154,7 +173,12 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     }
   }
 
-  const DnTarget base = classify_dn(tree, search.base);
+  if (classified_state_ != current || classified_base_ != search.base) {
+    classified_ = classify_dn(tree, search.base);
+    classified_base_ = search.base;
+    classified_state_ = current;
+  }
+  const DnTarget base = classified_;
   if (base.kind == Kind::invalid) {
     co_await done(make_result(ResultCode::invalid_dn_syntax, "the base is not a DN"));
     co_return;
@@ -247,6 +271,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       case Kind::user: {
         GetUserEntryRequest lookup;
         lookup.username = base.name;
+        lookup.groups = needs_groups(search);
         auto user = co_await service.call(reader, lookup);
         if (!user) {
           co_await done(result_of(user.error()));
@@ -315,6 +340,8 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
           if (group->has_value()) append_unique(members, (*group)->group.members);
         }
         for (const auto& member : members) lookups.emplace_back().username = member;
+        const bool groups = needs_groups(search);
+        for (auto& lookup : lookups) lookup.groups = groups;
         std::set<std::string> seen;
         for (const auto& lookup : lookups) {
           auto user = co_await service.call(reader, lookup);

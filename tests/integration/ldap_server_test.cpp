@@ -200,6 +200,32 @@ TEST_F(LdapServerTest, ServiceAccountSearchThenBindFlowOfGrafanaAndGitea) {
   EXPECT_EQ(bound.exit_code, 0) << bound.err;
 }
 
+// A search by uid asks the service for the user's groups only when it needs
+// them: memberOf asked for (by name or "+") or tested by the filter.
+TEST_F(LdapServerTest, SearchByUidHasMemberOfWhenAskedOrFilteredOn) {
+  start();
+  add_group("grafana-users");
+  add_user("alice", "alice password 1", {"grafana-users"});
+  const std::string group = "cn=grafana-users,ou=groups,dc=example,dc=com";
+  for (int round = 0; round < 2; ++round) {  // the second from memory
+    const auto plain = search(service_dn("grafana"), kServicePassword, kBase, {"(uid=alice)"});
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    EXPECT_EQ(lines_with(plain.out, "dn:"), std::vector<std::string>{"dn: " + user_dn("alice")});
+    EXPECT_EQ(lines_with(plain.out, "memberOf:"), std::vector<std::string>{});
+    const auto filtered =
+        search(service_dn("grafana"), kServicePassword, kBase, {"(&(uid=alice)(memberOf=" + group + "))", "uid"});
+    ASSERT_EQ(filtered.exit_code, 0) << filtered.err;
+    EXPECT_EQ(lines_with(filtered.out, "dn:"), std::vector<std::string>{"dn: " + user_dn("alice")});
+    const auto excluded =
+        search(service_dn("grafana"), kServicePassword, kBase, {"(&(uid=alice)(!(memberOf=" + group + ")))", "uid"});
+    ASSERT_EQ(excluded.exit_code, 0) << excluded.err;
+    EXPECT_EQ(lines_with(excluded.out, "dn:"), std::vector<std::string>{});
+    const auto operational = search(service_dn("grafana"), kServicePassword, user_dn("alice"), {"-s", "base", "(objectClass=*)", "+"});
+    ASSERT_EQ(operational.exit_code, 0) << operational.err;
+    EXPECT_EQ(lines_with(operational.out, "memberOf:"), std::vector<std::string>{"memberOf: " + group});
+  }
+}
+
 TEST_F(LdapServerTest, PosixAttributesAreStableAcrossRestarts) {
   start();
   add_user("alice", "alice password 1");
