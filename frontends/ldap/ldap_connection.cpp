@@ -348,14 +348,29 @@ awaitable<void> Connection::watch_idle() {
   while (!closed_) {
     const auto timeout =
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(state()->settings.limits.idle_timeout);
-    const bool busy = !running_.empty() || !outgoing_.empty();
-    if (!busy && std::chrono::steady_clock::now() - last_activity_ >= timeout) {
+    // outgoing_bytes_ counts the batch being written too.
+    const bool busy = !running_.empty() || outgoing_bytes_ > 0;
+    const bool quiet = std::chrono::steady_clock::now() - last_activity_ >= timeout;
+    if (!busy && quiet) {
       log()->debug("conn={} idle for {} s; closing", id_,
                    std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
       close();
       break;
     }
-    idle_timer_.expires_at(busy ? std::chrono::steady_clock::now() + timeout : last_activity_ + timeout);
+    if (outgoing_bytes_ > 0 && quiet) {
+      // Answers are waiting and nothing was written or read for a whole
+      // idle timeout: the client does not read. Its place is given back.
+      log()->info("conn={} from {} read none of its answers for {} s; closing", id_, peer_address_,
+                  std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+      close();
+      break;
+    }
+    // Looked at again when the connection will have been quiet for a whole
+    // timeout; work that writes nothing yet (a slow directory) is waited for.
+    const auto now = std::chrono::steady_clock::now();
+    auto next = last_activity_ + timeout;
+    if (next <= now) next = now + timeout;
+    idle_timer_.expires_at(next);
     boost::system::error_code ignored;
     co_await idle_timer_.async_wait(asio::redirect_error(use_awaitable, ignored));
   }

@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -407,6 +409,48 @@ TEST_F(LdapServerTest, ListensOnIpv6) {
       tool("ldapwhoami", {"-x", "-H", "ldap://[::1]:" + std::to_string(port_), "-D", "alice", "-w", "alice password 1"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "dn:" + user_dn("alice") + "\n");
+}
+
+TEST_F(LdapServerTest, AClientThatReadsNoAnswersIsClosedAfterTheIdleTimeout) {
+  Json settings = config();
+  settings["ldap_server"]["limits"]["idle_timeout"] = "5s";
+  daemon_.start(settings);
+  const int fd = connect_plain();
+  ASSERT_GE(fd, 0);
+  // 30,000 reads of cn=Subschema (message ids 256..30255, all attributes),
+  // far more answers than the sockets' buffers hold, and none of them read.
+  std::string requests;
+  for (int id = 256; id < 256 + 30000; ++id) {
+    const char search[] = "\x63\x32\x04\x0c" "cn=Subschema" "\x0a\x01\x00\x0a\x01\x00\x02\x01\x00\x02\x01\x00"
+                          "\x01\x01\x00\x87\x0bobjectClass\x30\x06\x04\x01*\x04\x01+";
+    requests += "\x30\x38\x02\x02";
+    requests += static_cast<char>(id >> 8);
+    requests += static_cast<char>(id & 0xff);
+    requests.append(search, sizeof search - 1);
+  }
+  timeval send_limit{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit);
+  std::size_t sent = 0;
+  while (sent < requests.size()) {
+    const ssize_t n = ::send(fd, requests.data() + sent, requests.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server stopped reading: enough is queued
+    sent += static_cast<std::size_t>(n);
+  }
+  std::this_thread::sleep_for(8s);
+  // Closed by the server after 5 s without progress: what it had written
+  // drains, then EOF or a reset. Were it still open, it would go on writing
+  // as the answers are read, then stay quiet for 5 s: the read's 3 s limit
+  // would end the drain first.
+  timeval read_limit{3, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_limit, sizeof read_limit);
+  char buffer[65536];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
+  }
+  const int error = n < 0 ? errno : 0;
+  ::close(fd);
+  EXPECT_TRUE(n == 0 || error == ECONNRESET) << "the connection was still open (errno " << error << ")";
+  EXPECT_TRUE(daemon_.wait_for_log("read none of its answers", 1s));
 }
 
 }  // namespace
