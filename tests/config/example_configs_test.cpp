@@ -104,6 +104,11 @@ TEST(ExampleConfigs, DevelopmentConfigLoadsAndKeepsStateInTheCheckout) {
   ASSERT_EQ(result.config->directories.size(), 1u);
   EXPECT_EQ(result.config->directories[0].type, DirectoryType::internal);
   EXPECT_EQ(result.config->directories[0].permissions, Permissions::read_write);
+  // The README's tour binds to its LDAP front end as the grafana application.
+  ASSERT_TRUE(result.config->ldap_server.has_value());
+  EXPECT_EQ(result.config->ldap_server->listen.at(0).port, 3389);
+  ASSERT_EQ(result.config->applications.size(), 1u);
+  EXPECT_EQ(result.config->applications[0].name, "grafana");
 }
 
 }  // namespace
