@@ -127,13 +127,20 @@ class LdapClientTest : public ::testing::Test {
 
   // Runs `file`'s `scenario`; the JSON it printed is in the failure message.
   static void run_scenario(const std::string& file, const std::string& scenario) {
+#ifdef DIRPROXY_SANITIZED
+    // ASan holds freed memory in quarantine (up to 256 MiB): the daemon's
+    // growth says nothing there, so the scenarios do not measure it.
+    const pid_t measured = 0;
+#else
+    const pid_t measured = daemon_->pid();
+#endif
     RunOptions options;
     options.timeout = 180s;
     options.env = {{"PYTHONDONTWRITEBYTECODE", "1"}};  // nothing left in the source tree
     const auto result = run_program(kPython,
                                     {script(file), scenario, "--port", std::to_string(port_), "--base", kBase,
                                      "--service-dn", kServiceDn, "--password", kServicePassword, "--size-limit",
-                                     std::to_string(kSizeLimit), "--pid", std::to_string(daemon_->pid())},
+                                     std::to_string(kSizeLimit), "--pid", std::to_string(measured)},
                                     options);
     EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
     ASSERT_TRUE(daemon_->running());
