@@ -6,6 +6,8 @@
 // Nothing in this module knows about directories, sockets or JSON.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -283,13 +285,28 @@ struct LdapServer {
 // An application's LDAP identity: it binds as cn=NAME,ou=services,BASE.
 struct ApplicationLdap {
   std::string password_hash;  // an Argon2id string (dirproxyctl hash-password)
-  bool may_write = false;     // add/modify/delete, and setting others' passwords
+  // A tree of the application's own, served beside ldap_server.base_dn and
+  // holding only the users the application admits; empty = none. A valid
+  // DN, neither under nor above ldap_server.base_dn or another
+  // application's base_dn.
+  std::string base_dn;
+  bool may_write = false;  // add/modify/delete, and setting others' passwords
 };
 
-// An application that uses the directory (APPLICATIONS.md). Its access
-// groups and socket users are not built yet; the loader refuses them.
+// An application that uses the directory (APPLICATIONS.md).
 struct Application {
   std::string name;  // unique, [a-z0-9_-]{1,64}
+  // The groups whose members may authenticate through the application, as
+  // written (group names; compared folded, as the chain compares them);
+  // empty = everyone.
+  std::vector<std::string> access_groups;
+  // The local accounts whose socket connections act for the application,
+  // as written: account names or decimal uids. A uid is in at most one
+  // application's list.
+  std::vector<std::string> socket_users;
+  // socket_users resolved to uids when the file was loaded (names through
+  // NSS): a reload resolves them again.
+  std::vector<uid_t> socket_uids;
   std::optional<ApplicationLdap> ldap;
 };
 

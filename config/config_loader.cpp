@@ -15,10 +15,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -779,22 +781,68 @@ std::optional<std::string> argon2id_string(const Field& field) {
   return value;
 }
 
-// A key of APPLICATIONS.md that is not built yet: an error whatever its
-// value, so that nobody believes a restriction is in force when it is not.
-void refuse_not_built(Section& section, std::string_view key, std::string_view comes_with) {
-  if (auto field = section.take(key)) field->error("not supported yet (" + std::string(comes_with) + ")");
+// A local account that may act for an application over the socket: its
+// name, resolved through NSS now (a typo would otherwise leave the
+// application unrestricted without a word), or a decimal uid taken as is.
+std::optional<std::string> socket_user(const Field& field, uid_t& uid) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  if (std::all_of(value->begin(), value->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), uid);
+    if (ec != std::errc() || end != value->data() + value->size() || uid == static_cast<uid_t>(-1)) {
+      field.error("not a uid: " + *value);
+      return std::nullopt;
+    }
+    return value;
+  }
+  std::vector<char> buffer(16384);
+  struct passwd entry {};
+  struct passwd* found = nullptr;
+  const int rc = ::getpwnam_r(value->c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0 || found == nullptr) {
+    field.error("no local account '" + *value + "' (write a uid to name one that does not exist yet)");
+    return std::nullopt;
+  }
+  uid = found->pw_uid;
+  return value;
+}
+
+// An application's own tree: a DN, or empty for none (the contract's
+// example writes `base_dn: ""`).
+std::optional<std::string> ldap_dn_or_none(const Field& field) {
+  auto value = text(field);
+  if (!value || value->empty()) return value;
+  return ldap_dn(field);
+}
+
+void read_socket_users(Section& section, Application& application) {
+  auto field = section.take("socket_users");
+  if (!field) return;
+  if (!field->node.IsSequence()) {
+    field->error("expected a list of local account names or uids, got " + std::string(kind_of(field->node)));
+    return;
+  }
+  for (std::size_t i = 0; i < field->node.size(); ++i) {
+    uid_t uid = 0;
+    const Field item = field->item(i, field->node[i]);
+    field->diagnostics->remember(item.path, item.mark);  // for the rule between applications
+    if (auto name = socket_user(item, uid)) {
+      application.socket_users.push_back(std::move(*name));
+      application.socket_uids.push_back(uid);
+    }
+  }
 }
 
 void read_application(Section section, Application& application) {
   section.read_required("name", application.name, application_name);
-  refuse_not_built(section, "access_groups", "access groups come with the applications issue");
-  refuse_not_built(section, "socket_users", "socket users come with the applications issue");
+  section.read("access_groups", application.access_groups, list_of(non_empty_text));
+  read_socket_users(section, application);
   if (auto field = section.take("ldap")) {
     ApplicationLdap& ldap = application.ldap.emplace();
     Section ldap_section(*field);
     ldap_section.read_required("password_hash", ldap.password_hash, argon2id_string);
+    ldap_section.read("base_dn", ldap.base_dn, ldap_dn_or_none);
     ldap_section.read("may_write", ldap.may_write, boolean);
-    refuse_not_built(ldap_section, "base_dn", "an application's own tree comes with the applications issue");
   }
 }
 
@@ -817,6 +865,20 @@ std::optional<std::vector<Application>> application_list(const Field& field) {
                                "duplicate application name '" + applications[i].name + "' (" + field.path + "[" +
                                    std::to_string(j) + "] has it too)");
       break;
+    }
+  }
+  // One uid acts for one application, or a connection's application would
+  // depend on the order of the list.
+  for (std::size_t i = 0; i < applications.size(); ++i) {
+    for (std::size_t k = 0; k < applications[i].socket_uids.size(); ++k) {
+      for (std::size_t j = 0; j < i; ++j) {
+        const auto& earlier = applications[j].socket_uids;
+        if (std::find(earlier.begin(), earlier.end(), applications[i].socket_uids[k]) == earlier.end()) continue;
+        const std::string path = field.path + "[" + std::to_string(i) + "].socket_users[" + std::to_string(k) + "]";
+        field.diagnostics->error(field.diagnostics->where(path), path,
+                                 "uid " + std::to_string(applications[i].socket_uids[k]) +
+                                     " already acts for application '" + applications[j].name + "'");
+      }
     }
   }
   return applications;

@@ -22,6 +22,7 @@ enum class ErrorCode {
   not_found,
   conflict,
   invalid_credentials,
+  access_denied,
   account_disabled,
   account_locked,
   rate_limited,
@@ -48,6 +49,7 @@ constexpr std::string_view to_string(ErrorCode code) {
     case ErrorCode::not_found: return "not_found";
     case ErrorCode::conflict: return "conflict";
     case ErrorCode::invalid_credentials: return "invalid_credentials";
+    case ErrorCode::access_denied: return "access_denied";
     case ErrorCode::account_disabled: return "account_disabled";
     case ErrorCode::account_locked: return "account_locked";
     case ErrorCode::rate_limited: return "rate_limited";

@@ -50,6 +50,13 @@ struct Caller {
   // The application-level user acting (the socket protocol's actor), for
   // the audit log.
   std::optional<std::string> actor;
+  // The application the request is made for (APPLICATIONS.md), by name, as
+  // the front end knows it: the socket's from the peer's uid
+  // (socket_application), the LDAP front end's from the bind. The service
+  // reads the application's rules from the configuration in force at each
+  // request, so a reload that changes them applies to open connections; a
+  // name the configuration no longer has is no application.
+  std::optional<std::string> application;
 };
 
 }  // namespace dirproxy

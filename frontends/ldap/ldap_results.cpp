@@ -10,6 +10,9 @@ LdapResult result_of(const Error& error) {
     case ErrorCode::invalid_credentials:
     case ErrorCode::account_disabled:
     case ErrorCode::account_locked: return {ResultCode::invalid_credentials, "", "invalid credentials"};
+    // The password was right (APPLICATIONS.md): saying why reveals nothing
+    // the client does not know.
+    case ErrorCode::access_denied: return {ResultCode::invalid_credentials, "", error.message};
     case ErrorCode::rate_limited: return {ResultCode::busy, "", "too many attempts; try again later"};
     case ErrorCode::invalid_username:
     case ErrorCode::invalid_email: return with(ResultCode::invalid_attribute_syntax);

@@ -163,36 +163,45 @@ TEST(ApplicationLdap, WithAnLdapServerThereIsNoWarning) {
   EXPECT_THAT(load(kWithLdapServer + grafana_ldap()).warnings, IsEmpty());
 }
 
-// --- keys of the contract that are not built yet --------------------------------
+// --- access groups and socket users ------------------------------------------
 
-TEST(ApplicationsNotBuiltYet, AccessGroupsAreRefusedEvenEmpty) {
-  EXPECT_THAT(errors_of("applications:\n  - name: grafana\n    access_groups: [grafana-users]\n"
-                        "  - name: gitea\n    access_groups: []\n"),
-              ElementsAre("dirproxy.yaml:9:20: applications[0].access_groups: not supported yet (access groups "
-                          "come with the applications issue)",
-                          "dirproxy.yaml:11:20: applications[1].access_groups: not supported yet (access groups "
-                          "come with the applications issue)"));
+TEST(ApplicationAccess, AccessGroupsAndSocketUsersAreRead) {
+  const LoadResult result = load(kMinimal +
+                                 "applications:\n  - name: grafana\n    access_groups: [grafana-users, Admins]\n"
+                                 "    socket_users: [root, \"4242\"]\n");
+  ASSERT_THAT(result.errors, IsEmpty());
+  const Application& grafana = result.config->applications.at(0);
+  EXPECT_THAT(grafana.access_groups, ElementsAre("grafana-users", "Admins"));
+  EXPECT_THAT(grafana.socket_users, ElementsAre("root", "4242"));
+  EXPECT_THAT(grafana.socket_uids, ElementsAre(0u, 4242u));
 }
 
-TEST(ApplicationsNotBuiltYet, SocketUsersAreRefusedEvenEmpty) {
-  EXPECT_THAT(errors_of("applications:\n  - name: grafana\n    socket_users: []\n"),
-              ElementsAre("dirproxy.yaml:9:19: applications[0].socket_users: not supported yet (socket users come "
-                          "with the applications issue)"));
+TEST(ApplicationAccess, AnEmptyAccessGroupListMeansEveryone) {
+  const LoadResult result = load(kMinimal + "applications:\n  - name: grafana\n    access_groups: []\n");
+  ASSERT_THAT(result.errors, IsEmpty());
+  EXPECT_THAT(result.config->applications.at(0).access_groups, IsEmpty());
 }
 
-TEST(ApplicationsNotBuiltYet, AnLdapBaseDnIsRefusedEvenEmpty) {
-  EXPECT_THAT(errors_of(grafana_ldap("      base_dn: \"\"\n")),
-              ElementsAre("dirproxy.yaml:11:16: applications[0].ldap.base_dn: not supported yet (an application's "
-                          "own tree comes with the applications issue)"));
-  EXPECT_THAT(errors_of(grafana_ldap("      base_dn: dc=grafana,dc=example,dc=com\n")),
-              ElementsAre("dirproxy.yaml:11:16: applications[0].ldap.base_dn: not supported yet (an application's "
-                          "own tree comes with the applications issue)"));
+TEST(ApplicationAccess, AnUnknownLocalAccountIsAnError) {
+  EXPECT_THAT(errors_of("applications:\n  - name: grafana\n    socket_users: [no-such-account-here]\n"),
+              ElementsAre("dirproxy.yaml:9:20: applications[0].socket_users[0]: no local account "
+                          "'no-such-account-here' (write a uid to name one that does not exist yet)"));
 }
 
-TEST(ApplicationsNotBuiltYet, AKeyWithNoValueIsRefusedAtTheKey) {
-  EXPECT_THAT(errors_of("applications:\n  - name: grafana\n    access_groups:\n"),
-              ElementsAre("dirproxy.yaml:9:5: applications[0].access_groups: not supported yet (access groups "
-                          "come with the applications issue)"));
+TEST(ApplicationAccess, AUidActsForOneApplicationOnly) {
+  EXPECT_THAT(errors_of("applications:\n  - name: grafana\n    socket_users: [root]\n"
+                        "  - name: gitea\n    socket_users: [\"0\"]\n"),
+              ElementsAre("dirproxy.yaml:11:20: applications[1].socket_users[0]: uid 0 already acts for "
+                          "application 'grafana'"));
+}
+
+TEST(ApplicationAccess, AnLdapBaseDnMustBeADn) {
+  const LoadResult result = load(kWithLdapServer + grafana_ldap("      base_dn: dc=grafana,dc=example,dc=com\n"));
+  ASSERT_THAT(result.errors, IsEmpty());
+  EXPECT_EQ(result.config->applications.at(0).ldap->base_dn, "dc=grafana,dc=example,dc=com");
+  EXPECT_THAT(errors_of(grafana_ldap("      base_dn: not a dn\n")),
+              ElementsAre("dirproxy.yaml:11:16: applications[0].ldap.base_dn: not a valid LDAPv3 distinguished "
+                          "name (RFC 4514), got 'not a dn'"));
 }
 
 // --- unknown keys --------------------------------------------------------------
