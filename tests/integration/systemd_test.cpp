@@ -252,6 +252,14 @@ TEST(Systemd, ServesOnAnInheritedListeningSocketAndLeavesItsFileAlone) {
   EXPECT_TRUE(std::filesystem::exists(activated));
 }
 
+// A Unix stream socket listening at `path`, as systemd makes one for
+// dirproxyd.socket's ListenStream=.
+int listen_unix(const std::string& path) {
+  const int fd = bind_unix(SOCK_STREAM, path);
+  if (::listen(fd, 16) != 0) throw std::runtime_error("cannot listen on " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
 // A TCP socket listening on 127.0.0.1 at a port the kernel chose, as
 // systemd makes one for ListenStream=127.0.0.1:PORT.
 struct TcpListener {
@@ -292,6 +300,14 @@ void write_config_with_ldap(const testing::TemporaryDirectory& dir, const Json& 
   write_config(dir, "ldap_server: " + ldap_server.dump() + "\napplications: " + applications.dump() + "\n");
 }
 
+// A test CA and a server certificate for 127.0.0.1 in DIR/tls
+// (testing::make_test_certificates); that folder.
+std::string certificates_in(const testing::TemporaryDirectory& dir) {
+  const std::string tls_dir = (dir.path() / "tls").string();
+  testing::make_test_certificates(tls_dir);
+  return tls_dir;
+}
+
 // An ldap-utils program trusting the test CA in `tls_dir`, reading no
 // ldap.conf or .ldaprc.
 ProcessOutput ldap_tool(const std::string& program, const std::vector<std::string>& args, const std::string& tls_dir) {
@@ -311,11 +327,9 @@ ProcessOutput ldap_tool(const std::string& program, const std::vector<std::strin
 // The URIs of listen are not opened: the ldap:// one's port stays closed.
 TEST(Systemd, ServesLdapOnInheritedTcpSocketsAndOpensNoListenUriItself) {
   testing::TemporaryDirectory dir("dps-ldap");
-  const std::string tls_dir = (dir.path() / "tls").string();
-  testing::make_test_certificates(tls_dir);
+  const std::string tls_dir = certificates_in(dir);
   const std::string activated = (dir.path() / "activated.sock").string();
-  const int unix_socket = bind_unix(SOCK_STREAM, activated);
-  ASSERT_EQ(::listen(unix_socket, 16), 0);
+  const int unix_socket = listen_unix(activated);
   const TcpListener ldap = listen_tcp();
   const TcpListener ldaps = listen_tcp();
   std::vector<UniqueFd> held;
@@ -355,11 +369,9 @@ TEST(Systemd, ServesLdapOnInheritedTcpSocketsAndOpensNoListenUriItself) {
 // whatever the order systemd passes the units' sockets in.
 TEST(Systemd, ServesLdapsOnAnInheritedSocketNamedLdaps) {
   testing::TemporaryDirectory dir("dps-ldaps");
-  const std::string tls_dir = (dir.path() / "tls").string();
-  testing::make_test_certificates(tls_dir);
+  const std::string tls_dir = certificates_in(dir);
   const std::string activated = (dir.path() / "activated.sock").string();
-  const int unix_socket = bind_unix(SOCK_STREAM, activated);
-  ASSERT_EQ(::listen(unix_socket, 16), 0);
+  const int unix_socket = listen_unix(activated);
   const TcpListener named = listen_tcp();
   std::vector<UniqueFd> held;
   const int ldap_port = testing::free_port(held);
@@ -390,9 +402,7 @@ TEST(Systemd, ServesLdapsOnAnInheritedSocketNamedLdaps) {
 TEST(Systemd, RefusesInheritedTcpSocketsWithoutAnLdapServerSection) {
   testing::TemporaryDirectory dir("dps-noldap");
   write_config(dir);
-  const std::string activated = (dir.path() / "activated.sock").string();
-  const int unix_socket = bind_unix(SOCK_STREAM, activated);
-  ASSERT_EQ(::listen(unix_socket, 16), 0);
+  const int unix_socket = listen_unix((dir.path() / "activated.sock").string());
   const TcpListener ldap = listen_tcp();
 
   SystemdStyleDaemon daemon(dir,
