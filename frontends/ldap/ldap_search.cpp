@@ -82,6 +82,64 @@ void append_unique(std::vector<T>& into, const std::vector<T>& values) {
   }
 }
 
+// The tree's entry of a user or a group.
+Entry tree_entry(const TreeSettings& tree, const UserEntry& user) { return user_entry(tree, user); }
+Entry tree_entry(const TreeSettings& tree, const GroupEntry& group) { return group_entry(tree, group); }
+
+// What an enumeration is ordered by, and resumes after.
+std::string enumeration_key(const UserEntry& user) { return fold_name(user.user.username); }
+std::string enumeration_key(const GroupEntry& group) { return fold_name(group.group.name); }
+
+// A search's walk through the users or the groups (ListRequest says which):
+// those its filter or base pinned, fetched up front, or else the chain's
+// enumeration, a page at a time. An entry whose name no DN can hold has the
+// DN "" and is not served.
+template <typename ListRequest>
+struct EntryWalk {
+  using Item = typename ListRequest::Response::value_type;
+
+  bool in_scope = false;                    // false: the search's scope holds none
+  std::optional<std::vector<Item>> pinned;  // unset: enumerate
+  std::size_t pinned_next = 0;
+  std::vector<Entry> page;  // enumerated entries fetched and not yet tested
+  std::size_t page_next = 0;
+  std::string after;  // the enumeration key of the last one fetched
+  bool last_page = false;
+
+  bool finished() const {
+    if (!in_scope) return true;
+    if (pinned) return pinned_next >= pinned->size();
+    return last_page && page_next >= page.size();
+  }
+
+  // The next entry to test; nullopt when this call found none, which does
+  // not mean the walk is finished.
+  awaitable<Result<std::optional<Entry>>> next(Service& service, const Caller& reader, const TreeSettings& tree) {
+    if (pinned) {
+      while (pinned_next < pinned->size()) {
+        Entry entry = tree_entry(tree, (*pinned)[pinned_next++]);
+        if (!entry.dn.empty()) co_return std::optional<Entry>(std::move(entry));
+      }
+      co_return std::optional<Entry>();
+    }
+    if (page_next >= page.size() && !last_page) {
+      ListRequest list{after, kEnumerationPage};
+      auto items = co_await service.call(reader, list);
+      if (!items) co_return std::move(items).error();
+      page.clear();
+      page_next = 0;
+      for (const auto& item : *items) {
+        if (Entry entry = tree_entry(tree, item); !entry.dn.empty()) page.push_back(std::move(entry));
+      }
+      last_page = items->size() < kEnumerationPage;
+      if (!items->empty()) after = enumeration_key(items->back());
+    }
+    // A page that came back full can have nothing after it.
+    if (page_next >= page.size()) co_return std::optional<Entry>();
+    co_return std::optional<Entry>(std::move(page[page_next++]));
+  }
+};
+
 }  // namespace
 
 // Where a search is: the entries still to test, in order. Kept between the
@@ -90,21 +148,8 @@ struct Connection::PagedSearch {
   std::string fingerprint;
   std::vector<Entry> fixed;  // root DSE, cn=Subschema, containers, the application's own entry
   std::size_t fixed_next = 0;
-  // Users: pinned (fetched up front, then walked) or enumerated after
-  // `user_after`; `users` false when the scope holds none.
-  bool users = false;
-  std::optional<std::vector<UserEntry>> pinned_users;
-  std::size_t user_next = 0;
-  std::string user_after;
-  bool users_done = false;
-  bool groups = false;
-  std::optional<std::vector<GroupEntry>> pinned_groups;
-  std::size_t group_next = 0;
-  std::string group_after;
-  bool groups_done = false;
-  // Enumerated entries fetched and not yet tested.
-  std::vector<Entry> fetched;
-  std::size_t fetched_next = 0;
+  EntryWalk<ListUserEntriesRequest> users;
+  EntryWalk<ListGroupEntriesRequest> groups;
   // Entries sent by the pages so far: the client's sizeLimit bounds them all.
   std::size_t returned = 0;
 };
@@ -255,7 +300,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
         }
         if (whole) {
           own_service();
-          state->users = state->groups = true;
+          state->users.in_scope = state->groups.in_scope = true;
         }
         break;
       case Kind::people:
@@ -263,8 +308,8 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       case Kind::services:
         if (!children) state->fixed.push_back(container_entry(tree, base.kind));
         if (!base_only) {
-          if (base.kind == Kind::people) state->users = true;
-          if (base.kind == Kind::groups) state->groups = true;
+          if (base.kind == Kind::people) state->users.in_scope = true;
+          if (base.kind == Kind::groups) state->groups.in_scope = true;
           if (base.kind == Kind::services) own_service();
         }
         break;
@@ -282,9 +327,9 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
           co_await done(make_result(ResultCode::no_such_object, "no such entry"));
           co_return;
         }
-        state->users = true;
-        state->pinned_users.emplace();
-        if (!children) state->pinned_users->push_back(std::move(**user));
+        state->users.in_scope = true;
+        state->users.pinned.emplace();
+        if (!children) state->users.pinned->push_back(std::move(**user));
         break;
       }
       case Kind::group: {
@@ -299,9 +344,9 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
           co_await done(make_result(ResultCode::no_such_object, "no such entry"));
           co_return;
         }
-        state->groups = true;
-        state->pinned_groups.emplace();
-        if (!children) state->pinned_groups->push_back(std::move(**group));
+        state->groups.in_scope = true;
+        state->groups.pinned.emplace();
+        if (!children) state->groups.pinned->push_back(std::move(**group));
         break;
       }
       case Kind::service:
@@ -318,10 +363,10 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
 
     // Users and groups the filter pins, fetched by their keys; a user
     // reading only itself has just itself and its groups.
-    if (state->users && !state->pinned_users) {
-      state->pinned_users.emplace();
+    if (state->users.in_scope && !state->users.pinned) {
+      state->users.pinned.emplace();
       if (scope.self) {
-        state->pinned_users->push_back(*scope.self);
+        state->users.pinned->push_back(*scope.self);
       } else if (auto keys = user_keys(tree, search.filter)) {
         std::vector<GetUserEntryRequest> lookups;
         for (const auto& name : keys->usernames) lookups.emplace_back().username = name;
@@ -350,15 +395,15 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
             co_return;
           }
           if (user->has_value() && seen.insert(fold_name((*user)->user.username)).second) {
-            state->pinned_users->push_back(std::move(**user));
+            state->users.pinned->push_back(std::move(**user));
           }
         }
       } else {
-        state->pinned_users.reset();  // enumerate
+        state->users.pinned.reset();  // enumerate
       }
     }
-    if (state->groups && !state->pinned_groups) {
-      state->pinned_groups.emplace();
+    if (state->groups.in_scope && !state->groups.pinned) {
+      state->groups.pinned.emplace();
       std::vector<GetGroupEntryRequest> lookups;
       if (scope.self) {
         for (const auto& name : scope.self->groups) lookups.emplace_back().name = name;
@@ -376,9 +421,9 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
           for (const auto& name : *names) lookups.emplace_back().name = name;
         }
       } else {
-        state->pinned_groups.reset();  // enumerate
+        state->groups.pinned.reset();  // enumerate
       }
-      if (state->pinned_groups) {
+      if (state->groups.pinned) {
         std::set<std::string> seen;
         for (const auto& lookup : lookups) {
           auto group = co_await service.call(reader, lookup);
@@ -387,7 +432,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
             co_return;
           }
           if (group->has_value() && seen.insert(fold_name((*group)->group.name)).second) {
-            state->pinned_groups->push_back(std::move(**group));
+            state->groups.pinned->push_back(std::move(**group));
           }
         }
       }
@@ -413,61 +458,16 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     time_limit = std::min(time_limit, std::chrono::steady_clock::duration(std::chrono::seconds(search.time_limit)));
   const auto deadline = std::chrono::steady_clock::now() + time_limit;
 
-  // The next entry to test, or nullopt when the search has no more.
+  // The next entry to test: the fixed ones, then users, then groups.
+  // nullopt when this call found none.
   auto next = [&]() -> awaitable<Result<std::optional<Entry>>> {
     if (state->fixed_next < state->fixed.size()) co_return std::optional<Entry>(state->fixed[state->fixed_next++]);
-    if (state->fetched_next < state->fetched.size()) {
-      co_return std::optional<Entry>(std::move(state->fetched[state->fetched_next++]));
-    }
-    if (state->users && !state->users_done) {
-      if (state->pinned_users) {
-        // An entry whose name no DN can hold has the DN "" and is not served.
-        while (state->user_next < state->pinned_users->size()) {
-          Entry entry = user_entry(tree, (*state->pinned_users)[state->user_next++]);
-          if (!entry.dn.empty()) co_return std::optional<Entry>(std::move(entry));
-        }
-        state->users_done = true;
-      } else {
-        ListUserEntriesRequest list{state->user_after, kEnumerationPage};
-        auto page = co_await service.call(reader, list);
-        if (!page) co_return std::move(page).error();
-        state->fetched.clear();
-        state->fetched_next = 0;
-        for (const auto& user : *page) {
-          if (Entry entry = user_entry(tree, user); !entry.dn.empty()) state->fetched.push_back(std::move(entry));
-        }
-        if (page->size() < kEnumerationPage) state->users_done = true;
-        if (!page->empty()) state->user_after = fold_name(page->back().user.username);
-        if (!state->fetched.empty()) co_return std::optional<Entry>(std::move(state->fetched[state->fetched_next++]));
-      }
-    }
-    if (state->groups && !state->groups_done) {
-      if (state->pinned_groups) {
-        while (state->group_next < state->pinned_groups->size()) {
-          Entry entry = group_entry(tree, (*state->pinned_groups)[state->group_next++]);
-          if (!entry.dn.empty()) co_return std::optional<Entry>(std::move(entry));
-        }
-        state->groups_done = true;
-      } else {
-        ListGroupEntriesRequest list{state->group_after, kEnumerationPage};
-        auto page = co_await service.call(reader, list);
-        if (!page) co_return std::move(page).error();
-        state->fetched.clear();
-        state->fetched_next = 0;
-        for (const auto& group : *page) {
-          if (Entry entry = group_entry(tree, group); !entry.dn.empty()) state->fetched.push_back(std::move(entry));
-        }
-        if (page->size() < kEnumerationPage) state->groups_done = true;
-        if (!page->empty()) state->group_after = fold_name(page->back().group.name);
-        if (!state->fetched.empty()) co_return std::optional<Entry>(std::move(state->fetched[state->fetched_next++]));
-      }
-    }
-    // An enumeration page that came back full can have nothing after it.
+    if (!state->users.finished()) co_return co_await state->users.next(service, reader, tree);
+    if (!state->groups.finished()) co_return co_await state->groups.next(service, reader, tree);
     co_return std::optional<Entry>();
   };
   auto exhausted = [&] {
-    return state->fixed_next >= state->fixed.size() && state->fetched_next >= state->fetched.size() &&
-           (!state->users || state->users_done) && (!state->groups || state->groups_done);
+    return state->fixed_next >= state->fixed.size() && state->users.finished() && state->groups.finished();
   };
 
   std::size_t sent = 0;

@@ -169,29 +169,19 @@ awaitable<void> LdapServer::accept_loop(Listener& listener) {
 
 void LdapServer::serve(tcp::socket socket, bool ldaps) {
   const std::size_t limit = state_->get()->settings.limits.max_connections;
-  const std::uint64_t id = next_connection_++;
-  {
-    std::lock_guard lock(connections_mutex_);
-    if (connections_.size() >= limit) {
-      if (refused_ != nullptr) refused_->increment();
-      auto executor = socket.get_executor();
-      asio::co_spawn(executor, refuse(std::move(socket)), asio::detached);
-      return;
-    }
-    connections_.emplace(id, std::weak_ptr<Connection>());
+  const std::uint64_t id = connections_.new_id();
+  if (!connections_.take_place(id, limit)) {
+    if (refused_ != nullptr) refused_->increment();
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, refuse(std::move(socket)), asio::detached);
+    return;
   }
   auto executor = socket.get_executor();
   auto connection = std::make_shared<Connection>(std::move(socket), ldaps, id, shared_);
-  {
-    std::lock_guard lock(connections_mutex_);
-    connections_[id] = connection;
-  }
+  connections_.hold(id, connection);
   // Started on the connection's own thread, like everything it does.
   asio::post(executor, [this, connection, id] {
-    connection->start([this, id] {
-      std::lock_guard lock(connections_mutex_);
-      connections_.erase(id);
-    });
+    connection->start([this, id] { connections_.release(id); });
     if (!accepting_) connection->stop();
   });
 }
@@ -200,12 +190,7 @@ awaitable<void> LdapServer::shutdown(std::chrono::milliseconds grace) {
   accepting_ = false;
   boost::system::error_code ignored;
   for (auto& listener : listeners_) listener->acceptor.close(ignored);
-  {
-    std::lock_guard lock(connections_mutex_);
-    for (auto& [id, weak] : connections_) {
-      if (auto connection = weak.lock()) connection->stop();
-    }
-  }
+  connections_.stop_all();
   const std::size_t left =
       co_await wait_for_connections_to_close(io_, [this] { return connection_count(); }, grace);
   if (left > 0) {
@@ -213,10 +198,7 @@ awaitable<void> LdapServer::shutdown(std::chrono::milliseconds grace) {
   }
 }
 
-std::size_t LdapServer::connection_count() const {
-  std::lock_guard lock(connections_mutex_);
-  return connections_.size();
-}
+std::size_t LdapServer::connection_count() const { return connections_.size(); }
 
 std::vector<std::uint16_t> LdapServer::ports() const {
   std::vector<std::uint16_t> ports;

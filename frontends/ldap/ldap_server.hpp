@@ -15,11 +15,10 @@
 #include <memory>
 #include <mutex>
 #include <vector>
-#include <unordered_map>
-#include <vector>
 
 #include "config/config.hpp"
 #include "core/asio.hpp"
+#include "core/connection_registry.hpp"
 #include "core/io_threads.hpp"
 #include "core/metrics_registry.hpp"
 #include "frontends/ldap/ldap_connection.hpp"
@@ -78,7 +77,6 @@ class LdapServer final {
   std::shared_ptr<ConnectionShared> shared_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::atomic<bool> accepting_{false};
-  std::atomic<std::uint64_t> next_connection_{1};
   // The settings and certificate in force, replaced by reload().
   class StateHolder {
    public:
@@ -96,8 +94,7 @@ class LdapServer final {
     FrontEndStatePtr state_;
   };
   std::shared_ptr<StateHolder> state_ = std::make_shared<StateHolder>();
-  mutable std::mutex connections_mutex_;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  ConnectionRegistry<Connection> connections_;
   metrics::Counter* refused_ = nullptr;
   metrics::Registry::Hook count_open_;
 };

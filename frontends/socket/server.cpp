@@ -169,7 +169,7 @@ awaitable<void> Server::serve(UnixSocket socket) {
   RuntimePtr runtime = runtime_();
   const auto& settings = runtime->config->server;
   Peer peer;
-  peer.connection = next_connection_++;
+  peer.connection = connections_.new_id();
   peer.credentials = peer_credentials(socket.native_handle());
   const std::uint64_t id = peer.connection;
 
@@ -194,14 +194,8 @@ awaitable<void> Server::serve(UnixSocket socket) {
 
   ConnectionLimits limits{settings.max_request_bytes, settings.idle_timeout};
   auto connection = std::make_shared<Connection>(std::move(socket), peer, limits, dispatcher_);
-  {
-    std::lock_guard lock(connections_mutex_);
-    connections_[id] = connection;
-  }
-  connection->start([this, id] {
-    std::lock_guard lock(connections_mutex_);
-    connections_.erase(id);
-  });
+  connections_.hold(id, connection);
+  connection->start([this, id] { connections_.release(id); });
   // A shutdown that began while the admin check ran did not see this one.
   if (!accepting_) connection->stop();
 }
@@ -211,12 +205,7 @@ awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   remove_socket_file();
-  {
-    std::lock_guard lock(connections_mutex_);
-    for (auto& [id, weak] : connections_) {
-      if (auto connection = weak.lock()) connection->stop();
-    }
-  }
+  connections_.stop_all();
   const std::size_t left =
       co_await wait_for_connections_to_close(io_, [this] { return connection_count(); }, grace);
   if (left > 0) {
@@ -236,14 +225,10 @@ bool Server::take_place(std::uint64_t id, const config::Server& settings, bool a
   // code might not.
   const std::size_t reserved = std::min(settings.admin_reserved_connections, settings.max_connections);
   const std::size_t limit = admin ? settings.max_connections : settings.max_connections - reserved;
-  std::lock_guard lock(connections_mutex_);
-  if (connections_.size() >= limit) return false;
-  connections_.emplace(id, std::weak_ptr<Connection>());
-  return true;
+  return connections_.take_place(id, limit);
 }
 
 bool Server::any_place_left(const config::Server& settings) const {
-  std::lock_guard lock(connections_mutex_);
   return connections_.size() < settings.max_connections;
 }
 
@@ -282,10 +267,7 @@ awaitable<void> Server::log_held_back_refusals() {
   }
 }
 
-std::size_t Server::connection_count() const {
-  std::lock_guard lock(connections_mutex_);
-  return connections_.size();
-}
+std::size_t Server::connection_count() const { return connections_.size(); }
 
 void Server::remove_socket_file() {
   if (socket_path_.empty()) return;

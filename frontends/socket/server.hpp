@@ -13,11 +13,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <unordered_map>
 
 #include "config/config.hpp"
 #include "core/asio.hpp"
+#include "core/connection_registry.hpp"
 #include "core/io_threads.hpp"
 #include "core/log_throttle.hpp"
 #include "core/metrics_registry.hpp"
@@ -63,9 +62,7 @@ class Server final {
   // Whether `peer` is an admin (server.admins), looked up off the io thread.
   awaitable<bool> admin_check(const Peer& peer, const config::Server& settings);
   // Takes a place in connections_ for connection `id`, when one is left for
-  // an admin or not (`admin`). Places are taken before anything is awaited,
-  // so that connections accepted at the same moment on other threads cannot
-  // together go past max_connections.
+  // an admin or not (`admin`), before anything is awaited.
   bool take_place(std::uint64_t id, const config::Server& settings, bool admin);
   bool any_place_left(const config::Server& settings) const;
   awaitable<void> refuse(UnixSocket socket, const config::Server& settings);
@@ -80,10 +77,7 @@ class Server final {
   asio::local::stream_protocol::acceptor acceptor_;
   std::filesystem::path socket_path_;
   std::atomic<bool> accepting_{false};
-  std::atomic<std::uint64_t> next_connection_{1};
-  // Connections run on several threads: each adds and removes itself here.
-  mutable std::mutex connections_mutex_;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  ConnectionRegistry<Connection> connections_;
   LogThrottle refusals_;
   // dirproxy_connections_refused_total; null without metrics.
   metrics::Counter* refused_ = nullptr;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -92,6 +93,16 @@ inline Json ldap_server_section(const std::string& base_dn, int port, int ldaps_
       {"base_dn", base_dn},
       {"tls", {{"certificate_file", tls_dir + "/server.crt"}, {"key_file", tls_dir + "/server.key"}}},
   };
+}
+
+// An Argon2id hash of `password` for applications[].ldap.password_hash,
+// made with the cheapest parameters so that tests bind fast.
+inline std::string application_password_hash(const std::string& password) {
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.data(), password.size(), 1, 8192) != 0) {
+    throw std::runtime_error("crypto_pwhash_str failed");
+  }
+  return hash;
 }
 
 // The internal directory entry of the default configuration.

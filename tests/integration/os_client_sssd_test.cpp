@@ -23,7 +23,6 @@
 //
 // Skipped only when not root (mounts need it) or unshare is missing; CI
 // runs as root with SSSD, pamtester and libnss-sss installed.
-#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +37,7 @@
 #include <gtest/gtest.h>
 
 #include "integration/daemon_harness.hpp"
+#include "integration/ldap_test_support.hpp"
 #include "integration/protocol_test_support.hpp"
 #include "support/slapd_server.hpp"
 
@@ -56,12 +56,6 @@ constexpr const char* kPamService = "dirproxy-sssd-test";
 // (Debian has a `staff` group) is left out of the namespace's private
 // /etc/passwd and /etc/group, so that `files sss` reaches SSSD for them.
 const std::vector<std::string> kTestNames = {"alice", "bob", "staff"};
-
-std::string argon2id(const std::string& password) {
-  char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(hash, password.data(), password.size(), 1, 8192) != 0) throw std::runtime_error("hash");
-  return hash;
-}
 
 bool unshare_available() {
   for (const char* dir : {"/usr/bin", "/bin", "/usr/sbin", "/sbin"}) {
@@ -152,6 +146,7 @@ class OsClientSssdTest : public DaemonTest {
     if (!unshare_available()) GTEST_SKIP() << "needs unshare (util-linux)";
     std::vector<UniqueFd> held;
     port_ = testing::free_port(held);
+    ldaps_port_ = testing::free_port(held);
     tls_dir_ = daemon_.dir() + "/tls";
     testing::make_test_certificates(tls_dir_);
     root_ = daemon_.dir() + "/root";
@@ -167,19 +162,15 @@ class OsClientSssdTest : public DaemonTest {
     }
   }
 
-  // dirproxyd with the LDAP front end (StartTLS with the test CA) and the
-  // `sssd` application; users from 10000 and groups from 50000, apart, as
-  // docs/ldap-server.md advises for SSSD.
+  // dirproxyd with the LDAP front end (SSSD uses its StartTLS with the test
+  // CA, not its ldaps:// port) and the `sssd` application; users from 10000
+  // and groups from 50000, apart, as docs/ldap-server.md advises for SSSD.
   void start_dirproxyd() {
     Json config = daemon_.default_config();
-    config["ldap_server"] = {
-        {"listen", {"ldap://127.0.0.1:" + std::to_string(port_)}},
-        {"base_dn", kBase},
-        {"tls", {{"certificate_file", tls_dir_ + "/server.crt"}, {"key_file", tls_dir_ + "/server.key"}}},
-        {"posix", {{"uid_number_min", 10000}, {"gid_number_min", 50000}}},
-    };
+    config["ldap_server"] = ldap_server_section(kBase, port_, ldaps_port_, tls_dir_);
+    config["ldap_server"]["posix"] = {{"uid_number_min", 10000}, {"gid_number_min", 50000}};
     config["applications"] =
-        Json::array({{{"name", "sssd"}, {"ldap", {{"password_hash", argon2id(kServicePassword)}}}}});
+        Json::array({{{"name", "sssd"}, {"ldap", {{"password_hash", application_password_hash(kServicePassword)}}}}});
     daemon_.start(config);
   }
 
@@ -308,6 +299,7 @@ class OsClientSssdTest : public DaemonTest {
   }
 
   int port_ = 0;
+  int ldaps_port_ = 0;
   std::string tls_dir_;
   fs::path root_;
   std::string alice_uid_, alice_gid_, alice_gecos_, alice_home_, alice_shell_, staff_gid_;

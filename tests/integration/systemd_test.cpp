@@ -1,10 +1,14 @@
 // dirproxyd under systemd, without systemd: the notify protocol read from a
 // real datagram socket (READY, STATUS, WATCHDOG, RELOADING then READY,
-// STOPPING), socket activation with an inherited listening socket as fd 3,
-// and journald's priority prefixes on stderr. The daemon is spawned here
-// rather than by the harness because the test must control its environment
-// and its file descriptors between fork and exec, as systemd does.
+// STOPPING), socket activation with an inherited listening socket as fd 3
+// and with the LDAP front end's TCP sockets beside it (checked with
+// ldap-utils), and journald's priority prefixes on stderr. The daemon is
+// spawned here rather than by the harness because the test must control its
+// environment and its file descriptors between fork and exec, as systemd
+// does.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -27,6 +31,9 @@
 #include <gtest/gtest.h>
 
 #include "frontends/socket/protocol_client.hpp"
+#include "integration/daemon_harness.hpp"
+#include "integration/ldap_test_support.hpp"
+#include "support/slapd_server.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy::integration {
@@ -51,8 +58,11 @@ int bind_unix(int type, const std::string& path) {
 class SystemdStyleDaemon {
  public:
   struct Options {
-    std::vector<std::pair<std::string, std::string>> env;
-    int listening_fd = -1;  // passed as fd 3 with LISTEN_FDS=1 and LISTEN_PID
+    std::vector<std::pair<std::string, std::string>> env = {};
+    // Passed as fds 3, 4, … with LISTEN_FDS and LISTEN_PID, in this order.
+    std::vector<int> listening_fds = {};
+    // LISTEN_FDNAMES (FileDescriptorName= of each), unset when empty.
+    std::string fd_names = {};
   };
 
   SystemdStyleDaemon(const testing::TemporaryDirectory& dir, const Options& options)
@@ -69,12 +79,15 @@ class SystemdStyleDaemon {
         ::unsetenv(name);
       }
       for (const auto& [name, value] : options.env) ::setenv(name.c_str(), value.c_str(), 1);
-      if (options.listening_fd >= 0) {
-        // dup2 clears FD_CLOEXEC on the copy, but dup2(3, 3) does nothing.
-        if (options.listening_fd != 3) ::dup2(options.listening_fd, 3);
-        ::fcntl(3, F_SETFD, 0);
-        ::setenv("LISTEN_FDS", "1", 1);
+      if (!options.listening_fds.empty()) {
+        // Each is first copied above the numbers they go to, so that none is
+        // overwritten before it is moved; dup2 clears FD_CLOEXEC on the copy.
+        std::vector<int> copies;
+        for (int fd : options.listening_fds) copies.push_back(::fcntl(fd, F_DUPFD_CLOEXEC, 100));
+        for (std::size_t i = 0; i < copies.size(); ++i) ::dup2(copies[i], 3 + static_cast<int>(i));
+        ::setenv("LISTEN_FDS", std::to_string(copies.size()).c_str(), 1);
         ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+        if (!options.fd_names.empty()) ::setenv("LISTEN_FDNAMES", options.fd_names.c_str(), 1);
       }
       ::execl(DIRPROXYD_PATH, DIRPROXYD_PATH, "--config", config.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
@@ -92,6 +105,11 @@ class SystemdStyleDaemon {
   // Exit status after SIGTERM (-1 when it did not exit within 10 s).
   int stop() {
     signal(SIGTERM);
+    return wait();
+  }
+
+  // Exit status once it exits by itself (-1 when it did not within 10 s).
+  int wait() {
     for (int i = 0; i < 1000; ++i) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -147,6 +165,16 @@ std::string joined(const std::vector<std::string>& messages) {
   return all;
 }
 
+// Whether the daemon logs that it is ready (what it says with READY=1)
+// within 10 s; " ready (" and not "ready", which "already in use" has too.
+bool became_ready(const SystemdStyleDaemon& daemon) {
+  for (int i = 0; i < 400; ++i) {
+    if (daemon.log().find(" ready (") != std::string::npos) return true;
+    std::this_thread::sleep_for(25ms);
+  }
+  return false;
+}
+
 TEST(Systemd, NotifiesReadyThenWatchdogThenReloadingAndReadyThenStopping) {
   testing::TemporaryDirectory dir("dps-notify");
   write_config(dir);
@@ -154,7 +182,7 @@ TEST(Systemd, NotifiesReadyThenWatchdogThenReloadingAndReadyThenStopping) {
   int notify = bind_unix(SOCK_DGRAM, notify_path);
   std::vector<std::string> seen;
 
-  SystemdStyleDaemon daemon(dir, {{{"NOTIFY_SOCKET", notify_path}, {"WATCHDOG_USEC", "400000"}}, -1});
+  SystemdStyleDaemon daemon(dir, {.env = {{"NOTIFY_SOCKET", notify_path}, {"WATCHDOG_USEC", "400000"}}});
   auto ready = await_message(notify, "READY=1", seen);
   ASSERT_TRUE(ready) << joined(seen) << daemon.log();
   EXPECT_NE(ready->find("STATUS=ready; directories: internal up"), std::string::npos) << *ready;
@@ -185,7 +213,7 @@ TEST(Systemd, RefusedReloadStillReportsReadyWithTheReason) {
   const std::string notify_path = (dir.path() / "notify.sock").string();
   int notify = bind_unix(SOCK_DGRAM, notify_path);
   std::vector<std::string> seen;
-  SystemdStyleDaemon daemon(dir, {{{"NOTIFY_SOCKET", notify_path}}, -1});
+  SystemdStyleDaemon daemon(dir, {.env = {{"NOTIFY_SOCKET", notify_path}}});
   ASSERT_TRUE(await_message(notify, "READY=1", seen)) << daemon.log();
 
   write_config(dir, "bogus_key: 1\n");
@@ -206,16 +234,11 @@ TEST(Systemd, ServesOnAnInheritedListeningSocketAndLeavesItsFileAlone) {
   int listening = bind_unix(SOCK_STREAM, activated);
   ASSERT_EQ(::listen(listening, 16), 0);
 
-  SystemdStyleDaemon daemon(dir, {{}, listening});
+  SystemdStyleDaemon daemon(dir, {.listening_fds = {listening}});
   ::close(listening);
   // Connect only once the daemon says it serves the passed socket: a socket
   // nobody accepts on would block connect() once its backlog is full.
-  bool ready = false;
-  for (int i = 0; i < 400 && !ready; ++i) {
-    ready = daemon.log().find("ready") != std::string::npos;
-    if (!ready) std::this_thread::sleep_for(25ms);
-  }
-  ASSERT_TRUE(ready) << daemon.log();
+  ASSERT_TRUE(became_ready(daemon)) << daemon.log();
   std::optional<Json> pong;
   if (auto client = ProtocolClient::connect(activated, 5s)) {
     if (auto response = client->call(Json{{"op", "ping"}, {"id", 1}})) pong = *response;
@@ -229,11 +252,174 @@ TEST(Systemd, ServesOnAnInheritedListeningSocketAndLeavesItsFileAlone) {
   EXPECT_TRUE(std::filesystem::exists(activated));
 }
 
+// A Unix stream socket listening at `path`, as systemd makes one for
+// dirproxyd.socket's ListenStream=.
+int listen_unix(const std::string& path) {
+  const int fd = bind_unix(SOCK_STREAM, path);
+  if (::listen(fd, 16) != 0) throw std::runtime_error("cannot listen on " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
+// A TCP socket listening on 127.0.0.1 at a port the kernel chose, as
+// systemd makes one for ListenStream=127.0.0.1:PORT.
+struct TcpListener {
+  int fd = -1;
+  int port = 0;
+};
+TcpListener listen_tcp() {
+  TcpListener listener{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), 0};
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (listener.fd < 0 || ::bind(listener.fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::listen(listener.fd, 16) != 0 ||
+      ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw std::runtime_error(std::string("cannot listen on 127.0.0.1: ") + std::strerror(errno));
+  }
+  listener.port = ntohs(address.sin_port);
+  return listener;
+}
+
+bool answers_ping(const std::string& socket_path) {
+  auto client = ProtocolClient::connect(socket_path, 5s);
+  if (!client) return false;
+  auto response = client->call(Json{{"op", "ping"}, {"id", 1}});
+  return response && (*response)["ok"] == true;
+}
+
+constexpr const char* kLdapBase = "dc=example,dc=com";
+constexpr const char* kGrafanaDn = "cn=grafana,ou=services,dc=example,dc=com";
+constexpr const char* kGrafanaPassword = "grafana service secret";
+
+// write_config's file with `ldap_server` (the section of
+// ldap_server_section) and the grafana application.
+void write_config_with_ldap(const testing::TemporaryDirectory& dir, const Json& ldap_server) {
+  const Json applications =
+      Json::array({{{"name", "grafana"}, {"ldap", {{"password_hash", application_password_hash(kGrafanaPassword)}}}}});
+  write_config(dir, "ldap_server: " + ldap_server.dump() + "\napplications: " + applications.dump() + "\n");
+}
+
+// A test CA and a server certificate for 127.0.0.1 in DIR/tls
+// (testing::make_test_certificates); that folder.
+std::string certificates_in(const testing::TemporaryDirectory& dir) {
+  const std::string tls_dir = (dir.path() / "tls").string();
+  testing::make_test_certificates(tls_dir);
+  return tls_dir;
+}
+
+// An ldap-utils program trusting the test CA in `tls_dir`, reading no
+// ldap.conf or .ldaprc.
+ProcessOutput ldap_tool(const std::string& program, const std::vector<std::string>& args, const std::string& tls_dir) {
+  RunOptions options;
+  options.env = {{"LDAPTLS_CACERT", tls_dir + "/ca.crt"},
+                 {"LDAPTLS_REQCERT", "demand"},
+                 {"LDAPCONF", "/dev/null"},
+                 {"LDAPRC", "/dev/null"}};
+  options.timeout = 30s;
+  return run_program(program, args, options);
+}
+
+// dirproxyd.socket with the LDAP ports added in a drop-in, as
+// docs/ldap-server.md says: systemd names every socket of the unit
+// "dirproxyd.socket", so the one whose port is that of an ldaps:// URI of
+// ldap_server.listen serves ldaps://, the other plain LDAP with StartTLS.
+// The URIs of listen are not opened: the ldap:// one's port stays closed.
+TEST(Systemd, ServesLdapOnInheritedTcpSocketsAndOpensNoListenUriItself) {
+  testing::TemporaryDirectory dir("dps-ldap");
+  const std::string tls_dir = certificates_in(dir);
+  const std::string activated = (dir.path() / "activated.sock").string();
+  const int unix_socket = listen_unix(activated);
+  const TcpListener ldap = listen_tcp();
+  const TcpListener ldaps = listen_tcp();
+  std::vector<UniqueFd> held;
+  const int unopened_port = testing::free_port(held);
+  held.clear();
+  write_config_with_ldap(dir, ldap_server_section(kLdapBase, unopened_port, ldaps.port, tls_dir));
+
+  SystemdStyleDaemon daemon(dir, {.listening_fds = {unix_socket, ldap.fd, ldaps.fd},
+                                  .fd_names = "dirproxyd.socket:dirproxyd.socket:dirproxyd.socket"});
+  for (int fd : {unix_socket, ldap.fd, ldaps.fd}) ::close(fd);
+  ASSERT_TRUE(became_ready(daemon)) << daemon.log();
+
+  const std::string ldap_uri = "ldap://127.0.0.1:" + std::to_string(ldap.port);
+  const std::string ldaps_uri = "ldaps://127.0.0.1:" + std::to_string(ldaps.port);
+  EXPECT_TRUE(answers_ping(activated)) << daemon.log();
+  const auto root_dse =
+      ldap_tool("ldapsearch", {"-x", "-LLL", "-H", ldap_uri, "-b", "", "-s", "base", "namingContexts"}, tls_dir);
+  EXPECT_EQ(root_dse.exit_code, 0) << root_dse.err;
+  EXPECT_EQ(root_dse.out, "dn:\nnamingContexts: dc=example,dc=com\n\n");
+  const auto over_start_tls =
+      ldap_tool("ldapwhoami", {"-x", "-ZZ", "-H", ldap_uri, "-D", kGrafanaDn, "-w", kGrafanaPassword}, tls_dir);
+  EXPECT_EQ(over_start_tls.exit_code, 0) << over_start_tls.err;
+  EXPECT_EQ(over_start_tls.out, std::string("dn:") + kGrafanaDn + "\n");
+  const auto over_ldaps =
+      ldap_tool("ldapwhoami", {"-x", "-H", ldaps_uri, "-D", kGrafanaDn, "-w", kGrafanaPassword}, tls_dir);
+  EXPECT_EQ(over_ldaps.exit_code, 0) << over_ldaps.err;
+  EXPECT_EQ(over_ldaps.out, std::string("dn:") + kGrafanaDn + "\n");
+  // 255: "Can't contact LDAP server".
+  const auto unopened =
+      ldap_tool("ldapwhoami", {"-x", "-H", "ldap://127.0.0.1:" + std::to_string(unopened_port)}, tls_dir);
+  EXPECT_EQ(unopened.exit_code, 255) << unopened.out << unopened.err;
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// A socket of a unit with FileDescriptorName=ldaps (a second socket unit
+// with Service=dirproxyd.service) serves ldaps:// whatever its port, and
+// whatever the order systemd passes the units' sockets in.
+TEST(Systemd, ServesLdapsOnAnInheritedSocketNamedLdaps) {
+  testing::TemporaryDirectory dir("dps-ldaps");
+  const std::string tls_dir = certificates_in(dir);
+  const std::string activated = (dir.path() / "activated.sock").string();
+  const int unix_socket = listen_unix(activated);
+  const TcpListener named = listen_tcp();
+  std::vector<UniqueFd> held;
+  const int ldap_port = testing::free_port(held);
+  const int ldaps_port = testing::free_port(held);
+  held.clear();
+  write_config_with_ldap(dir, ldap_server_section(kLdapBase, ldap_port, ldaps_port, tls_dir));
+
+  SystemdStyleDaemon daemon(dir, {.listening_fds = {named.fd, unix_socket}, .fd_names = "ldaps:dirproxyd.socket"});
+  for (int fd : {unix_socket, named.fd}) ::close(fd);
+  ASSERT_TRUE(became_ready(daemon)) << daemon.log();
+
+  EXPECT_TRUE(answers_ping(activated)) << daemon.log();
+  const auto over_ldaps = ldap_tool(
+      "ldapwhoami",
+      {"-x", "-H", "ldaps://127.0.0.1:" + std::to_string(named.port), "-D", kGrafanaDn, "-w", kGrafanaPassword},
+      tls_dir);
+  EXPECT_EQ(over_ldaps.exit_code, 0) << over_ldaps.err;
+  EXPECT_EQ(over_ldaps.out, std::string("dn:") + kGrafanaDn + "\n");
+  // Plain LDAP on it is no TLS handshake: the connection ends unanswered.
+  const auto plain = ldap_tool("ldapwhoami", {"-x", "-H", "ldap://127.0.0.1:" + std::to_string(named.port)}, tls_dir);
+  EXPECT_EQ(plain.exit_code, 254) << plain.out;
+  EXPECT_EQ(plain.err, "ldap_result: Can't contact LDAP server (-1)\n");
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// LDAP sockets for a daemon without an ldap_server section are a mistake in
+// the units or the file: it refuses to start rather than leave them unserved.
+TEST(Systemd, RefusesInheritedTcpSocketsWithoutAnLdapServerSection) {
+  testing::TemporaryDirectory dir("dps-noldap");
+  write_config(dir);
+  const int unix_socket = listen_unix((dir.path() / "activated.sock").string());
+  const TcpListener ldap = listen_tcp();
+
+  SystemdStyleDaemon daemon(dir,
+                            {.listening_fds = {unix_socket, ldap.fd}, .fd_names = "dirproxyd.socket:dirproxyd.socket"});
+  for (int fd : {unix_socket, ldap.fd}) ::close(fd);
+
+  EXPECT_EQ(daemon.wait(), 1) << daemon.log();
+  EXPECT_NE(daemon.log().find("systemd passed TCP sockets for LDAP, but ldap_server is not configured"),
+            std::string::npos)
+      << daemon.log();
+}
+
 TEST(Systemd, JournalStreamLinesCarryPriorityPrefixesAndNoTimestamps) {
   testing::TemporaryDirectory dir("dps-journal");
   write_config(dir);
-  SystemdStyleDaemon daemon(dir, {{{"JOURNAL_STREAM", "8:12345"}}, -1});
-  for (int i = 0; i < 400 && daemon.log().find("ready") == std::string::npos; ++i) std::this_thread::sleep_for(25ms);
+  SystemdStyleDaemon daemon(dir, {.env = {{"JOURNAL_STREAM", "8:12345"}}});
+  ASSERT_TRUE(became_ready(daemon)) << daemon.log();
   // A restart-only change on reload logs a warning: priority 4.
   std::ofstream(dir.path() / "dirproxy.yaml", std::ios::trunc)
       << "server:\n  socket: " << (dir.path() / "dirproxy.sock").string() << "\n  socket_mode: \"0600\"\n"
