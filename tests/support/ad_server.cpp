@@ -46,8 +46,8 @@ AdServer::AdServer(const std::string& data_json) {
     if (!data) throw std::runtime_error("cannot write " + (dir_ / "data.json").string());
   }
   const std::string output_path = (dir_ / "output.txt").string();
-  UniqueFd output(::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (!output) throw std::runtime_error("cannot open " + output_path);
+  UniqueFd output_file(::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!output_file) throw std::runtime_error("cannot open " + output_path);
   const std::vector<std::string> argv = {kPython,
                                          DIRPROXY_TEST_SUPPORT_DIR "/ad_server.py",
                                          "--data",
@@ -60,7 +60,7 @@ AdServer::AdServer(const std::string& data_json) {
                                          (dir_ / "tls" / "server.crt").string(),
                                          "--key",
                                          (dir_ / "tls" / "server.key").string()};
-  pid_ = spawn_child(argv, /*env=*/{{"PYTHONUNBUFFERED", "1"}}, output.get(), output.get());
+  pid_ = spawn_child(argv, /*env=*/{{"PYTHONUNBUFFERED", "1"}}, output_file.get(), output_file.get());
   const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
   for (;;) {
     const std::string text = output();
