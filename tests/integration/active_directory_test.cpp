@@ -224,11 +224,11 @@ TEST_F(ActiveDirectory, AddUserAddsDisabledThenSetsThePasswordThenEnables) {
     }
   }
   EXPECT_EQ(steps, (std::vector<std::string>{"add uac=514", "replace unicodePwd ", "replace userAccountControl 512"}));
-  const Json entry = state()["entries"][in_users("Grace Hopper")];
+  const Json entry = state()["entries"]["cn=grace,CN=Users,DC=corp,DC=example,DC=com"];
   EXPECT_EQ(entry["sAMAccountName"], Json({"grace"}));
   EXPECT_EQ(entry["userPrincipalName"], Json({"grace@corp.example.com"}));
   EXPECT_EQ(entry["userAccountControl"], Json({"512"}));
-  EXPECT_EQ(password_of(in_users("Grace Hopper")), kNewPassword);
+  EXPECT_EQ(password_of("cn=grace,CN=Users,DC=corp,DC=example,DC=com"), kNewPassword);
   EXPECT_EQ(outcome_of(authenticate("grace", kNewPassword)), "ok");
 }
 
@@ -243,9 +243,9 @@ TEST_F(ActiveDirectory, AddUserWhosePasswordADRefusesLeavesNoEntry) {
                         {"notify", false}});
 
   ASSERT_EQ(outcome_of(response), "weak_password") << response;
-  EXPECT_FALSE(state()["entries"].contains(in_users("Grace Hopper")));
+  EXPECT_FALSE(state()["entries"].contains("cn=grace,CN=Users,DC=corp,DC=example,DC=com"));
   ASSERT_EQ(requests_named(server_, "delete").size(), 1u);
-  EXPECT_EQ(requests_named(server_, "delete")[0]["dn"], in_users("Grace Hopper"));
+  EXPECT_EQ(requests_named(server_, "delete")[0]["dn"], "cn=grace,CN=Users,DC=corp,DC=example,DC=com");
   EXPECT_EQ(outcome_of(get_user("grace")), "not_found");
 }
 

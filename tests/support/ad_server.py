@@ -27,7 +27,7 @@ encrypted connection. What it reproduces, and from which Microsoft document:
 
 Requests other than bind, search, modify, add, delete, unbind and abandon
 are refused with unwillingToPerform. Controls are ignored (paged results
-are not needed for the test data). Filters: and, or, not, equality,
+are not needed for the test data). Filters: and, or, equality,
 presence, substrings, and extensibleMatch with the in-chain rule; names and
 values compare case-insensitively.
 
@@ -50,9 +50,28 @@ import sys
 import threading
 
 from pyasn1.codec.ber import decoder, encoder
+from ldap3.protocol import rfc4511
 from ldap3.protocol.rfc4511 import (AddResponse, BindResponse, DelResponse, LDAPMessage, ModifyResponse,
                                     PartialAttribute, PartialAttributeList, ProtocolOp, SearchResultDone,
                                     SearchResultEntry, Vals)
+
+
+
+def repair_recursive_filter():
+    """ldap3 only encodes filters, and its Filter's "and" and "or"
+    alternatives were instantiated before their component types were set,
+    so pyasn1 cannot decode a nested filter with them; give those instances
+    their component types. ("not" stays undecodable: dirproxy's requests
+    here never use it.)"""
+    alternatives = rfc4511.Filter.componentType
+    for name, component in (("and", rfc4511.Filter()), ("or", rfc4511.Filter())):
+        instance = alternatives.getTypeByPosition(alternatives.getPositionByName(name))
+        instance.__dict__["componentType"] = component
+        if hasattr(instance, "_readOnly"):
+            instance._readOnly["componentType"] = component
+
+
+repair_recursive_filter()
 
 MAX_VAL_RANGE = 1500          # AD's default MaxValRange (MS-ADTS 3.1.1.3.4.6 LDAP policies)
 MIN_LENGTH = 14               # the test domain's minimum length, above dirproxy's own (10)
@@ -132,9 +151,9 @@ class Directory:
         kind = flt.getName()
         inner = flt.getComponent()
         if kind == "and":
-            return all(self.matches(key, entry, inner[i]) for i in range(len(inner)))
+            return all(self.matches(key, entry, part) for part in inner)
         if kind == "or":
-            return any(self.matches(key, entry, inner[i]) for i in range(len(inner)))
+            return any(self.matches(key, entry, part) for part in inner)
         if kind == "notFilter":
             return not self.matches(key, entry, inner["innerNotFilter"])
         if kind == "present":
@@ -420,8 +439,7 @@ class Handler(socketserver.BaseRequestHandler):
                 record = {"op": "search", "base": str(body["baseObject"]), "filter": filter_kind,
                           "attributes": [str(a) for a in body["attributes"]]}
                 if filter_kind == "and":
-                    record["filter_parts"] = [body["filter"].getComponent()[i].getName()
-                                              for i in range(len(body["filter"].getComponent()))]
+                    record["filter_parts"] = [part.getName() for part in body["filter"].getComponent()]
                 self.log(record)
                 try:
                     code, diagnostic, found = directory.search(body)
