@@ -137,6 +137,15 @@ class ActiveDirectory : public DaemonTest {
     return found;
   }
 
+  Json add_grace(const std::string& password) {
+    return send({{"op", "add_user"},
+                 {"username", "grace"},
+                 {"email", "grace@corp.example.com"},
+                 {"display_name", "Grace Hopper"},
+                 {"password", password},
+                 {"notify", false}});
+  }
+
   AdServer server_{domain_data()};
 };
 
@@ -204,12 +213,7 @@ TEST_F(ActiveDirectory, ChangePasswordWithAWrongOldPasswordIsInvalidCredentials)
 // then enabled (512), since AD will not enable an account without a
 // password its policy accepts.
 TEST_F(ActiveDirectory, AddUserAddsDisabledThenSetsThePasswordThenEnables) {
-  auto response = send({{"op", "add_user"},
-                        {"username", "grace"},
-                        {"email", "grace@corp.example.com"},
-                        {"display_name", "Grace Hopper"},
-                        {"password", kNewPassword},
-                        {"notify", false}});
+  auto response = add_grace(kNewPassword);
 
   ASSERT_EQ(outcome_of(response), "ok") << response;
   EXPECT_EQ(response["user"]["directory"], "ad");
@@ -235,12 +239,7 @@ TEST_F(ActiveDirectory, AddUserAddsDisabledThenSetsThePasswordThenEnables) {
 // MS-ADTS 3.1.1.3.1.5: when AD refuses the new account's password, the
 // disabled entry is deleted again: no half-created user.
 TEST_F(ActiveDirectory, AddUserWhosePasswordADRefusesLeavesNoEntry) {
-  auto response = send({{"op", "add_user"},
-                        {"username", "grace"},
-                        {"email", "grace@corp.example.com"},
-                        {"display_name", "Grace Hopper"},
-                        {"password", kShortForAd},
-                        {"notify", false}});
+  auto response = add_grace(kShortForAd);
 
   ASSERT_EQ(outcome_of(response), "weak_password") << response;
   EXPECT_FALSE(state()["entries"].contains("cn=grace,CN=Users,DC=corp,DC=example,DC=com"));
