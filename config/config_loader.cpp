@@ -358,6 +358,20 @@ void check_directories(Diagnostics& diagnostics, const std::vector<DirectoryConf
     if (directory.permissions == Permissions::read_write && directory.ldap.bind_dn.empty()) {
       error(i, "permissions", "read_write requires bind_dn (writes need a service account)");
     }
+    if (directory.permissions == Permissions::read_write &&
+        directory.ldap.schema == LdapSchema::active_directory && !directory.ldap.start_tls) {
+      // AD takes passwords (unicodePwd) only over an encrypted connection.
+      std::string plain;
+      for (const auto& uri : directory.ldap.uri) {
+        if (!starts_with_ignoring_case(uri, "ldaps://")) plain += (plain.empty() ? "" : ", ") + uri;
+      }
+      if (!plain.empty()) {
+        error(i, "permissions",
+              "read_write with schema active_directory needs TLS, since Active Directory takes passwords only over "
+              "an encrypted connection: use ldaps:// URIs or start_tls: true (not encrypted: " +
+                  plain + ")");
+      }
+    }
     if (directory.permissions == Permissions::read_only_local_groups && !writable_internal) {
       error(i, "permissions",
             "read_only_local_groups requires a directory of type internal with permissions "

@@ -188,6 +188,15 @@ class Directory {
   virtual Result<User> update_user(std::string_view username, const UserChanges& changes) = 0;
   virtual Result<void> delete_user(std::string_view username) = 0;
   virtual Result<void> set_password(std::string_view username, std::string_view password) = 0;
+  // A user's own change of their password, after the caller verified
+  // `old_password`. A directory whose server checks the old password again
+  // and applies rules only to changes (Active Directory: history, minimum
+  // age) passes it on; invalid_credentials when the server refuses it. The
+  // default is set_password.
+  virtual Result<void> change_password(std::string_view username, std::string_view /*old_password*/,
+                                       std::string_view new_password) {
+    return set_password(username, new_password);
+  }
   virtual Result<Group> create_group(std::string_view name, const std::optional<std::string>& description) = 0;
   virtual Result<void> delete_group(std::string_view name) = 0;
   // Adding a member already present, or removing one absent, succeeds.

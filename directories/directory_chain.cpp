@@ -477,15 +477,22 @@ Result<void> DirectoryChain::delete_user(std::string_view username) {
   return {};
 }
 
-Result<void> DirectoryChain::set_password(std::string_view username, std::string_view password) {
+Result<void> DirectoryChain::write_password_of(
+    std::string_view username, const std::function<Result<void>(Directory&, const std::string&)>& write) {
   auto owner = owner_of(username, Walk::lookup);
   RETURN_IF_ERROR(owner);
   if (!owner->has_value()) return make_error(ErrorCode::not_found, "no user '" + std::string(username) + "'");
   auto& [user, directory] = **owner;
   if (!can_write_users(*directory)) return read_only_error(*directory, "passwords");
-  auto changed = directory->set_password(user.username, password);
-  if (!changed) return name_directory(std::move(changed).error(), *directory);
+  auto written = write(*directory, user.username);
+  if (!written) return name_directory(std::move(written).error(), *directory);
   return {};
+}
+
+Result<void> DirectoryChain::set_password(std::string_view username, std::string_view password) {
+  return write_password_of(username, [&](Directory& directory, const std::string& stored) {
+    return directory.set_password(stored, password);
+  });
 }
 
 Result<void> DirectoryChain::change_password(std::string_view username, std::string_view old_password,
@@ -494,7 +501,14 @@ Result<void> DirectoryChain::change_password(std::string_view username, std::str
   // nothing about the account, not even whether it is read-only.
   auto user = authenticate(username, old_password);
   RETURN_IF_ERROR(user);
-  return set_password(user->username, new_password);
+  return change_verified_password(user->username, old_password, new_password);
+}
+
+Result<void> DirectoryChain::change_verified_password(std::string_view username, std::string_view old_password,
+                                                      std::string_view new_password) {
+  return write_password_of(username, [&](Directory& directory, const std::string& stored) {
+    return directory.change_password(stored, old_password, new_password);
+  });
 }
 
 Result<Group> DirectoryChain::create_group(std::string_view name, const std::optional<std::string>& description) {

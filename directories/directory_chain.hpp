@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -138,8 +139,13 @@ class DirectoryChain final {
   Result<User> update_user(std::string_view username, const UserChanges& changes);
   Result<void> delete_user(std::string_view username);
   Result<void> set_password(std::string_view username, std::string_view password);
-  // Checks `old_password` as authenticate() does, then sets the new one.
+  // Checks `old_password` as authenticate() does, then changes it.
   Result<void> change_password(std::string_view username, std::string_view old_password, std::string_view new_password);
+  // The change for a user whose `old_password` the caller has just verified
+  // (authenticate(), or the service's lockout-counted check): the owning
+  // directory's change_password, which may check it again (AD does).
+  Result<void> change_verified_password(std::string_view username, std::string_view old_password,
+                                        std::string_view new_password);
   Result<Group> create_group(std::string_view name, const std::optional<std::string>& description);
   Result<void> delete_group(std::string_view name);
   // A new user who joins `groups`, planned first and then written without
@@ -184,6 +190,10 @@ class DirectoryChain final {
   void merge_members(Group& group, Group&& later) const;
 
   Result<std::optional<std::pair<User, Directory*>>> owner_of(std::string_view username, Walk walk);
+  // Runs `write` (a password write) on the directory owning `username` with
+  // its stored spelling, after checking that the directory may write users.
+  Result<void> write_password_of(std::string_view username,
+                                 const std::function<Result<void>(Directory&, const std::string&)>& write);
   Result<std::optional<std::pair<Group, Directory*>>> group_owner(std::string_view name, Walk walk);
   // The owner of group `name`, when it permits changing `what`; not_found
   // or read_only otherwise.

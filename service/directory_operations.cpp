@@ -103,7 +103,7 @@ Result<void> run(const OperationContext& op, const ChangePasswordRequest& reques
   auto user = authenticate_with_lockout(op, request.username, request.old_password);
   RETURN_IF_ERROR(user);
   RETURN_IF_ERROR(op.runtime.policy.check_password(request.new_password, "new_password"));
-  RETURN_IF_ERROR(op.runtime.chain->set_password(user->username, request.new_password));
+  RETURN_IF_ERROR(op.runtime.chain->change_verified_password(user->username, request.old_password, request.new_password));
   // Reset links mailed before the change must not undo it.
   return invalidate_reset_links(op.runtime, user->username);
 }

@@ -13,6 +13,7 @@
 #include "core/names.hpp"
 #include "core/timestamp.hpp"
 #include "core/uuid.hpp"
+#include "directories/ldap/active_directory.hpp"
 #include "directories/ldap/crypt_password.hpp"
 #include "directories/ldap/ldap_dn.hpp"
 #include "directories/ldap/ldap_filter.hpp"
@@ -57,6 +58,10 @@ class Modification {
     mod_.mod_type = attribute_.data();
     mod_.mod_bvalues = values_.empty() && operation == LDAP_MOD_DELETE ? nullptr : pointers_.data();
   }
+  // The values may be a password (unicodePwd): not left in freed memory.
+  ~Modification() {
+    for (auto& value : values_) std::fill(value.begin(), value.end(), '\0');
+  }
   Modification(const Modification&) = delete;
   Modification& operator=(const Modification&) = delete;
   LDAPMod* get() { return &mod_; }
@@ -69,19 +74,28 @@ class Modification {
   LDAPMod mod_{};
 };
 
+// The server's diagnostic message for the last operation on `ld`; empty
+// when it sent none.
+std::string diagnostic_of(LDAP* ld) {
+  char* diagnostic = nullptr;
+  if (ld == nullptr || ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic) != LDAP_OPT_SUCCESS ||
+      diagnostic == nullptr) {
+    return {};
+  }
+  LdapStringPtr owned(diagnostic);
+  return diagnostic;
+}
+
 std::string error_text(LDAP* ld, int code) {
   std::string text = ldap_err2string(code);
-  char* diagnostic = nullptr;
-  if (ld != nullptr && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic) == LDAP_OPT_SUCCESS &&
-      diagnostic != nullptr) {
-    LdapStringPtr owned(diagnostic);
-    if (*diagnostic != '\0') text += std::string(" (") + diagnostic + ")";
-  }
+  if (const std::string diagnostic = diagnostic_of(ld); !diagnostic.empty()) text += " (" + diagnostic + ")";
   return text;
 }
 
 // Reads one search result entry: its DN and every attribute's values,
-// binary-safe, attribute names lower-cased and without options (";binary").
+// binary-safe, attribute names lower-cased and without options (";binary",
+// ";range=..."); an attribute sent in part (AD's ";range=0-1499") is noted
+// in `ranged` with the index its next range starts at.
 LdapEntry parse_entry(LDAP* ld, LDAPMessage* entry) {
   LdapEntry parsed;
   if (LdapStringPtr dn(ldap_get_dn(ld, entry)); dn) parsed.dn = dn.get();
@@ -92,6 +106,9 @@ LdapEntry parse_entry(LDAP* ld, LDAPMessage* entry) {
     BerValuesPtr values(ldap_get_values_len(ld, entry, attribute));
     std::string key = ascii_lower(attribute);
     if (auto semicolon = key.find(';'); semicolon != std::string::npos) key.resize(semicolon);
+    if (auto range = active_directory::parse_value_range(attribute); range && range->last) {
+      parsed.ranged[key] = *range->last + 1;
+    }
     auto& stored = parsed.attributes[key];
     if (values) {
       for (berval** value = values.get(); *value != nullptr; ++value) {
@@ -209,13 +226,6 @@ Result<std::shared_ptr<LdapDirectory>> LdapDirectory::create(const config::Direc
   auto refuse = [&](const std::string& key, const std::string& why) {
     return fail(ErrorCode::bad_request, "directory '" + config.name + "': " + key + ": " + why);
   };
-  if (config.permissions == Permissions::read_write && ldap.schema == config::LdapSchema::active_directory) {
-    // AD sets passwords only through unicodePwd over TLS, which dirproxy
-    // does not implement; a userPassword write would be kept as clear text.
-    return refuse("permissions",
-                  "read_write is not supported for Active Directory; use read_only or "
-                  "read_only_local_groups");
-  }
   if (!ldap.users.filter.empty() && !normalize_filter(ldap.users.filter)) {
     return refuse("users.filter", "not one well-formed LDAP filter: " + ldap.users.filter);
   }
@@ -367,7 +377,39 @@ Result<std::vector<LdapEntry>> LdapDirectory::untimed_search(const SearchRequest
   } while (cookie && entries.size() < limit);
 
   if (entries.size() > limit) entries.resize(limit);
+  RETURN_IF_ERROR(complete_ranged_values(*lease, entries));
   return entries;
+}
+
+Result<void> LdapDirectory::complete_ranged_values(LdapConnectionPool::Lease& lease,
+                                                   std::vector<LdapEntry>& entries) const {
+  timeval timeout = to_timeval(pool_->operation_timeout());
+  for (auto& entry : entries) {
+    for (const auto& [attribute, start] : std::exchange(entry.ranged, {})) {
+      auto& values = entry.attributes[attribute];
+      // Each answer starts where the last one ended; one that does not move
+      // on (or a server that never ends) stops the reading.
+      for (std::size_t first = start; values.size() < kMaxSearchEntries;) {
+        std::vector<std::string> names = {active_directory::range_request(attribute, first)};
+        CStringArray requested(names);
+        LDAPMessage* raw = nullptr;
+        const int rc = ldap_search_ext_s(lease.get(), entry.dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)",
+                                         requested.get(), /*attrsonly=*/0, /*serverctrls=*/nullptr,
+                                         /*clientctrls=*/nullptr, &timeout, /*sizelimit=*/1, &raw);
+        LdapMessagePtr result(raw);
+        auto more = search_result(lease, rc, result.get(), entry.dn);
+        RETURN_IF_ERROR(more);
+        if (more->empty()) break;  // the entry is gone
+        if (const auto* next_values = more->front().values(attribute)) {
+          values.insert(values.end(), next_values->begin(), next_values->end());
+        }
+        const auto next = more->front().ranged.find(attribute);
+        if (next == more->front().ranged.end() || next->second <= first) break;  // the last range ("-*")
+        first = next->second;
+      }
+    }
+  }
+  return {};
 }
 
 Result<std::vector<LdapEntry>> LdapDirectory::search_result(LdapConnectionPool::Lease& lease, int rc,
@@ -548,8 +590,13 @@ class LdapDirectory::UserLookup final : public PendingUserLookup {
     auto entries = directory_.search_result(lease_, rc, result.get(), directory_.users_base());
     if (!entries) return Result<std::optional<User>>(std::move(entries).error());
     if (lease_.get() != nullptr) {
-      // The connection's part is over: back to the pool, blocking again.
       set_blocking(true);
+      // A memberOf of very many groups comes in ranges (AD): read on
+      // synchronously, as any search does.
+      if (auto completed = directory_.complete_ranged_values(lease_, *entries); !completed) {
+        return Result<std::optional<User>>(std::move(completed).error());
+      }
+      // The connection's part is over: back to the pool.
       LdapConnectionPool::Lease giving_back = std::move(lease_);
     }
     auto settled = directory_.settle_username_search(username_, *entries);
@@ -842,28 +889,18 @@ Result<std::optional<Group>> LdapDirectory::find_group(std::string_view name) {
   return std::optional<Group>(std::move(group));
 }
 
-Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view username) {
-  const std::string key = fold_name(username);
-  if (auto hit = groups_of_.get(key)) return hit->value.value_or(std::vector<std::string>{});
+Result<std::vector<std::string>> LdapDirectory::walk_groups_of(const UserEntry& user) {
   const auto& groups = settings_.groups;
-  auto user = user_entry_by_name(username);
-  RETURN_IF_ERROR(user);
-  if (!user->has_value()) return std::vector<std::string>{};
-
   // Direct groups: from the user's memberOf-style attribute when configured,
   // else by searching groups whose member attribute names the user.
   std::vector<std::string> frontier;  // DNs of groups found at the current depth
   if (!groups.user_membership_attribute.empty()) {
-    frontier = (*user)->member_of;
+    frontier = user.member_of;
   } else {
-    const std::string member = groups.member_format == config::MemberFormat::dn ? (*user)->dn : (*user)->user.username;
-    auto found = search({groups_base(),
-                         ldap_scope(groups.scope),
-                         group_filter(equality_filter(groups.member_attribute, member)),
-                         {"1.1"},
-                         0});
+    const std::string member = groups.member_format == config::MemberFormat::dn ? user.dn : user.user.username;
+    auto found = group_dns_matching(equality_filter(groups.member_attribute, member));
     RETURN_IF_ERROR(found);
-    for (const auto& entry : *found) frontier.push_back(entry.dn);
+    frontier = std::move(*found);
   }
 
   // Nested groups: a group that lists a found group as a member contains the
@@ -884,10 +921,43 @@ Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view usern
     }
     std::vector<std::string> conditions;
     for (const auto& dn : next) conditions.push_back(equality_filter(groups.member_attribute, dn));
-    auto parents = search({groups_base(), ldap_scope(groups.scope), group_filter(or_filters(conditions)), {"1.1"}, 0});
+    auto parents = group_dns_matching(or_filters(conditions));
     RETURN_IF_ERROR(parents);
-    frontier.clear();
-    for (const auto& entry : *parents) frontier.push_back(entry.dn);
+    frontier = std::move(*parents);
+  }
+
+  return group_dns;
+}
+
+Result<std::vector<std::string>> LdapDirectory::group_dns_matching(const std::string& condition) {
+  auto found = search({groups_base(), ldap_scope(settings_.groups.scope), group_filter(condition), {"1.1"}, 0});
+  RETURN_IF_ERROR(found);
+  std::vector<std::string> group_dns;
+  group_dns.reserve(found->size());
+  for (const auto& entry : *found) group_dns.push_back(entry.dn);
+  return group_dns;
+}
+
+Result<std::vector<std::string>> LdapDirectory::groups_of(std::string_view username) {
+  const std::string key = fold_name(username);
+  if (auto hit = groups_of_.get(key)) return hit->value.value_or(std::vector<std::string>{});
+  const auto& groups = settings_.groups;
+  auto user = user_entry_by_name(username);
+  RETURN_IF_ERROR(user);
+  if (!user->has_value()) return std::vector<std::string>{};
+
+  std::vector<std::string> group_dns;
+  if (settings_.nested_groups && is_active_directory() && groups.member_format == config::MemberFormat::dn) {
+    // AD follows the nesting itself: one search instead of a walk. It has no
+    // depth limit, so nested_max_depth does not apply.
+    auto in_chain = group_dns_matching(
+        extensible_filter(groups.member_attribute, active_directory::kMatchingRuleInChain, (*user)->dn));
+    RETURN_IF_ERROR(in_chain);
+    group_dns = std::move(*in_chain);
+  } else {
+    auto walked = walk_groups_of(**user);
+    RETURN_IF_ERROR(walked);
+    group_dns = std::move(*walked);
   }
 
   std::vector<std::string> names;
@@ -939,7 +1009,8 @@ Result<void> LdapDirectory::modify(const std::string& dn, int operation, const s
   return modify(dn, {Change{operation, attribute, values}});
 }
 
-Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Change>& changes) {
+Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Change>& changes, Payload payload,
+                                   std::string_view password_field) {
   std::vector<std::unique_ptr<Modification>> owned;
   std::vector<LDAPMod*> mods;
   for (const auto& change : changes) {
@@ -954,21 +1025,76 @@ Result<void> LdapDirectory::modify(const std::string& dn, const std::vector<Chan
   return metrics_.timed(DirectoryMetrics::Call::write, [&]() -> Result<void> {
     auto lease = pool_->acquire();
     RETURN_IF_ERROR(lease);
+    const bool password = payload == Payload::ad_password;
+    if (password && ldap_tls_inplace(lease->get()) == 0) {
+      // The configuration requires TLS for this (config_loader); this is the
+      // last line, should a connection ever come up without it.
+      return fail(ErrorCode::internal_error, "directory '" + name_ + "': the connection to " + lease->uri() +
+                                                 " is not encrypted, and Active Directory takes passwords only over "
+                                                 "TLS (ldaps:// or start_tls: true); the password was not sent");
+    }
     int rc = ldap_modify_ext_s(lease->get(), dn.c_str(), mods.data(), nullptr, nullptr);
     if (auto lost = connection_lost(*lease, rc)) return std::move(*lost);
     // Adding a value that is there, or removing one that is not, changes nothing.
     // (The operation is atomic: when it fails, nothing of it was applied.)
-    if ((rc == LDAP_TYPE_OR_VALUE_EXISTS && only_adds) || (rc == LDAP_NO_SUCH_ATTRIBUTE && deletes)) return {};
+    // Not for a password: its delete is the old password, which must match.
+    if (!password && ((rc == LDAP_TYPE_OR_VALUE_EXISTS && only_adds) || (rc == LDAP_NO_SUCH_ATTRIBUTE && deletes))) {
+      return {};
+    }
     if (rc == LDAP_NO_SUCH_OBJECT) {
       return fail(ErrorCode::not_found, "no entry " + dn + " in directory '" + name_ + "'");
     }
     if (rc == LDAP_INSUFFICIENT_ACCESS) return refused_access(lease->get(), rc);
+    if (rc != LDAP_SUCCESS && password) {
+      return active_directory::password_refusal(name_, rc, diagnostic_of(lease->get()), password_field);
+    }
     if (rc != LDAP_SUCCESS) {
       return fail(ErrorCode::internal_error,
                   "directory '" + name_ + "': modify of " + dn + " failed: " + error_text(lease->get(), rc));
     }
     return {};
   });
+}
+
+Result<void> LdapDirectory::write_ad_password(const std::string& dn, std::string_view password,
+                                              std::optional<std::string_view> old_password) {
+  const std::string_view field = old_password ? "new_password" : "password";
+  auto encoded = active_directory::unicode_password(password, field);
+  RETURN_IF_ERROR(encoded);
+  std::vector<Change> changes;
+  if (old_password) {
+    // MS-ADTS 3.1.1.3.1.5: a delete of the old value and an add of the new
+    // one in one Modify is a change, which AD allows the user and checks
+    // against the old password, the history and the minimum age.
+    auto old_encoded = active_directory::unicode_password(*old_password, "old_password");
+    RETURN_IF_ERROR(old_encoded);
+    changes.push_back({LDAP_MOD_DELETE, "unicodePwd", {std::move(*old_encoded)}});
+    changes.push_back({LDAP_MOD_ADD, "unicodePwd", {std::move(*encoded)}});
+  } else {
+    // A replace is a reset: an administrator's, without the old password.
+    changes.push_back({LDAP_MOD_REPLACE, "unicodePwd", {std::move(*encoded)}});
+  }
+  auto written = modify(dn, changes, Payload::ad_password, field);
+  for (auto& change : changes) {
+    for (auto& value : change.values) std::fill(value.begin(), value.end(), '\0');
+  }
+  return written;
+}
+
+Result<void> LdapDirectory::finish_ad_account(const std::string& dn, const NewUser& user) {
+  auto finished = [&]() -> Result<void> {
+    // Without a password the account stays disabled: AD does not enable an
+    // account whose (empty) password breaks the domain's policy.
+    if (!user.password) return {};
+    RETURN_IF_ERROR(write_ad_password(dn, *user.password, std::nullopt));
+    if (!user.active) return {};
+    return modify(dn, LDAP_MOD_REPLACE, "userAccountControl", {std::to_string(active_directory::kNormalAccount)});
+  }();
+  if (!finished) {
+    // No half-created users: the disabled entry is removed again.
+    (void)delete_entry(dn, "user '" + user.username + "'");
+  }
+  return finished;
 }
 
 Result<void> LdapDirectory::write_password(const std::string& dn, std::string_view password) {
@@ -1046,6 +1172,15 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
   set(users.display_name_attribute, user.display_name);
   set(users.first_name_attribute, user.first_name);
   set(users.last_name_attribute, user.last_name);
+  if (is_active_directory()) {
+    // Disabled until its password is set (finish_ad_account): AD refuses an
+    // enabled account whose password does not meet the domain's policy.
+    set("userAccountControl", std::to_string(active_directory::kDisabledNormalAccount));
+    // The logon name user@domain that Windows offers next to DOMAIN\user.
+    if (const std::string domain = active_directory::dns_domain_of(settings_.base_dn); !domain.empty()) {
+      if (!attributes.contains("userprincipalname")) set("userPrincipalName", user.username + "@" + domain);
+    }
+  }
   // person requires cn and sn: fill them from the names we have.
   if (!attributes.contains("cn")) set("cn", user.display_name);
   if (!attributes.contains("sn"))
@@ -1075,7 +1210,9 @@ Result<User> LdapDirectory::create_user(const NewUser& user) {
   });
   RETURN_IF_ERROR(added);
   forget_everything();
-  if (user.password) {
+  if (is_active_directory()) {
+    RETURN_IF_ERROR(finish_ad_account(dn, user));
+  } else if (user.password) {
     if (auto written = write_password(dn, *user.password); !written) {
       // No half-created users: an account whose password could not be set
       // is removed again.
@@ -1162,12 +1299,27 @@ Result<void> LdapDirectory::delete_user(std::string_view username) {
   return {};
 }
 
-Result<void> LdapDirectory::set_password(std::string_view username, std::string_view password) {
+Result<std::string> LdapDirectory::writable_user_dn(std::string_view username) {
   RETURN_IF_ERROR(check_writable());
   auto entry = user_entry_by_name(username);
   RETURN_IF_ERROR(entry);
   if (!entry->has_value()) return fail(ErrorCode::not_found, "no user '" + std::string(username) + "'");
-  return write_password((*entry)->dn, password);
+  return (*entry)->dn;
+}
+
+Result<void> LdapDirectory::set_password(std::string_view username, std::string_view password) {
+  auto dn = writable_user_dn(username);
+  RETURN_IF_ERROR(dn);
+  if (is_active_directory()) return write_ad_password(*dn, password, std::nullopt);
+  return write_password(*dn, password);
+}
+
+Result<void> LdapDirectory::change_password(std::string_view username, std::string_view old_password,
+                                            std::string_view new_password) {
+  if (!is_active_directory()) return set_password(username, new_password);
+  auto dn = writable_user_dn(username);
+  RETURN_IF_ERROR(dn);
+  return write_ad_password(*dn, new_password, old_password);
 }
 
 Result<Group> LdapDirectory::create_group(std::string_view name, const std::optional<std::string>& description) {

@@ -3,7 +3,10 @@
 // scopes, object classes, extra filter and attribute mapping; passwords are
 // verified by a simple bind as the user's DN on a connection of its own;
 // writes (permissions read_write) add, modify and delete entries and set
-// passwords with the Password Modify extended operation.
+// passwords with the Password Modify extended operation, or on Active
+// Directory (schema active_directory) as unicodePwd over TLS
+// (active_directory.hpp). AD's ranged multi-valued attributes are read to the
+// end, and with nested_groups a user's AD groups are one in-chain search.
 //
 // Every value placed in a filter is escaped (RFC 4515) and every DN is built
 // by libldap (RFC 4514). Lookups are cached per directory (cache.*); writes
@@ -35,6 +38,10 @@ namespace dirproxy {
 struct LdapEntry {
   std::string dn;
   std::map<std::string, std::vector<std::string>> attributes;
+  // Attributes (lower-cased) of which the server sent only a first range of
+  // values ("member;range=0-1499", Active Directory): the index of the first
+  // value still to ask for. Empty once the search has read them all.
+  std::map<std::string, std::size_t> ranged;
 
   const std::vector<std::string>* values(std::string_view attribute) const;
   std::optional<std::string> first(std::string_view attribute) const;
@@ -78,7 +85,13 @@ class LdapDirectory final : public Directory {
   Result<User> create_user(const NewUser& user) override;
   Result<User> update_user(std::string_view username, const UserChanges& changes) override;
   Result<void> delete_user(std::string_view username) override;
+  // On Active Directory: unicodePwd replaced (an administrator's reset).
   Result<void> set_password(std::string_view username, std::string_view password) override;
+  // On Active Directory: one Modify deleting the old unicodePwd value and
+  // adding the new one, so that AD checks the old password and its history
+  // and minimum-age rules; elsewhere set_password.
+  Result<void> change_password(std::string_view username, std::string_view old_password,
+                               std::string_view new_password) override;
   Result<Group> create_group(std::string_view name, const std::optional<std::string>& description) override;
   Result<void> delete_group(std::string_view name) override;
   Result<void> add_member(std::string_view group, std::string_view username) override;
@@ -112,6 +125,9 @@ class LdapDirectory final : public Directory {
   // error that `rc` means (the lease discarded when the connection is gone).
   Result<std::vector<LdapEntry>> search_result(LdapConnectionPool::Lease& lease, int rc, LDAPMessage* result,
                                                const std::string& base) const;
+  // Reads the rest of each ranged attribute of `entries` (LdapEntry::ranged)
+  // on `lease`, range by range (MS-ADTS 3.1.1.3.1.3.3).
+  Result<void> complete_ranged_values(LdapConnectionPool::Lease& lease, std::vector<LdapEntry>& entries) const;
   SearchRequest username_search(std::string_view username) const;
   // The user among a username search's entries, remembered in the cache;
   // an error when several entries have the name.
@@ -127,7 +143,13 @@ class LdapDirectory final : public Directory {
     std::vector<std::string> values;
   };
   // Applies the changes to `dn` in one modify operation (atomic at the server).
-  Result<void> modify(const std::string& dn, const std::vector<Change>& changes);
+  // `payload` says what the changes carry: a unicodePwd write is refused
+  // unless the connection is encrypted, and its refusals are read as AD's
+  // password-policy answers (active_directory::password_refusal), pointing
+  // at request field `password_field`.
+  enum class Payload { entry, ad_password };
+  Result<void> modify(const std::string& dn, const std::vector<Change>& changes, Payload payload = Payload::entry,
+                      std::string_view password_field = "password");
   Result<void> modify(const std::string& dn, int operation, const std::string& attribute,
                       const std::vector<std::string>& values);
   // A group of this directory and the member value (a DN or a username, per
@@ -142,7 +164,24 @@ class LdapDirectory final : public Directory {
   // keeping a groupOfNames valid when it was the last member.
   Result<void> remove_from_group(const LdapEntry& group, const std::string& member);
   Result<void> write_password(const std::string& dn, std::string_view password);
+  // unicodePwd on Active Directory: replaced when `old_password` is
+  // nullopt, else the old value deleted and the new one added.
+  Result<void> write_ad_password(const std::string& dn, std::string_view password,
+                                 std::optional<std::string_view> old_password);
+  // After an AD account was added disabled: its password, then enabled when
+  // `active`. The entry is deleted again when either step fails.
+  Result<void> finish_ad_account(const std::string& dn, const NewUser& user);
+  bool is_active_directory() const { return settings_.schema == config::LdapSchema::active_directory; }
+  // The DNs of the groups under groups.base that match `condition`.
+  Result<std::vector<std::string>> group_dns_matching(const std::string& condition);
+  // The DNs of the user's groups found level by level: the direct ones
+  // (user_membership_attribute, or a search by member), then with
+  // nested_groups the groups holding those, up to nested_max_depth.
+  Result<std::vector<std::string>> walk_groups_of(const UserEntry& user);
   Result<void> check_writable() const;
+  // The DN of a user of this directory, which must be writable; read_only or
+  // not_found otherwise.
+  Result<std::string> writable_user_dn(std::string_view username);
   Error refused_access(LDAP* ld, int rc) const;
   std::optional<Error> connection_lost(LdapConnectionPool::Lease& lease, int rc) const;
   // Deletes the entry at `dn`; not_found naming `what` when it is gone.

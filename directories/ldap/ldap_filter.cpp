@@ -112,15 +112,26 @@ std::string escape_filter_value(std::string_view value) {
   return std::string(escaped.get(), out.bv_len);
 }
 
-std::string equality_filter(std::string_view attribute, std::string_view value) {
+namespace {
+
+// "(attribute<relation>escaped value)".
+std::string assertion(std::string_view attribute, std::string_view relation, std::string_view value) {
   std::string filter;
   filter += '(';
   filter += attribute;
-  filter += '=';
+  filter += relation;
   filter += escape_filter_value(value);
   filter += ')';
   return filter;
 }
+
+}  // namespace
+
+std::string extensible_filter(std::string_view attribute, std::string_view matching_rule, std::string_view value) {
+  return assertion(attribute, ":" + std::string(matching_rule) + ":=", value);
+}
+
+std::string equality_filter(std::string_view attribute, std::string_view value) { return assertion(attribute, "=", value); }
 
 std::string substring_filter(std::string_view attribute, std::string_view value) {
   std::string filter;

@@ -23,6 +23,10 @@ std::string escape_filter_value(std::string_view value);
 // "(attribute=value)" with `value` escaped.
 std::string equality_filter(std::string_view attribute, std::string_view value);
 
+// "(attribute:matching_rule:=value)" with `value` escaped: an extensible
+// match (RFC 4515) by the rule's OID, e.g. AD's LDAP_MATCHING_RULE_IN_CHAIN.
+std::string extensible_filter(std::string_view attribute, std::string_view matching_rule, std::string_view value);
+
 // "(attribute=*value*)" with `value` escaped; an empty value gives the
 // presence filter "(attribute=*)".
 std::string substring_filter(std::string_view attribute, std::string_view value);

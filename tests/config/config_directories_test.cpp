@@ -166,6 +166,24 @@ TEST(Directories, LdapReadWriteRequiresBindDn) {
               IsEmpty());
 }
 
+TEST(Directories, ActiveDirectoryReadWriteRequiresTlsNamingThePlainUris) {
+  const std::string ad = "    permissions: read_write\n    bind_dn: cn=svc,dc=example,dc=com\n"
+                         "    schema: active_directory\n";
+  EXPECT_THAT(load(kInternal + kLdap + ad).errors,
+              ElementsAre("dirproxy.yaml:8:18: directories[1].permissions: read_write with schema active_directory "
+                          "needs TLS, since Active Directory takes passwords only over an encrypted connection: use "
+                          "ldaps:// URIs or start_tls: true (not encrypted: ldap://ldap.example.com)"));
+  EXPECT_THAT(load(kInternal + kLdap + ad + "    start_tls: true\n").errors, IsEmpty());
+}
+
+TEST(Directories, ActiveDirectoryReadWriteOverLdapsIsAccepted) {
+  const std::string yaml = kInternal +
+                           "  - name: ad\n    type: ldap\n    uri: [ldaps://dc1.example.com, ldaps://dc2.example.com]\n"
+                           "    base_dn: dc=example,dc=com\n    permissions: read_write\n"
+                           "    bind_dn: cn=svc,dc=example,dc=com\n    schema: active_directory\n";
+  EXPECT_THAT(load(yaml).errors, IsEmpty());
+}
+
 TEST(Directories, ReadOnlyLocalGroupsRequiresAWritableInternalDirectory) {
   const std::string ldap_local_groups = kLdap + "    permissions: read_only_local_groups\n";
   EXPECT_THAT(load(kInternal + ldap_local_groups).errors, IsEmpty());
