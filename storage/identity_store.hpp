@@ -57,7 +57,8 @@ enum class IdentitySource {
 struct IdentitySettings {
   std::uint32_t uid_number_min = 10000;
   std::uint32_t gid_number_min = 10000;
-  // Identities kept in memory: between this and twice this many.
+  // Identities kept in memory: between this and twice this many. The
+  // runtime raises it to what the LDAP directories' caches hold.
   std::size_t cached_identities = 8192;
 };
 
