@@ -238,14 +238,15 @@ TEST(IdentitySettingsOfAConfiguration, MemoryHoldsAsManyIdentitiesAsTheLdapCache
   config::DirectoryConfig b = a;
   b.name = "b";
   b.ldap.cache.max_entries = 20000;
-  config::DirectoryConfig uncached = a;
+  config::DirectoryConfig uncached = a;  // identities do not go stale: they count as well
   uncached.name = "uncached";
   uncached.ldap.cache.ttl = std::chrono::seconds(0);
+  uncached.ldap.cache.max_entries = 5000;
   config::DirectoryConfig internal;
   internal.name = "internal";
   config.directories = {a, b, uncached, internal};
 
-  EXPECT_EQ(identity_settings(config).cached_identities, 50000u);
+  EXPECT_EQ(identity_settings(config).cached_identities, 55000u);
 }
 
 }  // namespace
