@@ -52,6 +52,7 @@ Result<User> authenticate_with_lockout(const OperationContext& op, const std::st
 Result<AuthenticatedUser> run(const OperationContext& op, const AuthenticateRequest& request) {
   auto user = authenticate_with_lockout(op, request.username, request.password);
   RETURN_IF_ERROR(user);
+  if (!request.groups) return AuthenticatedUser{std::move(*user), {}};
   auto groups = op.runtime.chain->user_groups(*user);
   RETURN_IF_ERROR(groups);
   return AuthenticatedUser{std::move(*user), std::move(*groups)};

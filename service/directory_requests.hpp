@@ -53,6 +53,9 @@ struct AuthenticateRequest {
   using Response = AuthenticatedUser;
   std::string username;
   std::string password;
+  // false: the user's groups are not wanted (an LDAP bind needs only who
+  // it is), so none of the directories is asked for them.
+  bool groups = true;
   std::string audit_target() const { return audit_field("username", username); }
 };
 Result<AuthenticatedUser> run(const OperationContext& op, const AuthenticateRequest& request);

@@ -1,5 +1,6 @@
 #include "service/runtime.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "accounts/login_lockout.hpp"
@@ -13,6 +14,17 @@ IdentitySettings identity_settings(const config::Config& config) {
     settings.uid_number_min = config.ldap_server->posix.uid_number_min;
     settings.gid_number_min = config.ldap_server->posix.gid_number_min;
   }
+  // As many identities in memory as the LDAP directories' caches may hold
+  // users (cache.max_entries, whether or not ttl turns the cache on: an
+  // identity does not go stale): a user the chain answers has its identity
+  // there too, and a search by uid needs neither the pool nor SQLite. With
+  // fewer (8,192 to 16,384), 20,000 cached users were searched at 0.73 x
+  // slapd instead of 1.14 x at 4,000.
+  std::size_t cached_users = 0;
+  for (const auto& directory : config.directories) {
+    if (directory.type == config::DirectoryType::ldap) cached_users += directory.ldap.cache.max_entries;
+  }
+  settings.cached_identities = std::max(settings.cached_identities, cached_users);
   return settings;
 }
 

@@ -129,26 +129,59 @@ std::optional<StoredIdentity> IdentityStore::cached_identity_of(IdentityKind kin
 Result<StoredIdentity> IdentityStore::identity_of(IdentityKind kind, std::string_view directory, std::string_view name,
                                                   const OwnIdentity& given) {
   if (auto cached = cached_identity_of(kind, directory, name, given)) return std::move(*cached);
-  const OwnIdentity own = normalized(given);
-  const std::string folded = fold_name(name);
-  const std::string key = cache_key(kind, directory, folded);
+  const IdentityWanted wanted{.directory = directory, .name = name, .own = given};
+  auto identities = identities_of(kind, std::span(&wanted, 1));
+  RETURN_IF_ERROR(identities);
+  return std::move(identities->front());
+}
 
-  const std::string directory_name(directory);
-  auto lease = database_->acquire();
-  // Most lookups find the identity made earlier: a read, no write lock.
-  auto found = select_active(lease, kind, directory_name, folded);
-  RETURN_IF_ERROR(found);
-  StoredIdentity identity;
-  if (*found && agrees(**found, own)) {
-    identity = std::move(**found);
-  } else {
-    auto recorded = lease.write_transaction(
-        [&](const Lease& writing) { return record(writing, kind, directory_name, folded, own); });
-    RETURN_IF_ERROR(recorded);
-    identity = std::move(*recorded);
+Result<std::vector<StoredIdentity>> IdentityStore::identities_of(IdentityKind kind,
+                                                                 std::span<const IdentityWanted> wanted) {
+  std::vector<std::optional<StoredIdentity>> found(wanted.size());
+  // What memory does not have as it is, in the stored form.
+  struct Unknown {
+    std::size_t index = 0;  // in `wanted`
+    std::string directory;
+    std::string name;  // folded
+    OwnIdentity own;   // normalized
+  };
+  std::vector<Unknown> unknown;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const IdentityWanted& one = wanted[i];
+    found[i] = cached_identity_of(kind, one.directory, one.name, one.own);
+    if (!found[i]) unknown.push_back(Unknown{i, std::string(one.directory), fold_name(one.name), normalized(one.own)});
   }
-  cache_.put(key, identity);
-  return identity;
+  if (!unknown.empty()) {
+    auto lease = database_->acquire();
+    // Most were made earlier: reads, no write lock.
+    std::vector<const Unknown*> unseen;
+    for (const Unknown& one : unknown) {
+      auto stored = select_active(lease, kind, one.directory, one.name);
+      RETURN_IF_ERROR(stored);
+      if (*stored && agrees(**stored, one.own)) {
+        found[one.index] = std::move(**stored);
+      } else {
+        unseen.push_back(&one);
+      }
+    }
+    // The first sights, all in one transaction: one commit for the batch.
+    if (!unseen.empty()) {
+      auto recorded = lease.write_transaction([&](const Lease& writing) -> Result<void> {
+        for (const Unknown* one : unseen) {
+          auto identity = record(writing, kind, one->directory, one->name, one->own);
+          RETURN_IF_ERROR(identity);
+          found[one->index] = std::move(*identity);
+        }
+        return {};
+      });
+      RETURN_IF_ERROR(recorded);
+    }
+    for (const Unknown& one : unknown) cache_.put(cache_key(kind, one.directory, one.name), *found[one.index]);
+  }
+  std::vector<StoredIdentity> identities;
+  identities.reserve(found.size());
+  for (auto& identity : found) identities.push_back(std::move(*identity));
+  return identities;
 }
 
 Result<StoredIdentity> IdentityStore::record(const Lease& lease, IdentityKind kind, const std::string& directory,

@@ -16,9 +16,12 @@
 //  - Retiring an identity (its account was deleted) keeps its row, so its
 //    UUID and number stay out of use; a later account of that name gets a
 //    new identity.
-//  - A first sight is one write transaction that looks again under the
-//    write lock, then INSERT ... ON CONFLICT DO NOTHING and SELECT, so that
-//    threads and processes racing on one name all get the same identity.
+//  - A first sight is recorded in a write transaction that looks again
+//    under the write lock, then INSERT ... ON CONFLICT DO NOTHING and
+//    SELECT, so that threads and processes racing on one name all get the
+//    same identity. identities_of() records all the first sights of a batch
+//    (an enumeration's page) in one such transaction: one commit (an fsync)
+//    for the page instead of one per name.
 //
 // Forward lookups are answered from memory once seen (a bounded cache), so a
 // search by uid does not go to SQLite each time; the reverse lookups (by
@@ -30,9 +33,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -52,7 +57,8 @@ enum class IdentitySource {
 struct IdentitySettings {
   std::uint32_t uid_number_min = 10000;
   std::uint32_t gid_number_min = 10000;
-  // Identities kept in memory: between this and twice this many.
+  // Identities kept in memory: between this and twice this many. The
+  // runtime raises it to what the LDAP directories' caches hold.
   std::size_t cached_identities = 8192;
 };
 
@@ -60,6 +66,13 @@ struct IdentitySettings {
 struct OwnIdentity {
   std::optional<std::string> uuid;  // any case; ignored unless a UUID's text form
   std::optional<std::uint32_t> number;
+};
+
+// One name of a batch for identities_of().
+struct IdentityWanted {
+  std::string_view directory;
+  std::string_view name;  // any case
+  OwnIdentity own;
 };
 
 struct StoredIdentity {
@@ -81,6 +94,11 @@ class IdentityStore final {
   // internal_error (SQLite, or the kind's numbers are used up).
   Result<StoredIdentity> identity_of(IdentityKind kind, std::string_view directory, std::string_view name,
                                      const OwnIdentity& own = {});
+  // identity_of() for each of `wanted`, in order, with the first sights
+  // among them recorded in one write transaction: all of them, or (on an
+  // error) none. A name may appear more than once (in any case): it gets
+  // one identity.
+  Result<std::vector<StoredIdentity>> identities_of(IdentityKind kind, std::span<const IdentityWanted> wanted);
   // The same identity when memory alone has it as it is (seen before,
   // still remembered, `own` agreeing); nullopt: ask identity_of(). Never
   // blocks on the database.

@@ -101,7 +101,9 @@ awaitable<LdapResult> Connection::bind_user(const TreeSettings& tree, const std:
   } else {
     username = name;
   }
-  AuthenticateRequest request{username, password};
+  // Its groups are not needed: a user bound is the user, no more (a search
+  // or compare asks for them when it needs them).
+  AuthenticateRequest request{.username = username, .password = password, .groups = false};
   auto user = co_await service.call(reader, request);
   if (!user) {
     log()->debug("conn={} bind as {} refused: {}", id_, logging::quoted(name), to_string(user.error().code));

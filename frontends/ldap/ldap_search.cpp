@@ -257,7 +257,8 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
 
   // The search's place: new, or the next page of one begun earlier.
   std::shared_ptr<PagedSearch> state;
-  const std::string print = fingerprint(search, bound_);
+  // Only a paged search is looked up again by it.
+  const std::string print = paged ? fingerprint(search, bound_) : std::string();
   if (paged && !paged->cookie.empty()) {
     auto found = paged_.find(paged->cookie);
     if (found == paged_.end() || found->second->fingerprint != print) {
@@ -498,8 +499,10 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
       result = {ResultCode::size_limit_exceeded, "", "size limit exceeded"};
       break;
     }
+    // The entry is moved into select_attributes: its DN first.
+    const std::string dn = (*entry)->dn;
     std::string message =
-        encode_search_entry(id, (*entry)->dn, select_attributes(**entry, search.attributes), search.types_only);
+        encode_search_entry(id, dn, select_attributes(std::move(**entry), search.attributes), search.types_only);
     if (!co_await send(*running, std::move(message))) co_return;
     ++sent;
   }
@@ -515,8 +518,10 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     }
     controls.push_back(Control{oid::paged_results, false, encode_paged_results({0, cookie})});
   }
-  log()->debug("conn={} search base={} scope={} returned {} entries: {}", id_, logging::quoted(search.base),
-               static_cast<int>(search.scope), sent, static_cast<int>(result.code));
+  if (log()->should_log(spdlog::level::debug)) {  // logging::quoted is not free
+    log()->debug("conn={} search base={} scope={} returned {} entries: {}", id_, logging::quoted(search.base),
+                 static_cast<int>(search.scope), sent, static_cast<int>(result.code));
+  }
   co_await done_with(result, controls);
 }
 

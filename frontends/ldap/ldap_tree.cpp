@@ -186,7 +186,7 @@ Entry root_dse(const TreeSettings& tree) {
   return {"", attributes.take()};
 }
 
-std::vector<Attribute> select_attributes(const Entry& entry, const std::vector<std::string>& requested_names) {
+std::vector<Attribute> select_attributes(Entry entry, const std::vector<std::string>& requested_names) {
   // "1.1" means none only when it is alone (RFC 4511 §4.5.1.8).
   const bool none = requested_names.size() == 1 && requested_names.front() == "1.1";
   const bool user = requested_names.empty() || requested(requested_names, "*");
@@ -195,18 +195,17 @@ std::vector<Attribute> select_attributes(const Entry& entry, const std::vector<s
   // it asks for "*" or nothing and expects namingContexts; so it gives all of
   // them to either, as well as to "+".
   const bool root = entry.dn.empty();
-  std::vector<Attribute> selected;
-  if (none) return selected;
-  for (const auto& attribute : entry.attributes) {
+  if (none) return {};
+  std::erase_if(entry.attributes, [&](const Attribute& attribute) {
     const bool is_operational = attribute_is_operational(attribute.type);
     bool wanted = root ? user || operational : is_operational ? operational : user;
     for (const auto& name : requested_names) {
       if (wanted) break;
       wanted = same_attribute_type(attribute.type, name);
     }
-    if (wanted) selected.push_back(attribute);
-  }
-  return selected;
+    return !wanted;
+  });
+  return std::move(entry.attributes);
 }
 
 }  // namespace dirproxy::ldap

@@ -89,8 +89,9 @@ FilterResult evaluate(const Filter& filter, const Entry& entry);
 // ones, "1.1" none, names case-insensitively), values dropped for typesOnly
 // by the encoder, not here. The root DSE's attributes are operational, but
 // clients read it asking for nothing or "*" and expect namingContexts: for
-// the root DSE, nothing, "*" and "+" each give all of them.
-std::vector<Attribute> select_attributes(const Entry& entry, const std::vector<std::string>& requested);
+// the root DSE, nothing, "*" and "+" each give all of them. Taken by value:
+// a search moves its entry in, and the attributes are moved out.
+std::vector<Attribute> select_attributes(Entry entry, const std::vector<std::string>& requested);
 
 // The lookups that find every entry a filter can match, when it pins them:
 // an entry matches only if it has one of these keys. nullopt: the filter

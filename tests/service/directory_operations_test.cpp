@@ -129,6 +129,19 @@ TEST_F(DirectoryOperations, AuthenticateAnswersTheUserWithTheirGroups) {
   EXPECT_EQ(authenticated->groups, std::vector<std::string>({"staff"}));
 }
 
+TEST_F(DirectoryOperations, AuthenticateWithoutGroupsAsksNoDirectoryForThem) {
+  corp_->set_down(true);  // the user's groups would need corp too
+
+  auto with_groups = authenticate(kPassword);
+  auto without = run_as_admin(AuthenticateRequest{.username = "alice", .password = kPassword, .groups = false});
+
+  ASSERT_FALSE(with_groups);
+  EXPECT_EQ(with_groups.error().code, ErrorCode::directory_unavailable);
+  ASSERT_TRUE(without) << without.error().message;
+  EXPECT_EQ(without->user.username, "alice");
+  EXPECT_TRUE(without->groups.empty());
+}
+
 TEST_F(DirectoryOperations, AuthenticateLocksTheUsernameAfterMaxFailuresEvenForTheRightPassword) {
   fail_authentication(kMaxFailures);
 

@@ -10,6 +10,7 @@
 
 #include "directories/in_memory_directory.hpp"
 #include "service/entry_requests.hpp"
+#include "service/runtime.hpp"
 #include "support/manual_clock.hpp"
 #include "support/temporary_directory.hpp"
 
@@ -225,6 +226,27 @@ TEST_F(EntryOperations, UnderFirstAListedGroupHasItsFirstDirectorysMembersOnly) 
   ASSERT_TRUE(groups);
   ASSERT_EQ(groups->size(), 1u);
   EXPECT_EQ((*groups)[0].group.members, (std::vector<std::string>{"zoe"}));
+}
+
+TEST(IdentitySettingsOfAConfiguration, MemoryHoldsAsManyIdentitiesAsTheLdapCachesHoldUsers) {
+  config::Config config;
+  EXPECT_EQ(identity_settings(config).cached_identities, IdentitySettings{}.cached_identities);
+  config::DirectoryConfig a;
+  a.name = "a";
+  a.type = config::DirectoryType::ldap;
+  a.ldap.cache.max_entries = 30000;
+  config::DirectoryConfig b = a;
+  b.name = "b";
+  b.ldap.cache.max_entries = 20000;
+  config::DirectoryConfig uncached = a;  // identities do not go stale: they count as well
+  uncached.name = "uncached";
+  uncached.ldap.cache.ttl = std::chrono::seconds(0);
+  uncached.ldap.cache.max_entries = 5000;
+  config::DirectoryConfig internal;
+  internal.name = "internal";
+  config.directories = {a, b, uncached, internal};
+
+  EXPECT_EQ(identity_settings(config).cached_identities, 55000u);
 }
 
 }  // namespace

@@ -287,5 +287,138 @@ TEST_F(IdentityStoreTest, AnIdentityIsRememberedBeyondTheCacheSize) {
   }
 }
 
+TEST_F(IdentityStoreTest, ABatchGivesEachNewNameItsOwnIdentityAndKeepsTheOnesThatExist) {
+  {
+    IdentityStore earlier(database_, {});
+    ASSERT_TRUE(earlier.identity_of(IdentityKind::user, "local", "bob"));
+  }
+  IdentityStore store(database_, {});  // bob only in the table, dave in memory too
+  auto dave = store.identity_of(IdentityKind::user, "local", "dave");
+  auto bob = store.identity_of(IdentityKind::user, "local", "bob");
+  auto staff = store.identity_of(IdentityKind::group, "local", "staff");
+  ASSERT_TRUE(dave && bob && staff);
+  const std::vector<IdentityWanted> wanted{
+      {.directory = "local", .name = "Alice", .own = {}},
+      {.directory = "local", .name = "BOB", .own = {}},
+      {.directory = "local", .name = "carol", .own = {}},
+      {.directory = "local", .name = "dave", .own = {}},
+      {.directory = "corp", .name = "erin", .own = {.uuid = "6F9619FF-8B86-D011-B42D-00C04FC964FF", .number = 4321}},
+      {.directory = "local", .name = "alice", .own = {}},  // again, in another case
+  };
+
+  auto batch = store.identities_of(IdentityKind::user, wanted);
+
+  ASSERT_TRUE(batch) << batch.error().message;
+  ASSERT_EQ(batch->size(), wanted.size());
+  const auto& got = *batch;
+  EXPECT_EQ(got[0].name, "alice");
+  EXPECT_EQ(got[1].uuid, bob->uuid);
+  EXPECT_EQ(got[1].number, bob->number);
+  EXPECT_EQ(got[3].uuid, dave->uuid);
+  EXPECT_EQ(got[3].number, dave->number);
+  EXPECT_EQ(got[4].uuid, "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+  EXPECT_EQ(got[4].number, 4321u);
+  EXPECT_EQ(got[4].source, IdentitySource::directory);
+  EXPECT_EQ(got[5].uuid, got[0].uuid);
+  EXPECT_EQ(got[5].number, got[0].number);
+  // The new ones: distinct numbers, none a group's or an earlier user's.
+  const std::set<std::uint32_t> numbers{got[0].number, got[2].number, bob->number, dave->number, staff->number};
+  EXPECT_EQ(numbers.size(), 5u);
+  EXPECT_NE(got[0].uuid, got[2].uuid);
+  // As a lookup of one name sees them, from memory and from the table.
+  IdentityStore reopened(database_, {});
+  for (const auto& identity : got) {
+    auto again = reopened.identity_of(IdentityKind::user, identity.directory, identity.name);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->uuid, identity.uuid);
+    EXPECT_EQ(again->number, identity.number);
+    auto remembered = store.cached_identity_of(IdentityKind::user, identity.directory, identity.name);
+    ASSERT_TRUE(remembered) << identity.name;
+    EXPECT_EQ(remembered->uuid, identity.uuid);
+  }
+}
+
+TEST_F(IdentityStoreTest, ABatchTakesADirectorysNewOwnValuesAndAnEmptyBatchIsNothing) {
+  IdentityStore store(database_, {});
+  auto allocated = store.identity_of(IdentityKind::group, "corp", "staff");
+  ASSERT_TRUE(allocated);
+  const std::vector<IdentityWanted> wanted{{.directory = "corp", .name = "staff", .own = {.uuid = std::nullopt, .number = 777}}};
+
+  auto batch = store.identities_of(IdentityKind::group, wanted);
+  auto empty = store.identities_of(IdentityKind::group, {});
+
+  ASSERT_TRUE(batch && empty);
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ((*batch)[0].uuid, allocated->uuid);
+  EXPECT_EQ((*batch)[0].number, 777u);
+  EXPECT_EQ((*batch)[0].source, IdentitySource::directory);
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_F(IdentityStoreTest, ARetiredNameInABatchGetsANewIdentity) {
+  IdentityStore store(database_, {});
+  auto first = store.identity_of(IdentityKind::user, "local", "alice");
+  ASSERT_TRUE(first);
+  retire(store, IdentityKind::user, "alice");
+  const std::vector<IdentityWanted> wanted{{.directory = "local", .name = "alice", .own = {}},
+                                           {.directory = "local", .name = "bob", .own = {}}};
+
+  auto batch = store.identities_of(IdentityKind::user, wanted);
+
+  ASSERT_TRUE(batch);
+  EXPECT_NE((*batch)[0].uuid, first->uuid);
+  EXPECT_NE((*batch)[0].number, first->number);
+  EXPECT_NE((*batch)[1].number, first->number);
+}
+
+// Two stores over one database stand for two nodes (or the pool's threads)
+// meeting a name first at once: one through an enumeration's page, the
+// other through a search by that name.
+TEST_F(IdentityStoreTest, ABatchRacingSingleFirstSightsGivesEachNameOneIdentity) {
+  database_.reset();
+  database_ = open_database(4);
+  constexpr int kRounds = 20;
+  constexpr int kBatch = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    IdentityStore batching(database_, {});
+    IdentityStore single(database_, {});
+    std::vector<std::string> names;
+    for (int i = 0; i < kBatch; ++i) names.push_back("r" + std::to_string(round) + "_" + std::to_string(i));
+    std::vector<IdentityWanted> wanted;
+    for (const auto& name : names) wanted.push_back({.directory = "local", .name = name, .own = {}});
+    Result<std::vector<StoredIdentity>> batch = std::vector<StoredIdentity>();
+    std::vector<StoredIdentity> singles;
+    std::thread pager([&] { batch = batching.identities_of(IdentityKind::user, wanted); });
+    std::thread searcher([&] {
+      // From the back, so that the two meet in the middle of the page.
+      for (int i = kBatch - 1; i >= 0; --i) {
+        auto identity = single.identity_of(IdentityKind::user, "local", names[static_cast<std::size_t>(i)]);
+        if (identity) singles.push_back(*identity);
+      }
+    });
+    pager.join();
+    searcher.join();
+
+    ASSERT_TRUE(batch) << batch.error().message;
+    ASSERT_EQ(singles.size(), std::size_t{kBatch});
+    std::set<std::uint32_t> numbers;
+    for (int i = 0; i < kBatch; ++i) {
+      const StoredIdentity& paged = (*batch)[static_cast<std::size_t>(i)];
+      const StoredIdentity& searched = singles[static_cast<std::size_t>(kBatch - 1 - i)];
+      EXPECT_EQ(paged.name, searched.name);
+      EXPECT_EQ(paged.uuid, searched.uuid) << paged.name;
+      EXPECT_EQ(paged.number, searched.number) << paged.name;
+      EXPECT_TRUE(numbers.insert(paged.number).second) << paged.number;
+    }
+  }
+  auto lease = database_->acquire();
+  auto rows = lease.prepare("SELECT COUNT(*), COUNT(DISTINCT number) FROM identities");
+  ASSERT_TRUE(rows);
+  auto row = rows->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(rows->column_int64(0), kRounds * kBatch);
+  EXPECT_EQ(rows->column_int64(1), kRounds * kBatch);
+}
+
 }  // namespace
 }  // namespace dirproxy
