@@ -11,6 +11,7 @@
 #include "core/readable_text.hpp"
 #include "service/account_creation.hpp"
 #include "service/account_operation_support.hpp"
+#include "service/application_requests.hpp"
 #include "service/directory_requests.hpp"
 #include "service/reset_link.hpp"
 
@@ -54,7 +55,11 @@ Result<AuthenticatedUser> run(const OperationContext& op, const AuthenticateRequ
   RETURN_IF_ERROR(user);
   auto groups = op.runtime.chain->user_groups(*user);
   RETURN_IF_ERROR(groups);
-  return AuthenticatedUser{std::move(*user), std::move(*groups)};
+  AuthenticatedUser authenticated{std::move(*user), std::move(*groups)};
+  // The right password of a user the caller's application does not admit:
+  // access_denied (APPLICATIONS.md).
+  RETURN_IF_ERROR(check_access(op, authenticated));
+  return authenticated;
 }
 
 Result<User> run(const OperationContext& op, const GetUserRequest& request) {
