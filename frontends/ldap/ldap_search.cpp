@@ -183,6 +183,13 @@ bool needs_groups(const SearchRequest& search) {
   return asked || tests_member_of(search.filter);
 }
 
+// The settings of the tree `target` is in: the main tree's, or the view of
+// the application's whose base holds it (made in `view`).
+const TreeSettings& tree_of(const FrontEndState& state, const DnTarget& target, std::optional<TreeSettings>& view) {
+  if (target.application.empty()) return state.tree;
+  return view.emplace(application_view(state.tree, target.application));
+}
+
 bool may_read_group(const ReadScope& scope, std::string_view name) {
   if (!scope.self) return true;
   return std::any_of(scope.self->groups.begin(), scope.self->groups.end(),
@@ -244,8 +251,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
   // The tree the base is in: the main one, or an application's (its DNs
   // under its base, its users only).
   std::optional<TreeSettings> application_tree;
-  if (!base.application.empty()) application_tree = application_view(current->tree, base.application);
-  const TreeSettings& tree = application_tree ? *application_tree : current->tree;
+  const TreeSettings& tree = tree_of(*current, base, application_tree);
   auto made_reader = reader_of(base);
   if (!made_reader) {
     co_await done(result_of(made_reader.error()));
@@ -562,8 +568,7 @@ awaitable<void> Connection::compare(int message_id, const CompareRequest& reques
     co_return;
   }
   std::optional<TreeSettings> application_tree;
-  if (!target.application.empty()) application_tree = application_view(current->tree, target.application);
-  const TreeSettings& tree = application_tree ? *application_tree : current->tree;
+  const TreeSettings& tree = tree_of(*current, target, application_tree);
   auto made_reader = reader_of(target);
   if (!made_reader) {
     co_await answer(result_of(made_reader.error()));
