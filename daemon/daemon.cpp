@@ -132,6 +132,14 @@ int check_config(const std::filesystem::path& config_path) {
     std::cerr << config_path.string() << ": " << loaded.errors.size() << " error(s)\n";
     return 1;
   }
+  // The applications' LDAP trees are checked against each other where the
+  // LDAP front end builds them, as at start-up and reload.
+  if (loaded.config->ldap_server) {
+    if (auto tree = ldap::tree_settings(*loaded.config->ldap_server, loaded.config->applications); !tree) {
+      std::cerr << tree.error().message << "\n" << config_path.string() << ": 1 error(s)\n";
+      return 1;
+    }
+  }
   std::cerr << config_path.string() << ": OK\n";
   return 0;
 }
@@ -218,9 +226,10 @@ int Daemon::run() {
     ldap_server.emplace(io, connection_threads, service, current_runtime, metrics_.get());
     Result<void> listening;
     for (const auto& passed : inherited.tcp) {
-      if (listening) listening = ldap_server->adopt(passed.fd, ldaps_socket(passed, *config->ldap_server), *config->ldap_server);
+      if (listening) listening = ldap_server->adopt(passed.fd, ldaps_socket(passed, *config->ldap_server), *config->ldap_server,
+                                                      config->applications);
     }
-    if (inherited.tcp.empty()) listening = ldap_server->listen(*config->ldap_server);
+    if (inherited.tcp.empty()) listening = ldap_server->listen(*config->ldap_server, config->applications);
     if (!listening) {
       log()->critical("{}", listening.error().message);
       return 1;
@@ -393,6 +402,9 @@ awaitable<Result<void>> Daemon::reload_configuration() {
       if (auto tls = ldap::load_tls(*loaded.config->ldap_server); !tls) {
         return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + tls.error().message);
       }
+      if (auto tree = ldap::tree_settings(*loaded.config->ldap_server, loaded.config->applications); !tree) {
+        return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + tree.error().message);
+      }
     }
     auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
     auto runtime = build_runtime(config, database, rate_limiter, nullptr, metrics);
@@ -411,7 +423,8 @@ awaitable<Result<void>> Daemon::reload_configuration() {
   if (ldap_server_ != nullptr && (*built)->config->ldap_server) {
     // The new settings and certificate (checked above; it can only fail
     // if the files changed since).
-    if (auto reloaded = ldap_server_->reload(*(*built)->config->ldap_server); !reloaded) {
+    if (auto reloaded = ldap_server_->reload(*(*built)->config->ldap_server, (*built)->config->applications);
+        !reloaded) {
       log()->error("reload: the LDAP front end keeps its settings: {}", reloaded.error().message);
     }
   }

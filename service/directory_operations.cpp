@@ -11,6 +11,7 @@
 #include "core/readable_text.hpp"
 #include "service/account_creation.hpp"
 #include "service/account_operation_support.hpp"
+#include "service/application_requests.hpp"
 #include "service/directory_requests.hpp"
 #include "service/reset_link.hpp"
 
@@ -52,10 +53,18 @@ Result<User> authenticate_with_lockout(const OperationContext& op, const std::st
 Result<AuthenticatedUser> run(const OperationContext& op, const AuthenticateRequest& request) {
   auto user = authenticate_with_lockout(op, request.username, request.password);
   RETURN_IF_ERROR(user);
-  if (!request.groups) return AuthenticatedUser{std::move(*user), {}};
+  // The right password of a user the caller's application does not admit:
+  // access_denied (APPLICATIONS.md). Deciding it needs the user's groups
+  // even when the caller did not ask for them.
+  const config::Application* application = acting_application(op);
+  const bool restricted = application != nullptr && !application->access_groups.empty();
+  if (!request.groups && !restricted) return AuthenticatedUser{std::move(*user), {}};
   auto groups = op.runtime.chain->user_groups(*user);
   RETURN_IF_ERROR(groups);
-  return AuthenticatedUser{std::move(*user), std::move(*groups)};
+  AuthenticatedUser authenticated{std::move(*user), std::move(*groups)};
+  RETURN_IF_ERROR(check_access(op, authenticated));
+  if (!request.groups) authenticated.groups.clear();
+  return authenticated;
 }
 
 Result<User> run(const OperationContext& op, const GetUserRequest& request) {

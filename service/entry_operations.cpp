@@ -5,12 +5,19 @@
 // A lookup by number or uuid goes from the identity to (directory, name)
 // and back through the chain, and answers only when that name still
 // belongs to that directory and still has that identity.
+//
+// For a caller acting for an application that admits only some users
+// (access_groups, application_requests.hpp), the entries of the users it
+// does not admit do not exist, and groups list only admitted members.
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/names.hpp"
 #include "core/uuid.hpp"
+#include "service/application_requests.hpp"
 #include "service/entry_requests.hpp"
 
 namespace dirproxy {
@@ -27,6 +34,62 @@ Result<void> check_one_key(std::initializer_list<bool> given, std::string_view n
   for (bool key : given) count += key ? 1 : 0;
   if (count != 1) return fail(ErrorCode::bad_request, "give exactly one of " + std::string(names));
   return {};
+}
+
+// Which users the caller may see: all, or those the application it acts
+// for admits (when that application has access_groups). One per call: it
+// remembers the members it has looked up.
+class Admission final {
+ public:
+  explicit Admission(const OperationContext& op) : op_(op) {
+    const config::Application* application = acting_application(op);
+    if (application != nullptr && !application->access_groups.empty()) application_ = application;
+  }
+
+  bool restricts() const { return application_ != nullptr; }
+
+  // A user with these groups (as the chain computes them).
+  bool admits_user(const std::vector<std::string>& groups) const {
+    return application_ == nullptr || admits(*application_, groups);
+  }
+
+  // Drops the members of `group` the application does not admit; a member
+  // no directory has as a user is not admitted.
+  Result<void> limit_members(Group& group) {
+    if (application_ == nullptr) return {};
+    std::vector<std::string> kept;
+    for (auto& member : group.members) {
+      auto admitted = admits_member(member);
+      RETURN_IF_ERROR(admitted);
+      if (*admitted) kept.push_back(std::move(member));
+    }
+    group.members = std::move(kept);
+    return {};
+  }
+
+ private:
+  Result<bool> admits_member(const std::string& username) {
+    const std::string key = fold_name(username);
+    if (const auto known = members_.find(key); known != members_.end()) return known->second;
+    auto groups = op_.runtime.chain->user_groups(username);
+    if (!groups && groups.error().code != ErrorCode::not_found) return std::move(groups).error();
+    const bool admitted = groups && admits(*application_, *groups);
+    members_.emplace(key, admitted);
+    return admitted;
+  }
+
+  const OperationContext& op_;
+  const config::Application* application_ = nullptr;
+  std::map<std::string, bool> members_;  // folded username -> admitted
+};
+
+// The entry as the caller may see it: nullopt for a user its application
+// does not admit; without groups unless they were asked for.
+std::optional<UserEntry> visible(const Admission& admission, std::optional<UserEntry> entry, bool with_groups) {
+  if (!entry) return entry;
+  if (!admission.admits_user(entry->groups)) return std::nullopt;
+  if (!with_groups) entry->groups.clear();
+  return entry;
 }
 
 OwnIdentity own_identity(const User& user) { return OwnIdentity{.uuid = user.uuid, .number = user.uid_number}; }
@@ -158,32 +221,57 @@ Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEn
     identity = std::move(**found);
     user = chain.find_user(identity->name);
   }
-  return entry_of<UserEntry>(std::move(user), identity, request.uid_number, request.uuid, [&](User&& found) {
-    return user_entry(op, **identities, std::move(found), request.groups);
+  const Admission admission(op);
+  auto entry = entry_of<UserEntry>(std::move(user), identity, request.uid_number, request.uuid, [&](User&& found) {
+    return user_entry(op, **identities, std::move(found), request.groups || admission.restricts());
   });
+  RETURN_IF_ERROR(entry);
+  return visible(admission, std::move(*entry), request.groups);
 }
 
 std::optional<UserEntry> user_entry_from_memory(const OperationContext& op, const GetUserEntryRequest& request,
                                                 User& user) {
-  if (request.groups || !op.runtime.identities) return std::nullopt;
+  if (request.groups || !op.runtime.identities || Admission(op).restricts()) return std::nullopt;
   auto identity =
       op.runtime.identities->cached_identity_of(IdentityKind::user, user.directory, user.username, own_identity(user));
   if (!identity) return std::nullopt;
   return make_user_entry(std::move(user), *identity, {});
 }
 
-Result<UserEntry> user_entry(const OperationContext& op, const GetUserEntryRequest& request, User user) {
+Result<std::optional<UserEntry>> user_entry(const OperationContext& op, const GetUserEntryRequest& request,
+                                            User user) {
   auto identities = identity_store(op);
   RETURN_IF_ERROR(identities);
-  return user_entry(op, **identities, std::move(user), request.groups);
+  const Admission admission(op);
+  auto entry = user_entry(op, **identities, std::move(user), request.groups || admission.restricts());
+  RETURN_IF_ERROR(entry);
+  return visible(admission, std::move(*entry), request.groups);
 }
 
 Result<std::vector<UserEntry>> run(const OperationContext& op, const ListUserEntriesRequest& request) {
   auto identities = identity_store(op);
   RETURN_IF_ERROR(identities);
-  return entries_of<UserEntry>(
-      **identities, IdentityKind::user, op.runtime.chain->list_users(request.after, request.limit),
-      [&](User&& user, const StoredIdentity& identity) { return user_entry(op, std::move(user), identity, true); });
+  const Admission admission(op);
+  std::vector<UserEntry> entries;
+  if (request.limit == 0) return entries;
+  // The users the caller's application does not admit are skipped; the
+  // chain's pages are read until `limit` are found or none are left, so
+  // that a page shorter than `limit` still means the end.
+  std::string after = request.after;
+  for (;;) {
+    auto page = entries_of<UserEntry>(
+        **identities, IdentityKind::user, op.runtime.chain->list_users(after, request.limit),
+        [&](User&& user, const StoredIdentity& identity) { return user_entry(op, std::move(user), identity, true); });
+    RETURN_IF_ERROR(page);
+    const bool last = page->size() < request.limit;
+    if (!page->empty()) after = page->back().user.username;
+    for (auto& entry : *page) {
+      if (!admission.admits_user(entry.groups)) continue;
+      entries.push_back(std::move(entry));
+      if (entries.size() == request.limit) return entries;
+    }
+    if (last) return entries;
+  }
 }
 
 Result<std::optional<GroupEntry>> run(const OperationContext& op, const GetGroupEntryRequest& request) {
@@ -198,19 +286,24 @@ Result<std::optional<GroupEntry>> run(const OperationContext& op, const GetGroup
     if (!found->has_value()) return std::optional<GroupEntry>();
     identity = std::move(**found);
   }
+  Admission admission(op);
   return entry_of<GroupEntry>(op.runtime.chain->find_group(request.name ? *request.name : identity->name), identity,
-                              request.gid_number, request.uuid,
-                              [&](Group&& group) { return group_entry(**identities, std::move(group)); });
+                              request.gid_number, request.uuid, [&](Group&& group) -> Result<GroupEntry> {
+                                RETURN_IF_ERROR(admission.limit_members(group));
+                                return group_entry(**identities, std::move(group));
+                              });
 }
 
 Result<std::vector<GroupEntry>> run(const OperationContext& op, const ListGroupEntriesRequest& request) {
   auto identities = identity_store(op);
   RETURN_IF_ERROR(identities);
-  return entries_of<GroupEntry>(
-      **identities, IdentityKind::group, op.runtime.chain->list_groups(request.after, request.limit),
-      [&](Group&& group, const StoredIdentity& identity) -> Result<GroupEntry> {
-        return group_entry(std::move(group), identity);
-      });
+  Admission admission(op);
+  return entries_of<GroupEntry>(**identities, IdentityKind::group,
+                                op.runtime.chain->list_groups(request.after, request.limit),
+                                [&](Group&& group, const StoredIdentity& identity) -> Result<GroupEntry> {
+                                  RETURN_IF_ERROR(admission.limit_members(group));
+                                  return group_entry(std::move(group), identity);
+                                });
 }
 
 }  // namespace dirproxy

@@ -39,6 +39,11 @@ struct GroupEntry {
 // Exactly one key (bad_request otherwise); nullopt when no user has it.
 // username and email are looked up through the chain as get_user does;
 // uid_number and uuid through the identity store.
+//
+// A caller acting for an application with access_groups (Caller::
+// application) sees only the users it admits: the others' entries do not
+// exist for it (nullopt, left out of lists), and groups list only the
+// members it admits. All groups are seen.
 struct GetUserEntryRequest {
   static constexpr OperationPolicy policy{.name = "get_user_entry"};
   using Response = std::optional<UserEntry>;
@@ -54,11 +59,14 @@ Result<std::optional<UserEntry>> run(const OperationContext& op, const GetUserEn
 
 // The two halves of the entry of `user`, as a lookup by username found it
 // (Service::call finds the user on its event loop): from memory alone, when
-// the identity store remembers the user's identity and no groups are
-// wanted (nullopt otherwise, `user` untouched); and what may block.
+// the identity store remembers the user's identity, no groups are wanted
+// and the caller's application admits everyone (nullopt otherwise, `user`
+// untouched); and what may block (nullopt: the caller's application does
+// not admit the user).
 std::optional<UserEntry> user_entry_from_memory(const OperationContext& op, const GetUserEntryRequest& request,
                                                 User& user);
-Result<UserEntry> user_entry(const OperationContext& op, const GetUserEntryRequest& request, User user);
+Result<std::optional<UserEntry>> user_entry(const OperationContext& op, const GetUserEntryRequest& request,
+                                            User user);
 
 // The chain's users (each once, from its owner) whose folded username sorts
 // after `after` (empty: from the first), in that order, at most `limit`.

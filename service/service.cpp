@@ -174,9 +174,7 @@ awaitable<Result<std::optional<UserEntry>>> Service::call(const Caller& caller, 
       answer = std::optional<UserEntry>(std::move(*entry));
     } else {
       auto operation = [&]() -> Result<std::optional<UserEntry>> {
-        auto made = user_entry(context, request, std::move(**user));
-        RETURN_IF_ERROR(made);
-        return std::optional<UserEntry>(std::move(*made));
+        return user_entry(context, request, std::move(**user));
       };
       auto work = [&operation] { return run_guarded<std::optional<UserEntry>>(operation); };
       answer = co_await pool_.run(work);

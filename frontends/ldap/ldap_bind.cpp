@@ -19,10 +19,12 @@ const std::shared_ptr<spdlog::logger>& log() {
 // The answer to a failed authentication: whatever the reason (unknown,
 // wrong, locked, inactive, not a name at all), invalidCredentials, so that
 // it tells nothing; only a directory that is down, a rate limit and an
-// internal error say so.
+// internal error say so, and a user an application does not admit (the
+// password was right: the message tells the user why).
 LdapResult refusal(const Error& error) {
   LdapResult result = result_of(error);
-  if (result.code == ResultCode::unavailable || result.code == ResultCode::busy || result.code == ResultCode::other) {
+  if (result.code == ResultCode::unavailable || result.code == ResultCode::busy || result.code == ResultCode::other ||
+      error.code == ErrorCode::access_denied) {
     return result;
   }
   return {ResultCode::invalid_credentials, "", "invalid credentials"};
@@ -75,15 +77,23 @@ awaitable<void> Connection::bind(int message_id, const BindRequest& request, std
 
 awaitable<LdapResult> Connection::bind_user(const TreeSettings& tree, const std::string& name,
                                             const std::string& password, std::optional<BoundIdentity>& bound) {
-  // Named: a temporary in a co_await expression is a g++ 12 hazard.
-  const Caller reader = caller();
   Service& service = shared_->service;
   const DnTarget target = classify_dn(tree, name);
+  // A DN under an application's base (applications[].ldap.base_dn) is a
+  // login through that application: the service refuses users it does not
+  // admit. Any other name is a login through no application.
+  Caller reader = caller();
+  if (!target.application.empty()) reader.application = target.application;
+  const TreeSettings view = application_view(tree, target.application);
   if (target.kind == DnTarget::Kind::service) {
     AuthenticateApplicationRequest request{ascii_lower(target.name), password};
     auto application = co_await service.call(reader, request);
     if (!application) co_return refusal(application.error());
-    bound = BoundIdentity{BoundIdentity::Kind::application, application->name, service_dn(tree, application->name),
+    // Under an application's base, ou=services holds that application alone.
+    if (!target.application.empty() && application->name != target.application) {
+      co_return LdapResult{ResultCode::invalid_credentials, "", "invalid credentials"};
+    }
+    bound = BoundIdentity{BoundIdentity::Kind::application, application->name, service_dn(view, application->name),
                           application->may_write};
     co_return LdapResult{};
   }
@@ -109,7 +119,7 @@ awaitable<LdapResult> Connection::bind_user(const TreeSettings& tree, const std:
     log()->debug("conn={} bind as {} refused: {}", id_, logging::quoted(name), to_string(user.error().code));
     co_return refusal(user.error());
   }
-  bound = BoundIdentity{BoundIdentity::Kind::user, user->user.username, user_dn(tree, user->user.username), false};
+  bound = BoundIdentity{BoundIdentity::Kind::user, user->user.username, user_dn(view, user->user.username), false};
   co_return LdapResult{};
 }
 

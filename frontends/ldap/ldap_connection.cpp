@@ -399,6 +399,9 @@ Caller Connection::caller() const {
   caller.connection = id_;
   if (!peer_address_.empty()) caller.client_address = peer_address_;
   if (bound_.kind != BoundIdentity::Kind::anonymous) caller.actor = bound_.dn;
+  // A bound application's requests are made for it: the service shows it
+  // only the users it admits (APPLICATIONS.md).
+  if (bound_.kind == BoundIdentity::Kind::application) caller.application = bound_.name;
   return caller;
 }
 

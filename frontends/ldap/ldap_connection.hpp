@@ -139,6 +139,13 @@ class Connection final : public std::enable_shared_from_this<Connection> {
                                   std::optional<BoundIdentity>& bound);
   bool plaintext_bind_allowed(const FrontEndState& state) const;
   // ldap_search.cpp
+  // The Caller of a read of `target`: under an application's base
+  // (applications[].ldap.base_dn), made for that application, so the
+  // service shows only the users it admits. An error when the bound
+  // identity may not read that tree: an application that admits only some
+  // users reads no other application's tree (it would see users it does
+  // not admit).
+  Result<Caller> reader_of(const DnTarget& target) const;
   awaitable<void> search(const Request& request, const SearchRequest& search, std::shared_ptr<Running> running);
   awaitable<void> compare(int message_id, const CompareRequest& request, std::shared_ptr<Running> running);
   // ldap_extended.cpp

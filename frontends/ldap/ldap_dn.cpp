@@ -31,21 +31,17 @@ std::string leaf_dn(std::string_view rdn_type, std::string_view name, const std:
   return dn ? std::move(*dn) : std::string();
 }
 
-}  // namespace
-
-DnTarget classify_dn(const TreeSettings& tree, std::string_view dn) {
+// Where `dn` (split into `rdns`) points in the tree under `base_dn`;
+// Kind::outside when it is not under it.
+DnTarget classify_under(std::string_view base_dn, const std::vector<DnRdn>& rdns, std::string_view dn) {
   using Kind = DnTarget::Kind;
-  const auto rdns = split_dn(dn);
-  if (!rdns) return {Kind::invalid, {}};
-  if (rdns->empty()) return {Kind::root_dse, {}};
-  if (normalize_dn(dn) == kSubschemaDn) return {Kind::subschema, {}};
-  const auto base = split_dn(tree.base_dn);
-  if (!base || !dn_is_under(dn, tree.base_dn)) return {Kind::outside, {}};
+  const auto base = split_dn(base_dn);
+  if (!base || !dn_is_under(dn, base_dn)) return {Kind::outside, {}};
 
-  const std::size_t depth = rdns->size() - base->size();
+  const std::size_t depth = rdns.size() - base->size();
   if (depth == 0) return {Kind::base, {}};
   if (depth > 2) return {Kind::below_leaf, {}};
-  const auto container = single_value((*rdns)[depth - 1], "ou");
+  const auto container = single_value(rdns[depth - 1], "ou");
   if (!container) return {Kind::below_leaf, {}};
   Kind container_kind = Kind::below_leaf;
   Kind leaf_kind = Kind::below_leaf;
@@ -60,9 +56,45 @@ DnTarget classify_dn(const TreeSettings& tree, std::string_view dn) {
     return {Kind::below_leaf, {}};
   }
   if (depth == 1) return {container_kind, {}};
-  auto name = single_value((*rdns)[0], leaf_type);
+  auto name = single_value(rdns[0], leaf_type);
   if (!name) return {Kind::below_leaf, {}};
   return {leaf_kind, std::move(*name)};
+}
+
+}  // namespace
+
+DnTarget classify_dn(const TreeSettings& tree, std::string_view dn) {
+  using Kind = DnTarget::Kind;
+  const auto rdns = split_dn(dn);
+  if (!rdns) return {Kind::invalid, {}};
+  if (rdns->empty()) return {Kind::root_dse, {}};
+  if (normalize_dn(dn) == kSubschemaDn) return {Kind::subschema, {}};
+  DnTarget target = classify_under(tree.base_dn, *rdns, dn);
+  if (target.kind != Kind::outside) {
+    target.application = tree.application;
+    return target;
+  }
+  // The bases never nest (checked when the configuration is loaded), so at
+  // most one holds the DN.
+  for (const auto& application : tree.application_trees) {
+    target = classify_under(application.base_dn, *rdns, dn);
+    if (target.kind == Kind::outside) continue;
+    target.application = application.application;
+    return target;
+  }
+  return {Kind::outside, {}};
+}
+
+TreeSettings application_view(const TreeSettings& tree, std::string_view application) {
+  for (const auto& own : tree.application_trees) {
+    if (own.application != application) continue;
+    TreeSettings view = tree;
+    view.base_dn = own.base_dn;
+    view.application = own.application;
+    view.application_trees.clear();
+    return view;
+  }
+  return tree;
 }
 
 std::string user_dn(const TreeSettings& tree, std::string_view username) {

@@ -17,6 +17,7 @@
 #include "frontends/ldap/ldap_connection.hpp"
 #include "frontends/ldap/ldap_results.hpp"
 #include "frontends/ldap/ldap_schema.hpp"
+#include "service/application_requests.hpp"
 
 namespace dirproxy::ldap {
 namespace {
@@ -182,6 +183,13 @@ bool needs_groups(const SearchRequest& search) {
   return asked || tests_member_of(search.filter);
 }
 
+// The settings of the tree `target` is in: the main tree's, or the view of
+// the application's whose base holds it (made in `view`).
+const TreeSettings& tree_of(const FrontEndState& state, const DnTarget& target, std::optional<TreeSettings>& view) {
+  if (target.application.empty()) return state.tree;
+  return view.emplace(application_view(state.tree, target.application));
+}
+
 bool may_read_group(const ReadScope& scope, std::string_view name) {
   if (!scope.self) return true;
   return std::any_of(scope.self->groups.begin(), scope.self->groups.end(),
@@ -190,14 +198,26 @@ bool may_read_group(const ReadScope& scope, std::string_view name) {
 
 }  // namespace
 
+Result<Caller> Connection::reader_of(const DnTarget& target) const {
+  Caller reader = caller();
+  if (target.application.empty() || reader.application == target.application) return reader;
+  if (reader.application) {
+    const RuntimePtr runtime = shared_->runtime();
+    const config::Application* bound = find_application(*runtime->config, *reader.application);
+    if (bound != nullptr && !bound->access_groups.empty()) {
+      return fail(ErrorCode::forbidden, "application '" + *reader.application +
+                                            "' admits only some users and reads only its own tree and the main one");
+    }
+  }
+  reader.application = target.application;
+  return reader;
+}
+
 awaitable<void> Connection::search(const Request& request, const SearchRequest& search,
                                    std::shared_ptr<Running> running) {
-  // Named: a temporary in a co_await expression is a g++ 12 hazard.
-  const Caller reader = caller();
   const int id = request.message_id;
   const FrontEndStatePtr current = state();
   const auto& settings = current->settings;
-  const TreeSettings& tree = current->tree;
   Service& service = shared_->service;
   auto done_with = [&](LdapResult result, std::vector<Control> controls) -> awaitable<void> {
     std::string message = encode_result(id, ResponseType::search_done, result, controls);
@@ -219,7 +239,7 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
   }
 
   if (classified_state_ != current || classified_base_ != search.base) {
-    classified_ = classify_dn(tree, search.base);
+    classified_ = classify_dn(current->tree, search.base);
     classified_base_ = search.base;
     classified_state_ = current;
   }
@@ -228,12 +248,25 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
     co_await done(make_result(ResultCode::invalid_dn_syntax, "the base is not a DN"));
     co_return;
   }
+  // The tree the base is in: the main one, or an application's (its DNs
+  // under its base, its users only).
+  std::optional<TreeSettings> application_tree;
+  const TreeSettings& tree = tree_of(*current, base, application_tree);
+  auto made_reader = reader_of(base);
+  if (!made_reader) {
+    co_await done(result_of(made_reader.error()));
+    co_return;
+  }
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = std::move(*made_reader);
 
   // Who may read what.
   ReadScope scope;
   const bool anonymous = bound_.kind == BoundIdentity::Kind::anonymous;
   scope.tree = !anonymous || settings.anonymous == config::AnonymousAccess::read;
-  if (bound_.kind == BoundIdentity::Kind::application) scope.application = bound_.name;
+  if (bound_.kind == BoundIdentity::Kind::application && (base.application.empty() || base.application == bound_.name)) {
+    scope.application = bound_.name;
+  }
   if (bound_.kind == BoundIdentity::Kind::user && settings.user_read == config::UserRead::self) {
     GetUserEntryRequest own;
     own.username = bound_.name;
@@ -526,22 +559,28 @@ awaitable<void> Connection::search(const Request& request, const SearchRequest& 
 }
 
 awaitable<void> Connection::compare(int message_id, const CompareRequest& request, std::shared_ptr<Running> running) {
-  // Named: a temporary in a co_await expression is a g++ 12 hazard.
-  const Caller reader = caller();
   // A Compare reads one entry: it is a base search for it, with the same
   // rules on who may read it.
   const FrontEndStatePtr current = state();
-  const TreeSettings& tree = current->tree;
   Service& service = shared_->service;
   auto answer = [&](LdapResult result) -> awaitable<void> {
     std::string message = encode_result(message_id, ResponseType::compare, result);
     co_await send(*running, std::move(message));
   };
-  const DnTarget target = classify_dn(tree, request.entry);
+  const DnTarget target = classify_dn(current->tree, request.entry);
   if (target.kind == Kind::invalid) {
     co_await answer(make_result(ResultCode::invalid_dn_syntax, "not a DN"));
     co_return;
   }
+  std::optional<TreeSettings> application_tree;
+  const TreeSettings& tree = tree_of(*current, target, application_tree);
+  auto made_reader = reader_of(target);
+  if (!made_reader) {
+    co_await answer(result_of(made_reader.error()));
+    co_return;
+  }
+  // Named: a temporary in a co_await expression is a g++ 12 hazard.
+  const Caller reader = std::move(*made_reader);
   const bool anonymous = bound_.kind == BoundIdentity::Kind::anonymous;
   const auto& settings = current->settings;
   if (anonymous && settings.anonymous != config::AnonymousAccess::read && target.kind != Kind::root_dse &&
@@ -591,7 +630,8 @@ awaitable<void> Connection::compare(int message_id, const CompareRequest& reques
       break;
     }
     case Kind::service:
-      if (bound_.kind == BoundIdentity::Kind::application && same_name(target.name, bound_.name)) {
+      if (bound_.kind == BoundIdentity::Kind::application && same_name(target.name, bound_.name) &&
+          (target.application.empty() || target.application == bound_.name)) {
         entry = service_entry(tree, bound_.name);
       }
       break;

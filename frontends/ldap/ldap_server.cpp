@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "core/logging.hpp"
+#include "directories/ldap/ldap_dn.hpp"
 
 namespace dirproxy::ldap {
 namespace {
@@ -72,9 +73,29 @@ LdapServer::LdapServer(asio::io_context& io, IoThreads& connection_threads, Serv
 
 LdapServer::~LdapServer() = default;
 
-TreeSettings tree_settings(const config::LdapServer& settings) {
+Result<TreeSettings> tree_settings(const config::LdapServer& settings,
+                                   const std::vector<config::Application>& applications) {
   TreeSettings tree;
   tree.base_dn = settings.base_dn;
+  // Each DN belongs to one tree: no base may be, be under or be above
+  // another (compared as DNs: case and spacing do not matter).
+  const auto overlap = [](std::string_view a, std::string_view b) { return dn_is_under(a, b) || dn_is_under(b, a); };
+  for (const auto& application : applications) {
+    if (!application.ldap || application.ldap->base_dn.empty()) continue;
+    const std::string& base = application.ldap->base_dn;
+    const std::string what = "applications: " + application.name + "'s ldap.base_dn '" + base + "'";
+    if (overlap(base, settings.base_dn)) {
+      return fail(ErrorCode::bad_request, what + " is, is under or is above ldap_server.base_dn '" +
+                                              settings.base_dn + "'; give it a base of its own");
+    }
+    for (const auto& other : tree.application_trees) {
+      if (overlap(base, other.base_dn)) {
+        return fail(ErrorCode::bad_request, what + " is, is under or is above " + other.application +
+                                                "'s ldap.base_dn '" + other.base_dn + "'; give each a base of its own");
+      }
+    }
+    tree.application_trees.push_back({application.name, base});
+  }
   tree.home_directory = settings.posix.home_directory;
   tree.login_shell = settings.posix.login_shell;
   tree.start_tls = settings.tls.has_value();
@@ -82,15 +103,19 @@ TreeSettings tree_settings(const config::LdapServer& settings) {
   return tree;
 }
 
-Result<void> LdapServer::use(const config::LdapServer& settings) {
+Result<void> LdapServer::use(const config::LdapServer& settings,
+                             const std::vector<config::Application>& applications) {
+  auto tree = tree_settings(settings, applications);
+  RETURN_IF_ERROR(tree);
   auto context = load_tls(settings);
   RETURN_IF_ERROR(context);
-  state_->set(std::make_shared<const FrontEndState>(FrontEndState{settings, tree_settings(settings), *context}));
+  state_->set(std::make_shared<const FrontEndState>(FrontEndState{settings, std::move(*tree), *context}));
   return {};
 }
 
-Result<void> LdapServer::listen(const config::LdapServer& settings) {
-  RETURN_IF_ERROR(use(settings));
+Result<void> LdapServer::listen(const config::LdapServer& settings,
+                                const std::vector<config::Application>& applications) {
+  RETURN_IF_ERROR(use(settings, applications));
   for (const auto& uri : settings.listen) {
     boost::system::error_code ec;
     tcp::resolver resolver(io_);
@@ -122,8 +147,9 @@ Result<void> LdapServer::listen(const config::LdapServer& settings) {
   return {};
 }
 
-Result<void> LdapServer::adopt(int listening_fd, bool ldaps, const config::LdapServer& settings) {
-  if (listeners_.empty()) RETURN_IF_ERROR(use(settings));
+Result<void> LdapServer::adopt(int listening_fd, bool ldaps, const config::LdapServer& settings,
+                               const std::vector<config::Application>& applications) {
+  if (listeners_.empty()) RETURN_IF_ERROR(use(settings, applications));
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
   if (::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
@@ -144,7 +170,10 @@ Result<void> LdapServer::adopt(int listening_fd, bool ldaps, const config::LdapS
   return {};
 }
 
-Result<void> LdapServer::reload(const config::LdapServer& settings) { return use(settings); }
+Result<void> LdapServer::reload(const config::LdapServer& settings,
+                                const std::vector<config::Application>& applications) {
+  return use(settings, applications);
+}
 
 void LdapServer::start() {
   accepting_ = true;

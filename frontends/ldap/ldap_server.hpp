@@ -30,8 +30,12 @@ namespace dirproxy::ldap {
 // naming the file that could not be used.
 Result<TlsContextPtr> load_tls(const config::LdapServer& settings);
 
-// The tree's settings from the front end's.
-TreeSettings tree_settings(const config::LdapServer& settings);
+// The tree's settings from the front end's and the applications' (their
+// ldap.base_dn trees). Fails, naming both, when an application's base_dn is,
+// is under or is above ldap_server.base_dn or another application's: each
+// DN must belong to one tree. The daemon refuses to start or reload then.
+Result<TreeSettings> tree_settings(const config::LdapServer& settings,
+                                   const std::vector<config::Application>& applications);
 
 class LdapServer final {
  public:
@@ -43,13 +47,15 @@ class LdapServer final {
 
   // Loads the certificate (when `tls` is set) and listens on every URI of
   // `settings.listen`; fails with a message naming the URI or file.
-  Result<void> listen(const config::LdapServer& settings);
+  // `applications` give the trees of their own (tree_settings).
+  Result<void> listen(const config::LdapServer& settings, const std::vector<config::Application>& applications);
   // Takes over a listening TCP socket passed by systemd, serving ldaps://
   // on it when `ldaps` (FileDescriptorName=ldaps), else ldap://.
-  Result<void> adopt(int listening_fd, bool ldaps, const config::LdapServer& settings);
+  Result<void> adopt(int listening_fd, bool ldaps, const config::LdapServer& settings,
+                     const std::vector<config::Application>& applications);
   // Makes `settings` the ones in force and loads the certificate again; on
   // failure all stay as they were and the message says why.
-  Result<void> reload(const config::LdapServer& settings);
+  Result<void> reload(const config::LdapServer& settings, const std::vector<config::Application>& applications);
 
   void start();
   // Stops accepting, tells every connection the server is going away, and
@@ -67,7 +73,7 @@ class LdapServer final {
   };
 
   // Makes `settings` (and its certificate) the ones in force.
-  Result<void> use(const config::LdapServer& settings);
+  Result<void> use(const config::LdapServer& settings, const std::vector<config::Application>& applications);
   awaitable<void> accept_loop(Listener& listener);
   void serve(tcp::socket socket, bool ldaps);
 

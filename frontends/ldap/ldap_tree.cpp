@@ -175,6 +175,7 @@ Entry root_dse(const TreeSettings& tree) {
   AttributeList attributes;
   attributes.add("objectClass", {"top"});
   attributes.add("namingContexts", tree.base_dn);
+  for (const auto& application : tree.application_trees) attributes.add("namingContexts", application.base_dn);
   attributes.add("supportedLDAPVersion", {"3"});
   if (tree.start_tls) attributes.add("supportedExtension", {oid::start_tls});
   attributes.add("supportedExtension", {oid::password_modify, oid::who_am_i});

@@ -16,8 +16,22 @@
 
 namespace dirproxy::ldap {
 
+// An application's tree of its own (applications[].ldap.base_dn): the same
+// containers and entries as the main tree, under its base, holding only the
+// users the application admits (docs/ldap-server.md).
+struct ApplicationTree {
+  std::string application;  // its name
+  std::string base_dn;      // as configured; compared as a DN
+};
+
 struct TreeSettings {
   std::string base_dn;  // as configured; compared as a DN
+  // The applications' trees beside the main one (in the main tree's
+  // settings only: a view of one has none, see application_view).
+  std::vector<ApplicationTree> application_trees;
+  // In the view of an application's tree: that application; empty in the
+  // main tree.
+  std::string application;
   std::string home_directory = "/home/{username}";
   std::string login_shell = "/bin/bash";
   bool start_tls = false;  // the root DSE lists StartTLS
@@ -48,12 +62,23 @@ struct DnTarget {
     group,       // cn=NAME,ou=groups,BASE
     service,     // cn=NAME,ou=services,BASE
     below_leaf,  // under a user, group or service entry, or another name under a container: no such object
-    outside,     // not under BASE at all
+    outside,     // not under BASE or any application's base at all
   };
   Kind kind = Kind::invalid;
   std::string name;
+  // The application whose tree holds the DN (applications[].ldap.base_dn);
+  // empty for the main tree (and for the root DSE, cn=Subschema, invalid
+  // and outside DNs).
+  std::string application = {};
 };
+// The main tree's settings classify DNs under every base; an application's
+// view (application_view) only those under its own.
 DnTarget classify_dn(const TreeSettings& tree, std::string_view dn);
+
+// The settings of `application`'s tree: `tree` with the application's base
+// as BASE, so that the DNs it makes and reads are under that base. `tree`
+// itself for an empty name or one without a tree of its own.
+TreeSettings application_view(const TreeSettings& tree, std::string_view application);
 
 // The DNs the tree serves, RFC 4514-escaped (by libldap, as the LDAP
 // directory escapes: `,+"\<>;=`, a leading '#' or space, a trailing space

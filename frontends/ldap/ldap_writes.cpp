@@ -32,6 +32,11 @@ bool listed(const std::vector<std::string>& names, std::string_view name) {
 
 LdapResult refused(ResultCode code, std::string message) { return {code, "", std::move(message)}; }
 
+LdapResult under_application_base() {
+  return refused(ResultCode::unwilling_to_perform,
+                 "an application's tree (ldap.base_dn) is read-only: write the entry under ldap_server.base_dn");
+}
+
 // What dirproxy keeps of a user, from the attributes of an Add or Modify.
 struct UserFields {
   std::optional<std::string> email;
@@ -153,6 +158,9 @@ awaitable<LdapResult> Connection::add(const AddRequest& request) {
   Service& service = shared_->service;
   const DnTarget target = classify_dn(tree, request.entry);
   if (target.kind == Kind::invalid) co_return refused(ResultCode::invalid_dn_syntax, "not a DN");
+  // An application's tree is a view of the main one; writes name entries
+  // of the main tree.
+  if (!target.application.empty()) co_return under_application_base();
 
   if (target.kind == Kind::user) {
     UserFields fields;
@@ -237,6 +245,9 @@ awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
   Service& service = shared_->service;
   const DnTarget target = classify_dn(tree, request.object);
   if (target.kind == Kind::invalid) co_return refused(ResultCode::invalid_dn_syntax, "not a DN");
+  // An application's tree is a view of the main one; writes name entries
+  // of the main tree.
+  if (!target.application.empty()) co_return under_application_base();
   using Operation = ModifyRequest::Change::Operation;
 
   if (target.kind == Kind::user) {
@@ -341,6 +352,7 @@ awaitable<LdapResult> Connection::remove(const DeleteRequest& request) {
   if (auto refusal = refuse_write(*current, false)) co_return *refusal;
   Service& service = shared_->service;
   const DnTarget target = classify_dn(tree, request.entry);
+  if (target.kind != Kind::invalid && !target.application.empty()) co_return under_application_base();
   switch (target.kind) {
     case Kind::invalid: co_return refused(ResultCode::invalid_dn_syntax, "not a DN");
     case Kind::user: {
