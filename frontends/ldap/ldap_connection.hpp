@@ -131,6 +131,11 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   Caller writer() const;
   // Why the bound identity may not write now, or nullopt when it may.
   std::optional<LdapResult> refuse_write(const FrontEndState& state, bool carries_password) const;
+  // noSuchObject when the user named `username` is not in the view of the
+  // application this connection is bound as (APPLICATIONS.md: a user it
+  // does not admit does not exist for it, so it cannot change them
+  // either); nullopt otherwise.
+  awaitable<std::optional<LdapResult>> refuse_hidden_user(const std::string& username) const;
   FrontEndStatePtr state() const { return shared_->state(); }
 
   // ldap_bind.cpp

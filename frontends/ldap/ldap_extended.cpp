@@ -127,6 +127,7 @@ awaitable<LdapResult> Connection::password_modify(const ExtendedRequest& request
   if (bound_.kind != BoundIdentity::Kind::application || !bound_.may_write) {
     co_return LdapResult{ResultCode::insufficient_access_rights, "", "only your own password"};
   }
+  if (auto hidden = co_await refuse_hidden_user(username)) co_return *hidden;
   SetPasswordRequest set{username, *modify->new_password};
   auto done = co_await service.call(writing, set);
   if (!done) co_return result_of(done.error());

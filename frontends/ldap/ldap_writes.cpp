@@ -136,6 +136,17 @@ Caller Connection::writer() const {
   return writing;
 }
 
+awaitable<std::optional<LdapResult>> Connection::refuse_hidden_user(const std::string& username) const {
+  const Caller reader = caller();
+  if (!reader.application) co_return std::nullopt;
+  GetUserEntryRequest lookup;
+  lookup.username = username;
+  auto entry = co_await shared_->service.call(reader, lookup);
+  if (!entry) co_return result_of(entry.error());
+  if (!entry->has_value()) co_return refused(ResultCode::no_such_object, "no such entry");
+  co_return std::nullopt;
+}
+
 std::optional<LdapResult> Connection::refuse_write(const FrontEndState& state, bool carries_password) const {
   if (bound_.kind != BoundIdentity::Kind::application || !bound_.may_write) {
     return refused(ResultCode::insufficient_access_rights, "only applications with ldap.may_write may change entries");
@@ -251,6 +262,7 @@ awaitable<LdapResult> Connection::modify(const ModifyRequest& request) {
   using Operation = ModifyRequest::Change::Operation;
 
   if (target.kind == Kind::user) {
+    if (auto hidden = co_await refuse_hidden_user(target.name)) co_return *hidden;
     if (carries_password && request.changes.size() > 1) {
       // A password and other attributes are two service operations; one of
       // them failing after the other succeeded would leave half a change.
@@ -356,6 +368,7 @@ awaitable<LdapResult> Connection::remove(const DeleteRequest& request) {
   switch (target.kind) {
     case Kind::invalid: co_return refused(ResultCode::invalid_dn_syntax, "not a DN");
     case Kind::user: {
+      if (auto hidden = co_await refuse_hidden_user(target.name)) co_return *hidden;
       DeleteUserRequest delete_user{target.name};
       auto done = co_await service.call(writing, delete_user);
       co_return done ? LdapResult{} : result_of(done.error());

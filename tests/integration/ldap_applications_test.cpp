@@ -95,6 +95,13 @@ class LdapApplicationsTest : public ::testing::Test {
     return tool("ldapsearch", args);
   }
 
+  ProcessOutput modify(const std::string& dn, const std::string& ldif) const {
+    RunOptions options;
+    options.env = {{"LDAPCONF", "/dev/null"}, {"LDAPRC", "/dev/null"}};
+    options.stdin_text = ldif;
+    return run_program("ldapmodify", {"-x", "-H", uri(), "-D", dn, "-w", kPassword}, options);
+  }
+
   ProcessOutput who_am_i(const std::string& dn, const std::string& password) const {
     return tool("ldapwhoami", {"-x", "-H", uri(), "-D", dn, "-w", password});
   }
@@ -164,6 +171,33 @@ TEST_F(LdapApplicationsTest, ARestrictedApplicationFindsOnlyTheUsersItAdmits) {
   const auto nslcd = search(service_dn("nslcd"), kBase, {"(cn=staff)", "memberUid"});
   ASSERT_EQ(nslcd.exit_code, 0) << nslcd.err;
   EXPECT_EQ(lines_with(nslcd.out, "memberUid:"), (std::vector<std::string>{"memberUid: alice", "memberUid: bob"}));
+}
+
+TEST_F(LdapApplicationsTest, AWritingApplicationCannotChangeUsersItDoesNotAdmit) {
+  Json writing = config();
+  writing["applications"][0]["ldap"]["may_write"] = true;
+  daemon_.start(writing);
+  add_group("grafana-users");
+  add_user("alice", {"grafana-users"});
+  add_user("bob", {});
+  const std::string grafana = service_dn("grafana");
+  const auto change = [](const std::string& name) {
+    return "dn: " + user_dn(name) + "\nchangetype: modify\nreplace: displayName\ndisplayName: Changed\n";
+  };
+  // bob does not exist for grafana: not changed, not deleted, no new password.
+  EXPECT_EQ(modify(grafana, change("bob")).exit_code, 32);
+  EXPECT_EQ(modify(grafana, "dn: " + user_dn("bob") + "\nchangetype: delete\n").exit_code, 32);
+  const auto password = tool(
+      "ldappasswd", {"-x", "-H", uri(), "-D", grafana, "-w", kPassword, "-s", "new bob password 1", user_dn("bob")});
+  EXPECT_NE(password.exit_code, 0);
+  EXPECT_NE((password.out + password.err).find("No such object (32)"), std::string::npos) << password.err;
+  const Json bob = daemon_.call({{"op", "get_user"}, {"username", "bob"}});
+  EXPECT_EQ(bob["user"]["display_name"], "bob") << bob.dump();
+  EXPECT_EQ(who_am_i(user_dn("bob"), password_of(user_dn("bob"))).exit_code, 0);
+  // alice, whom it admits, it may change.
+  EXPECT_EQ(modify(grafana, change("alice")).exit_code, 0);
+  const Json alice = daemon_.call({{"op", "get_user"}, {"username", "alice"}});
+  EXPECT_EQ(alice["user"]["display_name"], "Changed") << alice.dump();
 }
 
 TEST_F(LdapApplicationsTest, TheApplicationsTreeHoldsOnlyItsUsersUnderItsBase) {
