@@ -11,6 +11,7 @@
 #include "core/readable_text.hpp"
 #include "service/account_creation.hpp"
 #include "service/account_operation_support.hpp"
+#include "service/application_requests.hpp"
 #include "service/directory_requests.hpp"
 #include "service/reset_link.hpp"
 
@@ -54,7 +55,12 @@ Result<AuthenticatedUser> run(const OperationContext& op, const AuthenticateRequ
   RETURN_IF_ERROR(user);
   auto groups = op.runtime.chain->user_groups(*user);
   RETURN_IF_ERROR(groups);
-  return AuthenticatedUser{std::move(*user), std::move(*groups)};
+  AuthenticatedUser authenticated{std::move(*user), std::move(*groups)};
+  // After the password (only someone who knows it learns that the user is
+  // not admitted) and after the lockout count is cleared: the password was
+  // right, the application's rule is another matter.
+  RETURN_IF_ERROR(check_access(op, authenticated));
+  return authenticated;
 }
 
 Result<User> run(const OperationContext& op, const GetUserRequest& request) {
@@ -99,7 +105,9 @@ Result<SignupOptions> run(const OperationContext& op, const SignupOptionsRequest
 Result<void> run(const OperationContext& op, const ChangePasswordRequest& request) {
   // Credentials first: a caller without the old password learns nothing,
   // not even whether the new one would be acceptable. The old password is a
-  // guess like any other, so it goes through the lockout.
+  // guess like any other, so it goes through the lockout. No application's
+  // access groups apply: changing one's password is not a login, and the
+  // password is the user's in every application (docs/applications.md).
   auto user = authenticate_with_lockout(op, request.username, request.old_password);
   RETURN_IF_ERROR(user);
   RETURN_IF_ERROR(op.runtime.policy.check_password(request.new_password, "new_password"));
