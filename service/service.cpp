@@ -56,6 +56,8 @@ void Service::log_after_answer(const Caller& caller, const OperationPolicy& poli
 
 std::optional<std::string> Service::socket_application(uid_t uid) const {
   const RuntimePtr runtime = runtime_();
+  // No runtime: a harness that only parses requests (fuzz/socket_request).
+  if (!runtime) return std::nullopt;
   return dirproxy::socket_application(*runtime->config, uid);
 }
 
