@@ -41,6 +41,16 @@ void add_directories(CLI::App& app, Command& command) {
   });
 }
 
+void add_applications(CLI::App& app, Command& command) {
+  app.add_subcommand("applications", "List the applications, who may use them and how many users each admits")
+      ->callback([&command] {
+        command = admin_command({{"op", "list_applications"}});
+        command.print_human = [](const Json& result, std::ostream& out) {
+          out << format_application_table(member(result, "applications"));
+        };
+      });
+}
+
 void add_reload(CLI::App& app, Command& command) {
   app.add_subcommand("reload", "Make dirproxyd re-read its configuration file")->callback([&command] {
     command = admin_command({{"op", "reload"}});
@@ -224,6 +234,10 @@ void add_user(CLI::App& app, Command& command) {
                        out << format_name_list(member(result, "groups"));
                      };
                    });
+  add_user_by_name(*user, command, "access", "Show a user's groups and the applications they may use",
+                   "get_user_access", /*admin=*/true, [](Command& c, const std::string&) {
+                     c.print_human = [](const Json& result, std::ostream& out) { out << format_user_access(result); };
+                   });
 }
 
 // --- group -------------------------------------------------------------------
@@ -298,6 +312,7 @@ void add_commands(CLI::App& app, Command& command) {
   add_auth(app, command);
   add_group(app, command);
   add_directories(app, command);
+  add_applications(app, command);
   add_reload(app, command);
   add_backup(app, command);
   add_account_commands(app, command);

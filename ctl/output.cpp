@@ -183,6 +183,32 @@ std::string format_directory_table(const Json& directories) {
   return format_table({"NAME", "TYPE", "PERMISSIONS", "STATUS", "USERS", "DETAIL"}, rows);
 }
 
+std::string format_application_table(const Json& applications) {
+  std::vector<std::vector<std::string>> rows;
+  if (applications.is_array()) {
+    for (const auto& application : applications) {
+      const Json& access_groups = member(application, "access_groups");
+      const Json& ldap = member(application, "ldap");
+      const bool has_ldap = ldap.is_object();
+      rows.push_back({display_member(application, "name"),
+                      access_groups.is_array() && access_groups.empty() ? "everyone" : display_value(access_groups),
+                      display_member(application, "socket_users"), has_ldap ? "yes" : "no",
+                      has_ldap ? display_member(ldap, "base_dn") : "-",
+                      has_ldap ? display_member(ldap, "may_write") : "-",
+                      display_member(application, "admitted_users")});
+    }
+  }
+  return format_table({"NAME", "ACCESS GROUPS", "SOCKET USERS", "LDAP", "BASE DN", "MAY WRITE", "USERS"}, rows);
+}
+
+std::string format_user_access(const Json& access) {
+  return format_fields({
+      {"username", display_member(access, "username")},
+      {"groups", display_member(access, "groups")},
+      {"applications", display_member(access, "applications")},
+  });
+}
+
 std::string format_name_list(const Json& names) {
   std::string out;
   if (names.is_array()) {

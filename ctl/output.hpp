@@ -62,6 +62,14 @@ std::string format_group(const Json& group);
 // NAME TYPE PERMISSIONS STATUS USERS DETAIL, one row per directory.
 std::string format_directory_table(const Json& directories);
 
+// NAME ACCESS GROUPS SOCKET USERS LDAP BASE DN MAY WRITE USERS, one row per
+// application; no access groups reads "everyone", an application without
+// an ldap section has "no" under LDAP and "-" under BASE DN and MAY WRITE.
+std::string format_application_table(const Json& applications);
+
+// get_user_access's answer: username, groups, applications ("-" for none).
+std::string format_user_access(const Json& access);
+
 // One name per line (a user's groups).
 std::string format_name_list(const Json& names);
 

@@ -62,6 +62,9 @@ Result<AuthenticatedUser> run(const OperationContext& op, const AuthenticateRequ
   auto groups = op.runtime.chain->user_groups(*user);
   RETURN_IF_ERROR(groups);
   AuthenticatedUser authenticated{std::move(*user), std::move(*groups)};
+  // After the password (only someone who knows it learns that the user is
+  // not admitted) and after the lockout count is cleared: the password was
+  // right, the application's rule is another matter.
   RETURN_IF_ERROR(check_access(op, authenticated));
   if (!request.groups) authenticated.groups.clear();
   return authenticated;
@@ -109,7 +112,9 @@ Result<SignupOptions> run(const OperationContext& op, const SignupOptionsRequest
 Result<void> run(const OperationContext& op, const ChangePasswordRequest& request) {
   // Credentials first: a caller without the old password learns nothing,
   // not even whether the new one would be acceptable. The old password is a
-  // guess like any other, so it goes through the lockout.
+  // guess like any other, so it goes through the lockout. No application's
+  // access groups apply: changing one's password is not a login, and the
+  // password is the user's in every application (docs/applications.md).
   auto user = authenticate_with_lockout(op, request.username, request.old_password);
   RETURN_IF_ERROR(user);
   RETURN_IF_ERROR(op.runtime.policy.check_password(request.new_password, "new_password"));

@@ -2,6 +2,7 @@
 
 #include "core/logging.hpp"
 #include "directories/pending_lookup.hpp"
+#include "service/application_requests.hpp"
 
 namespace dirproxy {
 namespace {
@@ -53,6 +54,13 @@ void Service::log_after_answer(const Caller& caller, const OperationPolicy& poli
              to_string(error.code));
 }
 
+std::optional<std::string> Service::socket_application(uid_t uid) const {
+  const RuntimePtr runtime = runtime_();
+  // No runtime: a harness that only parses requests (fuzz/socket_request).
+  if (!runtime) return std::nullopt;
+  return dirproxy::socket_application(*runtime->config, uid);
+}
+
 void Service::audit(const Caller& caller, const OperationPolicy& policy, std::string_view target,
                     const Error* error) const {
   const bool refused = error != nullptr && error->code == ErrorCode::forbidden;
@@ -61,6 +69,7 @@ void Service::audit(const Caller& caller, const OperationPolicy& policy, std::st
   if (!wanted) return;
   std::string line = "op=" + std::string(policy.name);
   if (caller.actor) line += " actor=" + logging::quoted(*caller.actor);
+  if (caller.application) line += " application=" + logging::quoted(*caller.application);
   if (caller.peer) {
     line += " peer_uid=" + std::to_string(caller.peer->uid) + " peer_pid=" + std::to_string(caller.peer->pid);
   }

@@ -108,6 +108,13 @@ class Service final {
   template <typename Request>
   static constexpr bool answers_from_memory = std::is_same_v<Request, GetUserRequest>;
 
+  // The application a socket peer running as `uid` acts for, in the
+  // configuration in force (socket_application in application_requests.hpp),
+  // or nullopt. The socket front end asks it per request, so that a reload
+  // that changes socket_users applies to open connections. Without
+  // applications it costs a load of the runtime pointer.
+  std::optional<std::string> socket_application(uid_t uid) const;
+
   // Writes the audit line of one outcome (`error` null: success) when
   // `policy` asks for it, or the outcome is a refusal.
   void audit(const Caller& caller, const OperationPolicy& policy, std::string_view target, const Error* error) const;

@@ -18,11 +18,16 @@ void accept_caller_params(std::vector<protocol::ParamSpec>& params) {
   params.push_back({"actor", protocol::ParamType::string});
 }
 
-// Fills in the caller of a request on `peer`'s connection.
-void set_caller(Caller& caller, const Peer& peer, const Json& params) {
+// Fills in the caller of a request on `peer`'s connection. The application
+// is looked up per request, in the configuration in force, so that a reload
+// applies to open connections.
+void set_caller(Caller& caller, const Service& service, const Peer& peer, const Json& params) {
   caller.front_end = FrontEnd::socket;
   caller.connection = peer.connection;
-  if (peer.credentials) caller.peer = PeerProcess{peer.credentials->uid, peer.credentials->pid};
+  if (peer.credentials) {
+    caller.peer = PeerProcess{peer.credentials->uid, peer.credentials->pid};
+    caller.application = service.socket_application(peer.credentials->uid);
+  }
   caller.admin = peer.admin;
   if (auto ip = params.find("client_ip"); ip != params.end() && ip->is_string()) {
     caller.client_address = ip->get<std::string>();
@@ -37,7 +42,8 @@ void set_caller(Caller& caller, const Peer& peer, const Json& params) {
 RequestDispatcher::RequestDispatcher(Service& service) : service_(service) {
   for (const auto* operations :
        {&directory_socket_operations(), &signup_socket_operations(), &invitation_socket_operations(),
-        &access_request_socket_operations(), &password_reset_socket_operations()}) {
+        &access_request_socket_operations(), &password_reset_socket_operations(),
+        &application_socket_operations()}) {
     for (const auto& operation : *operations) operations_.emplace(operation.policy->name, operation);
   }
   for (auto& [name, operation] : operations_) accept_caller_params(operation.params);
@@ -61,7 +67,7 @@ PreparedRequest RequestDispatcher::prepare(std::string_view line, const Peer& pe
     logged["op"] = req.op;
     log->debug("conn={} id={} {}", peer.connection, logging::shortened(req.id.dump()), redacted_request(logged));
   }
-  set_caller(prepared.caller, peer, req.params);
+  set_caller(prepared.caller, service_, peer, req.params);
 
   auto found = operations_.find(req.op);
   if (found == operations_.end()) {

@@ -98,5 +98,6 @@ const std::vector<SocketOperation>& signup_socket_operations();
 const std::vector<SocketOperation>& invitation_socket_operations();
 const std::vector<SocketOperation>& access_request_socket_operations();
 const std::vector<SocketOperation>& password_reset_socket_operations();
+const std::vector<SocketOperation>& application_socket_operations();
 
 }  // namespace dirproxy

@@ -78,6 +78,32 @@ TEST(FormatUser, PrintsEveryStoredNameEscaped) {
             "directory:    internal\n");
 }
 
+TEST(FormatApplicationTable, SaysEveryoneForNoAccessGroupsAndNoForNoLdapSection) {
+  const Json applications = Json::array(
+      {{{"name", "grafana"},
+        {"access_groups", {"grafana-users", "ops"}},
+        {"socket_users", {"grafana"}},
+        {"ldap", nullptr},
+        {"admitted_users", 2}},
+       {{"name", "wiki"},
+        {"access_groups", Json::array()},
+        {"socket_users", Json::array()},
+        {"ldap", {{"base_dn", "dc=wiki,dc=example,dc=com"}, {"may_write", true}}},
+        {"admitted_users", 10}}});
+
+  EXPECT_EQ(format_application_table(applications),
+            "NAME     ACCESS GROUPS       SOCKET USERS  LDAP  BASE DN                    MAY WRITE  USERS\n"
+            "grafana  grafana-users, ops  grafana       no    -                          -          2\n"
+            "wiki     everyone            -             yes   dc=wiki,dc=example,dc=com  true       10\n");
+}
+
+TEST(FormatUserAccess, ListsGroupsAndApplicationsWithADashForNone) {
+  EXPECT_EQ(format_user_access({{"username", "carol"}, {"groups", {"staff"}}, {"applications", Json::array()}}),
+            "username:     carol\n"
+            "groups:       staff\n"
+            "applications: -\n");
+}
+
 TEST(FormatJson, IsTheSameJsonWithNothingBeyondPrintableAscii) {
   const Json result = {{"user",
                         {{"first_name", "Al\x1b[2Jice"},

@@ -5,6 +5,10 @@
 // fails at the step that broke instead of asserting on nonsense.
 #pragma once
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -12,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/unique_fd.hpp"
 #include "daemon_harness.hpp"
 #include "storage/state_database.hpp"
 
@@ -111,6 +116,51 @@ class DaemonTest : public ::testing::Test {
   }
 
   Json signup_options() { return send({{"op", "signup_options"}}); }
+
+  // Sends `requests` on one connection made as `who` and returns the
+  // responses. The client runs in a forked child, which hands the responses
+  // back through a pipe (they are small: far below the pipe's buffer).
+  std::vector<Json> responses_as(RunAs who, const std::vector<Json>& requests) {
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    UniqueFd read_end(ends[0]);
+    UniqueFd write_end(ends[1]);
+    const std::string socket = daemon_.socket_path();
+
+    int status = run_as(who, [&]() -> int {
+      auto client = ProtocolClient::connect(socket, 10s);
+      if (!client) return 10;
+      Json responses = Json::array();
+      for (const auto& request : requests) {
+        auto response = client->call(request);
+        if (!response) return 11;
+        responses.push_back(*response);
+      }
+      const std::string text = responses.dump();
+      std::string_view pending = text;
+      while (!pending.empty()) {
+        ssize_t written = ::write(write_end.get(), pending.data(), pending.size());
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return 12;
+        pending.remove_prefix(static_cast<std::size_t>(written));
+      }
+      return 0;
+    });
+    write_end.reset();
+    std::string text;
+    char chunk[4096];
+    for (ssize_t got; (got = ::read(read_end.get(), chunk, sizeof chunk)) != 0;) {
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) break;
+      text.append(chunk, static_cast<std::size_t>(got));
+    }
+    if (status != 0)
+      throw std::runtime_error("the client run as uid " + std::to_string(who.uid) + " failed with status " +
+                               std::to_string(status));
+    Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_array()) throw std::runtime_error("the client's responses are unreadable: " + text);
+    return parsed.get<std::vector<Json>>();
+  }
 
   // The integer that `sql` selects (one row, one column) from the daemon's
   // state database, for a check on a stored row.
