@@ -2,6 +2,7 @@
 
 #include <ldap.h>
 #include <poll.h>
+#include <sodium.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
@@ -21,6 +22,19 @@
 
 namespace dirproxy {
 namespace {
+
+// 32 random bytes in base64, with one character of each class AD's
+// complexity rule counts: accepted by any domain policy up to 48
+// characters, and unguessable.
+std::string random_initial_password() {
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  std::string text(sodium_base64_ENCODED_LEN(sizeof bytes, sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(text.data(), text.size(), bytes, sizeof bytes, sodium_base64_VARIANT_ORIGINAL);
+  sodium_memzero(bytes, sizeof bytes);
+  text.resize(std::strlen(text.c_str()));
+  return text + "aZ7!";
+}
 
 constexpr std::size_t kMaxSearchEntries = 100000;  // a bound on any one answer
 // A username lookup expects one entry; more than one is refused as
@@ -1083,10 +1097,18 @@ Result<void> LdapDirectory::write_ad_password(const std::string& dn, std::string
 
 Result<void> LdapDirectory::finish_ad_account(const std::string& dn, const NewUser& user) {
   auto finished = [&]() -> Result<void> {
-    // Without a password the account stays disabled: AD does not enable an
-    // account whose (empty) password breaks the domain's policy.
-    if (!user.password) return {};
-    RETURN_IF_ERROR(write_ad_password(dn, *user.password, std::nullopt));
+    if (user.password) {
+      RETURN_IF_ERROR(write_ad_password(dn, *user.password, std::nullopt));
+    } else {
+      // Added without a password (the user sets one through a set-password
+      // link): AD enables no account without a password its policy accepts,
+      // and a link's set_password does not enable one. So the account gets a
+      // random password that nobody knows, which the link replaces.
+      std::string initial = random_initial_password();
+      auto written = write_ad_password(dn, initial, std::nullopt);
+      std::fill(initial.begin(), initial.end(), '\0');
+      RETURN_IF_ERROR(written);
+    }
     if (!user.active) return {};
     return modify(dn, LDAP_MOD_REPLACE, "userAccountControl", {std::to_string(active_directory::kNormalAccount)});
   }();

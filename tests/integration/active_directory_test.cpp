@@ -236,6 +236,31 @@ TEST_F(ActiveDirectory, AddUserAddsDisabledThenSetsThePasswordThenEnables) {
   EXPECT_EQ(outcome_of(authenticate("grace", kNewPassword)), "ok");
 }
 
+// MS-ADTS 2.2.16 and 3.1.1.3.1.5: an account added without a password (the
+// user sets one through a set-password link) is enabled too, with a random
+// password nobody knows; the link's set is then a replace of it.
+TEST_F(ActiveDirectory, AddUserWithoutAPasswordIsEnabledWithARandomOneTheLinkReplaces) {
+  auto response = send({{"op", "add_user"},
+                        {"username", "grace"},
+                        {"email", "grace@corp.example.com"},
+                        {"display_name", "Grace Hopper"},
+                        {"notify", false}});
+
+  ASSERT_EQ(outcome_of(response), "ok") << response;
+  EXPECT_EQ(response["user"]["active"], true);
+  const std::string dn = "cn=grace,CN=Users,DC=corp,DC=example,DC=com";
+  EXPECT_EQ(state()["entries"][dn]["userAccountControl"], Json({"512"}));
+  const std::string initial = password_of(dn);
+  EXPECT_GE(initial.size(), 40u);
+  const std::string link = response.value("set_password_link", "");
+  ASSERT_NE(link.find("token="), std::string::npos) << response;
+  const std::string token = link.substr(link.find("token=") + 6);
+  auto set = send({{"op", "reset_password"}, {"token", token}, {"password", kNewPassword}});
+  ASSERT_EQ(outcome_of(set), "ok") << set;
+  EXPECT_EQ(password_of(dn), kNewPassword);
+  EXPECT_EQ(outcome_of(authenticate("grace", kNewPassword)), "ok");
+}
+
 // MS-ADTS 3.1.1.3.1.5: when AD refuses the new account's password, the
 // disabled entry is deleted again: no half-created user.
 TEST_F(ActiveDirectory, AddUserWhosePasswordADRefusesLeavesNoEntry) {
