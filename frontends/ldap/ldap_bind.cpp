@@ -47,6 +47,10 @@ awaitable<void> Connection::bind(int message_id, const BindRequest& request, std
   const TreeSettings& tree = current->tree;
   std::optional<BoundIdentity> bound;
   LdapResult result;
+  // A user bind on a connection bound as an application is a login that
+  // application makes (Grafana's and Apache's search-then-bind on one
+  // connection): its access groups apply.
+  const std::string binding_for = bound_.kind == BoundIdentity::Kind::application ? bound_.name : std::string();
   // Anonymous from the moment a Bind begins until one succeeds (RFC 4511
   // §4.2.1): what the service audits of the attempt is not the old identity.
   bound_ = BoundIdentity{};
@@ -64,7 +68,7 @@ awaitable<void> Connection::bind(int message_id, const BindRequest& request, std
   } else if (!plaintext_bind_allowed(*current)) {
     result = {ResultCode::confidentiality_required, "", "a password needs TLS here: use StartTLS or ldaps://"};
   } else {
-    result = co_await bind_user(tree, request.name, request.password, bound);
+    result = co_await bind_user(tree, request.name, request.password, binding_for, bound);
   }
   bound_ = bound.value_or(BoundIdentity{});
   const auto& limits = current->settings.limits;
@@ -76,14 +80,20 @@ awaitable<void> Connection::bind(int message_id, const BindRequest& request, std
 }
 
 awaitable<LdapResult> Connection::bind_user(const TreeSettings& tree, const std::string& name,
-                                            const std::string& password, std::optional<BoundIdentity>& bound) {
+                                            const std::string& password, const std::string& binding_for,
+                                            std::optional<BoundIdentity>& bound) {
   Service& service = shared_->service;
   const DnTarget target = classify_dn(tree, name);
   // A DN under an application's base (applications[].ldap.base_dn) is a
   // login through that application: the service refuses users it does not
-  // admit. Any other name is a login through no application.
+  // admit. Any other name is a login through the application the
+  // connection was bound as (`binding_for`), or through none.
   Caller reader = caller();
-  if (!target.application.empty()) reader.application = target.application;
+  if (!target.application.empty()) {
+    reader.application = target.application;
+  } else if (!binding_for.empty() && target.kind != DnTarget::Kind::service) {
+    reader.application = binding_for;
+  }
   const TreeSettings view = application_view(tree, target.application);
   if (target.kind == DnTarget::Kind::service) {
     AuthenticateApplicationRequest request{ascii_lower(target.name), password};

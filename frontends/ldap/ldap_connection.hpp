@@ -140,8 +140,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
   // ldap_bind.cpp
   awaitable<void> bind(int message_id, const BindRequest& request, std::shared_ptr<Running> running);
+  // `binding_for`: the application the connection was bound as when the
+  // Bind began (empty: none).
   awaitable<LdapResult> bind_user(const TreeSettings& tree, const std::string& name, const std::string& password,
-                                  std::optional<BoundIdentity>& bound);
+                                  const std::string& binding_for, std::optional<BoundIdentity>& bound);
   bool plaintext_bind_allowed(const FrontEndState& state) const;
   // ldap_search.cpp
   // The Caller of a read of `target`: under an application's base

@@ -316,6 +316,38 @@ print(counts)
   EXPECT_EQ(result.out, "[0, 1]\n") << result.err;
 }
 
+// Grafana's flow under the main base on one connection: bound as grafana,
+// it searches, then binds as the user it found. That login is made by
+// grafana, so grafana's access groups apply to it.
+TEST_F(LdapApplicationsTest, AUserBindOnAConnectionBoundAsAnApplicationIsALoginThroughIt) {
+  start_with_users();
+  const std::string script = R"(
+import sys, ldap3
+port, dn, password, base = sys.argv[1:]
+for user in ('alice', 'bob'):
+    conn = ldap3.Connection(ldap3.Server('127.0.0.1', port=int(port)), dn, password, auto_bind=True)
+    conn.search(base, '(uid=%s)' % user, attributes=['uid'])
+    found = len(conn.entries)
+    conn.rebind('uid=%s,ou=people,%s' % (user, base), '%s password 1' % user)
+    print(user, found, conn.result['result'], conn.result['message'])
+    conn.unbind()
+# Without the application's bind first, bob is through no application.
+conn = ldap3.Connection(ldap3.Server('127.0.0.1', port=int(port)), 'uid=bob,ou=people,%s' % base, 'bob password 1')
+print('bob alone', conn.bind())
+)";
+  RunOptions options;
+  options.timeout = 60s;
+  const auto result =
+      run_program("/usr/bin/python3", {"-c", script, std::to_string(port_), service_dn("grafana"), kPassword, kBase},
+                  options);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out,
+            "alice 1 0 \n"
+            "bob 0 49 user 'bob' may not use application 'grafana'\n"
+            "bob alone True\n")
+      << result.err;
+}
+
 TEST_F(LdapApplicationsTest, OverlappingBasesAreRefusedAtStartAndAtReload) {
   Json overlapping = config();
   overlapping["applications"][0]["ldap"]["base_dn"] = "ou=grafana,DC=Example, dc=com";
