@@ -23,19 +23,6 @@ constexpr const char* kBase = "dc=example,dc=com";
 constexpr const char* kGrafanaBase = "dc=grafana,dc=example,dc=org";
 constexpr const char* kPassword = "service secret 1";
 
-std::vector<std::string> lines_with(const std::string& text, const std::string& prefix) {
-  std::vector<std::string> found;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(start, end - start);
-    if (line.rfind(prefix, 0) == 0) found.push_back(line);
-    start = end + 1;
-  }
-  return found;
-}
-
 std::string service_dn(const std::string& name, const std::string& base = kBase) {
   return "cn=" + name + ",ou=services," + base;
 }

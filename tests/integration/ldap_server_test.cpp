@@ -33,20 +33,6 @@ std::string argon2id(const std::string& password) {
   return hash;
 }
 
-// Lines of LDIF output that begin with `prefix`.
-std::vector<std::string> lines_with(const std::string& text, const std::string& prefix) {
-  std::vector<std::string> found;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(start, end - start);
-    if (line.rfind(prefix, 0) == 0) found.push_back(line);
-    start = end + 1;
-  }
-  return found;
-}
-
 class LdapServerTest : public ::testing::Test {
  protected:
   void SetUp() override {

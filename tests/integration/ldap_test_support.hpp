@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "protocol_test_support.hpp"
 #include "support/slapd_server.hpp"
@@ -215,5 +216,19 @@ class LdapReadOnlyTest : public DaemonTest {
   static inline std::unique_ptr<SlapdServer> openldap_;
   static inline std::unique_ptr<SlapdServer> active_directory_;
 };
+
+// The lines of `text` (ldapsearch's LDIF, a log) that begin with `prefix`.
+inline std::vector<std::string> lines_with(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> found;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    if (line.rfind(prefix, 0) == 0) found.push_back(line);
+    start = end + 1;
+  }
+  return found;
+}
 
 }  // namespace dirproxy::integration
