@@ -37,6 +37,7 @@ enum class LdapListenScheme { ldap, ldaps };
 enum class PlaintextBinds { never, loopback, always };
 enum class AnonymousAccess { root_dse, read };
 enum class UserRead { self, all };
+enum class WebScheme { http, https };
 
 struct SiteLinks {
   std::string signup = "{base_url}/signup?token={token}";
@@ -310,6 +311,55 @@ struct Application {
   std::optional<ApplicationLdap> ldap;
 };
 
+// The web listener's address, as written ("https://[::1]:8443") and parsed.
+struct WebListen {
+  std::string url;  // as written in the file
+  WebScheme scheme = WebScheme::http;
+  std::string address;     // an IPv4 or IPv6 literal (without brackets)
+  std::uint16_t port = 0;  // 80 for http://, 443 for https:// when the URL has none
+};
+
+// The certificate and key of the web listener (https://). Only the paths:
+// checked readable at load; the server reads them itself.
+struct WebTls {
+  std::string certificate_file;  // PEM chain
+  std::string key_file;
+};
+
+// A file of web.templates_dir, read when the file is loaded: NAME.html
+// replaces the built-in template NAME (frontends/web checks the name).
+struct WebTemplateOverride {
+  std::string name;  // the file name without ".html"
+  std::string text;
+};
+
+struct WebLimits {
+  std::size_t max_connections = 512;
+  std::size_t max_header_bytes = 8192;
+  std::size_t max_body_bytes = 65536;  // a form; larger bodies get 413
+  Duration read_timeout = std::chrono::seconds(20);   // to read one request, head and body
+  Duration idle_timeout = std::chrono::seconds(60);   // between requests of a keep-alive connection
+  Duration write_timeout = std::chrono::seconds(20);  // to write one answer
+};
+
+// The HTTP listener of the web pages and admin console (WEB.md).
+struct Web {
+  WebListen listen;
+  std::optional<WebTls> tls;  // always set when listen is https://
+  // Addresses ("192.0.2.7", "2001:db8::1") or networks ("10.0.0.0/8")
+  // whose X-Forwarded-For and X-Forwarded-Proto are believed, as written;
+  // checked valid at load.
+  std::vector<std::string> trusted_proxies;
+  // Directory groups whose members may sign in to /admin; empty = no console.
+  std::vector<std::string> admin_groups;
+  Duration session_ttl = std::chrono::minutes(30);  // idle time before an admin session ends
+  std::string templates_dir;                        // "" = built-in templates only
+  std::vector<WebTemplateOverride> templates;       // read from templates_dir
+  std::string stylesheet_file;                      // "" = the built-in stylesheet
+  std::string stylesheet;                           // read from stylesheet_file
+  WebLimits limits;
+};
+
 struct Config {
   Site site;
   Server server;
@@ -328,6 +378,7 @@ struct Config {
   Metrics metrics;
   std::optional<LdapServer> ldap_server;  // absent = no LDAP listener
   std::vector<Application> applications;
+  std::optional<Web> web;  // absent = no HTTP listener
 
   std::filesystem::path source;  // the file this was loaded from
 };

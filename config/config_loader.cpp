@@ -899,6 +899,156 @@ std::optional<std::vector<Application>> application_list(const Field& field) {
 }
 
 // ---------------------------------------------------------------------------
+// web
+
+// "http://ADDRESS[:PORT]" or "https://ADDRESS[:PORT]": an IPv4 address or an
+// IPv6 address in brackets (a host name would be resolved once, at start);
+// the port defaults to the scheme's. Nothing may follow but one "/".
+std::optional<WebListen> web_listen(const Field& field) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  auto refuse = [&](std::string_view why) -> std::optional<WebListen> {
+    field.error("expected http://ADDRESS[:PORT] or https://ADDRESS[:PORT] with an IPv4 or [IPv6] address, got '" +
+                *value + "'" + std::string(why));
+    return std::nullopt;
+  };
+  WebListen listen;
+  listen.url = *value;
+  std::string_view rest = *value;
+  if (starts_with_ignoring_case(rest, "http://")) {
+    listen.scheme = WebScheme::http;
+    listen.port = 80;
+    rest.remove_prefix(std::string_view("http://").size());
+  } else if (starts_with_ignoring_case(rest, "https://")) {
+    listen.scheme = WebScheme::https;
+    listen.port = 443;
+    rest.remove_prefix(std::string_view("https://").size());
+  } else {
+    return refuse("");
+  }
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  std::string_view host = rest;
+  std::optional<std::string_view> port_text;
+  int family = AF_INET;
+  if (rest.starts_with('[')) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return refuse(" (no ']' after the IPv6 address)");
+    host = rest.substr(1, close - 1);
+    const std::string_view after = rest.substr(close + 1);
+    if (!after.empty() && !after.starts_with(':')) return refuse("");
+    if (!after.empty()) port_text = after.substr(1);
+    family = AF_INET6;
+  } else if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port_text = rest.substr(colon + 1);
+  }
+  in6_addr parsed{};
+  if (::inet_pton(family, std::string(host).c_str(), &parsed) != 1) return refuse(" (not an IP address)");
+  if (port_text) {
+    const bool digits_only = !port_text->empty() && port_text->size() <= 5 &&
+                             port_text->find_first_not_of("0123456789") == std::string_view::npos;
+    const unsigned long port = digits_only ? std::stoul(std::string(*port_text)) : 0;
+    if (port < 1 || port > 65535) return refuse(" (the port must be 1 to 65535)");
+    listen.port = static_cast<std::uint16_t>(port);
+  }
+  listen.address = std::string(host);
+  return listen;
+}
+
+// An IP address, or a network as ADDRESS/PREFIX ("10.0.0.0/8", "fd00::/8").
+std::optional<std::string> proxy_address(const Field& field) {
+  auto value = non_empty_text(field);
+  if (!value) return std::nullopt;
+  const auto slash = value->find('/');
+  const std::string address = value->substr(0, slash);
+  const int family = address.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  in6_addr parsed{};
+  bool valid = ::inet_pton(family, address.c_str(), &parsed) == 1;
+  if (valid && slash != std::string::npos) {
+    const std::string prefix = value->substr(slash + 1);
+    const unsigned max_prefix = family == AF_INET ? 32 : 128;
+    valid = !prefix.empty() && prefix.size() <= 3 && prefix.find_first_not_of("0123456789") == std::string::npos &&
+            std::stoul(prefix) <= max_prefix;
+  }
+  if (!valid) {
+    field.error("expected an IP address or a network like 10.0.0.0/8 or fd00::/8, got '" + *value + "'");
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Every NAME.html of `dir` (a template override), sorted by name; other
+// files are left alone. Whether NAME is a template is the web pages' check.
+constexpr std::size_t kMaxWebFileBytes = 256 * 1024;
+
+void read_web_templates(Section& section, Web& web) {
+  std::error_code ec;
+  if (!fs::is_directory(web.templates_dir, ec)) {
+    section.error_at("templates_dir", "not a readable directory: " + web.templates_dir);
+    return;
+  }
+  std::vector<fs::path> files;
+  for (auto it = fs::directory_iterator(web.templates_dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (it->path().extension() == ".html") files.push_back(it->path());
+  }
+  if (ec) {
+    section.error_at("templates_dir", "cannot read " + web.templates_dir + ": " + ec.message());
+    return;
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) {
+    std::string reason;
+    auto text = read_text_file(file, kMaxWebFileBytes, reason);
+    if (!text) {
+      section.error_at("templates_dir", reason);
+      continue;
+    }
+    web.templates.push_back(WebTemplateOverride{file.stem().string(), std::move(*text)});
+  }
+}
+
+void read_web_limits(Section section, WebLimits& limits) {
+  section.read("max_connections", limits.max_connections, whole_number<std::size_t>(1));
+  section.read("max_header_bytes", limits.max_header_bytes, whole_number<std::size_t>(1024, 1024 * 1024));
+  section.read("max_body_bytes", limits.max_body_bytes, whole_number<std::size_t>(1024, 16 * 1024 * 1024));
+  section.read("read_timeout", limits.read_timeout, positive_duration);
+  section.read("idle_timeout", limits.idle_timeout, positive_duration);
+  section.read("write_timeout", limits.write_timeout, positive_duration);
+}
+
+void read_web(Section section, Web& web, const fs::path& base_dir) {
+  section.read_required("listen", web.listen, web_listen);
+  if (auto field = section.take("tls")) {
+    web.tls.emplace();
+    Section tls(*field);
+    tls.read_required("certificate_file", web.tls->certificate_file, readable_file_in(base_dir));
+    tls.read_required("key_file", web.tls->key_file, readable_file_in(base_dir));
+  }
+  if (web.listen.scheme == WebScheme::https && !web.tls) {
+    section.error_at("tls", "required when listen is https:// (certificate_file and key_file)");
+  }
+  if (web.listen.scheme == WebScheme::http && web.tls) {
+    section.error_at("tls", "has no effect: listen is http://, so no TLS is served");
+  }
+  section.read("trusted_proxies", web.trusted_proxies, list_of(proxy_address));
+  section.read("admin_groups", web.admin_groups, list_of(non_empty_text));
+  section.read("session_ttl", web.session_ttl, positive_duration);
+  section.read("templates_dir", web.templates_dir, optional_path_in(base_dir));
+  if (!web.templates_dir.empty()) read_web_templates(section, web);
+  section.read("stylesheet_file", web.stylesheet_file, optional_readable_file_in(base_dir));
+  if (!web.stylesheet_file.empty()) {
+    std::string reason;
+    if (auto text = read_text_file(web.stylesheet_file, kMaxWebFileBytes, reason)) {
+      web.stylesheet = std::move(*text);
+    } else {
+      section.error_at("stylesheet_file", reason);
+    }
+  }
+  read_web_limits(section.section("limits"), web.limits);
+}
+
+// ---------------------------------------------------------------------------
 // The whole file
 
 void read_settings(Section& top, Config& config, const fs::path& base_dir) {
@@ -930,6 +1080,10 @@ void read_settings(Section& top, Config& config, const fs::path& base_dir) {
     read_ldap_server(Section(*field), *config.ldap_server, base_dir);
   }
   top.read("applications", config.applications, application_list);
+  if (auto field = top.take("web")) {
+    config.web.emplace();
+    read_web(Section(*field), *config.web, base_dir);
+  }
 }
 
 void check_cross_field_rules(const Config& config, Diagnostics& diagnostics) {
@@ -957,6 +1111,17 @@ void check_cross_field_rules(const Config& config, Diagnostics& diagnostics) {
   }
   if (signup_enabled && config.user_management == UserManagement::external) {
     warning("signup.mode", "", "has no effect: user_management is external, so signup is refused");
+  }
+  if (config.web && config.site.base_url == Site{}.base_url) {
+    warning("site.base_url", "web", "is not set, so the links in mail point at http://localhost, not at the web pages");
+  }
+  if (config.web && config.web->listen.scheme == WebScheme::http && config.web->trusted_proxies.empty()) {
+    const std::string& address = config.web->listen.address;
+    if (!address.starts_with("127.") && address != "::1") {
+      warning("web.listen", "web",
+              "serves passwords over plain HTTP to a non-loopback address with no trusted_proxies; listen on "
+              "https://, or behind a TLS proxy on loopback");
+    }
   }
   for (std::size_t i = 0; i < config.applications.size() && !config.ldap_server; ++i) {
     if (!config.applications[i].ldap) continue;

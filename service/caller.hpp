@@ -18,12 +18,14 @@ namespace dirproxy {
 enum class FrontEnd : std::uint8_t {
   socket,  // JSON Lines on the Unix socket
   ldap,    // the LDAPv3 listener
+  web,     // the web pages and admin console
 };
 
 constexpr std::string_view to_string(FrontEnd front_end) {
   switch (front_end) {
     case FrontEnd::socket: return "socket";
     case FrontEnd::ldap: return "ldap";
+    case FrontEnd::web: return "web";
   }
   return "socket";
 }
