@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.hpp"
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::ctl {
 namespace {

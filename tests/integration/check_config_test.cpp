@@ -8,6 +8,7 @@
 
 #include "support/child_process.hpp"
 #include "support/temporary_directory.hpp"
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::integration {
 namespace {

@@ -19,6 +19,7 @@
 #include "daemon_harness.hpp"
 #include "storage/state_database.hpp"
 #include "terminal_session.hpp"
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::integration {
 namespace {

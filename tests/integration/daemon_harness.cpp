@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "core/unique_fd.hpp"
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::integration {
 namespace {

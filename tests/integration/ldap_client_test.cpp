@@ -37,6 +37,7 @@
 #include "integration/daemon_harness.hpp"
 #include "integration/ldap_test_support.hpp"
 #include "support/slapd_server.hpp"
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::integration {
 namespace {
@@ -127,13 +128,9 @@ class LdapClientTest : public ::testing::Test {
 
   // Runs `file`'s `scenario`; the JSON it printed is in the failure message.
   static void run_scenario(const std::string& file, const std::string& scenario) {
-#ifdef DIRPROXY_SANITIZED
     // ASan holds freed memory in quarantine (up to 256 MiB): the daemon's
     // growth says nothing there, so the scenarios do not measure it.
-    const pid_t measured = 0;
-#else
-    const pid_t measured = daemon_->pid();
-#endif
+    const pid_t measured = dirproxy::testing::binaries_under_test_are_sanitized() ? 0 : daemon_->pid();
     RunOptions options;
     options.timeout = 180s;
     options.env = {{"PYTHONDONTWRITEBYTECODE", "1"}};  // nothing left in the source tree

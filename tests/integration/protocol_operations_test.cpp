@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "protocol_test_support.hpp"
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::integration {
 namespace {

@@ -35,6 +35,7 @@
 #include "integration/ldap_test_support.hpp"
 #include "support/slapd_server.hpp"
 #include "support/temporary_directory.hpp"
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::integration {
 namespace {

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <stdexcept>
 #include <thread>
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::integration {
 
