@@ -15,7 +15,10 @@ namespace {
 std::vector<FormField> access_fields() {
   return {
       FormField{.name = "display_name", .label = "Your name", .autocomplete = "name"},
-      FormField{.name = "email", .label = "Email address", .type = "email", .autocomplete = "email",
+      FormField{.name = "email",
+                .label = "Email address",
+                .type = "email",
+                .autocomplete = "email",
                 .hint = "Where your invitation goes if the request is approved."},
       FormField{.name = "message", .label = "Why you need an account", .type = "textarea", .required = false},
   };
@@ -78,13 +81,12 @@ awaitable<Response> submit_access(const PageContext& page, const Request& reques
 
 void add_access_pages(Routes& routes) {
   routes.add("/access", form_route(show_access, submit_access));
-  routes.add("/access/sent", show_only([](const PageContext& page, const Request&) -> awaitable<Response> {
-               co_return notice_page(page, Notice{.title = "Your request has been sent",
-                                                  .message = "The administrators have been told of your request.",
-                                                  .next = "If they approve it, you get an invitation by email with "
-                                                          "a link to create your account.",
-                                                  .kind = "success"});
-             }));
+  routes.add("/access/sent",
+             notice_route(Notice{.title = "Your request has been sent",
+                                 .message = "The administrators have been told of your request.",
+                                 .next = "If they approve it, you get an invitation by email with a link to create "
+                                         "your account.",
+                                 .kind = "success"}));
 }
 
 }  // namespace dirproxy::web

@@ -29,7 +29,9 @@ Response dead_link(const PageContext& page, unsigned status) {
 std::vector<FormField> new_password_fields() {
   return {
       FormField{.name = "password", .label = "New password", .type = "password", .autocomplete = "new-password"},
-      FormField{.name = "password_confirm", .label = "New password again", .type = "password",
+      FormField{.name = "password_confirm",
+                .label = "New password again",
+                .type = "password",
                 .autocomplete = "new-password"},
   };
 }
@@ -85,15 +87,6 @@ awaitable<Response> submit_reset(const PageContext& page, const Request& request
   if (done) co_return redirect_to("/password/changed");
   const Error& error = done.error();
   if (error.code == ErrorCode::invalid_token) co_return dead_link(page, 400);
-  if (error.code == ErrorCode::read_only) {
-    co_return notice_page(page,
-                          Notice{.title = "Your password cannot be changed here",
-                                 .message = "Your account is kept by another system, which does not let this site "
-                                            "change its password. Nothing was changed.",
-                                 .next = "Ask your administrator where to change it.",
-                                 .kind = "error"},
-                          403);
-  }
   if (auto whole_page = page_for_error(page, error)) co_return std::move(*whole_page);
   if (!place_error(fields, error)) form_error = error_words(error);
   co_return co_await reset_form(page, request, token, fields, form_error, 400);
@@ -104,10 +97,10 @@ std::vector<FormField> forgot_fields() {
 }
 
 awaitable<Response> show_forgot(const PageContext& page, const Request& request) {
-  co_return render_public_page(page, "password_forgot",
-                               mstch::map{{"title", std::string("Forgot your password?")},
-                                          {"fields", fields_view(forgot_fields())}},
-                               200, &request);
+  co_return render_public_page(
+      page, "password_forgot",
+      mstch::map{{"title", std::string("Forgot your password?")}, {"fields", fields_view(forgot_fields())}}, 200,
+      &request);
 }
 
 awaitable<Response> submit_forgot(const PageContext& page, const Request& request) {
@@ -135,10 +128,9 @@ awaitable<Response> submit_forgot(const PageContext& page, const Request& reques
     if (auto whole_page = page_for_error(page, error)) co_return std::move(*whole_page);
     account.error = error_words(error);
   }
-  co_return render_public_page(page, "password_forgot",
-                               mstch::map{{"title", std::string("Forgot your password?")},
-                                          {"fields", fields_view(fields)}},
-                               400, &request);
+  co_return render_public_page(
+      page, "password_forgot",
+      mstch::map{{"title", std::string("Forgot your password?")}, {"fields", fields_view(fields)}}, 400, &request);
 }
 
 }  // namespace
@@ -146,21 +138,17 @@ awaitable<Response> submit_forgot(const PageContext& page, const Request& reques
 void add_password_pages(Routes& routes) {
   routes.add("/password/reset", form_route(show_reset, submit_reset));
   routes.add("/password/forgot", form_route(show_forgot, submit_forgot));
-  routes.add("/password/changed", show_only([](const PageContext& page, const Request&) -> awaitable<Response> {
-               co_return notice_page(page, Notice{.title = "Your password has been set",
-                                                  .message = "Your new password works from now on.",
-                                                  .next = "Sign in to the applications of this site with it.",
-                                                  .kind = "success"});
-             }));
-  routes.add("/password/forgot/sent", show_only([](const PageContext& page, const Request&) -> awaitable<Response> {
-               co_return notice_page(
-                   page, Notice{.title = "Check your mail",
-                                .message = "If an account matches what you gave, a link is on its way to the email "
-                                           "address of that account.",
-                                .next = "Open the link to choose a new password. If no mail arrives within a few "
-                                        "minutes, look in your spam folder, or ask your administrator.",
-                                .kind = "success"});
-             }));
+  routes.add("/password/changed", notice_route(Notice{.title = "Your password has been set",
+                                                      .message = "Your new password works from now on.",
+                                                      .next = "Sign in to the applications of this site with it.",
+                                                      .kind = "success"}));
+  routes.add("/password/forgot/sent",
+             notice_route(Notice{.title = "Check your mail",
+                                 .message = "If an account matches what you gave, a link is on its way to the email "
+                                            "address of that account.",
+                                 .next = "Open the link to choose a new password. If no mail arrives within a few "
+                                         "minutes, look in your spam folder, or ask your administrator.",
+                                 .kind = "success"}));
 }
 
 }  // namespace dirproxy::web

@@ -56,14 +56,16 @@ std::string field_rule_words(const Error& error) {
   return as_sentence(std::move(message));
 }
 
-}  // namespace
-
+// A handler that takes GET and HEAD only (a page that shows something).
 Handler show_only(Handler show) {
   return [show = std::move(show)](const PageContext& page, const Request& request) -> awaitable<Response> {
-    if (request.method != Method::get && request.method != Method::head) co_return method_not_allowed(page, "GET, HEAD");
+    if (request.method != Method::get && request.method != Method::head)
+      co_return method_not_allowed(page, "GET, HEAD");
     co_return co_await show(page, request);
   };
 }
+
+}  // namespace
 
 Handler form_route(Handler show, Handler submit) {
   return [show = std::move(show), submit = std::move(submit)](const PageContext& page,
@@ -106,8 +108,7 @@ bool place_error(std::vector<FormField>& fields, const Error& error) {
 
 std::string error_words(const Error& error) {
   switch (error.code) {
-    case ErrorCode::invalid_email:
-      return "Enter a whole email address, such as name@example.com.";
+    case ErrorCode::invalid_email: return "Enter a whole email address, such as name@example.com.";
     case ErrorCode::conflict:
       if (error.field == "email") return "An account with this email address exists already.";
       return "This username is taken, or waiting for its owner to confirm it. Choose another.";
@@ -115,10 +116,8 @@ std::string error_words(const Error& error) {
     case ErrorCode::weak_password:
     case ErrorCode::domain_not_allowed:
     case ErrorCode::invalid_token:
-    case ErrorCode::bad_request:
-      return field_rule_words(error);
-    default:
-      return "This could not be done. Try again later.";
+    case ErrorCode::bad_request: return field_rule_words(error);
+    default: return "This could not be done. Try again later.";
   }
 }
 
@@ -133,14 +132,18 @@ Response render_public_page(const PageContext& page, std::string_view template_n
 }
 
 Response notice_page(const PageContext& page, const Notice& notice, unsigned status) {
-  mstch::map context{{"title", notice.title},
-                     {"message", notice.message},
-                     {"next", notice.next},
-                     {"kind", notice.kind}};
+  mstch::map context{
+      {"title", notice.title}, {"message", notice.message}, {"next", notice.next}, {"kind", notice.kind}};
   if (!notice.link_href.empty()) {
     context["link"] = mstch::map{{"href", notice.link_href}, {"text", notice.link_text}};
   }
   return render_public_page(page, "public_notice", std::move(context), status);
+}
+
+Handler notice_route(Notice notice) {
+  return show_only([notice = std::move(notice)](const PageContext& page, const Request&) -> awaitable<Response> {
+    co_return notice_page(page, notice);
+  });
 }
 
 std::optional<Response> page_for_error(const PageContext& page, const Error& error) {
@@ -152,7 +155,8 @@ std::optional<Response> page_for_error(const PageContext& page, const Error& err
           page,
           Notice{.title = "Too many attempts",
                  .message = "There have been too many attempts from your network address for now.",
-                 .next = "Try again in " + (minutes == 1 ? std::string("a minute") : std::to_string(minutes) + " minutes") + ".",
+                 .next = "Try again in " +
+                         (minutes == 1 ? std::string("a minute") : std::to_string(minutes) + " minutes") + ".",
                  .kind = "error"},
           429);
       response.headers.emplace_back("Retry-After", std::to_string(seconds));
@@ -185,8 +189,7 @@ std::optional<Response> page_for_error(const PageContext& page, const Error& err
                                 .next = "Try again in a few minutes. If it keeps failing, tell your administrator.",
                                 .kind = "error"},
                          503);
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 

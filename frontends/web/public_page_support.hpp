@@ -26,9 +26,6 @@ void add_signup_pages(Routes& routes);
 void add_password_pages(Routes& routes);
 void add_access_pages(Routes& routes);
 
-// A handler that takes GET and HEAD only (a page that shows something).
-Handler show_only(Handler show);
-
 // A handler of a form: GET and HEAD go to `show`, a POST whose form token
 // matches its cookie to `submit` (otherwise the "form expired" page, 403),
 // any other method is 405 with Allow.
@@ -36,13 +33,13 @@ Handler form_route(Handler show, Handler submit);
 
 // One input of a public form.
 struct FormField {
-  std::string name{};   // the form field's name, also the input's id
-  std::string label{};  // what the <label> says
-  std::string type = "text";  // text, email, password or textarea
-  std::string value{};  // what was typed; never a password
+  std::string name{};          // the form field's name, also the input's id
+  std::string label{};         // what the <label> says
+  std::string type = "text";   // text, email, password or textarea
+  std::string value{};         // what was typed; never a password
   std::string autocomplete{};  // the autocomplete attribute ("" for none)
-  std::string hint{};   // a line under the label
-  std::string error{};  // beside the field
+  std::string hint{};          // a line under the label
+  std::string error{};         // beside the field
   bool required = true;
   bool readonly = false;
 };
@@ -80,6 +77,10 @@ struct Notice {
   std::string kind{};  // "", "success" or "error": the notice's colour
 };
 Response notice_page(const PageContext& page, const Notice& notice, unsigned status = 200);
+
+// A page (GET and HEAD) that shows `notice`: where a successful POST sends
+// the browser (303), so that a reload does not send the form again.
+Handler notice_route(Notice notice);
 
 // The whole-page answer to an error that is not about one field of a form
 // (too many attempts: 429 with Retry-After; users managed elsewhere; the

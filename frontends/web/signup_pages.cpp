@@ -53,14 +53,12 @@ struct SignupForm {
 SignupForm empty_signup_form() {
   SignupForm form;
   form.fields = {
-      FormField{.name = "username", .label = "Username", .autocomplete = "username",
-                .hint = "What you sign in with."},
-      FormField{.name = "display_name", .label = "Your name", .autocomplete = "name",
-                .hint = "As others will see it."},
+      FormField{.name = "username", .label = "Username", .autocomplete = "username", .hint = "What you sign in with."},
+      FormField{.name = "display_name", .label = "Your name", .autocomplete = "name", .hint = "As others will see it."},
       FormField{.name = "email", .label = "Email address", .type = "email", .autocomplete = "email"},
       FormField{.name = "password", .label = "Password", .type = "password", .autocomplete = "new-password"},
-      FormField{.name = "password_confirm", .label = "Password again", .type = "password",
-                .autocomplete = "new-password"},
+      FormField{
+          .name = "password_confirm", .label = "Password again", .type = "password", .autocomplete = "new-password"},
   };
   return form;
 }
@@ -191,15 +189,15 @@ awaitable<Response> show_confirm(const PageContext& page, const Request& request
   const std::string token = request.query.value("token");
   if (token.empty()) co_return bad_confirmation(page, 404);
   co_return render_public_page(page, "signup_confirm",
-                               mstch::map{{"title", std::string("Confirm your email address")}, {"token", token}},
-                               200, &request);
+                               mstch::map{{"title", std::string("Confirm your email address")}, {"token", token}}, 200,
+                               &request);
 }
 
 awaitable<Response> submit_confirm(const PageContext& page, const Request& request) {
   const Caller caller = page.caller(request);
   const ConfirmSignupRequest confirm{.token = request.form.value("token")};
   auto created = co_await page.service().call(caller, confirm);
-  if (created) co_return redirect_to("/signup/confirmed");
+  if (created) co_return redirect_to("/signup/welcome");
   const Error& error = created.error();
   if (auto whole_page = page_for_error(page, error)) co_return std::move(*whole_page);
   if (error.code == ErrorCode::conflict) {
@@ -218,12 +216,6 @@ awaitable<Response> submit_confirm(const PageContext& page, const Request& reque
   co_return bad_confirmation(page, 400);
 }
 
-Handler notice_route(Notice notice) {
-  return show_only([notice = std::move(notice)](const PageContext& page, const Request&) -> awaitable<Response> {
-    co_return notice_page(page, notice);
-  });
-}
-
 }  // namespace
 
 void add_signup_pages(Routes& routes) {
@@ -240,12 +232,6 @@ void add_signup_pages(Routes& routes) {
                                  .message = "We have sent a link to the email address you gave.",
                                  .next = "Open the link to confirm your address; your account is created then. If "
                                          "no mail arrives within a few minutes, look in your spam folder.",
-                                 .kind = "success"}));
-  routes.add("/signup/confirmed",
-             notice_route(Notice{.title = "Your account has been created",
-                                 .message = "Thank you for confirming your email address. Your account exists now.",
-                                 .next = "Sign in to the applications of this site with your username and the "
-                                         "password you chose.",
                                  .kind = "success"}));
 }
 

@@ -60,7 +60,8 @@ class PublicPages : public testing::MailingRuntime {
     if (!built) throw std::runtime_error(built.error().message);
     std::shared_ptr<const PageTemplates> templates = *built;
     std::shared_ptr<const config::Config> config = config_;
-    const PageContext page(service, [templates] { return templates; }, [config] { return config; });
+    const PageContext page(
+        service, [templates] { return templates; }, [config] { return config; });
     const Handler* handler = routes_.find(request.path);
     if (handler == nullptr) throw std::runtime_error("no page at " + request.path);
     asio::io_context io;
@@ -95,10 +96,10 @@ class PublicPages : public testing::MailingRuntime {
   Response sign_up(const std::string& username, const std::string& email, const std::string& password = kPassword,
                    const std::string& confirmation = kPassword, const std::string& token = "") {
     std::vector<std::pair<std::string, std::string>> fields = {{"username", username},
-                                                              {"display_name", "User " + username},
-                                                              {"email", email},
-                                                              {"password", password},
-                                                              {"password_confirm", confirmation}};
+                                                               {"display_name", "User " + username},
+                                                               {"email", email},
+                                                               {"password", password},
+                                                               {"password_confirm", confirmation}};
     if (!token.empty()) fields.emplace_back("token", token);
     return post("/signup", std::move(fields));
   }
@@ -219,10 +220,10 @@ TEST_F(PublicPages, TheServicesErrorsStandBesideTheirFieldsWithWhatWasTypedKept)
 
 TEST_F(PublicPages, APostWithoutOrWithAWrongFormTokenIs403AndChangesNothing) {
   std::vector<std::pair<std::string, std::string>> fields = {{"username", "alice"},
-                                                            {"display_name", "Alice"},
-                                                            {"email", "alice@example.com"},
-                                                            {"password", kPassword},
-                                                            {"password_confirm", kPassword}};
+                                                             {"display_name", "Alice"},
+                                                             {"email", "alice@example.com"},
+                                                             {"password", kPassword},
+                                                             {"password_confirm", kPassword}};
 
   Response missing = post("/signup", fields, std::nullopt);
   Response wrong = post("/signup", fields, std::string(64, 'b'));
@@ -266,8 +267,7 @@ TEST_F(PublicPages, AnInvitationErrorKeepsTheFormOfTheInvitation) {
 
   EXPECT_EQ(answer.status, 400u);
   EXPECT_NE(answer.body.find("name=\"token\" value=\"" + created.token + "\""), std::string::npos) << answer.body;
-  EXPECT_NE(answer.body.find("value=\"ann@example.com\" autocomplete=\"email\" required readonly"),
-            std::string::npos);
+  EXPECT_NE(answer.body.find("value=\"ann@example.com\" autocomplete=\"email\" required readonly"), std::string::npos);
   EXPECT_NE(answer.body.find("id=\"password-error\""), std::string::npos);
 }
 
@@ -304,13 +304,12 @@ TEST_F(PublicPages, ARestrictedSignupIsConfirmedByThePostOfTheConfirmPageNotByIt
 
   EXPECT_EQ(shown.status, 200u);
   EXPECT_TRUE(shown.no_store);
-  EXPECT_NE(shown_again.body.find("<button type=\"submit\">Confirm and create my account</button>"),
-            std::string::npos)
+  EXPECT_NE(shown_again.body.find("<button type=\"submit\">Confirm and create my account</button>"), std::string::npos)
       << shown_again.body;
   EXPECT_FALSE(user_exists("carol"));
   Response confirmed = post("/signup/confirm", {{"token", token}});
   EXPECT_EQ(confirmed.status, 303u);
-  EXPECT_EQ(confirmed.redirect, std::optional<std::string>("/signup/confirmed"));
+  EXPECT_EQ(confirmed.redirect, std::optional<std::string>("/signup/welcome"));
   EXPECT_TRUE(user_exists("carol"));
   Response twice = post("/signup/confirm", {{"token", token}});
   EXPECT_EQ(twice.status, 400u);
