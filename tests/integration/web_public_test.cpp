@@ -6,6 +6,8 @@
 // password typed into the page.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,19 @@ class WebPublic : public AccountTest {
     browser_.click("button[type=submit]");
   }
 
+  // The page as it is now, at 320 CSS pixels wide and at 1280: it must fit
+  // 320 px without scrolling sideways. With DIRPROXY_SCREENSHOTS=DIR the
+  // pictures are kept as DIR/public-NAME-320.png and -1280.png (docs/web.md
+  // shows them); otherwise they go to the daemon's temporary directory.
+  void picture(const std::string& name) {
+    const char* kept = std::getenv("DIRPROXY_SCREENSHOTS");
+    const std::filesystem::path dir =
+        kept != nullptr ? std::filesystem::path(kept) : std::filesystem::path(daemon_.dir());
+    browser_.screenshot(dir / ("public-" + name + "-320.png"), 320);
+    EXPECT_LE(browser_.script("return document.documentElement.scrollWidth").get<int>(), 320) << name;
+    browser_.screenshot(dir / ("public-" + name + "-1280.png"), 1280);
+  }
+
   // curl with `args` against the listener: the status line's code and the
   // body, as "CODE\nBODY".
   ProcessOutput curl(std::vector<std::string> args) {
@@ -79,15 +94,18 @@ TEST_F(WebPublic, AnInvitationMailLeadsToASignupWithTheAddressFixedAndTheAccount
   EXPECT_EQ(browser_.text("h1"), "Accept your invitation");
   EXPECT_EQ(browser_.value("#email"), "ann@example.com");
   EXPECT_NE(browser_.attribute("#email", "readonly"), "");
+  picture("signup-invitation");
   fill_signup("ann", "");
 
   EXPECT_EQ(browser_.url(), url("/signup/welcome"));
   EXPECT_EQ(browser_.text("h1"), "Your account has been created");
+  picture("signup-welcome");
   EXPECT_EQ(outcome_of(authenticate("ann", kWebPassword)), "ok");
   EXPECT_EQ(get_user("ann")["user"]["email"], "ann@example.com");
   browser_.open(link);
   EXPECT_EQ(browser_.text("h1"), "This invitation link cannot be used");
   EXPECT_NE(browser_.text().find("ask the administrator who invited you for a new invitation"), std::string::npos);
+  picture("signup-invitation-used");
 }
 
 TEST_F(WebPublic, TheSharedLinkTakesAnyAddress) {
@@ -110,9 +128,11 @@ TEST_F(WebPublic, ARestrictedSignupIsConfirmedByTheButtonNotByFetchingTheLink) {
   browser_.open(url("/signup"));
   EXPECT_NE(browser_.text().find("addresses ending in @example.com"), std::string::npos) << browser_.text();
   EXPECT_NE(browser_.text().find("any address at a subdomain of corp.example"), std::string::npos);
+  picture("signup-restricted");
   fill_signup("carol", "carol@eu.corp.example");
   EXPECT_EQ(browser_.url(), url("/signup/check-mail"));
   EXPECT_EQ(browser_.text("h1"), "Check your mail");
+  picture("signup-check-mail");
   const std::string link = link_mailed_to("carol@eu.corp.example");
   ASSERT_EQ(link.rfind(url("/signup/confirm?token="), 0), 0u) << link;
 
@@ -122,6 +142,7 @@ TEST_F(WebPublic, ARestrictedSignupIsConfirmedByTheButtonNotByFetchingTheLink) {
   EXPECT_EQ(outcome_of(get_user("carol")), "not_found");
 
   browser_.open(link);
+  picture("signup-confirm");
   browser_.click("button[type=submit]");
   EXPECT_EQ(browser_.url(), url("/signup/welcome"));
   EXPECT_EQ(browser_.text("h1"), "Your account has been created");
@@ -139,6 +160,7 @@ TEST_F(WebPublic, AnAdminAddedUserSetsThePasswordFromTheMail) {
 
   browser_.open(link);
   EXPECT_EQ(browser_.text("h1"), "Set your password");
+  picture("password-set");
   browser_.fill("#password", kWebPassword);
   browser_.fill("#password_confirm", kWebPassword);
   browser_.click("button[type=submit]");
@@ -153,10 +175,12 @@ TEST_F(WebPublic, ForgotPasswordMailsALinkWhoseWeakPasswordComesBackAndWhoseGood
   add_user("erin");
 
   browser_.open(url("/password/forgot"));
+  picture("password-forgot");
   browser_.fill("#account", "erin@example.com");
   browser_.click("button[type=submit]");
   EXPECT_EQ(browser_.url(), url("/password/forgot/sent"));
   EXPECT_NE(browser_.text().find("If an account matches"), std::string::npos);
+  picture("password-forgot-sent");
   const std::string link = link_mailed_to("erin@example.com");
 
   browser_.open(link);
@@ -166,6 +190,7 @@ TEST_F(WebPublic, ForgotPasswordMailsALinkWhoseWeakPasswordComesBackAndWhoseGood
   browser_.click("button[type=submit]");
   EXPECT_NE(browser_.text("#password-error").find("The password must have at least"), std::string::npos);
   EXPECT_EQ(browser_.value("#password"), "");
+  picture("password-reset-weak");
   browser_.fill("#password", kWebPassword);
   browser_.fill("#password_confirm", kWebPassword);
   browser_.click("button[type=submit]");
@@ -175,6 +200,22 @@ TEST_F(WebPublic, ForgotPasswordMailsALinkWhoseWeakPasswordComesBackAndWhoseGood
   browser_.open(link);
   EXPECT_EQ(browser_.text("h1"), "This link cannot be used");
   EXPECT_EQ(browser_.attribute("a[href='/password/forgot']", "href"), url("/password/forgot"));
+  picture("password-link-used");
+}
+
+TEST_F(WebPublic, ClosedSignupSaysSoAndLinksToAccessRequests) {
+  config_["access_requests"] = {{"enabled", true}};
+  configure_smtp();
+  start();  // signup.mode defaults to disabled
+
+  browser_.open(url("/signup"));
+  EXPECT_EQ(browser_.text("h1"), "Signup is closed");
+  EXPECT_EQ(browser_.count("form"), 0u);
+  picture("signup-closed");
+  browser_.click("a[href='/access']");
+
+  EXPECT_EQ(browser_.url(), url("/access"));
+  EXPECT_EQ(browser_.text("h1"), "Request access");
 }
 
 TEST_F(WebPublic, ForgotPasswordAnswersTheSameForAnUnknownAccount) {
@@ -197,9 +238,11 @@ TEST_F(WebPublic, AnAccessRequestReachesTheAdmins) {
   browser_.fill("#display_name", "Frank");
   browser_.fill("#email", "frank@example.com");
   browser_.fill("#message", "I run the build farm.");
+  picture("access");
   browser_.click("button[type=submit]");
 
   EXPECT_EQ(browser_.url(), url("/access/sent"));
+  picture("access-sent");
   Json requests = arrange({{"op", "list_access_requests"}})["requests"];
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0]["email"], "frank@example.com");
@@ -217,6 +260,7 @@ TEST_F(WebPublic, ErrorsStandBesideTheirFieldsWithWhatWasTypedAndNoPassword) {
   EXPECT_EQ(browser_.value("#email"), "gina@example.com");
   EXPECT_EQ(browser_.value("#password"), "");
   EXPECT_EQ(browser_.source().find(kWebPassword), std::string::npos);
+  picture("signup-errors");
 
   fill_signup("gina", "gina@example.com", kWebPassword, "another password");
   EXPECT_EQ(browser_.text("#password_confirm-error"), "The two passwords are not the same. Type the password twice.");
