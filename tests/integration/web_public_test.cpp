@@ -106,6 +106,7 @@ TEST_F(WebPublic, AnInvitationMailLeadsToASignupWithTheAddressFixedAndTheAccount
   EXPECT_EQ(browser_.text("h1"), "This invitation link cannot be used");
   EXPECT_NE(browser_.text().find("ask the administrator who invited you for a new invitation"), std::string::npos);
   picture("signup-invitation-used");
+  EXPECT_EQ(daemon_.log().find(token_in_link(link)), std::string::npos) << "a token was logged";
 }
 
 TEST_F(WebPublic, TheSharedLinkTakesAnyAddress) {
@@ -201,6 +202,7 @@ TEST_F(WebPublic, ForgotPasswordMailsALinkWhoseWeakPasswordComesBackAndWhoseGood
   EXPECT_EQ(browser_.text("h1"), "This link cannot be used");
   EXPECT_EQ(browser_.attribute("a[href='/password/forgot']", "href"), url("/password/forgot"));
   picture("password-link-used");
+  EXPECT_EQ(daemon_.log().find(token_in_link(link)), std::string::npos) << "a token was logged";
 }
 
 TEST_F(WebPublic, ClosedSignupSaysSoAndLinksToAccessRequests) {
