@@ -37,9 +37,10 @@ std::vector<FormField> new_password_fields() {
 }
 
 Response new_password_page(const PageContext& page, const Request& request, const std::string& token,
-                           ResetPurpose purpose, const std::vector<FormField>& fields, const std::string& form_error,
+                           ResetPurpose purpose, std::vector<FormField> fields, const std::string& form_error,
                            unsigned status) {
   const bool new_user = purpose == ResetPurpose::new_user;
+  field(fields, "password").hint = password_hint(page);
   mstch::map context{
       {"title", std::string(new_user ? "Set your password" : "Choose a new password")},
       {"intro", std::string(new_user ? "Your account is ready. Choose the password you will sign in with."

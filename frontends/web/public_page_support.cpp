@@ -106,6 +106,10 @@ bool place_error(std::vector<FormField>& fields, const Error& error) {
   return true;
 }
 
+std::string password_hint(const PageContext& page) {
+  return "At least " + std::to_string(page.config()->accounts.password_min_length) + " characters.";
+}
+
 std::string error_words(const Error& error) {
   switch (error.code) {
     case ErrorCode::invalid_email: return "Enter a whole email address, such as name@example.com.";

@@ -54,6 +54,10 @@ bool place_error(std::vector<FormField>& fields, const Error& error);
 // The field `name` of `fields` (it must be there).
 FormField& field(std::vector<FormField>& fields, std::string_view name);
 
+// The hint under a new password's field: the length the site asks for
+// (accounts.password_min_length), so that nobody has to guess it.
+std::string password_hint(const PageContext& page);
+
 // What a person reads for `error` beside its field: the service's words for
 // the input rules (they say the rule: "the password must have at least 12
 // characters"), as a sentence, and words of our own for the rest.

@@ -88,6 +88,7 @@ Response signup_form_page(const PageContext& page, const Request& request, Signu
     email.readonly = true;
     email.hint = "The invitation was sent to this address.";
   }
+  field(form.fields, "password").hint = password_hint(page);
   const bool restricted = !invitation && options.mode == config::SignupMode::restricted;
   context["restricted"] = restricted;
   if (restricted) {

@@ -269,6 +269,23 @@ TEST_F(WebPublic, ErrorsStandBesideTheirFieldsWithWhatWasTypedAndNoPassword) {
   EXPECT_EQ(outcome_of(get_user("gina")), "not_found");
 }
 
+TEST_F(WebPublic, TheSignupFormIsFilledAndSentWithTheKeyboardAlone) {
+  config_["signup"] = {{"mode", "open"}};
+  start();
+
+  browser_.open(url("/signup"));
+  browser_.keys("\t");  // from the site's name in the header
+  browser_.keys("\t");
+  EXPECT_EQ(browser_.focused(), "username");
+  browser_.keys("ivy\tIvy Lee\tivy@example.com\t");
+  EXPECT_EQ(browser_.focused(), "password");
+  browser_.keys(std::string(kWebPassword) + "\t" + kWebPassword + "\n");
+
+  EXPECT_EQ(browser_.text("h1"), "Your account has been created");
+  EXPECT_EQ(outcome_of(authenticate("ivy", kWebPassword)), "ok");
+  EXPECT_EQ(get_user("ivy")["user"]["display_name"], "Ivy Lee");
+}
+
 TEST_F(WebPublic, APostWithoutTheFormTokenOrWithAnotherIs403) {
   config_["signup"] = {{"mode", "open"}};
   start();

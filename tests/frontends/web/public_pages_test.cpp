@@ -146,6 +146,7 @@ TEST_F(PublicPages, OpenSignupShowsTheFormWithItsFormTokenAndNoStore) {
             std::string::npos)
       << page.body;
   EXPECT_NE(page.body.find("<title>Create an account · Example Site</title>"), std::string::npos);
+  EXPECT_NE(page.body.find("<p class=\"hint\" id=\"password-hint\">At least 10 characters.</p>"), std::string::npos);
   for (const char* name : {"username", "display_name", "email", "password", "password_confirm"}) {
     EXPECT_NE(page.body.find("<label for=\"" + std::string(name) + "\">"), std::string::npos) << name;
   }
