@@ -57,6 +57,13 @@ class WebPublic : public AccountTest {
     browser_.click("button[type=submit]");
   }
 
+  // Types `password` into a set-password form, twice, and sends it.
+  void choose_password(const std::string& password) {
+    browser_.fill("#password", password);
+    browser_.fill("#password_confirm", password);
+    browser_.click("button[type=submit]");
+  }
+
   // The page as it is now, at 320 CSS pixels wide and at 1280: it must fit
   // 320 px without scrolling sideways. With DIRPROXY_SCREENSHOTS=DIR the
   // pictures are kept as DIR/public-NAME-320.png and -1280.png (docs/web.md
@@ -162,9 +169,7 @@ TEST_F(WebPublic, AnAdminAddedUserSetsThePasswordFromTheMail) {
   browser_.open(link);
   EXPECT_EQ(browser_.text("h1"), "Set your password");
   picture("password-set");
-  browser_.fill("#password", kWebPassword);
-  browser_.fill("#password_confirm", kWebPassword);
-  browser_.click("button[type=submit]");
+  choose_password(kWebPassword);
 
   EXPECT_EQ(browser_.url(), url("/password/changed"));
   EXPECT_EQ(outcome_of(authenticate("dan", kWebPassword)), "ok");
@@ -186,15 +191,11 @@ TEST_F(WebPublic, ForgotPasswordMailsALinkWhoseWeakPasswordComesBackAndWhoseGood
 
   browser_.open(link);
   EXPECT_EQ(browser_.text("h1"), "Choose a new password");
-  browser_.fill("#password", "short");
-  browser_.fill("#password_confirm", "short");
-  browser_.click("button[type=submit]");
+  choose_password("short");
   EXPECT_NE(browser_.text("#password-error").find("The password must have at least"), std::string::npos);
   EXPECT_EQ(browser_.value("#password"), "");
   picture("password-reset-weak");
-  browser_.fill("#password", kWebPassword);
-  browser_.fill("#password_confirm", kWebPassword);
-  browser_.click("button[type=submit]");
+  choose_password(kWebPassword);
 
   EXPECT_EQ(browser_.url(), url("/password/changed"));
   EXPECT_EQ(outcome_of(authenticate("erin", kWebPassword)), "ok");
