@@ -287,6 +287,23 @@ TEST_F(WebPublic, TheSignupFormIsFilledAndSentWithTheKeyboardAlone) {
   EXPECT_EQ(get_user("ivy")["user"]["display_name"], "Ivy Lee");
 }
 
+TEST_F(WebPublic, AFormWhoseCookieWentSaysItExpiredAndItsReloadWorks) {
+  config_["signup"] = {{"mode", "open"}};
+  start();
+
+  browser_.open(url("/signup"));
+  browser_.clear_cookies();
+  fill_signup("jo", "jo@example.com");
+  EXPECT_EQ(browser_.text("h1"), "This form has expired");
+  EXPECT_EQ(outcome_of(get_user("jo")), "not_found");
+  picture("form-expired");
+  browser_.click("a[href='/signup']");
+  fill_signup("jo", "jo@example.com");
+
+  EXPECT_EQ(browser_.text("h1"), "Your account has been created");
+  EXPECT_EQ(outcome_of(authenticate("jo", kWebPassword)), "ok");
+}
+
 TEST_F(WebPublic, APostWithoutTheFormTokenOrWithAnotherIs403) {
   config_["signup"] = {{"mode", "open"}};
   start();
