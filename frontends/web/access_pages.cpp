@@ -72,8 +72,7 @@ awaitable<Response> submit_access(const PageContext& page, const Request& reques
   if (asked) co_return redirect_to("/access/sent");
   const Error& error = asked.error();
   if (error.code == ErrorCode::signup_disabled) co_return not_taken(page);
-  if (auto whole_page = page_for_error(page, error)) co_return std::move(*whole_page);
-  if (!place_error(fields, error)) co_return *page_for_error(page, make_error(ErrorCode::internal_error, ""));
+  if (!place_error(fields, error)) co_return error_page(page, error);
   co_return access_form(page, request, fields, 400);
 }
 

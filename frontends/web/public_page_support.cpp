@@ -197,6 +197,11 @@ std::optional<Response> page_for_error(const PageContext& page, const Error& err
   }
 }
 
+Response error_page(const PageContext& page, const Error& error) {
+  if (auto whole_page = page_for_error(page, error)) return std::move(*whole_page);
+  return *page_for_error(page, make_error(ErrorCode::internal_error, error.message));
+}
+
 std::string path_with_token(std::string_view path, std::string_view token) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string link(path);

@@ -92,6 +92,10 @@ Handler notice_route(Notice notice);
 // beside its field.
 std::optional<Response> page_for_error(const PageContext& page, const Error& error);
 
+// The whole-page answer to `error` whatever it is: page_for_error's, or
+// "something went wrong" (503) for an error no form has a field for.
+Response error_page(const PageContext& page, const Error& error);
+
 // "/path?token=…" with the token percent-encoded: a link back to a page of a
 // token taken from a form (a token is base64url, but one sent by anyone is
 // anything).

@@ -130,12 +130,12 @@ awaitable<Response> invitation_signup(const PageContext& page, const Request& re
 
 awaitable<Response> show_signup(const PageContext& page, const Request& request) {
   auto options = co_await signup_options(page, request);
-  if (!options) co_return *page_for_error(page, options.error());
+  if (!options) co_return error_page(page, options.error());
   SignupForm form = empty_signup_form();
   form.token = request.query.value("token");
   if (!form.token.empty()) co_return co_await invitation_signup(page, request, form, *options, 200);
   if (options->user_management == config::UserManagement::external) {
-    co_return *page_for_error(page, make_error(ErrorCode::user_management_external, ""));
+    co_return error_page(page, make_error(ErrorCode::user_management_external, ""));
   }
   if (options->mode == config::SignupMode::disabled) co_return signup_closed(page, *options);
   co_return signup_form_page(page, request, std::move(form), *options, std::nullopt, 200);
@@ -144,7 +144,7 @@ awaitable<Response> show_signup(const PageContext& page, const Request& request)
 awaitable<Response> submit_signup(const PageContext& page, const Request& request) {
   SignupForm form = sent_signup_form(request);
   auto options = co_await signup_options(page, request);
-  if (!options) co_return *page_for_error(page, options.error());
+  if (!options) co_return error_page(page, options.error());
 
   // Checked here, before the service: the service takes one password.
   const std::string password = request.form.value("password");
