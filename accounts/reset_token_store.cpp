@@ -15,8 +15,8 @@ Result<void> store_reset_token(const StateDatabase::Lease& lease, const IssuedTo
   return insert->run();
 }
 
-Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabase::Lease& lease, std::string_view token,
-                                                              std::int64_t now) {
+Result<std::optional<UsableResetToken>> find_usable_reset_token(const StateDatabase::Lease& lease,
+                                                                std::string_view token, std::int64_t now) {
   const std::string presented = token_hash(token);
   auto select = lease.prepare(
       "SELECT id, token_hash, username, purpose FROM reset_tokens"
@@ -27,11 +27,23 @@ Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabas
   RETURN_IF_ERROR(row);
   // The index finds the row; the stored hash is still compared in constant
   // time, as every token comparison is (docs/design.md).
-  if (!*row || !same_token_hash(select->column_text(1), presented)) return std::optional<ConsumedResetToken>();
+  if (!*row || !same_token_hash(select->column_text(1), presented)) return std::optional<UsableResetToken>();
+  UsableResetToken usable;
+  usable.id = select->column_int64(0);
+  usable.username = select->column_text(2);
+  usable.purpose = select->column_text(3) == "new_user" ? ResetPurpose::new_user : ResetPurpose::password_reset;
+  return std::optional<UsableResetToken>(std::move(usable));
+}
+
+Result<std::optional<ConsumedResetToken>> consume_reset_token(const StateDatabase::Lease& lease, std::string_view token,
+                                                              std::int64_t now) {
+  auto usable = find_usable_reset_token(lease, token, now);
+  RETURN_IF_ERROR(usable);
+  if (!usable->has_value()) return std::optional<ConsumedResetToken>();
   ConsumedResetToken consumed;
-  consumed.id = select->column_int64(0);
-  consumed.username = select->column_text(2);
-  consumed.purpose = select->column_text(3) == "new_user" ? ResetPurpose::new_user : ResetPurpose::password_reset;
+  consumed.id = (*usable)->id;
+  consumed.username = std::move((*usable)->username);
+  consumed.purpose = (*usable)->purpose;
   consumed.used_at = now;
 
   // The condition repeats the checks, so that of two redemptions racing

@@ -28,6 +28,19 @@ enum class ResetPurpose {
 // The stored spelling of a purpose ("password_reset" / "new_user").
 std::string_view to_string(ResetPurpose purpose);
 
+// A token that can still be used: what the set-password page may know of it
+// before it is consumed.
+struct UsableResetToken {
+  std::int64_t id = 0;
+  std::string username;  // as stored when the token was issued
+  ResetPurpose purpose = ResetPurpose::password_reset;
+};
+
+// The token `token` when it is known, unused and unexpired at `now`;
+// nullopt for any other (unknown, used, expired or malformed). Reads only.
+Result<std::optional<UsableResetToken>> find_usable_reset_token(const StateDatabase::Lease& lease,
+                                                                std::string_view token, std::int64_t now);
+
 // A token that was just consumed: enough to act on it and, when that action
 // fails, to give it back.
 struct ConsumedResetToken {

@@ -207,7 +207,8 @@ void add_signup(CLI::App& app, Command& command) {
     command.print_human = [](const Json& result, std::ostream& out) {
       out << format_fields({{"mode", display_member(result, "mode")},
                             {"domains", display_member(result, "domains")},
-                            {"user management", display_member(result, "user_management")}});
+                            {"user management", display_member(result, "user_management")},
+                            {"access requests", display_member(result, "access_requests")}});
     };
   });
 }

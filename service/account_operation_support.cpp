@@ -1,6 +1,7 @@
 #include "service/account_operation_support.hpp"
 
 #include "accounts/account_token.hpp"
+#include "accounts/shared_invitation.hpp"
 #include "core/readable_text.hpp"
 #include "core/timestamp.hpp"
 
@@ -28,6 +29,17 @@ Result<void> require_mail(const Runtime& runtime, std::string_view what) {
 Result<void> admit_client(const OperationContext& op) {
   return op.runtime.rate_limiter->admit(op.caller.client_address.value_or(""), op.runtime.config->security.rate_limit,
                                         op.runtime.clock->steady());
+}
+
+Result<PresentedInvitation> find_presented_invitation(const OperationContext& op, std::string_view token) {
+  auto lease = op.runtime.database->acquire();
+  auto shared = is_shared_invitation_token(lease, token);
+  RETURN_IF_ERROR(shared);
+  if (*shared) return PresentedInvitation{};
+  auto invitation = find_usable_invitation(lease, token, op.now());
+  RETURN_IF_ERROR(invitation);
+  if (!invitation->has_value()) return unusable_token();
+  return PresentedInvitation{std::move(*invitation)};
 }
 
 InvitationView invitation_view(Invitation invitation, std::int64_t now) {

@@ -33,6 +33,17 @@ Result<void> require_mail(const Runtime& runtime, std::string_view what);
 // All callers without a client address share one count.
 Result<void> admit_client(const OperationContext& op);
 
+// The invitation a token presents: the shared link (`single_use` none) or a
+// single-use invitation usable at the operation's time. signup redeems it;
+// check_invitation only shows it.
+struct PresentedInvitation {
+  std::optional<Invitation> single_use;
+};
+
+// The invitation `token` presents, or unusable_token() when it is neither
+// the current shared token nor a usable single-use one. Reads only.
+Result<PresentedInvitation> find_presented_invitation(const OperationContext& op, std::string_view token);
+
 // An invitation as operations return it: never its token; its status
 // (Invitation::status) as of the operation's time.
 struct InvitationView {

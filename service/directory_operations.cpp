@@ -106,7 +106,8 @@ Result<std::vector<std::string>> run(const OperationContext& op, const GetUserGr
 
 Result<SignupOptions> run(const OperationContext& op, const SignupOptionsRequest&) {
   const auto& config = *op.runtime.config;
-  return SignupOptions{config.signup.mode, config.signup.domains, config.user_management};
+  return SignupOptions{config.signup.mode, config.signup.domains, config.user_management,
+                       config.access_requests.enabled};
 }
 
 Result<void> run(const OperationContext& op, const ChangePasswordRequest& request) {

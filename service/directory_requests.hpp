@@ -98,6 +98,7 @@ struct SignupOptions {
   config::SignupMode mode = config::SignupMode::disabled;
   std::vector<std::string> domains;
   config::UserManagement user_management = config::UserManagement::internal;
+  bool access_requests = false;  // access_requests.enabled: request_access takes requests
 };
 
 struct SignupOptionsRequest {

@@ -1,7 +1,7 @@
-// The invitation operations (service/invitation_requests.hpp, admin only): the shared link
-// (get_invitation_link, reset_invitation_link), mailing invitations
-// (send_invitations), and single-use invitations (create, list, revoke,
-// resend). A mail goes into the outbox in the same transaction as the
+// The invitation operations (service/invitation_requests.hpp, admin only but
+// check_invitation): the shared link (get_invitation_link,
+// reset_invitation_link), mailing invitations (send_invitations), and
+// single-use invitations (create, list, revoke, resend). A mail goes into the outbox in the same transaction as the
 // invitation it carries, so no mail names a token that was not stored.
 #include <algorithm>
 #include <string_view>
@@ -195,6 +195,17 @@ Result<InvitationView> run(const OperationContext& op, const ResendInvitationReq
     RETURN_IF_ERROR(updated);
     return invitation_view(std::move(**updated), now);
   });
+}
+
+std::string_view to_string(InvitationKind kind) { return kind == InvitationKind::shared ? "shared" : "single_use"; }
+
+Result<InvitationCheck> run(const OperationContext& op, const CheckInvitationRequest& request) {
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
+  RETURN_IF_ERROR(admit_client(op));
+  auto presented = find_presented_invitation(op, request.token);
+  RETURN_IF_ERROR(presented);
+  if (!presented->single_use) return InvitationCheck{InvitationKind::shared, std::nullopt};
+  return InvitationCheck{InvitationKind::single_use, std::move(presented->single_use->email)};
 }
 
 // Every operation of this file is typed (invitation_requests.hpp); the

@@ -4,7 +4,8 @@
 // single-use invitations (create, list, revoke, resend). `run` carries them
 // out (service/invitation_operations.cpp), called through Service::call.
 // Every one but list_invitations answers user_management_external when
-// users are managed outside dirproxy.
+// users are managed outside dirproxy. One is public: check_invitation, what
+// the signup page of an invitation link shows before the signup.
 #pragma once
 
 #include <cstdint>
@@ -113,5 +114,32 @@ struct ResendInvitationRequest {
   std::int64_t invitation_id = 0;
 };
 Result<InvitationView> run(const OperationContext& op, const ResendInvitationRequest& request);
+
+enum class InvitationKind {
+  shared,      // the shared link: anyone holding it, any address
+  single_use,  // used up by one signup
+};
+
+// The protocol's spelling: "shared" or "single_use".
+std::string_view to_string(InvitationKind kind);
+
+// What a signup page may show of an invitation before it is used: never its
+// groups, message or id (the link is all its holder has).
+struct InvitationCheck {
+  InvitationKind kind = InvitationKind::shared;
+  std::optional<std::string> email;  // the only address a bound single-use invitation takes
+};
+
+// Public: the invitation `token` presents, without using it up.
+// user_management_external; rate_limited (it counts against the caller's
+// rate limit, so tokens cannot be tried fast); invalid_token (field token)
+// for a token that is unknown, used, revoked, reset or expired, one answer
+// for all, as signup gives.
+struct CheckInvitationRequest {
+  static constexpr OperationPolicy policy{.name = "check_invitation"};
+  using Response = InvitationCheck;
+  std::string token;
+};
+Result<InvitationCheck> run(const OperationContext& op, const CheckInvitationRequest& request);
 
 }  // namespace dirproxy

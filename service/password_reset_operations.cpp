@@ -1,5 +1,5 @@
-// request_password_reset, reset_password (public) and send_password_reset
-// (admin): the password-reset links of docs/protocol.md. A link carries a
+// request_password_reset, reset_password, check_password_reset (public) and
+// send_password_reset (admin): the password-reset links of docs/protocol.md. A link carries a
 // single-use token stored only as its hash (reset_token_store.hpp); its mail
 // is enqueued in the transaction that stores it and goes only to the address
 // stored for the account.
@@ -126,6 +126,15 @@ Result<void> run(const OperationContext& op, const ResetPasswordRequest& request
   RETURN_IF_ERROR(invalidate_reset_links(runtime, link.username));
   LoginLockout lockout(*runtime.database, runtime.config->security.lockout);
   return lockout.record_success(link.username);
+}
+
+Result<ResetLinkCheck> run(const OperationContext& op, const CheckPasswordResetRequest& request) {
+  RETURN_IF_ERROR(require_internal_management(op.runtime));
+  RETURN_IF_ERROR(admit_client(op));
+  auto usable = find_usable_reset_token(op.runtime.database->acquire(), request.token, op.now());
+  RETURN_IF_ERROR(usable);
+  if (!usable->has_value()) return dead_link();
+  return ResetLinkCheck{(*usable)->purpose};
 }
 
 Result<void> run(const OperationContext& op, const SendPasswordResetRequest& request) {

@@ -2,14 +2,16 @@
 // and password reset"): a user asks for a link (request_password_reset), an
 // admin has one mailed to a user (send_password_reset), and the link's
 // single-use token sets a new password (reset_password). A link goes only to
-// the address stored for the account. Each request declares its
-// OperationPolicy; `run` carries it out
+// the address stored for the account. The set-password page asks first
+// whether a link can still be used (check_password_reset). Each request
+// declares its OperationPolicy; `run` carries it out
 // (service/password_reset_operations.cpp), called through Service::call.
 #pragma once
 
 #include <optional>
 #include <string>
 
+#include "accounts/reset_token_store.hpp"
 #include "service/directory_requests.hpp"
 #include "service/operation_context.hpp"
 #include "service/operation_policy.hpp"
@@ -47,6 +49,27 @@ struct ResetPasswordRequest {
   std::string password;
 };
 Result<void> run(const OperationContext& op, const ResetPasswordRequest& request);
+
+// What the set-password page may show of a link before it is used: what it
+// is for, so that the page says "set your password" to a new user and
+// "choose a new password" after a reset. Never the username: a link seen
+// over a shoulder or in a proxy's log must not name its account.
+struct ResetLinkCheck {
+  ResetPurpose purpose = ResetPurpose::password_reset;
+};
+
+// Public: whether the link of `token` can still set a password, without
+// using it up. user_management_external; rate_limited (it counts against
+// the caller's rate limit, so tokens cannot be tried fast); invalid_token
+// (field token) for a link that is unknown, used or expired, one answer for
+// all, as reset_password gives. The account is not looked up: a link whose
+// account has gone since passes, and reset_password refuses it.
+struct CheckPasswordResetRequest {
+  static constexpr OperationPolicy policy{.name = "check_password_reset"};
+  using Response = ResetLinkCheck;
+  std::string token;
+};
+Result<ResetLinkCheck> run(const OperationContext& op, const CheckPasswordResetRequest& request);
 
 // Mails the user a fresh link (password_reset.ttl) at their stored address.
 // not_found (field username) for no such user, not_found (field email) for

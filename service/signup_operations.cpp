@@ -7,7 +7,6 @@
 
 #include "accounts/account_token.hpp"
 #include "accounts/pending_signup_store.hpp"
-#include "accounts/shared_invitation.hpp"
 #include "accounts/signup_policy.hpp"
 #include "core/timestamp.hpp"
 #include "service/account_creation.hpp"
@@ -17,27 +16,19 @@
 namespace dirproxy {
 namespace {
 
-// The invitation a signup presents: the shared link (nothing to claim) or
-// a single-use invitation.
-struct PresentedInvitation {
-  std::optional<Invitation> single_use;  // none: the shared link
-};
-
+// The invitation `token` presents, refused when it is bound to an address
+// other than `email`.
 Result<PresentedInvitation> resolve_invitation(const OperationContext& op, std::string_view token,
                                                const std::string& email) {
-  auto lease = op.runtime.database->acquire();
-  auto shared = is_shared_invitation_token(lease, token);
-  RETURN_IF_ERROR(shared);
-  if (*shared) return PresentedInvitation{};
-  auto invitation = find_usable_invitation(lease, token, op.now());
-  RETURN_IF_ERROR(invitation);
-  if (!invitation->has_value()) return unusable_token();
+  auto presented = find_presented_invitation(op, token);
+  RETURN_IF_ERROR(presented);
   // Emails are stored and compared lower-cased (AccountPolicy::check_email).
-  if ((*invitation)->email && *(*invitation)->email != email) {
+  const auto& single_use = presented->single_use;
+  if (single_use && single_use->email && *single_use->email != email) {
     return fail(ErrorCode::invalid_token, "this invitation was sent to another email address; sign up with that one",
                 "email");
   }
-  return PresentedInvitation{std::move(*invitation)};
+  return presented;
 }
 
 Result<SignupOutcome> create_now(const OperationContext& op, NewUser user,

@@ -82,7 +82,8 @@ Json render(const GetUserGroupsRequest&, const std::vector<std::string>& groups)
 Json render(const SignupOptionsRequest&, const SignupOptions& options) {
   return {{"mode", signup_mode_name(options.mode)},
           {"domains", options.domains},
-          {"user_management", user_management_name(options.user_management)}};
+          {"user_management", user_management_name(options.user_management)},
+          {"access_requests", options.access_requests}};
 }
 
 void decode(const Json& params, ChangePasswordRequest& request) {

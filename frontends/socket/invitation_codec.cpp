@@ -82,6 +82,13 @@ Json render(const ResendInvitationRequest&, const InvitationView& invitation) {
   return {{"invitation", protocol::invitation_object(invitation)}};
 }
 
+void decode(const Json& params, CheckInvitationRequest& request) {
+  request.token = protocol::required_string(params, "token");
+}
+Json render(const CheckInvitationRequest&, const InvitationCheck& check) {
+  return {{"kind", to_string(check.kind)}, {"email", protocol::nullable(check.email)}};
+}
+
 const std::vector<SocketOperation>& invitation_socket_operations() {
   using enum protocol::ParamType;
   using enum protocol::Presence;
@@ -93,6 +100,7 @@ const std::vector<SocketOperation>& invitation_socket_operations() {
       socket_operation<ListInvitationsRequest>({{"include_used", boolean}}),
       socket_operation<RevokeInvitationRequest>({{"invitation_id", integer, required}}),
       socket_operation<ResendInvitationRequest>({{"invitation_id", integer, required}}),
+      socket_operation<CheckInvitationRequest>({{"token", string, required}}),
   };
   return operations;
 }

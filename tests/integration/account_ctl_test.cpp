@@ -103,6 +103,7 @@ TEST_F(AccountCtl, SignupOptionsShowsTheMode) {
   EXPECT_NE(shown.out.find("mode"), std::string::npos);
   EXPECT_NE(shown.out.find("open"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("internal"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("access requests: false"), std::string::npos) << shown.out;
 }
 
 }  // namespace

@@ -36,6 +36,24 @@ TEST_F(Invitations, ASingleUseInvitationOpensDisabledSignupAndAppliesItsGroups) 
   EXPECT_EQ(outcome_of(signup("bob", "bob@anywhere.org", token)), "invalid_token");
 }
 
+TEST_F(Invitations, CheckInvitationShowsTheBoundAddressAndUsesNothingUp) {
+  start();
+  const std::string bound = create_invitation({{"email", "Ann@Example.com"}, {"groups", {"developers"}}})["token"];
+  const std::string shared = arrange({{"op", "get_invitation_link"}})["token"];
+
+  Json bound_check = send({{"op", "check_invitation"}, {"token", bound}});
+  Json shared_check = send({{"op", "check_invitation"}, {"token", shared}});
+  Json unknown = send({{"op", "check_invitation"}, {"token", "not-a-token"}});
+
+  EXPECT_EQ(bound_check, (Json{{"id", 1}, {"ok", true}, {"kind", "single_use"}, {"email", "ann@example.com"}}));
+  EXPECT_EQ(shared_check, (Json{{"id", 1}, {"ok", true}, {"kind", "shared"}, {"email", nullptr}}));
+  EXPECT_EQ(outcome_of(unknown), "invalid_token");
+  EXPECT_EQ(field_of(unknown), "token");
+  ASSERT_EQ(outcome_of(signup("ann", "ann@example.com", bound)), "ok");
+  EXPECT_EQ(outcome_of(send({{"op", "check_invitation"}, {"token", bound}})), "invalid_token");
+  EXPECT_EQ(daemon_.log().find(bound), std::string::npos);
+}
+
 TEST_F(Invitations, AnInvitationBoundToAnEmailRefusesAnotherAddress) {
   start();
   const std::string token = create_invitation({{"email", "Alice@Example.com"}})["token"];

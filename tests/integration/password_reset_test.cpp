@@ -169,6 +169,29 @@ TEST_F(PasswordReset, SendPasswordResetMailsAFreshLinkToTheStoredAddress) {
   EXPECT_EQ(outcome_of(authenticate("alice", kPassword)), "invalid_credentials");
 }
 
+TEST_F(PasswordReset, CheckPasswordResetTellsThePurposeAndLeavesTheLinkUsable) {
+  start();
+  Json request = add_user_request("alice");
+  request.erase("password");
+  request["notify"] = false;
+  const Json added = arrange(request);
+  const std::string new_user_token = token_in_link(added["set_password_link"]);
+  arrange({{"op", "send_password_reset"}, {"username", "alice"}});
+  const std::string reset_token = token_in_link(link_in(exactly(1).at(0)));
+
+  Json new_user = send({{"op", "check_password_reset"}, {"token", new_user_token}});
+  Json reset = send({{"op", "check_password_reset"}, {"token", reset_token}});
+
+  EXPECT_EQ(new_user, (Json{{"id", 1}, {"ok", true}, {"purpose", "new_user"}}));
+  EXPECT_EQ(reset, (Json{{"id", 1}, {"ok", true}, {"purpose", "password_reset"}}));
+  EXPECT_EQ(outcome_of(reset_password(new_user_token)), "ok");
+  EXPECT_EQ(outcome_of(authenticate("alice", kNewPassword)), "ok");
+  Json used = send({{"op", "check_password_reset"}, {"token", new_user_token}});
+  EXPECT_EQ(outcome_of(used), "invalid_token");
+  EXPECT_EQ(field_of(used), "token");
+  EXPECT_EQ(daemon_.log().find(new_user_token), std::string::npos);
+}
+
 TEST_F(PasswordReset, SendPasswordResetForAnUnknownUserIsNotFound) {
   start();
 

@@ -333,13 +333,15 @@ TEST_F(ProtocolOperations, GetUserGroupsOfAnUnknownUserIsNotFound) {
 
 // --- signup_options -----------------------------------------------------------
 
-TEST_F(ProtocolOperations, SignupOptionsByDefaultAreDisabledWithNoDomainsAndInternalManagement) {
+TEST_F(ProtocolOperations, SignupOptionsByDefaultAreDisabledWithNoDomainsInternalManagementAndNoAccessRequests) {
   auto response = signup_options();
 
-  EXPECT_EQ(
-      response,
-      (Json{
-          {"id", 1}, {"ok", true}, {"mode", "disabled"}, {"domains", Json::array()}, {"user_management", "internal"}}));
+  EXPECT_EQ(response, (Json{{"id", 1},
+                            {"ok", true},
+                            {"mode", "disabled"},
+                            {"domains", Json::array()},
+                            {"user_management", "internal"},
+                            {"access_requests", false}}));
 }
 
 // --- add_user -----------------------------------------------------------------

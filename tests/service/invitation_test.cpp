@@ -191,5 +191,83 @@ TEST_F(Invitations, SendInvitationsWithNoAddressLeftIsBadRequest) {
   EXPECT_TRUE(outbox().empty());
 }
 
+// check_invitation -------------------------------------------------------------
+
+TEST_F(Invitations, CheckInvitationShowsTheAddressOfABoundInvitationWithoutUsingItUp) {
+  const auto created = create(3600, "Ann@Example.com");
+
+  auto checked = call(CheckInvitationRequest{.token = created.token});
+
+  ASSERT_TRUE(checked) << checked.error().message;
+  EXPECT_EQ(checked->kind, InvitationKind::single_use);
+  EXPECT_EQ(checked->email, "ann@example.com");
+  EXPECT_EQ(invitation(created.invitation.invitation.id)->used_at, std::nullopt);
+  auto outcome = sign_up("ann", "ann@example.com", created.token);
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(outcome->status, SignupStatus::created);
+}
+
+TEST_F(Invitations, CheckInvitationOfAnUnboundOneHasNoAddress) {
+  const auto created = create(3600);
+
+  auto checked = call(CheckInvitationRequest{.token = created.token});
+
+  ASSERT_TRUE(checked) << checked.error().message;
+  EXPECT_EQ(checked->kind, InvitationKind::single_use);
+  EXPECT_EQ(checked->email, std::nullopt);
+}
+
+TEST_F(Invitations, CheckInvitationKnowsTheSharedLinkUntilItIsReset) {
+  auto shared = call(GetInvitationLinkRequest{});
+  ASSERT_TRUE(shared) << shared.error().message;
+
+  auto checked = call(CheckInvitationRequest{.token = shared->token});
+  ASSERT_TRUE(call(ResetInvitationLinkRequest{}));
+  auto after_reset = call(CheckInvitationRequest{.token = shared->token});
+
+  ASSERT_TRUE(checked) << checked.error().message;
+  EXPECT_EQ(checked->kind, InvitationKind::shared);
+  EXPECT_EQ(checked->email, std::nullopt);
+  expect_invalid_token(after_reset);
+}
+
+TEST_F(Invitations, CheckInvitationGivesOneAnswerForUsedRevokedExpiredAndUnknownTokens) {
+  const auto used = create(3600);
+  ASSERT_TRUE(sign_up("ann", "ann@example.com", used.token));
+  const auto revoked = create(3600);
+  ASSERT_TRUE(call(RevokeInvitationRequest{.invitation_id = revoked.invitation.invitation.id}));
+  const auto expiring = create(60);
+  advance(60s);
+
+  expect_invalid_token(call(CheckInvitationRequest{.token = used.token}));
+  expect_invalid_token(call(CheckInvitationRequest{.token = revoked.token}));
+  expect_invalid_token(call(CheckInvitationRequest{.token = expiring.token}));
+  expect_invalid_token(call(CheckInvitationRequest{.token = "not-a-token"}));
+}
+
+TEST_F(Invitations, CheckInvitationCountsAgainstTheCallersRateLimit) {
+  config_.security.rate_limit.requests = 2;
+  const auto created = create(3600);
+
+  ASSERT_TRUE(call(CheckInvitationRequest{.token = created.token}));
+  expect_invalid_token(call(CheckInvitationRequest{.token = "guess"}));
+  auto third = call(CheckInvitationRequest{.token = created.token});
+
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::rate_limited);
+  ASSERT_TRUE(third.error().retry_after);
+  EXPECT_GT(*third.error().retry_after, 0);
+}
+
+TEST_F(Invitations, CheckInvitationIsRefusedWhenUsersAreManagedElsewhere) {
+  const auto created = create(3600);
+  config_.user_management = config::UserManagement::external;
+
+  auto checked = call(CheckInvitationRequest{.token = created.token});
+
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().code, ErrorCode::user_management_external);
+}
+
 }  // namespace
 }  // namespace dirproxy

@@ -12,6 +12,7 @@
 
 #include "core/timestamp.hpp"
 #include "service/mailing_runtime.hpp"
+#include "service/reset_link.hpp"
 
 namespace dirproxy {
 namespace {
@@ -142,6 +143,66 @@ TEST_F(PasswordReset, GivingBothUsernameAndEmailIsABadRequest) {
   EXPECT_EQ(done.error().code, ErrorCode::bad_request);
   EXPECT_EQ(done.error().field, "email");
   EXPECT_TRUE(outbox().empty());
+}
+
+// check_password_reset -----------------------------------------------------------
+
+TEST_F(PasswordReset, CheckPasswordResetTellsThePurposeWithoutUsingUpTheLink) {
+  const std::string token = mailed_token();
+
+  auto checked = run(context(), CheckPasswordResetRequest{.token = token});
+
+  ASSERT_TRUE(checked) << checked.error().message;
+  EXPECT_EQ(checked->purpose, ResetPurpose::password_reset);
+  auto done = reset(token);
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(directory_->password_of("ann"), kNewPassword);
+}
+
+TEST_F(PasswordReset, CheckPasswordResetKnowsTheSetPasswordLinkOfANewUser) {
+  const ResetLink link = make_reset_link(*config_, ResetPurpose::new_user, now());
+  {
+    auto lease = database_->acquire();
+    ASSERT_TRUE(lease.write_transaction(
+        [&](const StateDatabase::Lease& lease) { return store_reset_link(lease, link, "ann"); }));
+  }
+
+  auto checked = run(context(), CheckPasswordResetRequest{.token = link.token.token});
+
+  ASSERT_TRUE(checked) << checked.error().message;
+  EXPECT_EQ(checked->purpose, ResetPurpose::new_user);
+}
+
+TEST_F(PasswordReset, CheckPasswordResetGivesOneAnswerForUsedExpiredAndUnknownLinks) {
+  const std::string used = mailed_token();
+  ASSERT_TRUE(reset(used));
+  clock_->advance(1min);
+  const std::string expired = [&] {
+    auto sent = run(context(), SendPasswordResetRequest{.username = "ann"});
+    EXPECT_TRUE(sent);
+    return outbox().back().body;
+  }();
+  clock_->advance(24h);
+
+  for (const std::string& token : {used, expired, std::string("not-a-token")}) {
+    auto checked = run(context(), CheckPasswordResetRequest{.token = token});
+    ASSERT_FALSE(checked);
+    EXPECT_EQ(checked.error().code, ErrorCode::invalid_token);
+    EXPECT_EQ(checked.error().field, "token");
+    EXPECT_EQ(checked.error().message, "the link is unknown, used or expired");
+  }
+}
+
+TEST_F(PasswordReset, CheckPasswordResetCountsAgainstTheCallersRateLimit) {
+  config_->security.rate_limit.requests = 1;
+
+  auto first = run(context(), CheckPasswordResetRequest{.token = "guess-1"});
+  auto second = run(context(), CheckPasswordResetRequest{.token = "guess-2"});
+
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, ErrorCode::invalid_token);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::rate_limited);
 }
 
 }  // namespace
