@@ -28,6 +28,8 @@ std::optional<std::string> non_empty(std::optional<std::string> value) {
   return value;
 }
 
+}  // namespace
+
 // Checks `password` of `username` under the lockout (security.lockout): a
 // locked username is refused before anything is verified, a wrong password
 // counts against it, a right one clears its count.
@@ -45,8 +47,6 @@ Result<User> authenticate_with_lockout(const OperationContext& op, const std::st
   RETURN_IF_ERROR(lockout.record_success(username));
   return user;
 }
-
-}  // namespace
 
 // Lookups -------------------------------------------------------------------
 
