@@ -100,6 +100,14 @@ Result<Group> run(const OperationContext& op, const GetGroupRequest& request) {
   return std::move(**group);
 }
 
+Result<std::vector<Group>> run(const OperationContext& op, const ListGroupsRequest& request) {
+  if (request.limit < 1 || request.limit > ListGroupsRequest::max_limit) {
+    return fail(ErrorCode::bad_request, "'limit' must be between 1 and " + std::to_string(ListGroupsRequest::max_limit),
+                "limit");
+  }
+  return op.runtime.chain->list_groups(request.after, static_cast<std::size_t>(request.limit));
+}
+
 Result<std::vector<std::string>> run(const OperationContext& op, const GetUserGroupsRequest& request) {
   return op.runtime.chain->user_groups(request.username);
 }
