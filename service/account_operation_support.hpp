@@ -33,14 +33,6 @@ Result<void> require_mail(const Runtime& runtime, std::string_view what);
 // All callers without a client address share one count.
 Result<void> admit_client(const OperationContext& op);
 
-// Checks `password` of `username` under the lockout (security.lockout): a
-// locked username is refused (account_locked) before anything is verified,
-// a wrong password counts against it, a right one clears its count. The
-// authentication of authenticate, change_password and the admin console's
-// sign-in (directory_operations.cpp).
-Result<User> authenticate_with_lockout(const OperationContext& op, const std::string& username,
-                                       const std::string& password);
-
 // An invitation as operations return it: never its token; its status
 // (Invitation::status) as of the operation's time.
 struct InvitationView {
@@ -64,5 +56,13 @@ Result<OutgoingMail> invitation_mail(const Runtime& runtime, const std::string& 
 // The email addresses of the members of accounts.admin_group (empty when it
 // is unset or names no group), for admin notices.
 Result<std::vector<std::string>> admin_emails(const Runtime& runtime);
+
+// Checks `password` of `username` under the lockout (security.lockout): a
+// locked username is refused (account_locked) before anything is verified,
+// a wrong password counts against it, a right one clears its count. The
+// authentication of authenticate, change_password and the admin console's
+// sign-in (directory_operations.cpp).
+Result<User> authenticate_with_lockout(const OperationContext& op, const std::string& username,
+                                       const std::string& password);
 
 }  // namespace dirproxy
