@@ -20,6 +20,7 @@
 #include "frontends/metrics/metrics_server.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
 #include "frontends/socket/server.hpp"
+#include "frontends/web/web_server.hpp"
 #include "service/account_creation.hpp"
 #include "service/runtime_metrics.hpp"
 
@@ -93,6 +94,11 @@ void warn_about_restart_only_changes(const config::Config& running, const config
     for (const auto& uri : ldap_now->listen) uris_now.push_back(uri.uri);
     if (uris_was != uris_now) warn("ldap_server.listen");
   }
+  if (running.web.has_value() != loaded.web.has_value()) {
+    warn("web");
+  } else if (running.web && running.web->listen.url != loaded.web->listen.url) {
+    warn("web.listen");
+  }
   const auto& was = running.metrics.listen;
   const auto& now = loaded.metrics.listen;
   if (was.has_value() != now.has_value() || (was && (was->address != now->address || was->port != now->port))) {
@@ -137,6 +143,14 @@ int check_config(const std::filesystem::path& config_path) {
   if (loaded.config->ldap_server) {
     if (auto tree = ldap::tree_settings(*loaded.config->ldap_server, loaded.config->applications); !tree) {
       std::cerr << tree.error().message << "\n" << config_path.string() << ": 1 error(s)\n";
+      return 1;
+    }
+  }
+  // The web templates, certificate and proxies, checked where the web front
+  // end builds them, as at start-up and reload.
+  if (loaded.config->web) {
+    if (auto web = web::web_state(*loaded.config); !web) {
+      std::cerr << web.error().message << "\n" << config_path.string() << ": 1 error(s)\n";
       return 1;
     }
   }
@@ -236,6 +250,15 @@ int Daemon::run() {
     }
   }
   ldap_server_ = ldap_server ? &*ldap_server : nullptr;
+  std::optional<web::WebServer> web_server;
+  if (config->web) {
+    web_server.emplace(io, connection_threads, service, current_runtime);
+    if (auto listening = web_server->listen(*config); !listening) {
+      log()->critical("{}", listening.error().message);
+      return 1;
+    }
+  }
+  web_server_ = web_server ? &*web_server : nullptr;
   std::optional<MetricsServer> metrics_server;
   if (config->metrics.listen) {
     metrics_server.emplace(io, connection_threads, pool, *metrics_);
@@ -257,6 +280,7 @@ int Daemon::run() {
         io,
         [&]() -> awaitable<void> {
           if (ldap_server) co_await ldap_server->shutdown(kShutdownGrace);
+          if (web_server) co_await web_server->shutdown(kShutdownGrace);
           co_await server.shutdown(kShutdownGrace);
           io.stop();
         },
@@ -265,6 +289,7 @@ int Daemon::run() {
   asio::co_spawn(io, handle_signals(signals), asio::detached);
   server.start();
   if (ldap_server) ldap_server->start();
+  if (web_server) web_server->start();
   if (metrics_server) metrics_server->start();
   // READY=1 once the socket listens and every directory has been checked.
   asio::co_spawn(
@@ -299,6 +324,7 @@ int Daemon::run() {
   pool_ = nullptr;
   io_ = nullptr;
   ldap_server_ = nullptr;
+  web_server_ = nullptr;
   runtime_.store(nullptr);
   database_.reset();
   log()->info("stopped");
@@ -406,6 +432,12 @@ awaitable<Result<void>> Daemon::reload_configuration() {
         return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + tree.error().message);
       }
     }
+    // So do templates or a certificate of the web pages that do not load.
+    if (loaded.config->web) {
+      if (auto web = web::web_state(*loaded.config); !web) {
+        return make_error(ErrorCode::bad_request, "the configuration was not reloaded: " + web.error().message);
+      }
+    }
     auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
     auto runtime = build_runtime(config, database, rate_limiter, nullptr, metrics);
     if (!runtime) {
@@ -426,6 +458,11 @@ awaitable<Result<void>> Daemon::reload_configuration() {
     if (auto reloaded = ldap_server_->reload(*(*built)->config->ldap_server, (*built)->config->applications);
         !reloaded) {
       log()->error("reload: the LDAP front end keeps its settings: {}", reloaded.error().message);
+    }
+  }
+  if (web_server_ != nullptr && (*built)->config->web) {
+    if (auto reloaded = web_server_->reload(*(*built)->config); !reloaded) {
+      log()->error("reload: the web pages keep their templates and certificate: {}", reloaded.error().message);
     }
   }
   logging::configure((*built)->config->log);

@@ -21,6 +21,9 @@ namespace dirproxy {
 namespace ldap {
 class LdapServer;
 }  // namespace ldap
+namespace web {
+class WebServer;
+}  // namespace web
 
 
 class Daemon final {
@@ -64,6 +67,7 @@ class Daemon final {
   MailSender mail_sender_;
   WorkerPool* pool_ = nullptr;      // set while run() runs
   ldap::LdapServer* ldap_server_ = nullptr;  // while run() runs, when ldap_server is configured
+  web::WebServer* web_server_ = nullptr;     // while run() runs, when web is configured
   asio::io_context* io_ = nullptr;  // the daemon's event loop, while run() runs
   std::function<void()> request_stop_;
   bool stopping_ = false;

@@ -29,6 +29,7 @@ TEST(Browser, FillsAFormSubmitsItAndReadsTheNextPage) {
   browser.click("button[type=submit]");
   EXPECT_EQ(browser.url(), "file://" + (dir.path() / "done.html").string() + "?name=ann+lee&other=");
   EXPECT_EQ(browser.text("h1"), "Done");
+  EXPECT_EQ(browser.script("return document.title"), "Done");
   EXPECT_THROW(browser.text("#missing"), std::runtime_error);
   browser.screenshot(dir.path() / "done.png", 320);
   EXPECT_TRUE(std::filesystem::file_size(dir.path() / "done.png") > 100);

@@ -132,5 +132,6 @@ void Browser::screenshot(const std::filesystem::path& path, int width) {
   command({{"cmd", "screenshot"}, {"path", path.string()}, {"width", width}});
 }
 void Browser::clear_cookies() { command({{"cmd", "clear_cookies"}}); }
+nlohmann::json Browser::script(const std::string& js) { return command({{"cmd", "script"}, {"js", js}})["result"]; }
 
 }  // namespace dirproxy::testing

@@ -51,6 +51,8 @@ class Browser final {
   // Saves a PNG of the whole page as seen `width` CSS pixels wide.
   void screenshot(const std::filesystem::path& path, int width);
   void clear_cookies();
+  // What `js` (a function body: "return document.title") returns, as JSON.
+  nlohmann::json script(const std::string& js);
 
  private:
   nlohmann::json command(nlohmann::json request);

@@ -21,6 +21,7 @@ per line, on the one connection the test makes:
   {"cmd": "size", "width": W, "height": H}  resizes the window
   {"cmd": "screenshot", "path": P, "width": W}  the whole page at width W, as PNG
   {"cmd": "clear_cookies"}
+  {"cmd": "script", "js": J}            -> {"ok": true, "result": what `J` returns}
 
 A failure answers {"ok": false, "error": "..."}. Chromium runs with the
 flags this machine needs (no sandbox as root, no background networking: the
@@ -118,6 +119,8 @@ def answer(driver, command):
         driver.set_window_size(width, max(400, min(int(height) + 140, 6000)))
         driver.save_screenshot(command["path"])
         return {}
+    if cmd == "script":
+        return {"result": driver.execute_script(command["js"])}
     if cmd == "clear_cookies":
         driver.delete_all_cookies()
         return {}
