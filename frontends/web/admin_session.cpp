@@ -60,7 +60,8 @@ awaitable<Response> serve_admin_page(AdminHandler get, AdminHandler post, const 
   std::optional<AdminSession> session;
   if (cookie != request.cookies.end() && !cookie->second.empty()) {
     const Caller caller = page.caller(request);
-    const ResumeAdminSessionRequest resume{cookie->second, is_get};
+    // Only a GET shows the notice (a HEAD has no body to show it in).
+    const ResumeAdminSessionRequest resume{cookie->second, request.method == Method::get};
     auto resumed = co_await page.service().call(caller, resume);
     if (!resumed) {
       co_return error_view(page, 503, "Temporarily unavailable", "The admin console cannot check your session now.",
