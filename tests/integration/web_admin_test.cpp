@@ -6,6 +6,8 @@
 // the socket's signup and reset_password, so these tests do not depend on
 // the public pages.
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <thread>
@@ -16,6 +18,7 @@
 #include "account_test_support.hpp"
 #include "support/browser.hpp"
 #include "support/slapd_server.hpp"
+#include "support/temporary_directory.hpp"
 
 namespace dirproxy::integration {
 namespace {
@@ -291,6 +294,48 @@ TEST_F(WebAdmin, AnIdleSessionEnds) {
   const HttpAnswer after = http("GET", "/admin/users", session);
   EXPECT_EQ(after.status, 303);
   EXPECT_EQ(after.header("Location"), "/login");
+}
+
+// The sign-in page and every tab, with something in each, at 320 CSS
+// pixels (nothing wider than the screen: tables scroll inside their box)
+// and on a desktop. With DIRPROXY_WEB_SCREENSHOTS set to a directory, the
+// pictures of docs/web.md are written there (admin-TAB-WIDTH.png).
+TEST_F(WebAdmin, EveryPageFitsA320PixelScreenAndADesktop) {
+  config_["access_requests"] = {{"enabled", true}};
+  config_["signup"] = {{"mode", "restricted"}, {"domains", {"example.com"}}};
+  start_with_admin();
+  add_group("developers");
+  add_member("developers", "bob");
+  arrange({{"op", "request_access"},
+           {"email", "erin@example.org"},
+           {"display_name", "Erin Example"},
+           {"message", "I work with Bob on the wiki."}});
+  arrange({{"op", "send_invitations"}, {"emails", {"dan@example.com", "frank@example.com"}}});
+  const char* wanted = std::getenv("DIRPROXY_WEB_SCREENSHOTS");
+  dirproxy::testing::TemporaryDirectory scratch;
+  const std::filesystem::path dir = wanted != nullptr ? std::filesystem::path(wanted) : scratch.path();
+  Browser browser;
+  auto picture = [&](const std::string& name) {
+    for (const int width : {320, 1280}) {
+      browser.screenshot(dir / ("admin-" + name + "-" + std::to_string(width) + ".png"), width);
+      if (width == 320) {
+        EXPECT_EQ(browser.script("return document.documentElement.scrollWidth <= window.innerWidth"), true)
+            << name << " is wider than a 320 px screen";
+      }
+    }
+  };
+  browser.open(base_ + "/login");
+  picture("login");
+  sign_in(browser, "boss");
+  for (const std::string tab :
+       {"users", "groups", "invitations", "access-requests", "signup-options", "mail-queue", "directories"}) {
+    browser.open(base_ + "/admin/" + tab);
+    picture(tab);
+  }
+  browser.open(base_ + "/admin/user?username=bob");
+  picture("user");
+  browser.open(base_ + "/admin/users/new");
+  picture("add-user");
 }
 
 }  // namespace
