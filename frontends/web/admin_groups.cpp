@@ -21,7 +21,7 @@ awaitable<Response> groups_view(const PageContext& page, const Request& request,
   auto groups = co_await page.service().call(admin.caller, list);
   mstch::map context{{"name", request.form.value("name")}, {"description", request.form.value("description")}};
   if (!groups) {
-    context["list_error"] = error_words(groups.error());
+    context["list_error"] = admin_error_words(groups.error());
   } else {
     mstch::array rows;
     for (const Group& group : *groups) {
@@ -39,7 +39,7 @@ awaitable<Response> groups_view(const PageContext& page, const Request& request,
     if (!after.empty()) context["first"] = std::string("/admin/groups");
   }
   if (error) {
-    const std::string words = error_words(*error);
+    const std::string words = admin_error_words(*error);
     context[error->field == "description" ? "description_error" : "name_error"] = words;
   }
   co_return admin_view(page, admin, AdminTab::groups, "admin_groups", "Groups", std::move(context),
@@ -71,7 +71,7 @@ awaitable<Response> group_view(const PageContext& page, const Request& request, 
   auto group = co_await page.service().call(admin.caller, get);
   if (!group) {
     const bool missing = group.error().code == ErrorCode::not_found;
-    mstch::map context{{"message", missing ? "There is no group named " + name + "." : error_words(group.error())}};
+    mstch::map context{{"message", missing ? "There is no group named " + name + "." : admin_error_words(group.error())}};
     co_return admin_view(page, admin, AdminTab::groups, "admin_message", missing ? "No such group" : "Group",
                          std::move(context), missing ? 404 : 503);
   }
@@ -85,7 +85,7 @@ awaitable<Response> group_view(const PageContext& page, const Request& request, 
                      {"members", std::move(members)},
                      {"has_members", !group->members.empty()},
                      {"username", request.form.value("username")}};
-  if (error) context["username_error"] = error_words(*error);
+  if (error) context["username_error"] = admin_error_words(*error);
   co_return admin_view(page, admin, AdminTab::groups, "admin_group", group->name, std::move(context),
                        error ? 400 : 200);
 }
@@ -108,7 +108,7 @@ awaitable<Response> remove_member(const PageContext& page, const Request& reques
   const RemoveMemberRequest remove{request.form.value("name"), request.form.value("username")};
   auto removed = co_await page.service().call(admin.caller, remove);
   AdminNotice notice{"Removed " + remove.username + " from " + remove.group + ".", false};
-  if (!removed) notice = AdminNotice{"Nothing changed: " + error_words(removed.error()), true};
+  if (!removed) notice = AdminNotice{"Nothing changed: " + admin_error_words(removed.error()), true};
   const std::string path = group_path(remove.group);
   co_return co_await finish_action(page, admin, path, notice);
 }

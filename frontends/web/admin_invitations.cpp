@@ -57,7 +57,7 @@ awaitable<Response> invitations_view(const PageContext& page, const Request& req
   if (link) {
     context["link"] = link->link;
   } else {
-    context["link_error"] = error_words(link.error());
+    context["link_error"] = admin_error_words(link.error());
   }
   const ListInvitationsRequest list{.include_used = true};
   auto invitations = co_await page.service().call(admin.caller, list);
@@ -67,10 +67,10 @@ awaitable<Response> invitations_view(const PageContext& page, const Request& req
     context["none"] = invitations->empty();
     context["invitations"] = std::move(rows);
   } else {
-    context["list_error"] = error_words(invitations.error());
+    context["list_error"] = admin_error_words(invitations.error());
   }
   if (error) {
-    context[error->field == "message" ? "message_error" : "emails_error"] = error_words(*error);
+    context[error->field == "message" ? "message_error" : "emails_error"] = admin_error_words(*error);
   }
   Response response = admin_view(page, admin, AdminTab::invitations, "admin_invitations", "Invite users",
                                  std::move(context), error ? 400 : 200);
@@ -85,7 +85,7 @@ awaitable<Response> reset_link(const PageContext& page, const Request&, const Si
   const ResetInvitationLinkRequest reset;
   auto done = co_await page.service().call(admin.caller, reset);
   AdminNotice notice{"The shared link was reset: the old link no longer works. Hand out the new one below.", false};
-  if (!done) notice = AdminNotice{"The link was not reset: " + error_words(done.error()), true};
+  if (!done) notice = AdminNotice{"The link was not reset: " + admin_error_words(done.error()), true};
   const std::string path(kInvitationsPath);
   co_return co_await finish_action(page, admin, path, notice);
 }
@@ -119,7 +119,7 @@ awaitable<Response> resend_invitation(const PageContext& page, const Request& re
                                resent->invitation.email.value_or("") + "; its earlier link no longer works.",
                            false};
     } else {
-      notice = AdminNotice{"Not resent: " + error_words(resent.error()), true};
+      notice = AdminNotice{"Not resent: " + admin_error_words(resent.error()), true};
     }
   }
   const std::string path(kInvitationsPath);
@@ -134,7 +134,7 @@ awaitable<Response> revoke_invitation(const PageContext& page, const Request& re
     auto revoked = co_await page.service().call(admin.caller, revoke);
     notice = revoked ? AdminNotice{"Invitation " + std::to_string(*id) + " is revoked: its link no longer works.",
                                    false}
-                     : AdminNotice{"Not revoked: " + error_words(revoked.error()), true};
+                     : AdminNotice{"Not revoked: " + admin_error_words(revoked.error()), true};
   }
   const std::string path(kInvitationsPath);
   co_return co_await finish_action(page, admin, path, notice);

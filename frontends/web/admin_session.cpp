@@ -147,7 +147,7 @@ Response error_view(const PageContext& page, unsigned status, std::string title,
   return plain_view(page, "error", std::move(title), std::move(context), status);
 }
 
-std::string error_words(const Error& error) {
+std::string admin_error_words(const Error& error) {
   switch (error.code) {
     case ErrorCode::bad_request:
     case ErrorCode::not_found:

@@ -73,7 +73,7 @@ Response error_view(const PageContext& page, unsigned status, std::string title,
 
 // What a person reads for a service error: a sentence without anything
 // internal.
-std::string error_words(const Error& error);
+std::string admin_error_words(const Error& error);
 
 // The number a form's "id" field holds (an invitation's, an access
 // request's): a positive decimal, else nullopt.

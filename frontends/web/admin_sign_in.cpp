@@ -55,9 +55,9 @@ awaitable<Response> login_page(const PageContext& page, const Request& request) 
                            "Ask an administrator to add it to an admin group, or sign in with another account.");
     }
     if (error.code == ErrorCode::internal_error || error.code == ErrorCode::directory_unavailable) {
-      co_return error_view(page, 503, "Temporarily unavailable", error_words(error), "Try again in a minute.");
+      co_return error_view(page, 503, "Temporarily unavailable", admin_error_words(error), "Try again in a minute.");
     }
-    Response response = sign_in_form(page, request, username, error_words(error),
+    Response response = sign_in_form(page, request, username, admin_error_words(error),
                                      error.code == ErrorCode::rate_limited ? 429 : 400);
     if (error.retry_after) response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
     co_return response;

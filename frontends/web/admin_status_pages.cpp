@@ -32,7 +32,7 @@ awaitable<Response> access_requests_page(const PageContext& page, const Request&
   auto groups = co_await page.service().call(admin.caller, list_groups);
   mstch::map context{{"enabled", page.config()->access_requests.enabled}};
   if (!requests) {
-    context["list_error"] = error_words(requests.error());
+    context["list_error"] = admin_error_words(requests.error());
     co_return admin_view(page, admin, AdminTab::access_requests, "admin_access_requests", "Access requests",
                          std::move(context));
   }
@@ -74,7 +74,7 @@ awaitable<Response> approve_access_request(const PageContext& page, const Reques
     notice = approved ? AdminNotice{"Approved: an invitation was mailed to " +
                                         approved->invitation.email.value_or("the requester") + ".",
                                     false}
-                      : AdminNotice{"Not approved: " + error_words(approved.error()), true};
+                      : AdminNotice{"Not approved: " + admin_error_words(approved.error()), true};
   }
   const std::string path(kAccessRequestsPath);
   co_return co_await finish_action(page, admin, path, notice);
@@ -87,7 +87,7 @@ awaitable<Response> deny_access_request(const PageContext& page, const Request& 
     const DenyAccessRequestRequest deny{*id};
     auto denied = co_await page.service().call(admin.caller, deny);
     notice = denied ? AdminNotice{"Denied: nothing was mailed.", false}
-                    : AdminNotice{"Not denied: " + error_words(denied.error()), true};
+                    : AdminNotice{"Not denied: " + admin_error_words(denied.error()), true};
   }
   const std::string path(kAccessRequestsPath);
   co_return co_await finish_action(page, admin, path, notice);
@@ -99,7 +99,7 @@ awaitable<Response> signup_options_page(const PageContext& page, const Request&,
   const auto config = page.config();
   mstch::map context{{"config_file", config->source.string()}};
   if (!options) {
-    context["error"] = error_words(options.error());
+    context["error"] = admin_error_words(options.error());
   } else {
     mstch::array domains;
     for (const std::string& domain : options->domains) domains.push_back(domain);
@@ -122,7 +122,7 @@ awaitable<Response> mail_queue_page(const PageContext& page, const Request&, con
   auto queue = co_await page.service().call(admin.caller, get);
   mstch::map context;
   if (!queue) {
-    context["error"] = error_words(queue.error());
+    context["error"] = admin_error_words(queue.error());
   } else {
     context["configured"] = queue->mail_configured;
     context["pending"] = std::to_string(queue->pending);
@@ -149,7 +149,7 @@ awaitable<Response> directories_page(const PageContext& page, const Request&, co
   auto directories = co_await page.service().call(admin.caller, list);
   mstch::map context;
   if (!directories) {
-    context["error"] = error_words(directories.error());
+    context["error"] = admin_error_words(directories.error());
   } else {
     mstch::array rows;
     for (const DirectoryReport& report : *directories) {

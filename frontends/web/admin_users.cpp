@@ -30,7 +30,7 @@ awaitable<Response> users_page(const PageContext& page, const Request& request, 
   auto users = co_await page.service().call(admin.caller, find);
   mstch::map context{{"q", query}, {"searched", !query.empty()}};
   if (!users) {
-    context["error"] = error_words(users.error());
+    context["error"] = admin_error_words(users.error());
   } else {
     mstch::array rows;
     for (const User& user : *users) rows.push_back(user_row(user));
@@ -67,7 +67,7 @@ awaitable<Response> add_user_form(const PageContext& page, const Request& reques
                      {"groups", std::move(group_options)},
                      {"has_groups", groups && !groups->empty()}};
   if (error) {
-    const std::string words = error_words(*error);
+    const std::string words = admin_error_words(*error);
     static const std::set<std::string> kFields = {"username",  "email",    "display_name", "first_name",
                                                   "last_name", "password", "groups"};
     if (kFields.count(error->field) != 0) {
@@ -129,7 +129,7 @@ awaitable<Response> user_page(const PageContext& page, const Request& request, c
     co_return admin_view(page, admin, AdminTab::users, "admin_message", "No such user", std::move(context), 404);
   }
   if (!entry) {
-    mstch::map context{{"message", error_words(entry.error())}};
+    mstch::map context{{"message", admin_error_words(entry.error())}};
     co_return admin_view(page, admin, AdminTab::users, "admin_message", "User", std::move(context),
                          entry.error().code == ErrorCode::bad_request ? 400 : 503);
   }
@@ -155,7 +155,7 @@ awaitable<Response> set_active(const PageContext& page, const Request& request, 
   AdminNotice notice{active ? update.username + " is active again: they can sign in."
                             : update.username + " is deactivated: they can no longer sign in.",
                      false};
-  if (!updated) notice = AdminNotice{"Nothing changed: " + error_words(updated.error()), true};
+  if (!updated) notice = AdminNotice{"Nothing changed: " + admin_error_words(updated.error()), true};
   const std::string path = user_path(update.username);
   co_return co_await finish_action(page, admin, path, notice);
 }
@@ -164,7 +164,7 @@ awaitable<Response> send_reset(const PageContext& page, const Request& request, 
   const SendPasswordResetRequest send{request.form.value("username")};
   auto sent = co_await page.service().call(admin.caller, send);
   AdminNotice notice{"A password reset link was mailed to " + send.username + "'s address.", false};
-  if (!sent) notice = AdminNotice{"No link was sent: " + error_words(sent.error()), true};
+  if (!sent) notice = AdminNotice{"No link was sent: " + admin_error_words(sent.error()), true};
   const std::string path = user_path(send.username);
   co_return co_await finish_action(page, admin, path, notice);
 }
