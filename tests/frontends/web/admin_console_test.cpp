@@ -14,6 +14,7 @@
 #include "frontends/web/admin_session.hpp"
 #include "frontends/web/form_token.hpp"
 #include "frontends/web/page_templates.hpp"
+#include "service/access_request_requests.hpp"
 #include "service/directory_requests.hpp"
 #include "service/captured_log.hpp"
 #include "service/service.hpp"
@@ -373,8 +374,7 @@ TEST_F(AdminConsoleTest, ResettingTheSharedLinkShowsANewOne) {
   const Response after = open("/admin/invitations");
   EXPECT_TRUE(contains(after.body, "The shared link was reset"));
   EXPECT_FALSE(contains(after.body, old_link));
-  EXPECT_TRUE(contains(after.body, R"(<script src="&#x2F;static&#x2F;copy_link.js"></script>)") ||
-              contains(after.body, R"(<script src="/static/copy_link.js"></script>)"));
+  EXPECT_TRUE(contains(after.body, R"(<script src="/static/copy_link.js"></script>)"));
 }
 
 TEST_F(AdminConsoleTest, SentInvitationsAreListedAndOneCanBeRevoked) {
@@ -393,6 +393,83 @@ TEST_F(AdminConsoleTest, SentInvitationsAreListedAndOneCanBeRevoked) {
   EXPECT_TRUE(contains(after.body, "Invitation 1 is revoked: its link no longer works."));
   EXPECT_TRUE(contains(after.body, "<td>1</td><td>dan@example.com</td><td>revoked</td>") ||
               contains(after.body, "<td>1</td><td>erin@example.com</td><td>revoked</td>"));
+}
+
+TEST_F(AdminConsoleTest, ResendingAnInvitationMailsItAgain) {
+  sign_in("alice");
+  open("/admin/invitations");
+  ASSERT_EQ(submit("/admin/invitations/send", {{"emails", "dan@example.com"}}).status, 303u);
+  open("/admin/invitations");
+
+  ASSERT_EQ(submit("/admin/invitations/resend", {{"id", "1"}}).status, 303u);
+
+  EXPECT_TRUE(contains(open("/admin/invitations").body,
+                       "Invitation 1 was mailed again to dan@example.com; its earlier link no longer works."));
+  auto lease = database_->acquire();
+  auto mails = lease.prepare("SELECT COUNT(*) FROM outbox WHERE template = 'invitation' AND recipient = ?1",
+                             "dan@example.com");
+  ASSERT_TRUE(mails);
+  ASSERT_TRUE(*mails->step());
+  EXPECT_EQ(mails->column_int64(0), 2);
+}
+
+TEST_F(AdminConsoleTest, AnUnknownInvitationIsAnErrorNotice) {
+  sign_in("alice");
+  open("/admin/invitations");
+
+  ASSERT_EQ(submit("/admin/invitations/revoke", {{"id", "not-a-number"}}).status, 303u);
+
+  EXPECT_TRUE(contains(open("/admin/invitations").body,
+                       R"(<p class="notice error" role="status">There is no such invitation.</p>)"));
+}
+
+TEST_F(AdminConsoleTest, AnAccessRequestIsApprovedWithGroupsOrDenied) {
+  config_.access_requests.enabled = true;
+  apply_config();
+  Caller visitor;
+  visitor.client_address = "198.51.100.9";
+  ASSERT_TRUE(call(visitor, RequestAccessRequest{"erin@example.org", "Erin", std::nullopt}));
+  ASSERT_TRUE(call(visitor, RequestAccessRequest{"frank@example.org", "Frank", std::nullopt}));
+  sign_in("alice");
+  const Response listed = open("/admin/access-requests");
+  EXPECT_TRUE(contains(listed.body, "<h3>Erin &lt;erin@example.org&gt;</h3>"));
+
+  ASSERT_EQ(submit("/admin/access-requests/approve", {{"id", "1"}, {"groups", "admins"}}).status, 303u);
+  EXPECT_TRUE(contains(open("/admin/access-requests").body, "Approved: an invitation was mailed to erin@example.org."));
+  ASSERT_EQ(submit("/admin/access-requests/deny", {{"id", "2"}}).status, 303u);
+
+  const Response after = open("/admin/access-requests");
+  EXPECT_TRUE(contains(after.body, "Denied: nothing was mailed."));
+  EXPECT_TRUE(contains(after.body, "No request is waiting."));
+  auto lease = database_->acquire();
+  auto invitation = lease.prepare("SELECT email, groups FROM invitations");
+  ASSERT_TRUE(invitation);
+  ASSERT_TRUE(*invitation->step());
+  EXPECT_EQ(invitation->column_text(0), "erin@example.org");
+  EXPECT_EQ(invitation->column_text(1), R"(["admins"])");
+}
+
+TEST_F(AdminConsoleTest, SignInsBeyondTheRateLimitAre429WithRetryAfter) {
+  config_.security.rate_limit.requests = 1;
+  apply_config();
+  sign_in("alice", "not the password");
+
+  const Response limited = sign_in("alice");
+
+  EXPECT_EQ(limited.status, 429u);
+  ASSERT_EQ(limited.headers.size(), 1u);
+  EXPECT_EQ(limited.headers[0].first, "Retry-After");
+  EXPECT_EQ(cookies_.count(std::string(kSessionCookie)), 0u);
+}
+
+TEST_F(AdminConsoleTest, UsersAreFoundByAPartOfTheirNameOrAddress) {
+  sign_in("alice");
+
+  const Response found = open("/admin/users", {{"q", "bob@"}});
+
+  EXPECT_TRUE(contains(found.body, R"(<a href="&#x2F;admin&#x2F;user?username=bob">bob</a>)"));
+  EXPECT_FALSE(contains(found.body, "alice@example.com"));
+  EXPECT_TRUE(contains(open("/admin/users", {{"q", "nobody-like-this"}}).body, "No user matches"));
 }
 
 TEST_F(AdminConsoleTest, EveryTabAnswersWithItsTabMarked) {
