@@ -68,8 +68,8 @@ Result<void> set_admin_notice(const StateDatabase::Lease& lease, std::int64_t id
                               const std::optional<AdminNotice>& notice) {
   const std::optional<std::string> text = notice ? std::optional<std::string>(notice->text) : std::nullopt;
   const std::int64_t is_error = notice && notice->is_error ? 1 : 0;
-  auto update = lease.prepare("UPDATE admin_sessions SET notice = ?2, notice_is_error = ?3 WHERE id = ?1", id, text,
-                              is_error);
+  auto update =
+      lease.prepare("UPDATE admin_sessions SET notice = ?2, notice_is_error = ?3 WHERE id = ?1", id, text, is_error);
   RETURN_IF_ERROR(update);
   return update->run();
 }

@@ -30,8 +30,8 @@ bool is_admin_member(const config::Config& config, const std::vector<std::string
 // A signed-in admin's session, as a request finds it.
 struct AdminSession {
   std::string username;
-  std::string csrf_token;              // every POST of the session carries it
-  std::optional<AdminNotice> notice;   // when asked for: the notice, now cleared
+  std::string csrf_token;             // every POST of the session carries it
+  std::optional<AdminNotice> notice;  // when asked for: the notice, now cleared
 };
 
 // A session just started by start_admin_session.
@@ -47,8 +47,7 @@ struct StartedAdminSession {
 // is a member of one of web.admin_groups; then starts a session. Sessions
 // idle for longer than web.session_ttl are deleted on the way.
 struct StartAdminSessionRequest {
-  static constexpr OperationPolicy policy{
-      .name = "start_admin_session", .writes = true, .audit = AuditPolicy::always};
+  static constexpr OperationPolicy policy{.name = "start_admin_session", .writes = true, .audit = AuditPolicy::always};
   using Response = StartedAdminSession;
   std::string username;
   std::string password;

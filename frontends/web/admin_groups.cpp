@@ -42,8 +42,7 @@ awaitable<Response> groups_view(const PageContext& page, const Request& request,
     const std::string words = admin_error_words(*error);
     context[error->field == "description" ? "description_error" : "name_error"] = words;
   }
-  co_return admin_view(page, admin, AdminTab::groups, "admin_groups", "Groups", std::move(context),
-                       error ? 400 : 200);
+  co_return admin_view(page, admin, AdminTab::groups, "admin_groups", "Groups", std::move(context), error ? 400 : 200);
 }
 
 awaitable<Response> groups_page(const PageContext& page, const Request& request, const SignedInAdmin& admin) {
@@ -71,7 +70,8 @@ awaitable<Response> group_view(const PageContext& page, const Request& request, 
   auto group = co_await page.service().call(admin.caller, get);
   if (!group) {
     const bool missing = group.error().code == ErrorCode::not_found;
-    mstch::map context{{"message", missing ? "There is no group named " + name + "." : admin_error_words(group.error())}};
+    mstch::map context{
+        {"message", missing ? "There is no group named " + name + "." : admin_error_words(group.error())}};
     co_return admin_view(page, admin, AdminTab::groups, "admin_message", missing ? "No such group" : "Group",
                          std::move(context), missing ? 404 : 503);
   }

@@ -96,8 +96,8 @@ awaitable<Response> send_invitations(const PageContext& page, const Request& req
   if (std::string message = request.form.value("message"); !message.empty()) send.message = std::move(message);
   auto sent = co_await page.service().call(admin.caller, send);
   if (!sent) co_return co_await invitations_view(page, request, admin, &sent.error());
-  std::string text = "Invitations went to " + std::to_string(sent->sent.size()) + " address" +
-                     (sent->sent.size() == 1 ? "" : "es");
+  std::string text =
+      "Invitations went to " + std::to_string(sent->sent.size()) + " address" + (sent->sent.size() == 1 ? "" : "es");
   for (std::size_t i = 0; i < sent->sent.size(); ++i) text += (i == 0 ? ": " : ", ") + sent->sent[i];
   text += ".";
   for (const RejectedAddress& rejected : sent->rejected) {
@@ -109,35 +109,29 @@ awaitable<Response> send_invitations(const PageContext& page, const Request& req
 }
 
 awaitable<Response> resend_invitation(const PageContext& page, const Request& request, const SignedInAdmin& admin) {
-  const std::optional<std::int64_t> id = positive_id(request.form.value("id"));
-  AdminNotice notice{"There is no such invitation.", true};
-  if (id) {
-    const ResendInvitationRequest resend{*id};
-    auto resent = co_await page.service().call(admin.caller, resend);
-    if (resent) {
-      notice = AdminNotice{"Invitation " + std::to_string(*id) + " was mailed again to " +
-                               resent->invitation.email.value_or("") + "; its earlier link no longer works.",
-                           false};
-    } else {
-      notice = AdminNotice{"Not resent: " + admin_error_words(resent.error()), true};
-    }
-  }
   const std::string path(kInvitationsPath);
-  co_return co_await finish_action(page, admin, path, notice);
+  const std::string what = "invitation";
+  const IdAction act = [&page, &admin](std::int64_t id) -> awaitable<AdminNotice> {
+    const ResendInvitationRequest resend{id};
+    auto resent = co_await page.service().call(admin.caller, resend);
+    if (!resent) co_return AdminNotice{"Not resent: " + admin_error_words(resent.error()), true};
+    co_return AdminNotice{"Invitation " + std::to_string(id) + " was mailed again to " +
+                              resent->invitation.email.value_or("") + "; its earlier link no longer works.",
+                          false};
+  };
+  co_return co_await act_on_id(page, request, admin, path, what, act);
 }
 
 awaitable<Response> revoke_invitation(const PageContext& page, const Request& request, const SignedInAdmin& admin) {
-  const std::optional<std::int64_t> id = positive_id(request.form.value("id"));
-  AdminNotice notice{"There is no such invitation.", true};
-  if (id) {
-    const RevokeInvitationRequest revoke{*id};
-    auto revoked = co_await page.service().call(admin.caller, revoke);
-    notice = revoked ? AdminNotice{"Invitation " + std::to_string(*id) + " is revoked: its link no longer works.",
-                                   false}
-                     : AdminNotice{"Not revoked: " + admin_error_words(revoked.error()), true};
-  }
   const std::string path(kInvitationsPath);
-  co_return co_await finish_action(page, admin, path, notice);
+  const std::string what = "invitation";
+  const IdAction act = [&page, &admin](std::int64_t id) -> awaitable<AdminNotice> {
+    const RevokeInvitationRequest revoke{id};
+    auto revoked = co_await page.service().call(admin.caller, revoke);
+    if (!revoked) co_return AdminNotice{"Not revoked: " + admin_error_words(revoked.error()), true};
+    co_return AdminNotice{"Invitation " + std::to_string(id) + " is revoked: its link no longer works.", false};
+  };
+  co_return co_await act_on_id(page, request, admin, path, what, act);
 }
 
 }  // namespace

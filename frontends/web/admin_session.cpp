@@ -104,9 +104,8 @@ Response admin_view(const PageContext& page, const SignedInAdmin& admin, AdminTa
                     std::string title, mstch::map context, unsigned status) {
   mstch::array tabs;
   for (const TabInfo& tab : kTabs) {
-    tabs.push_back(mstch::map{{"label", std::string(tab.label)},
-                              {"href", std::string(tab.path)},
-                              {"current", tab.tab == current}});
+    tabs.push_back(mstch::map{
+        {"label", std::string(tab.label)}, {"href", std::string(tab.path)}, {"current", tab.tab == current}});
   }
   context["tabs"] = std::move(tabs);
   context["title"] = std::move(title);
@@ -129,6 +128,13 @@ awaitable<Response> finish_action(const PageContext& page, const SignedInAdmin& 
   // means the next page does not say how it went.
   (void)co_await page.service().call(admin.caller, set);
   co_return redirect_to(path);
+}
+
+awaitable<Response> act_on_id(const PageContext& page, const Request& request, const SignedInAdmin& admin,
+                              const std::string& path, const std::string& what, const IdAction& act) {
+  AdminNotice notice{"There is no such " + what + ".", true};
+  if (const std::optional<std::int64_t> id = positive_id(request.form.value("id"))) notice = co_await act(*id);
+  co_return co_await finish_action(page, admin, path, notice);
 }
 
 Response plain_view(const PageContext& page, std::string_view name, std::string title, mstch::map context,

@@ -62,6 +62,15 @@ Response admin_view(const PageContext& page, const SignedInAdmin& admin, AdminTa
 awaitable<Response> finish_action(const PageContext& page, const SignedInAdmin& admin, const std::string& path,
                                   const AdminNotice& notice);
 
+// An action on the record named by the form's "id" field (an invitation,
+// an access request): `act` makes its one service call and says how it
+// went; an "id" that is no record's gives the error notice "There is no
+// such `what`." Either way the answer is finish_action's 303 to `path`.
+// Pass named values (g++ 12 and temporaries in a co_await expression).
+using IdAction = std::function<awaitable<AdminNotice>(std::int64_t id)>;
+awaitable<Response> act_on_id(const PageContext& page, const Request& request, const SignedInAdmin& admin,
+                              const std::string& path, const std::string& what, const IdAction& act);
+
 // A page outside the console's layout (sign-in, errors): template `name` in
 // the site's layout.
 Response plain_view(const PageContext& page, std::string_view name, std::string title, mstch::map context,

@@ -42,8 +42,8 @@ awaitable<Response> access_requests_page(const PageContext& page, const Request&
     mstch::array group_options;
     if (groups) {
       for (const Group& group : *groups) {
-        group_options.push_back(mstch::map{{"name", group.name},
-                                           {"field_id", "group-" + std::to_string(request.id) + "-" + group.name}});
+        group_options.push_back(
+            mstch::map{{"name", group.name}, {"field_id", "group-" + std::to_string(request.id) + "-" + group.name}});
       }
     }
     mstch::map row{{"id", std::to_string(request.id)},
@@ -66,31 +66,28 @@ awaitable<Response> access_requests_page(const PageContext& page, const Request&
 
 awaitable<Response> approve_access_request(const PageContext& page, const Request& request,
                                            const SignedInAdmin& admin) {
-  const std::optional<std::int64_t> id = positive_id(request.form.value("id"));
-  AdminNotice notice{"There is no such access request.", true};
-  if (id) {
-    const ApproveAccessRequestRequest approve{*id, request.form.all("groups")};
-    auto approved = co_await page.service().call(admin.caller, approve);
-    notice = approved ? AdminNotice{"Approved: an invitation was mailed to " +
-                                        approved->invitation.email.value_or("the requester") + ".",
-                                    false}
-                      : AdminNotice{"Not approved: " + admin_error_words(approved.error()), true};
-  }
   const std::string path(kAccessRequestsPath);
-  co_return co_await finish_action(page, admin, path, notice);
+  const std::string what = "access request";
+  const IdAction act = [&page, &request, &admin](std::int64_t id) -> awaitable<AdminNotice> {
+    const ApproveAccessRequestRequest approve{id, request.form.all("groups")};
+    auto approved = co_await page.service().call(admin.caller, approve);
+    if (!approved) co_return AdminNotice{"Not approved: " + admin_error_words(approved.error()), true};
+    co_return AdminNotice{
+        "Approved: an invitation was mailed to " + approved->invitation.email.value_or("the requester") + ".", false};
+  };
+  co_return co_await act_on_id(page, request, admin, path, what, act);
 }
 
 awaitable<Response> deny_access_request(const PageContext& page, const Request& request, const SignedInAdmin& admin) {
-  const std::optional<std::int64_t> id = positive_id(request.form.value("id"));
-  AdminNotice notice{"There is no such access request.", true};
-  if (id) {
-    const DenyAccessRequestRequest deny{*id};
-    auto denied = co_await page.service().call(admin.caller, deny);
-    notice = denied ? AdminNotice{"Denied: nothing was mailed.", false}
-                    : AdminNotice{"Not denied: " + admin_error_words(denied.error()), true};
-  }
   const std::string path(kAccessRequestsPath);
-  co_return co_await finish_action(page, admin, path, notice);
+  const std::string what = "access request";
+  const IdAction act = [&page, &admin](std::int64_t id) -> awaitable<AdminNotice> {
+    const DenyAccessRequestRequest deny{id};
+    auto denied = co_await page.service().call(admin.caller, deny);
+    if (!denied) co_return AdminNotice{"Not denied: " + admin_error_words(denied.error()), true};
+    co_return AdminNotice{"Denied: nothing was mailed.", false};
+  };
+  co_return co_await act_on_id(page, request, admin, path, what, act);
 }
 
 awaitable<Response> signup_options_page(const PageContext& page, const Request&, const SignedInAdmin& admin) {

@@ -86,8 +86,8 @@ class WebAdmin : public AccountTest {
 
   static std::string cookie_value(const HttpAnswer& answer, const std::string& name) {
     std::smatch match;
-    if (!std::regex_search(answer.headers, match, std::regex("Set-Cookie: " + name + "=([^;\r\n]*)",
-                                                             std::regex::icase))) {
+    if (!std::regex_search(answer.headers, match,
+                           std::regex("Set-Cookie: " + name + "=([^;\r\n]*)", std::regex::icase))) {
       return {};
     }
     return match[1];
@@ -133,14 +133,13 @@ TEST_F(WebAdmin, AnAdminSignsInAndEveryTabShows) {
   sign_in(browser, "boss");
 
   EXPECT_EQ(browser.url(), base_ + "/admin/users");
-  const std::vector<std::pair<std::string, std::string>> tabs = {
-      {"/admin/users", "Users"},
-      {"/admin/groups", "Groups"},
-      {"/admin/invitations", "Invite users"},
-      {"/admin/access-requests", "Access requests"},
-      {"/admin/signup-options", "Signup options"},
-      {"/admin/mail-queue", "Mail queue"},
-      {"/admin/directories", "Directories"}};
+  const std::vector<std::pair<std::string, std::string>> tabs = {{"/admin/users", "Users"},
+                                                                 {"/admin/groups", "Groups"},
+                                                                 {"/admin/invitations", "Invite users"},
+                                                                 {"/admin/access-requests", "Access requests"},
+                                                                 {"/admin/signup-options", "Signup options"},
+                                                                 {"/admin/mail-queue", "Mail queue"},
+                                                                 {"/admin/directories", "Directories"}};
   for (const auto& [path, heading] : tabs) {
     browser.click("nav.tabs a[href='" + path + "']");
 
@@ -187,8 +186,7 @@ TEST_F(WebAdmin, AnAddedUserGetsTheSetPasswordMailAndItsLinkWorks) {
   browser.click("form[action='/admin/users/new'] button[type=submit]");
 
   EXPECT_EQ(browser.url(), base_ + "/admin/user?username=carol");
-  EXPECT_EQ(browser.text("p.notice"),
-            "Added carol. A mail with a link to set a password went to carol@example.com.");
+  EXPECT_EQ(browser.text("p.notice"), "Added carol. A mail with a link to set a password went to carol@example.com.");
   const auto mails = mails_to("carol@example.com", 1);
   ASSERT_EQ(mails.size(), 1u);
   const auto link = dirproxy::testing::first_link(mails[0].body);

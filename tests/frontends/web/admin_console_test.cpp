@@ -15,8 +15,8 @@
 #include "frontends/web/form_token.hpp"
 #include "frontends/web/page_templates.hpp"
 #include "service/access_request_requests.hpp"
-#include "service/directory_requests.hpp"
 #include "service/captured_log.hpp"
+#include "service/directory_requests.hpp"
 #include "service/service.hpp"
 #include "support/manual_clock.hpp"
 #include "support/temporary_directory.hpp"
@@ -98,7 +98,8 @@ class AdminConsoleTest : public ::testing::Test {
       none.status = 404;
       return none;
     }
-    const PageContext page(service_, [this] { return templates_; }, [this] { return runtime_->config; });
+    const PageContext page(
+        service_, [this] { return templates_; }, [this] { return runtime_->config; });
     asio::io_context io;
     std::optional<Response> response;
     asio::co_spawn(
@@ -165,8 +166,8 @@ class AdminConsoleTest : public ::testing::Test {
   RuntimePtr runtime_;
   std::shared_ptr<const PageTemplates> templates_;
   WorkerPool pool_{2};
-  Service service_{
-      pool_, [this] { return runtime_; }, []() -> awaitable<Result<void>> { co_return Result<void>{}; }, clock_};
+  Service service_{pool_, [this] { return runtime_; }, []() -> awaitable<Result<void>> { co_return Result<void>{}; },
+                   clock_};
   Routes routes_;
   std::map<std::string, std::string> cookies_;
   std::string csrf_;
@@ -366,7 +367,8 @@ TEST_F(AdminConsoleTest, ResettingTheSharedLinkShowsANewOne) {
   sign_in("alice");
   const Response before = open("/admin/invitations");
   std::smatch match;
-  ASSERT_TRUE(std::regex_search(before.body, match, std::regex(R"re(id="shared-link" class="link" value="([^"]+)")re")));
+  ASSERT_TRUE(
+      std::regex_search(before.body, match, std::regex(R"re(id="shared-link" class="link" value="([^"]+)")re")));
   const std::string old_link = match[1];
 
   ASSERT_EQ(submit("/admin/invitations/reset-link", {}).redirect, "/admin/invitations");
@@ -381,9 +383,9 @@ TEST_F(AdminConsoleTest, SentInvitationsAreListedAndOneCanBeRevoked) {
   sign_in("alice");
   open("/admin/invitations");
 
-  ASSERT_EQ(submit("/admin/invitations/send", {{"emails", "dan@example.com\nerin@example.com"}, {"message", "Hi"}})
-                .status,
-            303u);
+  ASSERT_EQ(
+      submit("/admin/invitations/send", {{"emails", "dan@example.com\nerin@example.com"}, {"message", "Hi"}}).status,
+      303u);
   const Response listed = open("/admin/invitations");
   EXPECT_TRUE(contains(listed.body, "Invitations went to 2 addresses: dan@example.com, erin@example.com."));
   EXPECT_TRUE(contains(listed.body, "<td>dan@example.com</td><td>pending</td>"));
@@ -406,8 +408,8 @@ TEST_F(AdminConsoleTest, ResendingAnInvitationMailsItAgain) {
   EXPECT_TRUE(contains(open("/admin/invitations").body,
                        "Invitation 1 was mailed again to dan@example.com; its earlier link no longer works."));
   auto lease = database_->acquire();
-  auto mails = lease.prepare("SELECT COUNT(*) FROM outbox WHERE template = 'invitation' AND recipient = ?1",
-                             "dan@example.com");
+  auto mails =
+      lease.prepare("SELECT COUNT(*) FROM outbox WHERE template = 'invitation' AND recipient = ?1", "dan@example.com");
   ASSERT_TRUE(mails);
   ASSERT_TRUE(*mails->step());
   EXPECT_EQ(mails->column_int64(0), 2);
@@ -474,14 +476,13 @@ TEST_F(AdminConsoleTest, UsersAreFoundByAPartOfTheirNameOrAddress) {
 
 TEST_F(AdminConsoleTest, EveryTabAnswersWithItsTabMarked) {
   sign_in("alice");
-  const std::vector<std::pair<std::string, std::string>> tabs = {
-      {"/admin/users", "Users"},
-      {"/admin/groups", "Groups"},
-      {"/admin/invitations", "Invite users"},
-      {"/admin/access-requests", "Access requests"},
-      {"/admin/signup-options", "Signup options"},
-      {"/admin/mail-queue", "Mail queue"},
-      {"/admin/directories", "Directories"}};
+  const std::vector<std::pair<std::string, std::string>> tabs = {{"/admin/users", "Users"},
+                                                                 {"/admin/groups", "Groups"},
+                                                                 {"/admin/invitations", "Invite users"},
+                                                                 {"/admin/access-requests", "Access requests"},
+                                                                 {"/admin/signup-options", "Signup options"},
+                                                                 {"/admin/mail-queue", "Mail queue"},
+                                                                 {"/admin/directories", "Directories"}};
   for (const auto& [path, label] : tabs) {
     const Response page = get(path);
 
@@ -500,7 +501,8 @@ TEST_F(AdminConsoleTest, AnActionsAuditLineNamesTheAdminAsActor) {
 
   ASSERT_EQ(submit("/admin/groups", {{"name", "ops"}}).status, 303u);
 
-  EXPECT_TRUE(contains(log.text(), R"(op=add_group actor="alice" name="ops" client_ip="192.0.2.7" result=ok)")) << log.text();
+  EXPECT_TRUE(contains(log.text(), R"(op=add_group actor="alice" name="ops" client_ip="192.0.2.7" result=ok)"))
+      << log.text();
 }
 
 }  // namespace
