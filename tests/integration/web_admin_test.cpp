@@ -6,6 +6,7 @@
 // the socket's signup and reset_password, so these tests do not depend on
 // the public pages.
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -288,6 +289,21 @@ TEST_F(WebAdmin, AnIdleSessionEnds) {
   ASSERT_EQ(http("GET", "/admin/users", session).status, 200);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(3100));
+
+  const HttpAnswer after = http("GET", "/admin/users", session);
+  EXPECT_EQ(after.status, 303);
+  EXPECT_EQ(after.header("Location"), "/login");
+}
+
+TEST_F(WebAdmin, AReloadThatRemovesTheAdminGroupEndsTheSession) {
+  start_with_admin();
+  const auto [session, csrf] = curl_sign_in("boss");
+  ASSERT_EQ(http("GET", "/admin/users", session).status, 200);
+
+  config_["web"]["admin_groups"] = {"operators"};
+  daemon_.write_config(config_);
+  daemon_.signal(SIGHUP);
+  ASSERT_TRUE(daemon_.wait_for_log("configuration reloaded", 10s)) << daemon_.log_tail();
 
   const HttpAnswer after = http("GET", "/admin/users", session);
   EXPECT_EQ(after.status, 303);
