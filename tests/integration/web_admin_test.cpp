@@ -113,6 +113,13 @@ class WebAdmin : public AccountTest {
     return {session, csrf_in(users.body)};
   }
 
+  // What a console page answers a browser holding `session`: "200", or
+  // "303 /login" once the session has ended.
+  std::string console_answer(const std::string& session) {
+    const HttpAnswer page = http("GET", "/admin/users", session);
+    return page.status == 303 ? "303 " + page.header("Location") : std::to_string(page.status);
+  }
+
   std::vector<std::string> audit_lines_with(const std::string& text) const {
     std::vector<std::string> lines;
     std::istringstream log(daemon_.log());
@@ -256,15 +263,13 @@ TEST_F(WebAdmin, AnActionsAuditLineNamesTheAdmin) {
 TEST_F(WebAdmin, LogoutEndsTheSessionAndTheOldCookieNoLongerWorks) {
   start_with_admin();
   const auto [session, csrf] = curl_sign_in("boss");
-  ASSERT_EQ(http("GET", "/admin/users", session).status, 200);
+  ASSERT_EQ(console_answer(session), "200");
 
   const HttpAnswer out = http("POST", "/logout", session, {{"csrf", csrf}});
 
   EXPECT_EQ(out.status, 303);
   EXPECT_EQ(out.header("Location"), "/login");
-  const HttpAnswer after = http("GET", "/admin/users", session);
-  EXPECT_EQ(after.status, 303);
-  EXPECT_EQ(after.header("Location"), "/login");
+  EXPECT_EQ(console_answer(session), "303 /login");
 }
 
 TEST_F(WebAdmin, APostWithoutOrWithAWrongCsrfTokenIs403AndDoesNothing) {
@@ -286,28 +291,24 @@ TEST_F(WebAdmin, AnIdleSessionEnds) {
   config_["web"]["session_ttl"] = "2s";
   start_with_admin();
   const auto [session, csrf] = curl_sign_in("boss");
-  ASSERT_EQ(http("GET", "/admin/users", session).status, 200);
+  ASSERT_EQ(console_answer(session), "200");
 
   std::this_thread::sleep_for(std::chrono::milliseconds(3100));
 
-  const HttpAnswer after = http("GET", "/admin/users", session);
-  EXPECT_EQ(after.status, 303);
-  EXPECT_EQ(after.header("Location"), "/login");
+  EXPECT_EQ(console_answer(session), "303 /login");
 }
 
 TEST_F(WebAdmin, AReloadThatRemovesTheAdminGroupEndsTheSession) {
   start_with_admin();
   const auto [session, csrf] = curl_sign_in("boss");
-  ASSERT_EQ(http("GET", "/admin/users", session).status, 200);
+  ASSERT_EQ(console_answer(session), "200");
 
   config_["web"]["admin_groups"] = {"operators"};
   daemon_.write_config(config_);
   daemon_.signal(SIGHUP);
   ASSERT_TRUE(daemon_.wait_for_log("configuration reloaded", 10s)) << daemon_.log_tail();
 
-  const HttpAnswer after = http("GET", "/admin/users", session);
-  EXPECT_EQ(after.status, 303);
-  EXPECT_EQ(after.header("Location"), "/login");
+  EXPECT_EQ(console_answer(session), "303 /login");
 }
 
 // The sign-in page and every tab, with something in each, at 320 CSS
