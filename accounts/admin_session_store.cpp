@@ -51,7 +51,10 @@ Result<std::optional<AdminSessionRecord>> find_admin_session(const StateDatabase
 }
 
 Result<void> touch_admin_session(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t now) {
-  auto update = lease.prepare("UPDATE admin_sessions SET last_seen_at = MAX(last_seen_at, ?2) WHERE id = ?1", id, now);
+  // Never backwards (two requests of one session finishing out of order);
+  // plain SQL, so that another database can run it too.
+  auto update =
+      lease.prepare("UPDATE admin_sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2", id, now);
   RETURN_IF_ERROR(update);
   return update->run();
 }
