@@ -68,4 +68,12 @@ Result<OutgoingMail> invitation_mail(const Runtime& runtime, const std::string& 
 // is unset or names no group), for admin notices.
 Result<std::vector<std::string>> admin_emails(const Runtime& runtime);
 
+// Checks `password` of `username` under the lockout (security.lockout): a
+// locked username is refused (account_locked) before anything is verified,
+// a wrong password counts against it, a right one clears its count. The
+// authentication of authenticate, change_password and the admin console's
+// sign-in (directory_operations.cpp).
+Result<User> authenticate_with_lockout(const OperationContext& op, const std::string& username,
+                                       const std::string& password);
+
 }  // namespace dirproxy

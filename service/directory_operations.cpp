@@ -28,6 +28,8 @@ std::optional<std::string> non_empty(std::optional<std::string> value) {
   return value;
 }
 
+}  // namespace
+
 // Checks `password` of `username` under the lockout (security.lockout): a
 // locked username is refused before anything is verified, a wrong password
 // counts against it, a right one clears its count.
@@ -45,8 +47,6 @@ Result<User> authenticate_with_lockout(const OperationContext& op, const std::st
   RETURN_IF_ERROR(lockout.record_success(username));
   return user;
 }
-
-}  // namespace
 
 // Lookups -------------------------------------------------------------------
 
@@ -98,6 +98,14 @@ Result<Group> run(const OperationContext& op, const GetGroupRequest& request) {
   RETURN_IF_ERROR(group);
   if (!group->has_value()) return fail(ErrorCode::not_found, "no group '" + request.name + "'", "name");
   return std::move(**group);
+}
+
+Result<std::vector<Group>> run(const OperationContext& op, const ListGroupsRequest& request) {
+  if (request.limit < 1 || request.limit > ListGroupsRequest::max_limit) {
+    return fail(ErrorCode::bad_request, "'limit' must be between 1 and " + std::to_string(ListGroupsRequest::max_limit),
+                "limit");
+  }
+  return op.runtime.chain->list_groups(request.after, static_cast<std::size_t>(request.limit));
 }
 
 Result<std::vector<std::string>> run(const OperationContext& op, const GetUserGroupsRequest& request) {

@@ -87,6 +87,20 @@ struct GetGroupRequest {
 };
 Result<Group> run(const OperationContext& op, const GetGroupRequest& request);
 
+// The chain's groups (merged by name as the membership rule says), each
+// with its members, whose folded name sorts after `after` (empty: from the
+// first), in that order, at most `limit` (bad_request, field limit, outside
+// 1 to max_limit). A page of groups: the next starts after the last name.
+struct ListGroupsRequest {
+  static constexpr OperationPolicy policy{.name = "list_groups"};
+  using Response = std::vector<Group>;
+  static constexpr std::int64_t default_limit = 100;
+  static constexpr std::int64_t max_limit = 1000;
+  std::string after;
+  std::int64_t limit = default_limit;
+};
+Result<std::vector<Group>> run(const OperationContext& op, const ListGroupsRequest& request);
+
 struct GetUserGroupsRequest {
   static constexpr OperationPolicy policy{.name = "get_user_groups"};
   using Response = std::vector<std::string>;  // sorted group names

@@ -212,6 +212,27 @@ CREATE TABLE identity_counters (
   next_number INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    // Admin console sessions (docs/web.md, "Admin console"): kept here, not
+    // in the process, so that a restart keeps them and several nodes over
+    // one database could share them. Only the hash of the session id (the
+    // cookie's value) is stored. groups: the admin's directory groups as
+    // last looked up (JSON array), at groups_checked_at; notice: what the
+    // next page shows once (the outcome of the last action).
+    {5, R"sql(
+CREATE TABLE admin_sessions (
+  id                INTEGER PRIMARY KEY,
+  session_hash      TEXT NOT NULL UNIQUE,
+  username          TEXT NOT NULL COLLATE NOCASE,
+  csrf_token        TEXT NOT NULL,
+  groups            TEXT NOT NULL DEFAULT '[]',
+  groups_checked_at INTEGER NOT NULL,
+  notice            TEXT,
+  notice_is_error   INTEGER NOT NULL DEFAULT 0,
+  created_at        INTEGER NOT NULL,
+  last_seen_at      INTEGER NOT NULL
+);
+CREATE INDEX admin_sessions_last_seen ON admin_sessions (last_seen_at);
+)sql"},
 };
 
 constexpr bool versions_are_consecutive() {

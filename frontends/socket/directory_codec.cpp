@@ -74,6 +74,16 @@ Json render(const FindUsersRequest&, const std::vector<User>& users) { return {{
 void decode(const Json& params, GetGroupRequest& request) { request.name = protocol::required_string(params, "name"); }
 Json render(const GetGroupRequest&, const Group& group) { return {{"group", protocol::group_object(group)}}; }
 
+void decode(const Json& params, ListGroupsRequest& request) {
+  request.after = protocol::optional_string(params, "after").value_or("");
+  request.limit = protocol::optional_integer(params, "limit").value_or(ListGroupsRequest::default_limit);
+}
+Json render(const ListGroupsRequest&, const std::vector<Group>& groups) {
+  Json list = Json::array();
+  for (const auto& group : groups) list.push_back(protocol::group_object(group));
+  return {{"groups", std::move(list)}};
+}
+
 void decode(const Json& params, GetUserGroupsRequest& request) {
   request.username = protocol::required_string(params, "username");
 }
@@ -186,6 +196,7 @@ const std::vector<SocketOperation>& directory_socket_operations() {
       socket_operation<GetUserRequest>({{"username", string}, {"email", string}}),
       socket_operation<FindUsersRequest>({{"query", string}, {"limit", integer}}),
       socket_operation<GetGroupRequest>({{"name", string, required}}),
+      socket_operation<ListGroupsRequest>({{"after", string}, {"limit", integer}}),
       socket_operation<GetUserGroupsRequest>({{"username", string, required}}),
       socket_operation<SignupOptionsRequest>({}),
       socket_operation<ChangePasswordRequest>(

@@ -311,6 +311,56 @@ TEST_F(ProtocolOperations, GetGroupOfAnUnknownGroupIsNotFound) {
   EXPECT_EQ(field_of(response), "name");
 }
 
+TEST_F(ProtocolOperations, ListGroupsReturnsEveryGroupWithItsMembersSortedByName) {
+  arrange({{"op", "add_group"}, {"name", "developers"}, {"description", "They write code"}});
+  add_group("Admins");
+  add_user("bob");
+  add_user("alice");
+  add_member("developers", "bob");
+  add_member("developers", "alice");
+
+  auto response = send({{"op", "list_groups"}});
+
+  ASSERT_EQ(outcome_of(response), "ok") << response;
+  EXPECT_EQ(response["groups"], (Json{{{"name", "Admins"},
+                                       {"description", nullptr},
+                                       {"directory", "internal"},
+                                       {"members", Json::array()}},
+                                      {{"name", "developers"},
+                                       {"description", "They write code"},
+                                       {"directory", "internal"},
+                                       {"members", {"alice", "bob"}}}}));
+}
+
+TEST_F(ProtocolOperations, ListGroupsPagesFromTheNameAfterAfter) {
+  for (const char* name : {"alpha", "beta", "gamma", "delta"}) add_group(name);
+
+  auto first = send({{"op", "list_groups"}, {"limit", 2}});
+  auto second = send({{"op", "list_groups"}, {"after", "BETA"}, {"limit", 2}});
+  auto last = send({{"op", "list_groups"}, {"after", "gamma"}});
+
+  ASSERT_EQ(outcome_of(first), "ok") << first;
+  ASSERT_EQ(outcome_of(second), "ok") << second;
+  ASSERT_EQ(outcome_of(last), "ok") << last;
+  auto names = [](const Json& response) {
+    std::vector<std::string> names;
+    for (const auto& group : response["groups"]) names.push_back(group["name"]);
+    return names;
+  };
+  EXPECT_EQ(names(first), (std::vector<std::string>{"alpha", "beta"}));
+  EXPECT_EQ(names(second), (std::vector<std::string>{"delta", "gamma"}));
+  EXPECT_EQ(names(last), std::vector<std::string>{});
+}
+
+TEST_F(ProtocolOperations, ListGroupsWithALimitOutsideOneToOneThousandIsBadRequest) {
+  for (const int limit : {0, 1001}) {
+    auto response = send({{"op", "list_groups"}, {"limit", limit}});
+
+    EXPECT_EQ(outcome_of(response), "bad_request") << response;
+    EXPECT_EQ(field_of(response), "limit");
+  }
+}
+
 TEST_F(ProtocolOperations, GetUserGroupsReturnsTheGroupNamesSorted) {
   add_group("zeta");
   add_group("alpha");

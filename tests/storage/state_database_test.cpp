@@ -63,17 +63,17 @@ TEST_F(StateDatabaseTest, ANewDatabaseIsMigratedToTheNewestSchemaVersion) {
   ASSERT_TRUE(database);
   auto lease = database->acquire();
 
-  EXPECT_EQ(StateDatabase::schema_version(), 4);
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "4");
+  EXPECT_EQ(StateDatabase::schema_version(), 5);
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "5");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'table' ORDER BY name)"),
-            "access_requests,account_creations,groups,identities,identity_counters,invitations,login_failures,"
+            "access_requests,account_creations,admin_sessions,groups,identities,identity_counters,invitations,login_failures,"
             "memberships,outbox,pending_signups,reset_tokens,settings,users");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)"),
-            "identities_active,identities_number,identities_uuid,memberships_username,outbox_due,"
+            "admin_sessions_last_seen,identities_active,identities_number,identities_uuid,memberships_username,outbox_due,"
             "pending_signups_expires,pending_signups_username,reset_tokens_username,users_email");
 }
 
@@ -89,7 +89,7 @@ TEST_F(StateDatabaseTest, ReopeningKeepsTheDataAndDoesNotMigrateAgain) {
   auto reopened = open();
   ASSERT_TRUE(reopened);
   auto lease = reopened->acquire();
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "4");
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "5");
   EXPECT_EQ(query_text(lease, "SELECT name FROM groups"), "staff");
 }
 
