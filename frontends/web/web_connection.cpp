@@ -191,12 +191,14 @@ awaitable<HttpResponse> WebConnection::answer(const WebState& state, const HttpR
                              .tls = state.tls != nullptr,
                              .connection = id_};
   auto request = build_request(parts, origin, state.trusted_proxies);
-  // The log names the method, the path and the status: never the query
-  // string or a form value, where tokens and passwords are.
+  // The log names the browser's address, the method, the path and the
+  // status: never the query string or a form value, where tokens and
+  // passwords are.
   const std::string_view method_name = view(message.method_string()).substr(0, 16);
+  const std::string client = request ? request->client_address : unmapped(origin.peer).to_string();
   auto answered = [&](Response response, const std::string& path, bool keep) {
     HttpResponse http = finish(state, std::move(response), version, keep, head);
-    log()->info("conn={} {} {} {}", id_, method_name, path, http.result_int());
+    log()->info("conn={} client={} {} {} {}", id_, client, method_name, path, http.result_int());
     return http;
   };
   if (!request) {
