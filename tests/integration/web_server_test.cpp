@@ -50,6 +50,17 @@ class WebServerTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
   }
 
+  std::string templates() const { return daemon_.dir() + "/templates"; }
+
+  // Starts the daemon with templates() as web.templates_dir, holding
+  // error.html with `text`.
+  void start_with_error_template(const std::string& text) {
+    write_file(templates() + "/error.html", text);
+    Json settings = config();
+    settings["web"]["templates_dir"] = templates();
+    daemon_.start(settings);
+  }
+
   // Reloads (SIGHUP) and waits for the daemon to say how it went.
   bool reload() const {
     const std::size_t before = daemon_.log().size();
@@ -274,27 +285,19 @@ TEST_F(WebServerTest, AReplacementStylesheetIsServed) {
 }
 
 TEST_F(WebServerTest, ATemplateOverrideIsShownAndAReloadTakesItsChange) {
-  const std::string templates = daemon_.dir() + "/templates";
-  write_file(templates + "/error.html", "<h1 class=\"custom\">Sorry: {{title}}</h1>\n");
-  Json settings = config();
-  settings["web"]["templates_dir"] = templates;
-  daemon_.start(settings);
+  start_with_error_template("<h1 class=\"custom\">Sorry: {{title}}</h1>\n");
   EXPECT_NE(http_get(port_, "/nowhere").body.find("<h1 class=\"custom\">Sorry: Page not found</h1>"),
             std::string::npos);
 
-  write_file(templates + "/error.html", "<h1>Changed: {{title}}</h1>\n");
+  write_file(templates() + "/error.html", "<h1>Changed: {{title}}</h1>\n");
   ASSERT_TRUE(reload());
   EXPECT_NE(http_get(port_, "/nowhere").body.find("<h1>Changed: Page not found</h1>"), std::string::npos);
 }
 
 TEST_F(WebServerTest, ABadTemplateOverrideIsRefusedByCheckConfigAndByReload) {
-  const std::string templates = daemon_.dir() + "/templates";
-  write_file(templates + "/error.html", "<h1>Ours: {{title}}</h1>\n");
-  Json settings = config();
-  settings["web"]["templates_dir"] = templates;
-  daemon_.start(settings);
+  start_with_error_template("<h1>Ours: {{title}}</h1>\n");
 
-  write_file(templates + "/eror.html", "<h1>typo</h1>\n");
+  write_file(templates() + "/eror.html", "<h1>typo</h1>\n");
   const ProcessOutput check = run_program(DIRPROXYD_PATH, {"--check-config", "--config", daemon_.config_path()});
   EXPECT_EQ(check.exit_code, 1);
   EXPECT_NE(check.err.find("web.templates_dir: eror.html is not one of the built-in templates"), std::string::npos)
