@@ -80,6 +80,21 @@ void WebConnection::stop() {
 
 awaitable<void> WebConnection::run(std::shared_ptr<WebConnection> self, std::function<void()> on_close) {
   (void)self;
+  // An exception that escaped would end the io thread's event loop, and the
+  // daemon with it: it ends this connection only.
+  try {
+    auto connection = converse();
+    co_await std::move(connection);
+  } catch (const std::exception& error) {
+    log()->error("conn={} closed after an error: {}", id_, error.what());
+  }
+  boost::system::error_code ignored;
+  tcp_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp_.close();
+  if (on_close) on_close();
+}
+
+awaitable<void> WebConnection::converse() {
   const WebStatePtr state = shared_->state();
   boost::system::error_code ec;
   if (state->tls) {
@@ -105,9 +120,6 @@ awaitable<void> WebConnection::run(std::shared_ptr<WebConnection> self, std::fun
   } else {
     co_await serve(tcp_);
   }
-  tcp_.socket().shutdown(tcp::socket::shutdown_both, ec);
-  tcp_.close();
-  if (on_close) on_close();
 }
 
 template <typename Stream>
