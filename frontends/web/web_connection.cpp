@@ -41,6 +41,11 @@ std::string joined(const HttpRequest& message, std::string_view name, std::strin
   return values;
 }
 
+bool expects_continue(const HttpRequest& message) {
+  const std::string_view expect = view(message[http::field::expect]);
+  return expect.size() == 12 && beast::iequals(beast::string_view(expect.data(), expect.size()), "100-continue");
+}
+
 // Whether a read ended because the connection is over (closed, silent too
 // long, stopped), not because of what the client sent.
 bool connection_over(const boost::system::error_code& ec) {
@@ -161,7 +166,18 @@ awaitable<void> WebConnection::serve(Stream& stream) {
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
     tcp_.expires_after(limits.read_timeout);
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    // A client that asks before sending its body (curl does, from 1 KiB)
+    // gets the go-ahead rather than waiting a second for it; a body over
+    // the limit has failed already, on its Content-Length.
+    if (!ec && !parser.is_done() && expects_continue(parser.get())) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                 asio::redirect_error(use_awaitable, ec));
+    }
+    if (!ec && !parser.is_done()) {
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    }
     waiting_ = false;
     if (ec) {
       // Closed, silent too long or stopped: there is no one to answer.

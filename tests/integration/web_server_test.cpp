@@ -161,6 +161,16 @@ TEST_F(WebServerTest, AnOversizedBodyGets413AndTheConnectionCloses) {
   EXPECT_TRUE(client.closed_within(5s));
 }
 
+TEST_F(WebServerTest, AClientThatExpects100ContinueIsToldToGoOn) {
+  daemon_.start(config());
+  HttpClient client(port_);
+  client.send("POST /signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+              "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(client.read().status, 100);
+  client.send("{}");
+  EXPECT_EQ(client.read().status, 415);
+}
+
 TEST_F(WebServerTest, AnOversizedHeadGets431) {
   Json settings = config();
   settings["web"]["limits"] = {{"max_header_bytes", 2048}};
