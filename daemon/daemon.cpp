@@ -252,7 +252,7 @@ int Daemon::run() {
   ldap_server_ = ldap_server ? &*ldap_server : nullptr;
   std::optional<web::WebServer> web_server;
   if (config->web) {
-    web_server.emplace(io, connection_threads, service, current_runtime);
+    web_server.emplace(io, connection_threads, service, current_runtime, web::site_routes());
     if (auto listening = web_server->listen(*config); !listening) {
       log()->critical("{}", listening.error().message);
       return 1;

@@ -41,6 +41,11 @@ std::string joined(const HttpRequest& message, std::string_view name, std::strin
   return values;
 }
 
+bool expects_continue(const HttpRequest& message) {
+  const std::string_view expect = view(message[http::field::expect]);
+  return expect.size() == 12 && beast::iequals(beast::string_view(expect.data(), expect.size()), "100-continue");
+}
+
 // Whether a read ended because the connection is over (closed, silent too
 // long, stopped), not because of what the client sent.
 bool connection_over(const boost::system::error_code& ec) {
@@ -80,6 +85,21 @@ void WebConnection::stop() {
 
 awaitable<void> WebConnection::run(std::shared_ptr<WebConnection> self, std::function<void()> on_close) {
   (void)self;
+  // An exception that escaped would end the io thread's event loop, and the
+  // daemon with it: it ends this connection only.
+  try {
+    auto connection = converse();
+    co_await std::move(connection);
+  } catch (const std::exception& error) {
+    log()->error("conn={} closed after an error: {}", id_, error.what());
+  }
+  boost::system::error_code ignored;
+  tcp_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp_.close();
+  if (on_close) on_close();
+}
+
+awaitable<void> WebConnection::converse() {
   const WebStatePtr state = shared_->state();
   boost::system::error_code ec;
   if (state->tls) {
@@ -105,9 +125,6 @@ awaitable<void> WebConnection::run(std::shared_ptr<WebConnection> self, std::fun
   } else {
     co_await serve(tcp_);
   }
-  tcp_.socket().shutdown(tcp::socket::shutdown_both, ec);
-  tcp_.close();
-  if (on_close) on_close();
 }
 
 template <typename Stream>
@@ -149,7 +166,18 @@ awaitable<void> WebConnection::serve(Stream& stream) {
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
     tcp_.expires_after(limits.read_timeout);
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    // A client that asks before sending its body (curl does, from 1 KiB)
+    // gets the go-ahead rather than waiting a second for it; a body over
+    // the limit has failed already, on its Content-Length.
+    if (!ec && !parser.is_done() && expects_continue(parser.get())) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                 asio::redirect_error(use_awaitable, ec));
+    }
+    if (!ec && !parser.is_done()) {
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    }
     waiting_ = false;
     if (ec) {
       // Closed, silent too long or stopped: there is no one to answer.
@@ -191,12 +219,14 @@ awaitable<HttpResponse> WebConnection::answer(const WebState& state, const HttpR
                              .tls = state.tls != nullptr,
                              .connection = id_};
   auto request = build_request(parts, origin, state.trusted_proxies);
-  // The log names the method, the path and the status: never the query
-  // string or a form value, where tokens and passwords are.
+  // The log names the browser's address, the method, the path and the
+  // status: never the query string or a form value, where tokens and
+  // passwords are.
   const std::string_view method_name = view(message.method_string()).substr(0, 16);
+  const std::string client = request ? request->client_address : unmapped(origin.peer).to_string();
   auto answered = [&](Response response, const std::string& path, bool keep) {
     HttpResponse http = finish(state, std::move(response), version, keep, head);
-    log()->info("conn={} {} {} {}", id_, method_name, path, http.result_int());
+    log()->info("conn={} client={} {} {} {}", id_, client, method_name, path, http.result_int());
     return http;
   };
   if (!request) {

@@ -63,6 +63,9 @@ class WebConnection final : public std::enable_shared_from_this<WebConnection> {
  private:
   // `self` keeps the connection alive while it runs.
   awaitable<void> run(std::shared_ptr<WebConnection> self, std::function<void()> on_close);
+  // The TLS handshake when the listener is https://, then the requests (or
+  // the 503 of a refused connection).
+  awaitable<void> converse();
   template <typename Stream>
   awaitable<void> serve(Stream& stream);
   template <typename Stream>

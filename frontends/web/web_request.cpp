@@ -111,6 +111,12 @@ Result<std::string> decode_path(std::string_view path) {
   return decoded;
 }
 
+bool is_local_path(std::string_view path) {
+  if (!path.starts_with('/') || path.starts_with("//")) return false;
+  return std::none_of(path.begin(), path.end(),
+                      [](char c) { return c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
 std::string client_address(const asio::ip::address& peer, std::string_view forwarded_for,
                            const TrustedProxies& trusted) {
   asio::ip::address client = unmapped(peer);

@@ -50,6 +50,12 @@ Method method_of(std::string_view method);
 // that is empty, "." or ".." (a trailing '/' is fine).
 Result<std::string> decode_path(std::string_view path);
 
+// Whether `path` may be a redirect's Location: a path of this site, starting
+// with exactly one '/' ("//host" and "/\host" are other sites to a
+// browser), with no '\' and no control character (which would end the
+// header). Every path decode_path gives is one.
+bool is_local_path(std::string_view path);
+
 // The browser's address: the peer's, unless the peer is a trusted proxy;
 // then X-Forwarded-For read from the right, skipping trusted proxies, up
 // to the first hop that is not one (the leftmost hop when all are). A hop

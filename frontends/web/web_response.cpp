@@ -61,12 +61,6 @@ const ErrorWording& wording_of(unsigned status) {
 
 }  // namespace
 
-bool is_local_path(std::string_view path) {
-  if (!path.starts_with('/') || path.starts_with("//")) return false;
-  return std::none_of(path.begin(), path.end(),
-                      [](char c) { return c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
-
 std::optional<std::string> set_cookie_value(const SetCookie& cookie) {
   if (!is_token(cookie.name) || !std::all_of(cookie.value.begin(), cookie.value.end(), is_cookie_octet)) {
     return std::nullopt;

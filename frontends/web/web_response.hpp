@@ -1,8 +1,8 @@
 // From a page's Response (web_page.hpp) to the HTTP answer: the headers
 // every answer carries (WEB.md "Rules"), Set-Cookie with the cookie rules,
-// Location only for a path of this site, and the error pages the server
-// itself answers (404, 405, 413, 431, 500 ...), rendered with the error
-// template.
+// Location only for a path of this site (is_local_path), and the error
+// pages the server itself answers (404, 405, 413, 431, 500 ...), rendered
+// with the error template.
 #pragma once
 
 #include <optional>
@@ -14,6 +14,7 @@
 #include "core/result.hpp"
 #include "frontends/web/page_templates.hpp"
 #include "frontends/web/web_page.hpp"
+#include "frontends/web/web_request.hpp"
 
 namespace dirproxy::web {
 
@@ -22,12 +23,6 @@ using HttpResponse = boost::beast::http::response<boost::beast::http::string_bod
 // The headers on every answer, pages, static files and errors alike.
 inline constexpr std::string_view kContentSecurityPolicy =
     "default-src 'self'; form-action 'self'; frame-ancestors 'none'";
-
-// Whether `path` may be a redirect's Location: a path of this site, starting
-// with exactly one '/' ("//host" and "/\host" are other sites to a
-// browser), with no '\' and no control character (which would end the
-// header).
-bool is_local_path(std::string_view path);
 
 // The Set-Cookie value of `cookie` ("NAME=VALUE; Path=/; Secure; HttpOnly;
 // SameSite=Strict[; Max-Age=N]"); nullopt when the name is not a token or

@@ -52,12 +52,16 @@ Result<WebStatePtr> web_state(const config::Config& config) {
       WebState{std::move(*templates), std::move(*tls), std::move(*proxies), config.web->limits});
 }
 
-WebServer::WebServer(asio::io_context& io, IoThreads& connection_threads, Service& service,
-                     std::function<RuntimePtr()> runtime)
-    : io_(io), connection_threads_(connection_threads), acceptor_(io) {
+Routes site_routes() {
   Routes routes;
   add_public_pages(routes);
   add_admin_console(routes);
+  return routes;
+}
+
+WebServer::WebServer(asio::io_context& io, IoThreads& connection_threads, Service& service,
+                     std::function<RuntimePtr()> runtime, Routes routes)
+    : io_(io), connection_threads_(connection_threads), acceptor_(io) {
   // Connections may outlive the server: they reach the state through an
   // object of their own.
   auto templates = [holder = state_] { return holder->get()->templates; };

@@ -1,6 +1,7 @@
 // The web listener (web.listen, docs/web.md): HTTP/1.1 on one TCP address,
-// http:// or https:// (OpenSSL, web.tls), serving the public pages, the
-// admin console, the home page and /static/ (WebConnection). Connections
+// http:// or https:// (OpenSSL, web.tls), serving the pages of a Routes
+// table (site_routes(): the public pages and the admin console), the home
+// page and /static/ (WebConnection). Connections
 // are accepted on the daemon's event loop and served on the io threads, up
 // to web.limits.max_connections; the next ones get 503 and are closed.
 //
@@ -41,11 +42,15 @@ Result<TlsContextPtr> load_tls(const config::Web& web);
 // or reload then, and --check-config reports it.
 Result<WebStatePtr> web_state(const config::Config& config);
 
+// The pages dirproxyd serves: the public pages and the admin console.
+Routes site_routes();
+
 class WebServer final {
  public:
-  // Pages call `service`; `runtime` gives the configuration in force.
+  // Serves `routes` (and the home page and /static/ itself); pages call
+  // `service`, and `runtime` gives the configuration in force.
   WebServer(asio::io_context& io, IoThreads& connection_threads, Service& service,
-            std::function<RuntimePtr()> runtime);
+            std::function<RuntimePtr()> runtime, Routes routes);
   ~WebServer();
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;

@@ -109,6 +109,10 @@ TEST(ExampleConfigs, DevelopmentConfigLoadsAndKeepsStateInTheCheckout) {
   EXPECT_EQ(result.config->ldap_server->listen.at(0).port, 3389);
   ASSERT_EQ(result.config->applications.size(), 1u);
   EXPECT_EQ(result.config->applications[0].name, "grafana");
+  // The README's tour opens the web pages at site.base_url.
+  ASSERT_TRUE(result.config->web.has_value());
+  EXPECT_EQ(result.config->web->listen.port, 8080);
+  EXPECT_EQ(result.config->site.base_url, "http://localhost:8080");
 }
 
 }  // namespace
