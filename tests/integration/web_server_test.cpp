@@ -18,6 +18,7 @@
 #include "integration/daemon_harness.hpp"
 #include "support/http_client.hpp"
 #include "support/slapd_server.hpp"
+#include "support/binaries_under_test.hpp"
 
 namespace dirproxy::integration {
 namespace {
