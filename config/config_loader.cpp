@@ -598,6 +598,48 @@ void read_metrics(Section section, Metrics& metrics) { section.read("listen", me
 // ---------------------------------------------------------------------------
 // ldap_server
 
+// The HOST[:PORT] part of a listener's URL (after its scheme, one trailing
+// '/' allowed), HOST bracketed when it is an IPv6 address.
+struct ListenAuthority {
+  std::string_view host;  // without the brackets
+  bool bracketed = false;
+  std::optional<std::string_view> port;  // as written; listen_port() reads it
+};
+
+// Splits `rest`; nullopt with `why` (appended to the caller's message, ""
+// when the message says it all) when it is malformed. What the host and
+// the port may be is the caller's check.
+std::optional<ListenAuthority> split_listen_authority(std::string_view rest, std::string& why) {
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  ListenAuthority authority;
+  authority.host = rest;
+  if (rest.starts_with('[')) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) {
+      why = " (no ']' after the IPv6 address)";
+      return std::nullopt;
+    }
+    authority.host = rest.substr(1, close - 1);
+    authority.bracketed = true;
+    const std::string_view after = rest.substr(close + 1);
+    if (!after.empty() && !after.starts_with(':')) return std::nullopt;
+    if (!after.empty()) authority.port = after.substr(1);
+  } else if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
+    authority.host = rest.substr(0, colon);
+    authority.port = rest.substr(colon + 1);
+  }
+  return authority;
+}
+
+// A port from 1 to 65535, or nullopt.
+std::optional<std::uint16_t> listen_port(std::string_view text) {
+  const bool digits_only =
+      !text.empty() && text.size() <= 5 && text.find_first_not_of("0123456789") == std::string_view::npos;
+  const unsigned long port = digits_only ? std::stoul(std::string(text)) : 0;
+  if (port < 1 || port > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(port);
+}
+
 // "ldap://HOST[:PORT]" or "ldaps://HOST[:PORT]", HOST an IPv4 address, an
 // IPv6 address in brackets or a DNS name; the port defaults to the scheme's
 // (389, 636). Nothing may follow but one "/": a listener has no DN, filter
@@ -626,42 +668,27 @@ std::optional<LdapListenUri> ldap_listen_uri(const Field& field) {
   } else {
     return refuse("");
   }
-  if (rest.ends_with('/')) rest.remove_suffix(1);
-
-  std::string_view host = rest;
-  std::optional<std::string_view> port_text;
-  if (rest.starts_with('[')) {
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos) return refuse(" (no ']' after the IPv6 address)");
-    host = rest.substr(1, close - 1);
-    const std::string_view after = rest.substr(close + 1);
-    if (!after.empty() && !after.starts_with(':')) return refuse("");
-    if (!after.empty()) port_text = after.substr(1);
+  std::string why;
+  const auto authority = split_listen_authority(rest, why);
+  if (!authority) return refuse(why);
+  const std::string host(authority->host);
+  if (authority->bracketed) {
     in6_addr parsed{};
-    if (::inet_pton(AF_INET6, std::string(host).c_str(), &parsed) != 1) {
-      return refuse(" (not an IPv6 address in the brackets)");
-    }
+    if (::inet_pton(AF_INET6, host.c_str(), &parsed) != 1) return refuse(" (not an IPv6 address in the brackets)");
   } else {
-    if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
-      host = rest.substr(0, colon);
-      port_text = rest.substr(colon + 1);
-    }
     if (host.empty()) return refuse(" (no host)");
     // Digits and dots only must be an IPv4 address: "10.1.1" is no name.
-    const bool dotted_digits = host.find_first_not_of("0123456789.") == std::string_view::npos;
+    const bool dotted_digits = host.find_first_not_of("0123456789.") == std::string::npos;
     in_addr parsed{};
-    const bool valid =
-        dotted_digits ? ::inet_pton(AF_INET, std::string(host).c_str(), &parsed) == 1 : is_valid_dns_name(host);
+    const bool valid = dotted_digits ? ::inet_pton(AF_INET, host.c_str(), &parsed) == 1 : is_valid_dns_name(host);
     if (!valid) return refuse("");
   }
-  if (port_text) {
-    const bool digits_only = !port_text->empty() && port_text->size() <= 5 &&
-                             port_text->find_first_not_of("0123456789") == std::string_view::npos;
-    const unsigned long port = digits_only ? std::stoul(std::string(*port_text)) : 0;
-    if (port < 1 || port > 65535) return refuse(" (the port must be 1 to 65535)");
-    listen.port = static_cast<std::uint16_t>(port);
+  if (authority->port) {
+    const auto port = listen_port(*authority->port);
+    if (!port) return refuse(" (the port must be 1 to 65535)");
+    listen.port = *port;
   }
-  listen.host = std::string(host);
+  listen.host = host;
   return listen;
 }
 
@@ -926,32 +953,20 @@ std::optional<WebListen> web_listen(const Field& field) {
   } else {
     return refuse("");
   }
-  if (rest.ends_with('/')) rest.remove_suffix(1);
-  std::string_view host = rest;
-  std::optional<std::string_view> port_text;
-  int family = AF_INET;
-  if (rest.starts_with('[')) {
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos) return refuse(" (no ']' after the IPv6 address)");
-    host = rest.substr(1, close - 1);
-    const std::string_view after = rest.substr(close + 1);
-    if (!after.empty() && !after.starts_with(':')) return refuse("");
-    if (!after.empty()) port_text = after.substr(1);
-    family = AF_INET6;
-  } else if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    port_text = rest.substr(colon + 1);
-  }
+  std::string why;
+  const auto authority = split_listen_authority(rest, why);
+  if (!authority) return refuse(why);
+  const std::string host(authority->host);
   in6_addr parsed{};
-  if (::inet_pton(family, std::string(host).c_str(), &parsed) != 1) return refuse(" (not an IP address)");
-  if (port_text) {
-    const bool digits_only = !port_text->empty() && port_text->size() <= 5 &&
-                             port_text->find_first_not_of("0123456789") == std::string_view::npos;
-    const unsigned long port = digits_only ? std::stoul(std::string(*port_text)) : 0;
-    if (port < 1 || port > 65535) return refuse(" (the port must be 1 to 65535)");
-    listen.port = static_cast<std::uint16_t>(port);
+  if (::inet_pton(authority->bracketed ? AF_INET6 : AF_INET, host.c_str(), &parsed) != 1) {
+    return refuse(" (not an IP address)");
   }
-  listen.address = std::string(host);
+  if (authority->port) {
+    const auto port = listen_port(*authority->port);
+    if (!port) return refuse(" (the port must be 1 to 65535)");
+    listen.port = *port;
+  }
+  listen.address = host;
   return listen;
 }
 
