@@ -598,6 +598,20 @@ void read_metrics(Section section, Metrics& metrics) { section.read("listen", me
 // ---------------------------------------------------------------------------
 // ldap_server
 
+// Which of `schemes` ("ldap://", ...) `rest` starts with, compared
+// ignoring case, with `rest` moved past it; nullopt for none.
+std::optional<std::size_t> take_scheme(std::string_view& rest, std::initializer_list<std::string_view> schemes) {
+  std::size_t index = 0;
+  for (const std::string_view scheme : schemes) {
+    if (starts_with_ignoring_case(rest, scheme)) {
+      rest.remove_prefix(scheme.size());
+      return index;
+    }
+    ++index;
+  }
+  return std::nullopt;
+}
+
 // The HOST[:PORT] part of a listener's URL (after its scheme, one trailing
 // '/' allowed), HOST bracketed when it is an IPv6 address.
 struct ListenAuthority {
@@ -657,17 +671,11 @@ std::optional<LdapListenUri> ldap_listen_uri(const Field& field) {
   LdapListenUri listen;
   listen.uri = *value;
   std::string_view rest = *value;
-  if (starts_with_ignoring_case(rest, "ldap://")) {
-    listen.scheme = LdapListenScheme::ldap;
-    listen.port = 389;
-    rest.remove_prefix(std::string_view("ldap://").size());
-  } else if (starts_with_ignoring_case(rest, "ldaps://")) {
-    listen.scheme = LdapListenScheme::ldaps;
-    listen.port = 636;
-    rest.remove_prefix(std::string_view("ldaps://").size());
-  } else {
-    return refuse("");
-  }
+  const auto scheme = take_scheme(rest, {"ldap://", "ldaps://"});
+  if (!scheme) return refuse("");
+  const bool ldaps = *scheme == 1;
+  listen.scheme = ldaps ? LdapListenScheme::ldaps : LdapListenScheme::ldap;
+  listen.port = ldaps ? 636 : 389;
   std::string why;
   const auto authority = split_listen_authority(rest, why);
   if (!authority) return refuse(why);
@@ -942,17 +950,11 @@ std::optional<WebListen> web_listen(const Field& field) {
   WebListen listen;
   listen.url = *value;
   std::string_view rest = *value;
-  if (starts_with_ignoring_case(rest, "http://")) {
-    listen.scheme = WebScheme::http;
-    listen.port = 80;
-    rest.remove_prefix(std::string_view("http://").size());
-  } else if (starts_with_ignoring_case(rest, "https://")) {
-    listen.scheme = WebScheme::https;
-    listen.port = 443;
-    rest.remove_prefix(std::string_view("https://").size());
-  } else {
-    return refuse("");
-  }
+  const auto scheme = take_scheme(rest, {"http://", "https://"});
+  if (!scheme) return refuse("");
+  const bool https = *scheme == 1;
+  listen.scheme = https ? WebScheme::https : WebScheme::http;
+  listen.port = https ? 443 : 80;
   std::string why;
   const auto authority = split_listen_authority(rest, why);
   if (!authority) return refuse(why);
