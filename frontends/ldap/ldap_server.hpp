@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "config/config.hpp"
@@ -21,6 +20,7 @@
 #include "core/connection_registry.hpp"
 #include "core/io_threads.hpp"
 #include "core/metrics_registry.hpp"
+#include "core/swapped_value.hpp"
 #include "frontends/ldap/ldap_connection.hpp"
 #include "service/service.hpp"
 
@@ -84,22 +84,7 @@ class LdapServer final {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::atomic<bool> accepting_{false};
   // The settings and certificate in force, replaced by reload().
-  class StateHolder {
-   public:
-    FrontEndStatePtr get() const {
-      std::lock_guard lock(mutex_);
-      return state_;
-    }
-    void set(FrontEndStatePtr state) {
-      std::lock_guard lock(mutex_);
-      state_ = std::move(state);
-    }
-
-   private:
-    mutable std::mutex mutex_;
-    FrontEndStatePtr state_;
-  };
-  std::shared_ptr<StateHolder> state_ = std::make_shared<StateHolder>();
+  std::shared_ptr<SwappedValue<FrontEndState>> state_ = std::make_shared<SwappedValue<FrontEndState>>();
   ConnectionRegistry<Connection> connections_;
   metrics::Counter* refused_ = nullptr;
   metrics::Registry::Hook count_open_;

@@ -16,13 +16,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 
 #include "config/config.hpp"
 #include "core/asio.hpp"
 #include "core/connection_registry.hpp"
 #include "core/io_threads.hpp"
 #include "core/result.hpp"
+#include "core/swapped_value.hpp"
 #include "frontends/web/web_connection.hpp"
 #include "service/runtime.hpp"
 
@@ -75,26 +75,10 @@ class WebServer final {
   awaitable<void> accept_loop();
   void serve(tcp::socket socket);
 
-  // The state in force, replaced by reload().
-  class StateHolder {
-   public:
-    WebStatePtr get() const {
-      std::lock_guard lock(mutex_);
-      return state_;
-    }
-    void set(WebStatePtr state) {
-      std::lock_guard lock(mutex_);
-      state_ = std::move(state);
-    }
-
-   private:
-    mutable std::mutex mutex_;
-    WebStatePtr state_;
-  };
-
   asio::io_context& io_;
   IoThreads& connection_threads_;
-  std::shared_ptr<StateHolder> state_ = std::make_shared<StateHolder>();
+  // The state in force, replaced by reload().
+  std::shared_ptr<SwappedValue<WebState>> state_ = std::make_shared<SwappedValue<WebState>>();
   std::shared_ptr<const WebShared> shared_;
   tcp::acceptor acceptor_;
   std::atomic<bool> accepting_{false};
