@@ -219,6 +219,11 @@ TEST_F(WebAdmin, ResettingTheSharedLinkRefusesTheOldOne) {
   const std::string new_link = browser.value("#shared-link");
   EXPECT_NE(new_link, old_link);
   EXPECT_NE(browser.text("p.notice").find("The shared link was reset"), std::string::npos);
+  // What a person who opens each link sees, then what signing up answers.
+  browser.open(old_link);
+  EXPECT_EQ(browser.text("h1"), "This invitation link cannot be used");
+  browser.open(new_link);
+  EXPECT_EQ(browser.text("h1"), "Accept your invitation");
   EXPECT_EQ(outcome_of(signup("dan", "dan@example.com", token_in_link(old_link))), "invalid_token");
   EXPECT_EQ(outcome_of(signup("dan", "dan@example.com", token_in_link(new_link))), "ok");
 }
@@ -241,6 +246,8 @@ TEST_F(WebAdmin, ARevokedInvitationsLinkIsRefused) {
 
   EXPECT_NE(browser.text("p.notice").find("is revoked: its link no longer works."), std::string::npos);
   EXPECT_NE(browser.text("table").find("revoked"), std::string::npos);
+  browser.open(base_ + "/signup?token=" + token_in_mail(mails[0]));
+  EXPECT_EQ(browser.text("h1"), "This invitation link cannot be used");
   EXPECT_EQ(outcome_of(signup("dan", "dan@example.com", token_in_mail(mails[0]))), "invalid_token");
 }
 
