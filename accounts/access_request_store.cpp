@@ -26,11 +26,10 @@ Result<std::int64_t> insert_access_request(const StateDatabase::Lease& lease, st
                                            std::string_view display_name, const std::optional<std::string>& message,
                                            std::int64_t now) {
   auto insert =
-      lease.prepare("INSERT INTO access_requests (email, display_name, message, created_at) VALUES (?1, ?2, ?3, ?4)",
+      lease.prepare("INSERT INTO access_requests (email, display_name, message, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
                     email, display_name, message, now);
   RETURN_IF_ERROR(insert);
-  RETURN_IF_ERROR(insert->run());
-  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(lease.raw()));
+  return insert->run_returning_id();
 }
 
 Result<std::vector<AccessRequest>> list_access_requests(const StateDatabase::Lease& lease) {

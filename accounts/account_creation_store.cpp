@@ -7,12 +7,11 @@ namespace dirproxy {
 Result<std::int64_t> insert_creation_record(const StateDatabase::Lease& lease, const CreationRecord& record) {
   auto insert = lease.prepare(
       "INSERT INTO account_creations (username, groups, reset_token_hash, invitation_id, pending_signup_id, process,"
-      " started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      " started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
       record.username, encode_string_list(record.groups), record.reset_token_hash, record.invitation_id,
       record.pending_signup_id, record.process, record.started_at);
   RETURN_IF_ERROR(insert);
-  RETURN_IF_ERROR(insert->run());
-  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(lease.raw()));
+  return insert->run_returning_id();
 }
 
 Result<bool> creation_recorded(const StateDatabase::Lease& lease, std::string_view username) {

@@ -55,17 +55,13 @@ Result<Invitation> insert_invitation(const StateDatabase::Lease& lease, const Ne
   const std::string groups = encode_string_list(invitation.groups);
   auto insert = lease.prepare(
       "INSERT INTO invitations (token_hash, email, groups, message, created_at, expires_at, access_request_id)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      invitation.token_hash, invitation.email, groups, invitation.message, now, now + invitation.ttl_s);
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+      invitation.token_hash, invitation.email, groups, invitation.message, now, now + invitation.ttl_s,
+      invitation.access_request_id);
   RETURN_IF_ERROR(insert);
-  if (invitation.access_request_id) {
-    insert->bind(7, *invitation.access_request_id);
-  } else {
-    insert->bind_null(7);
-  }
-  RETURN_IF_ERROR(insert->run());
-  auto id = sqlite3_last_insert_rowid(lease.raw());
-  auto stored = find_invitation(lease, id);
+  auto id = insert->run_returning_id();
+  RETURN_IF_ERROR(id);
+  auto stored = find_invitation(lease, *id);
   RETURN_IF_ERROR(stored);
   if (!stored->has_value()) return fail(ErrorCode::internal_error, "an inserted invitation is missing");
   return std::move(**stored);

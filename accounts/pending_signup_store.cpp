@@ -20,12 +20,11 @@ Result<bool> username_pending(const StateDatabase::Lease& lease, std::string_vie
 Result<std::int64_t> insert_pending_signup(const StateDatabase::Lease& lease, const PendingSignup& signup) {
   auto insert = lease.prepare(
       "INSERT INTO pending_signups (token_hash, username, email, display_name, password_hash, created_at, expires_at)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
       signup.token_hash, signup.username, signup.email, signup.display_name, signup.password_hash, signup.created_at,
       signup.expires_at);
   RETURN_IF_ERROR(insert);
-  RETURN_IF_ERROR(insert->run());
-  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(lease.raw()));
+  return insert->run_returning_id();
 }
 
 Result<std::optional<PendingSignup>> find_pending_signup(const StateDatabase::Lease& lease, std::string_view token,

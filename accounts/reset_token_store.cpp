@@ -69,7 +69,8 @@ Result<void> restore_reset_token(const StateDatabase::Lease& lease, const Consum
 
 Result<void> invalidate_reset_tokens(const StateDatabase::Lease& lease, std::string_view username, std::int64_t now) {
   auto update = lease.prepare(
-      "UPDATE reset_tokens SET used_at = COALESCE(used_at, ?2), expires_at = MIN(expires_at, ?2)"
+      "UPDATE reset_tokens SET used_at = COALESCE(used_at, ?2),"
+      " expires_at = CASE WHEN expires_at < ?2 THEN expires_at ELSE ?2 END"
       " WHERE username = ?1",
       username, now);
   RETURN_IF_ERROR(update);

@@ -1,21 +1,22 @@
-// The state database: the one SQLite file (`dirproxy.db` in state_dir) that
-// holds the internal directory and, as later migrations add them, tokens,
-// invitations, the mail outbox and the other persistent state of dirproxyd.
+// The state database: the internal directory and, as later migrations add
+// them, tokens, invitations, the mail outbox and the other persistent state
+// of dirproxyd. It is one SQLite file (`dirproxy.db` in state_dir) for a
+// single node, or one PostgreSQL database that several nodes share
+// (state.backend, docs/scaling.md); sqlite_connection.hpp and
+// postgres_connection.hpp hold what differs.
 //
-// Opening it sets up every connection the same way (WAL, synchronous=FULL,
-// foreign keys, a busy timeout) and brings the schema forward with the ordered
-// migrations in state_database.cpp; a file written by a newer dirproxy is
-// refused rather than guessed at. Worker threads share a small pool of
-// connections: acquire() lends one out and the Lease gives it back.
+// Opening it brings the schema forward with the ordered migrations of
+// schema.hpp; a database written by a newer dirproxy is refused rather than
+// guessed at. Worker threads share a small pool of connections: acquire()
+// lends one out and the Lease gives it back.
 //
 // SQL stays behind this file and the classes that use it (InternalDirectory,
-// the daemon's stores), so that a PostgreSQL store can replace it later. The
-// connection pool, its lease, statements and transactions live together here
-// because none of them means anything without the others.
+// the daemon's stores), written once for both backends (sql_connection.hpp).
+// The connection pool, its lease, statements and transactions live together
+// here because none of them means anything without the others.
 #pragma once
 
-#include <sqlite3.h>
-
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -28,27 +29,25 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "storage/postgresql_options.hpp"
+#include "storage/sql_connection.hpp"
 
 namespace dirproxy {
-
-// The internal_error (or conflict, for a UNIQUE or PRIMARY KEY violation)
-// describing the last failure on `connection`, with `what` as context.
-Error sqlite_error(sqlite3* connection, int result_code, std::string_view what);
 
 // One prepared statement. Binding errors are remembered and reported by the
 // next step(), so a call site binds its parameters and checks once.
 class SqlStatement final {
  public:
   // Prepares exactly one SQL statement on `connection`.
-  static Result<SqlStatement> prepare(sqlite3* connection, std::string_view sql);
+  static Result<SqlStatement> prepare(SqlConnection& connection, std::string_view sql);
 
-  SqlStatement(SqlStatement&& other) noexcept;
-  SqlStatement& operator=(SqlStatement&& other) noexcept;
+  SqlStatement(SqlStatement&& other) noexcept = default;
+  SqlStatement& operator=(SqlStatement&& other) noexcept = default;
   SqlStatement(const SqlStatement&) = delete;
   SqlStatement& operator=(const SqlStatement&) = delete;
-  ~SqlStatement();
+  ~SqlStatement() = default;
 
-  // Parameters are numbered from 1, as in SQLite. Text is copied.
+  // Parameters are numbered from 1, as `?1` in the SQL. Text is copied.
   SqlStatement& bind(int index, std::string_view text);
   SqlStatement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
   SqlStatement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
@@ -59,10 +58,13 @@ class SqlStatement final {
   SqlStatement& bind(int index, const std::optional<std::int64_t>& number);
 
   // true: a row is available through the column accessors; false: done.
-  // A UNIQUE/PRIMARY KEY violation is conflict, anything else internal_error.
+  // A unique-key violation is conflict; a lost, read-only or timed-out
+  // PostgreSQL server is directory_unavailable; anything else internal_error.
   Result<bool> step();
   // Steps to completion, for statements that return no rows.
   Result<void> run();
+  // Runs an INSERT that ends in "RETURNING id" and gives that id.
+  Result<std::int64_t> run_returning_id();
 
   // Columns are numbered from 0. NULL reads as "" / 0 / nullopt.
   std::string column_text(int index) const;
@@ -72,27 +74,19 @@ class SqlStatement final {
   bool column_is_null(int index) const;
 
  private:
-  SqlStatement(sqlite3* connection, sqlite3_stmt* statement);
+  explicit SqlStatement(SqlCursorPtr cursor) : cursor_(std::move(cursor)) {}
 
-  sqlite3* connection_ = nullptr;
-  sqlite3_stmt* statement_ = nullptr;
-  int bind_error_ = SQLITE_OK;  // the first failed bind, reported by step()
-};
-
-enum class TransactionMode {
-  read,   // BEGIN DEFERRED: a consistent snapshot for several reads
-  write,  // BEGIN IMMEDIATE: takes the write lock up front, so a check and the
-          // write that depends on it cannot be interleaved with another writer
+  SqlCursorPtr cursor_;
 };
 
 // An open transaction, or a savepoint inside one; rolled back on
 // destruction unless committed.
 class SqlTransaction final {
  public:
-  static Result<SqlTransaction> begin(sqlite3* connection, TransactionMode mode);
+  static Result<SqlTransaction> begin(SqlConnection& connection, TransactionMode mode);
   // A savepoint in the transaction open on `connection`: committing it
   // keeps its work in that transaction; rolling it back undoes only its own.
-  static Result<SqlTransaction> savepoint(sqlite3* connection);
+  static Result<SqlTransaction> savepoint(SqlConnection& connection);
 
   SqlTransaction(SqlTransaction&& other) noexcept;
   SqlTransaction& operator=(SqlTransaction&&) = delete;
@@ -103,16 +97,13 @@ class SqlTransaction final {
   Result<void> commit();
 
  private:
-  SqlTransaction(sqlite3* connection, bool savepoint) : connection_(connection), savepoint_(savepoint) {}
+  SqlTransaction(SqlConnection* connection, bool savepoint) : connection_(connection), savepoint_(savepoint) {}
 
-  sqlite3* connection_ = nullptr;  // null once committed or moved from
+  SqlConnection* connection_ = nullptr;  // null once committed or moved from
   bool savepoint_ = false;
 };
 
-struct SqliteConnectionCloser {
-  void operator()(sqlite3* connection) const noexcept;
-};
-using SqliteConnectionPtr = std::unique_ptr<sqlite3, SqliteConnectionCloser>;
+enum class StateBackend { sqlite, postgresql };
 
 class StateDatabase final {
  public:
@@ -126,14 +117,15 @@ class StateDatabase final {
     Lease& operator=(const Lease&) = delete;
     ~Lease();
 
-    // The connection itself, for what the helpers below do not cover (the
-    // SQLite backup API).
-    sqlite3* raw() const { return connection_; }
+    // The connection lent out (tests tell leases apart by it).
+    const SqlConnection* connection() const { return connection_; }
+    // Whether a transaction is open on the connection.
+    bool in_transaction() const { return connection_->in_transaction(); }
 
     // Prepares `sql` and binds `values` to parameters 1, 2, ... in order.
     template <typename... Values>
     Result<SqlStatement> prepare(std::string_view sql, const Values&... values) const {
-      auto statement = SqlStatement::prepare(connection_, sql);
+      auto statement = SqlStatement::prepare(*connection_, sql);
       if (statement) {
         [[maybe_unused]] int index = 0;
         (statement->bind(++index, values), ...);
@@ -181,7 +173,7 @@ class StateDatabase final {
     }
     // Runs SQL that returns no rows (may hold several statements).
     Result<void> execute(std::string_view sql) const;
-    // sqlite3_changes(): rows written by the last INSERT/UPDATE/DELETE.
+    // Rows written by the last INSERT/UPDATE/DELETE.
     std::int64_t changes() const;
 
    private:
@@ -198,11 +190,12 @@ class StateDatabase final {
       const Lease* previous_;
     };
 
-    Lease(StateDatabase* owner, sqlite3* connection, bool joined)
-        : owner_(owner), connection_(connection), joined_(joined) {}
+    Lease(StateDatabase* owner, std::size_t slot, SqlConnection* connection, bool joined)
+        : owner_(owner), slot_(slot), connection_(connection), joined_(joined) {}
 
     StateDatabase* owner_ = nullptr;  // null once moved from
-    sqlite3* connection_ = nullptr;
+    std::size_t slot_ = 0;  // the connection's place in the pool
+    SqlConnection* connection_ = nullptr;
     // Lent by a write_transaction_joined_by_this_thread: its transactions
     // are savepoints, and the connection goes back with the lease that lent it.
     bool joined_ = false;
@@ -215,15 +208,30 @@ class StateDatabase final {
   // schema is newer than this binary knows.
   static Result<std::shared_ptr<StateDatabase>> open(const std::filesystem::path& state_dir, std::size_t connections);
 
-  // The newest schema version this binary knows (PRAGMA user_version).
+  // Connects `connections` connections (at least 1) to the PostgreSQL
+  // database of `options` and migrates its schema (postgres_connection.hpp).
+  // directory_unavailable when no server answers; internal_error when the
+  // database cannot hold our state or its schema is newer and incompatible.
+  static Result<std::shared_ptr<StateDatabase>> open_postgresql(const PostgresqlOptions& options,
+                                                                std::size_t connections);
+
+  // The newest schema version this binary knows.
   static int schema_version();
 
   // Lends out an idle connection, waiting while every one is in use; on a
   // thread inside write_transaction_joined_by_this_thread, that
-  // transaction's connection.
+  // transaction's connection. A PostgreSQL connection that lost its server
+  // is replaced first (a new one follows the URL to the primary of now);
+  // when that fails too, the lease's statements fail with
+  // directory_unavailable.
   Lease acquire();
 
-  // The database file.
+  StateBackend backend() const { return backend_; }
+  // Where the state is, for the readiness line and `dirproxyctl
+  // directories`: the SQLite file, or "postgresql://host:port/database" of
+  // the server the pool connected to first (no user, no password).
+  const std::string& location() const { return location_; }
+  // The SQLite database file; empty on PostgreSQL.
   const std::filesystem::path& path() const { return path_; }
 
   // Writes a consistent copy of the database, as of one moment, to `target`
@@ -233,23 +241,36 @@ class StateDatabase final {
   // StateDatabase::open() accepts as dirproxy.db. `target` must be an
   // absolute path that does not exist yet; an existing file is never
   // touched. bad_request, naming the path, when `target` is relative, exists
-  // or cannot be created; internal_error when the copy fails, in which case
-  // nothing is left at `target`. Holds one pooled connection meanwhile.
+  // or cannot be created, and on PostgreSQL (whose backups are pg_dump's);
+  // internal_error when the copy fails, in which case nothing is left at
+  // `target`. Holds one pooled connection meanwhile.
   Result<std::uint64_t> backup_to(const std::filesystem::path& target);
 
   StateDatabase(const StateDatabase&) = delete;
   StateDatabase& operator=(const StateDatabase&) = delete;
 
  private:
-  StateDatabase(std::filesystem::path path, std::vector<SqliteConnectionPtr> connections);
-  void give_back(sqlite3* connection);
+  StateDatabase(StateBackend backend, std::filesystem::path path, std::string location,
+                std::vector<SqlConnectionPtr> connections, std::optional<PostgresqlOptions> postgresql);
+  void give_back(std::size_t slot);
 
+  const StateBackend backend_;
   const std::filesystem::path path_;
-  // Declared before the pool state: owns the connections and closes them last.
-  const std::vector<SqliteConnectionPtr> connections_;
+  const std::string location_;
+  // What a replacement connection is opened with (PostgreSQL only).
+  const std::optional<PostgresqlOptions> postgresql_;
+  // Owns the connections. A slot is only written by the thread its lease is
+  // lent to (to replace a broken connection), so it needs no lock.
+  std::vector<SqlConnectionPtr> connections_;
+  // PostgreSQL: when one connection finds its server gone, the others most
+  // likely lost it too (a failover), so each is replaced at its next
+  // acquire rather than fail one request each. loss_epoch_ counts losses;
+  // a slot whose connection was opened before the latest one is replaced.
+  std::atomic<std::uint64_t> loss_epoch_{0};
+  std::vector<std::uint64_t> opened_epoch_;  // per slot, like connections_
   std::mutex mutex_;
   std::condition_variable connection_returned_;
-  std::vector<sqlite3*> idle_;  // guarded by mutex_
+  std::vector<std::size_t> idle_;  // slots, guarded by mutex_
 };
 
 using StateDatabasePtr = std::shared_ptr<StateDatabase>;

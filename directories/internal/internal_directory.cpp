@@ -215,12 +215,14 @@ void InternalDirectory::rehash(std::string_view username, const std::string& old
 }
 
 Result<std::vector<User>> InternalDirectory::search_users(std::string_view query, std::size_t limit) {
-  // LIKE ignores ASCII case only, like COLLATE NOCASE. The empty query gives
-  // "%%", which matches every username.
+  // Every comparison ignores ASCII case only, like COLLATE NOCASE: SQLite's
+  // LIKE does, PostgreSQL's does on citext (username, email), and lower()
+  // folds ASCII only on both (PostgreSQL's database has locale C). The
+  // empty query gives "%%", which matches every username.
   const auto max_rows = row_limit(limit);
   auto lease = database_->acquire();
   auto statement = lease.prepare(select_users("WHERE username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\'"
-                                              " OR display_name LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2"),
+                                              " OR lower(display_name) LIKE lower(?1) ESCAPE '\\' ORDER BY username LIMIT ?2"),
                                  contains_pattern(query), max_rows);
   return all_users(std::move(statement), name_);
 }

@@ -69,7 +69,9 @@ class OutboxDeliveryTest : public ::testing::Test {
     if (auto queued = enqueue_mail(lease, mail, at.value_or(now()), hold_for); !queued) {
       throw std::runtime_error(queued.error().message);
     }
-    return sqlite3_last_insert_rowid(lease.raw());
+    auto last = lease.prepare("SELECT max(id) FROM outbox");
+    if (!last || !last->step()) throw std::runtime_error("cannot read the queued message's id");
+    return last->column_int64(0);
   }
 
   // A row recording mail to `recipient` sent at `sent_at`.

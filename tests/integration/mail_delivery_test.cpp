@@ -97,7 +97,9 @@ class MailDelivery : public ::testing::Test {
     if (auto queued = enqueue_mail(lease, *composed, now, hold_for); !queued) {
       throw std::runtime_error(queued.error().message);
     }
-    const std::int64_t id = sqlite3_last_insert_rowid(lease.raw());
+    auto last = lease.prepare("SELECT max(id) FROM outbox");
+    if (!last || !last->step()) throw std::runtime_error("cannot read the queued message's id");
+    const std::int64_t id = last->column_int64(0);
     if (auto committed = transaction->commit(); !committed) throw std::runtime_error(committed.error().message);
     return id;
   }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "storage/sqlite_connection.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy {
@@ -118,7 +119,7 @@ TEST_F(StateDatabaseTest, AVersionOneDatabaseIsMigratedForwardKeepingItsUsers) {
     std::filesystem::create_directories(temp_.path() / "state");
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open((temp_.path() / "state" / "dirproxy.db").c_str(), &raw), SQLITE_OK);
-    SqliteConnectionPtr connection(raw);
+    SqliteHandlePtr connection(raw);
     ASSERT_EQ(sqlite3_exec(connection.get(),
                            "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE);"
                            "INSERT INTO users (username) VALUES ('alice');"
@@ -143,7 +144,7 @@ TEST_F(StateDatabaseTest, HeldMailOfAVersionTwoDatabaseGetsARecordOfItsCreationP
     std::filesystem::create_directories(temp_.path() / "state");
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open((temp_.path() / "state" / "dirproxy.db").c_str(), &raw), SQLITE_OK);
-    SqliteConnectionPtr connection(raw);
+    SqliteHandlePtr connection(raw);
     ASSERT_EQ(sqlite3_exec(connection.get(),
                            "CREATE TABLE pending_signups (id INTEGER PRIMARY KEY, username TEXT NOT NULL);"
                            "CREATE TABLE outbox (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
@@ -178,9 +179,9 @@ TEST_F(StateDatabaseTest, EveryPooledConnectionUsesWalFullSyncForeignKeysAndABus
     EXPECT_EQ(query_text(*lease, "PRAGMA foreign_keys"), "1");
     EXPECT_EQ(query_text(*lease, "PRAGMA busy_timeout"), "5000");
   }
-  EXPECT_NE(first.raw(), second.raw());
-  EXPECT_NE(second.raw(), third.raw());
-  EXPECT_NE(first.raw(), third.raw());
+  EXPECT_NE(first.connection(), second.connection());
+  EXPECT_NE(second.connection(), third.connection());
+  EXPECT_NE(first.connection(), third.connection());
 }
 
 TEST_F(StateDatabaseTest, AFileThatIsNotADatabaseIsRefusedNamingThePathAndSqlitesReason) {
@@ -245,13 +246,13 @@ TEST_F(StateDatabaseTest, AcquireWaitsUntilALeaseIsReturned) {
   ASSERT_TRUE(database);
   std::atomic<bool> acquired{false};
   std::thread borrower;
-  sqlite3* held_connection = nullptr;
+  const SqlConnection* held_connection = nullptr;
   {
     auto lease = database->acquire();
-    held_connection = lease.raw();
+    held_connection = lease.connection();
     borrower = std::thread([&] {
       auto second = database->acquire();
-      EXPECT_EQ(second.raw(), held_connection);
+      EXPECT_EQ(second.connection(), held_connection);
       acquired = true;
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -295,7 +296,7 @@ TEST_F(StateDatabaseTest, AWriteTransactionCommitsTheWorkAndReturnsItsValue) {
 
   ASSERT_TRUE(written.has_value()) << written.error().message;
   EXPECT_EQ(*written, 1);
-  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_FALSE(lease.in_transaction());
   EXPECT_EQ(query_text(database->acquire(), "SELECT group_concat(name) FROM groups"), "kept");
 }
 
@@ -314,7 +315,7 @@ TEST_F(StateDatabaseTest, AWriteTransactionWhoseWorkFailsRollsBackAndReturnsTheE
   EXPECT_EQ(written.error().code, ErrorCode::conflict);
   EXPECT_EQ(written.error().message, "changed my mind");
   EXPECT_EQ(written.error().field, "name");
-  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_FALSE(lease.in_transaction());
   EXPECT_EQ(count_rows(lease, "groups"), 0);
 }
 
@@ -328,7 +329,7 @@ TEST_F(StateDatabaseTest, AReturnedLeaseNeverCarriesAnOpenTransaction) {
                       " updated_at) VALUES ('leaked', 'now', 'now')"));
   }
   auto lease = database->acquire();
-  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_FALSE(lease.in_transaction());
   EXPECT_EQ(count_rows(lease, "groups"), 0);
 }
 
@@ -356,7 +357,7 @@ TEST_F(StateDatabaseTest, AJoinedTransactionCommitsWhatLeasesTakenOnItsThreadWro
   });
 
   ASSERT_TRUE(written.has_value()) << written.error().message;
-  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_FALSE(lease.in_transaction());
   EXPECT_EQ(query_text(database->acquire(), "SELECT group_concat(name, ',') FROM groups ORDER BY id"), "first,second");
 }
 
@@ -388,7 +389,7 @@ TEST_F(StateDatabaseTest, AnExceptionInAJoinedTransactionRollsItBackAndEndsTheJo
   }
   // The pool's one connection is back, with nothing of the work in it.
   auto lease = database->acquire();
-  EXPECT_NE(sqlite3_get_autocommit(lease.raw()), 0);
+  EXPECT_FALSE(lease.in_transaction());
   EXPECT_EQ(count_rows(lease, "groups"), 0);
 }
 
@@ -420,7 +421,7 @@ TEST_F(StateDatabaseTest, OtherThreadsDoNotJoinATransactionNorSeeItBeforeItCommi
     RETURN_IF_ERROR(insert_group_on_own_lease(*database, "uncommitted"));
     std::thread reader([&] {
       auto other = database->acquire();
-      EXPECT_NE(other.raw(), lease.raw());
+      EXPECT_NE(other.connection(), lease.connection());
       EXPECT_EQ(count_rows(other, "groups"), 0);
     });
     reader.join();
