@@ -37,6 +37,7 @@ void add_directories(CLI::App& app, Command& command) {
     command = admin_command({{"op", "list_directories"}});
     command.print_human = [](const Json& result, std::ostream& out) {
       out << format_directory_table(member(result, "directories"));
+      out << format_state_line(member(result, "state"));
     };
   });
 }

@@ -183,6 +183,11 @@ std::string format_directory_table(const Json& directories) {
   return format_table({"NAME", "TYPE", "PERMISSIONS", "STATUS", "USERS", "DETAIL"}, rows);
 }
 
+std::string format_state_line(const Json& state) {
+  if (!state.is_object()) return "";
+  return "\nstate: " + display_member(state, "backend") + " " + display_member(state, "location") + "\n";
+}
+
 std::string format_application_table(const Json& applications) {
   std::vector<std::vector<std::string>> rows;
   if (applications.is_array()) {

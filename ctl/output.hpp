@@ -61,6 +61,9 @@ std::string format_group(const Json& group);
 
 // NAME TYPE PERMISSIONS STATUS USERS DETAIL, one row per directory.
 std::string format_directory_table(const Json& directories);
+// "state: BACKEND LOCATION" below the table, from list_directories' "state";
+// "" when the daemon did not send one.
+std::string format_state_line(const Json& state);
 
 // NAME ACCESS GROUPS SOCKET USERS LDAP BASE DN MAY WRITE USERS, one row per
 // application; no access groups reads "everyone", an application without

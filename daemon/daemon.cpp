@@ -296,9 +296,11 @@ int Daemon::run() {
       io,
       [this, workers, threads = connection_threads.size()]() -> awaitable<void> {
         const std::string health = co_await directory_health();
-        log()->info("dirproxyd {} ready ({} workers, {} connection threads); directories: {}", DIRPROXY_VERSION,
-                    workers, threads, health);
-        notifier_.notify("READY=1\nSTATUS=ready; directories: " + health);
+        const std::string state = (database_->backend() == StateBackend::sqlite ? "sqlite " : "postgresql ") +
+                                  database_->location();
+        log()->info("dirproxyd {} ready ({} workers, {} connection threads); state: {}; directories: {}",
+                    DIRPROXY_VERSION, workers, threads, state, health);
+        notifier_.notify("READY=1\nSTATUS=ready; state: " + state + "; directories: " + health);
       },
       asio::detached);
   asio::co_spawn(io, settle_account_creations(), asio::detached);

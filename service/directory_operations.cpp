@@ -247,8 +247,10 @@ Result<void> run(const OperationContext& op, const RemoveMemberRequest& request)
 
 // The daemon's state --------------------------------------------------------
 
-Result<std::vector<DirectoryReport>> run(const OperationContext& op, const ListDirectoriesRequest&) {
-  std::vector<DirectoryReport> reports;
+Result<DirectoryListing> run(const OperationContext& op, const ListDirectoriesRequest&) {
+  DirectoryListing listing;
+  listing.state = {.backend = op.runtime.database->backend(), .location = op.runtime.database->location()};
+  std::vector<DirectoryReport>& reports = listing.directories;
   for (const auto& directory : op.runtime.chain->directories()) {
     DirectoryStatus status = directory->status();
     DirectoryReport report;
@@ -260,7 +262,7 @@ Result<std::vector<DirectoryReport>> run(const OperationContext& op, const ListD
     if (status.users) report.users = static_cast<std::int64_t>(*status.users);
     reports.push_back(std::move(report));
   }
-  return reports;
+  return listing;
 }
 
 // Every operation of the group is typed now; the dispatcher still lists the

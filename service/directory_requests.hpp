@@ -15,6 +15,7 @@
 #include "directories/directory.hpp"
 #include "service/operation_context.hpp"
 #include "service/operation_policy.hpp"
+#include "storage/state_database.hpp"
 
 namespace dirproxy {
 
@@ -238,11 +239,23 @@ struct DirectoryReport {
   std::optional<std::int64_t> users;  // when the directory can count them
 };
 
+// Where the state database is (docs/scaling.md): the internal directory and
+// every token, invitation and queued mail live there.
+struct StateReport {
+  StateBackend backend = StateBackend::sqlite;
+  std::string location;  // the SQLite file, or postgresql://host:port/database
+};
+
+struct DirectoryListing {
+  std::vector<DirectoryReport> directories;  // in chain order
+  StateReport state;
+};
+
 struct ListDirectoriesRequest {
   static constexpr OperationPolicy policy = admin_read("list_directories");
-  using Response = std::vector<DirectoryReport>;  // in chain order
+  using Response = DirectoryListing;
 };
-Result<std::vector<DirectoryReport>> run(const OperationContext& op, const ListDirectoriesRequest& request);
+Result<DirectoryListing> run(const OperationContext& op, const ListDirectoriesRequest& request);
 
 struct BackupCopy {
   std::string path;

@@ -161,9 +161,9 @@ void decode(const Json& params, RemoveMemberRequest& request) {
 
 // The daemon's state --------------------------------------------------------
 
-Json render(const ListDirectoriesRequest&, const std::vector<DirectoryReport>& reports) {
+Json render(const ListDirectoriesRequest&, const DirectoryListing& listing) {
   Json list = Json::array();
-  for (const auto& report : reports) {
+  for (const auto& report : listing.directories) {
     Json entry = {{"name", report.name},
                   {"type", directory_type_name(report.type)},
                   {"permissions", permissions_name(report.permissions)},
@@ -172,7 +172,9 @@ Json render(const ListDirectoriesRequest&, const std::vector<DirectoryReport>& r
     if (report.users) entry["users"] = *report.users;
     list.push_back(std::move(entry));
   }
-  return {{"directories", std::move(list)}};
+  Json state = {{"backend", listing.state.backend == StateBackend::sqlite ? "sqlite" : "postgresql"},
+                {"location", listing.state.location}};
+  return {{"directories", std::move(list)}, {"state", std::move(state)}};
 }
 
 void decode(const Json& params, BackupRequest& request) { request.path = protocol::required_string(params, "path"); }

@@ -149,7 +149,7 @@ awaitable<Response> directories_page(const PageContext& page, const Request&, co
     context["error"] = admin_error_words(directories.error());
   } else {
     mstch::array rows;
-    for (const DirectoryReport& report : *directories) {
+    for (const DirectoryReport& report : directories->directories) {
       rows.push_back(mstch::map{{"name", report.name},
                                 {"type", std::string(report.type == DirectoryType::internal ? "internal" : "LDAP")},
                                 {"permissions", words_of(report.permissions)},
@@ -158,6 +158,7 @@ awaitable<Response> directories_page(const PageContext& page, const Request&, co
                                 {"users", report.users ? std::to_string(*report.users) : std::string("–")}});
     }
     context["directories"] = std::move(rows);
+    context["state_location"] = directories->state.location;
   }
   co_return admin_view(page, admin, AdminTab::directories, "admin_directories", "Directories", std::move(context));
 }

@@ -186,7 +186,10 @@ TEST(Systemd, NotifiesReadyThenWatchdogThenReloadingAndReadyThenStopping) {
   SystemdStyleDaemon daemon(dir, {.env = {{"NOTIFY_SOCKET", notify_path}, {"WATCHDOG_USEC", "400000"}}});
   auto ready = await_message(notify, "READY=1", seen);
   ASSERT_TRUE(ready) << joined(seen) << daemon.log();
-  EXPECT_NE(ready->find("STATUS=ready; directories: internal up"), std::string::npos) << *ready;
+  const std::string state_file = (dir.path() / "state" / "dirproxy.db").string();
+  EXPECT_NE(ready->find("STATUS=ready; state: sqlite " + state_file + "; directories: internal up"),
+            std::string::npos)
+      << *ready;
   // Half of WATCHDOG_USEC: two pings arrive well within a second.
   std::vector<std::string> after_ready;
   ASSERT_TRUE(await_message(notify, "WATCHDOG=1", after_ready, 2s)) << joined(after_ready);
