@@ -1102,15 +1102,19 @@ bool read_postgresql_state(Section section, PostgresqlState& postgresql, const f
 }
 
 void read_state(Section section, State& state, const fs::path& base_dir) {
-  section.read("backend", state.backend,
-               one_of<StateBackend>({{"sqlite", StateBackend::sqlite}, {"postgresql", StateBackend::postgresql}}));
+  // An invalid backend has its message; the rules below are about valid ones.
+  const bool backend_given = section.has("backend");
+  const bool backend_read = section.read(
+      "backend", state.backend,
+      one_of<StateBackend>({{"sqlite", StateBackend::sqlite}, {"postgresql", StateBackend::postgresql}}));
+  const bool backend_valid = backend_read || !backend_given;
   const std::optional<Field> postgresql = section.take("postgresql");
   const bool has_url = postgresql && read_postgresql_state(Section(*postgresql), state.postgresql, base_dir);
   // An invalid url has had its own message.
   if (state.backend == StateBackend::postgresql && !has_url) {
     section.error_at("backend", "postgresql requires state.postgresql.url");
   }
-  if (state.backend == StateBackend::sqlite && postgresql) {
+  if (backend_valid && state.backend == StateBackend::sqlite && postgresql) {
     postgresql->warning("has no effect: state.backend is sqlite");
   }
 }

@@ -101,6 +101,12 @@ TEST(State, AMissingPasswordFileIsAnError) {
 TEST(State, UnknownBackendIsRefused) {
   EXPECT_THAT(load(kMinimal + "state:\n  backend: mysql\n").errors,
               ElementsAre("dirproxy.yaml:5:12: state.backend: expected one of sqlite|postgresql, got 'mysql'"));
+  // Its postgresql section is not said to have no effect: the backend is unknown.
+  const LoadResult with_section = load(kMinimal + "state:\n  backend: mysql\n  postgresql:\n    url: \"" +
+                                       kMultiHostUrl + "\"\n");
+  EXPECT_THAT(with_section.errors,
+              ElementsAre("dirproxy.yaml:5:12: state.backend: expected one of sqlite|postgresql, got 'mysql'"));
+  EXPECT_THAT(with_section.warnings, IsEmpty());
 }
 
 TEST(State, PostgresqlRequiresAUrl) {
@@ -174,6 +180,8 @@ TEST(State, APostgresqlSectionUnderSqliteIsCheckedAndWarnedAbout) {
 }
 
 TEST(State, UnknownKeysAreErrors) {
+  EXPECT_THAT(load(kMinimal + "state:\n  backnd: sqlite\n").errors,
+              ElementsAre("dirproxy.yaml:5:3: state.backnd: unknown key 'backnd' (did you mean 'backend'?)"));
   EXPECT_THAT(load(postgresql_with(kMultiHostUrl, "    pool_sise: 4\n")).errors,
               ElementsAre("dirproxy.yaml:8:5: state.postgresql.pool_sise: unknown key 'pool_sise' (did you mean "
                           "'pool_size'?)"));
