@@ -38,6 +38,7 @@ enum class PlaintextBinds { never, loopback, always };
 enum class AnonymousAccess { root_dse, read };
 enum class UserRead { self, all };
 enum class WebScheme { http, https };
+enum class StateBackend { sqlite, postgresql };
 
 struct SiteLinks {
   std::string signup = "{base_url}/signup?token={token}";
@@ -360,10 +361,33 @@ struct Web {
   WebLimits limits;
 };
 
+// state.postgresql (SCALE.md): one database shared by several nodes.
+struct PostgresqlState {
+  std::string url;                      // libpq connection URI, without a password
+  std::filesystem::path password_file;  // "" = none (peer, ~/.pgpass, client certificates)
+  std::string password;                 // read from password_file at load
+  std::size_t pool_size = 8;            // connections per node
+  Duration connect_timeout = std::chrono::seconds(5);
+  Duration statement_timeout = std::chrono::seconds(10);
+
+  // A reload compares the running settings with the file's: any change
+  // waits for a restart.
+  bool operator==(const PostgresqlState&) const = default;
+};
+
+// Where the shared state lives: state_dir/dirproxy.db, or PostgreSQL.
+struct State {
+  StateBackend backend = StateBackend::sqlite;
+  PostgresqlState postgresql;  // read when present; required when backend is postgresql
+
+  bool operator==(const State&) const = default;
+};
+
 struct Config {
   Site site;
   Server server;
   std::filesystem::path state_dir = "/var/lib/dirproxy";
+  State state;
   Log log;
   UserManagement user_management = UserManagement::internal;
   Membership membership = Membership::aggregate;

@@ -32,6 +32,7 @@
 #include "config/ldap_dn_syntax.hpp"
 #include "config/mail_template.hpp"
 #include "config/mailbox.hpp"
+#include "config/postgresql_url.hpp"
 #include "config/text_file.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/names.hpp"
@@ -1066,12 +1067,66 @@ void read_web(Section section, Web& web, const fs::path& base_dir) {
 }
 
 // ---------------------------------------------------------------------------
+// state
+
+// A timeout of libpq's or of the server's: both count in whole seconds
+// (connect_timeout) or would cut every query short below one.
+std::optional<Duration> state_timeout(const Field& field) {
+  auto value = positive_duration(field);
+  if (value && *value < std::chrono::seconds(1)) {
+    field.error("must be at least 1s");
+    return std::nullopt;
+  }
+  return value;
+}
+
+// True when the section has a url, valid or not.
+bool read_postgresql_state(Section section, PostgresqlState& postgresql, const fs::path& base_dir) {
+  const bool has_url = section.has("url");
+  section.read("url", postgresql.url, [](const Field& field) -> std::optional<std::string> {
+    auto value = non_empty_text(field);
+    if (!value) return std::nullopt;
+    if (auto parsed = parse_postgresql_url(*value); !parsed) {
+      field.error(parsed.reason);
+      return std::nullopt;
+    }
+    return value;
+  });
+  std::string password_file;
+  read_secret_file(section, "password_file", password_file, postgresql.password, base_dir);
+  postgresql.password_file = password_file;
+  section.read("pool_size", postgresql.pool_size, whole_number<std::size_t>(1, 256));
+  section.read("connect_timeout", postgresql.connect_timeout, state_timeout);
+  section.read("statement_timeout", postgresql.statement_timeout, state_timeout);
+  return has_url;
+}
+
+void read_state(Section section, State& state, const fs::path& base_dir) {
+  // An invalid backend has its message; the rules below are about valid ones.
+  const bool backend_given = section.has("backend");
+  const bool backend_read = section.read(
+      "backend", state.backend,
+      one_of<StateBackend>({{"sqlite", StateBackend::sqlite}, {"postgresql", StateBackend::postgresql}}));
+  const bool backend_valid = backend_read || !backend_given;
+  const std::optional<Field> postgresql = section.take("postgresql");
+  const bool has_url = postgresql && read_postgresql_state(Section(*postgresql), state.postgresql, base_dir);
+  // An invalid url has had its own message.
+  if (state.backend == StateBackend::postgresql && !has_url) {
+    section.error_at("backend", "postgresql requires state.postgresql.url");
+  }
+  if (backend_valid && state.backend == StateBackend::sqlite && postgresql) {
+    postgresql->warning("has no effect: state.backend is sqlite");
+  }
+}
+
+// ---------------------------------------------------------------------------
 // The whole file
 
 void read_settings(Section& top, Config& config, const fs::path& base_dir) {
   read_site(top.section("site"), config.site);
   read_server(top.section("server"), config.server, base_dir);
   top.read("state_dir", config.state_dir, path_in(base_dir));
+  read_state(top.section("state"), config.state, base_dir);
   read_log(top.section("log"), config.log);
   top.read("user_management", config.user_management,
            one_of<UserManagement>({{"internal", UserManagement::internal}, {"external", UserManagement::external}}));

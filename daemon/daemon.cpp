@@ -83,6 +83,8 @@ void warn_about_restart_only_changes(const config::Config& running, const config
   if (running.server.socket_group != loaded.server.socket_group) warn("server.socket_group");
   if (running.server.workers != loaded.server.workers) warn("server.workers");
   if (running.state_dir != loaded.state_dir) warn("state_dir");
+  if (running.state.backend != loaded.state.backend) warn("state.backend");
+  if (running.state.postgresql != loaded.state.postgresql) warn("state.postgresql");
   const auto& ldap_was = running.ldap_server;
   const auto& ldap_now = loaded.ldap_server;
   if (ldap_was.has_value() != ldap_now.has_value()) {

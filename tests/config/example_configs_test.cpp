@@ -39,6 +39,7 @@ TEST(ExampleConfigs, ExampleSpellsOutTheDefaults) {
   EXPECT_EQ(example.server.socket_mode, defaults.server.socket_mode);
   EXPECT_EQ(example.server.idle_timeout, defaults.server.idle_timeout);
   EXPECT_EQ(example.state_dir, defaults.state_dir);
+  EXPECT_EQ(example.state, defaults.state);
   EXPECT_EQ(example.accounts.username_pattern.text(), defaults.accounts.username_pattern.text());
   EXPECT_EQ(example.accounts.password_hash.memlimit, defaults.accounts.password_hash.memlimit);
   EXPECT_EQ(example.signup.confirmation_ttl, defaults.signup.confirmation_ttl);
@@ -90,6 +91,34 @@ TEST(ExampleConfigs, ExampleLdapServerAndApplicationsLoadOnceUncommented) {
   EXPECT_EQ(result.config->applications[0].name, "grafana");
   ASSERT_TRUE(result.config->applications[0].ldap.has_value());
   EXPECT_FALSE(result.config->applications[0].ldap->may_write);
+}
+
+TEST(ExampleConfigs, ExamplePostgresqlStateLoadsOnceUncommented) {
+  ScratchDirectory credentials;
+  credentials.write("postgresql", "pg-secret\n");
+  ScopedEnvironment environment("CREDENTIALS_DIRECTORY", credentials.path().c_str());
+  std::ifstream lines(kConfigDir / "dirproxy.example.yaml");
+  ASSERT_TRUE(lines.is_open());
+  std::string text;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("  backend: sqlite")) line.replace(11, 6, "postgresql");
+    if (line.starts_with("  # postgresql:") || line.starts_with("  #   ")) line.erase(2, 2);
+    text += line + "\n";
+  }
+
+  const LoadResult result = load_config_text(text, "dirproxy.example.yaml", kConfigDir);
+
+  EXPECT_THAT(result.errors, IsEmpty());
+  EXPECT_THAT(result.warnings, IsEmpty());
+  ASSERT_TRUE(result.config.has_value());
+  const State& state = result.config->state;
+  EXPECT_EQ(state.backend, StateBackend::postgresql);
+  EXPECT_EQ(state.postgresql.url,
+            "postgresql://dirproxy@db1:5432,db2:5432/dirproxy?target_session_attrs=read-write");
+  EXPECT_EQ(state.postgresql.password, "pg-secret");
+  EXPECT_EQ(state.postgresql.pool_size, PostgresqlState{}.pool_size);
+  EXPECT_EQ(state.postgresql.connect_timeout, PostgresqlState{}.connect_timeout);
+  EXPECT_EQ(state.postgresql.statement_timeout, PostgresqlState{}.statement_timeout);
 }
 
 TEST(ExampleConfigs, DevelopmentConfigLoadsAndKeepsStateInTheCheckout) {

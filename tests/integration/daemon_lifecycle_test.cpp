@@ -300,6 +300,27 @@ TEST_F(DaemonReload, ReloadKeepsTheDataOfTheInternalDirectory) {
   EXPECT_EQ(outcome_of(authenticate("alice", kPassword)), "ok");
 }
 
+// The state database is opened once, at start: a reload that names another
+// backend is applied otherwise, warns, and keeps the running database.
+TEST_F(DaemonReload, AChangeOfStateWaitsForARestartAndKeepsTheRunningDatabase) {
+  add_user("alice");
+  daemon_.write_config(std::string(kBaseConfig) + kOpenSignup +
+                       "state:\n"
+                       "  backend: postgresql\n"
+                       "  postgresql:\n"
+                       "    url: \"postgresql://dirproxy@127.0.0.1:1/dirproxy\"\n");
+
+  auto response = send({{"op", "reload"}});
+
+  EXPECT_EQ(outcome_of(response), "ok") << response;
+  EXPECT_TRUE(daemon_.wait_for_log("reload: state.backend changed; it takes effect at the next restart"))
+      << daemon_.log_tail();
+  EXPECT_TRUE(daemon_.wait_for_log("reload: state.postgresql changed; it takes effect at the next restart"))
+      << daemon_.log_tail();
+  EXPECT_EQ(signup_options()["mode"], "open");
+  EXPECT_EQ(outcome_of(authenticate("alice", kPassword)), "ok");
+}
+
 TEST_F(DaemonReload, SighupWithABadFileLogsTheErrorAndKeepsServingTheOldConfiguration) {
   write_bad_config();
 

@@ -19,7 +19,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Version)" = "$version-1" ] || fail "Version is '$(field Version)', expected $version-1"
 [ "${deb##*/}" = "dirproxy_${version}-1_$(field Architecture).deb" ] || fail "unexpected file name ${deb##*/}"
 depends=$(field Depends)
-for library in libc6 libsodium23 libsqlite3-0 libldap-2.5-0 libyaml-cpp libre2; do
+for library in libc6 libsodium23 libsqlite3-0 libldap-2.5-0 libyaml-cpp libre2 libpq5; do
   grep -q "$library" <<<"$depends" ||
     fail "Depends lacks $library (did dpkg-shlibdeps run?): $depends"
 done
