@@ -16,6 +16,7 @@
 #include "core/logging.hpp"
 #include "core/worker_pool.hpp"
 #include "daemon/log_setup.hpp"
+#include "daemon/state_opening.hpp"
 #include "frontends/ldap/ldap_server.hpp"
 #include "frontends/metrics/metrics_server.hpp"
 #include "frontends/socket/request_dispatcher.hpp"
@@ -178,7 +179,7 @@ int Daemon::run() {
   raise_open_file_limit();
 
   const unsigned workers = worker_count(*config);
-  auto database = StateDatabase::open(config->state_dir, workers);
+  auto database = open_state_database(*config, workers);
   if (!database) {
     log()->critical("cannot open the state database: {}", database.error().message);
     return 1;

@@ -179,6 +179,9 @@ Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(const Postg
     return fail(ErrorCode::directory_unavailable,
                 "postgresql: cannot connect: " + trimmed(PQerrorMessage(handle.get())));
   }
+  // The server's notices ("extension citext already exists, skipping") are
+  // not for the log; errors come back as results.
+  PQsetNoticeProcessor(handle.get(), [](void*, const char*) {}, nullptr);
   std::unique_ptr<PostgresConnection> connection(new PostgresConnection(std::move(handle)));
 
   // citext folds case with the database's LC_CTYPE and sorts with its

@@ -1,7 +1,9 @@
 #include "storage/schema.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <regex>
+#include <vector>
 
 namespace dirproxy {
 
@@ -251,6 +253,70 @@ int oldest_compatible_code_version(int version) {
   return oldest;
 }
 
+namespace {
+
+// SQLite lets a table refer to one created later in the same migration
+// (invitations -> access_requests in version 2); PostgreSQL does not. The
+// statements, each with the comment before it, in an order where a CREATE
+// TABLE comes after the tables of this migration that it REFERENCES, and
+// otherwise as written.
+std::string referenced_tables_first(const std::string& sql) {
+  struct Statement {
+    std::string text;
+    std::string creates;
+    std::vector<std::string> references;
+  };
+  static const std::regex creates(R"(CREATE TABLE (\w+))");
+  static const std::regex references(R"(REFERENCES (\w+))");
+  std::vector<Statement> statements;
+  std::size_t start = 0;
+  while (start < sql.size()) {
+    std::size_t end = sql.find(";\n", start);
+    end = end == std::string::npos ? sql.size() : end + 2;
+    Statement statement{sql.substr(start, end - start), "", {}};
+    std::smatch match;
+    if (std::regex_search(statement.text, match, creates)) statement.creates = match[1];
+    for (auto it = std::sregex_iterator(statement.text.begin(), statement.text.end(), references);
+         it != std::sregex_iterator(); ++it) {
+      statement.references.push_back((*it)[1]);
+    }
+    statements.push_back(std::move(statement));
+    start = end;
+  }
+  std::vector<std::string> pending;  // tables this migration creates, not yet emitted
+  for (const auto& statement : statements) {
+    if (!statement.creates.empty()) pending.push_back(statement.creates);
+  }
+  const auto is_pending = [&](const std::string& table) {
+    return std::find(pending.begin(), pending.end(), table) != pending.end();
+  };
+  std::string ordered;
+  std::vector<bool> emitted(statements.size(), false);
+  for (std::size_t done = 0; done < statements.size();) {
+    std::size_t next = 0;
+    while (next < statements.size() &&
+           (emitted[next] || std::any_of(statements[next].references.begin(), statements[next].references.end(),
+                                         [&](const std::string& table) {
+                                           return table != statements[next].creates && is_pending(table);
+                                         }))) {
+      ++next;
+    }
+    if (next == statements.size()) {  // a cycle: leave the rest as written
+      for (std::size_t i = 0; i < statements.size(); ++i) {
+        if (!emitted[i]) ordered += statements[i].text;
+      }
+      break;
+    }
+    ordered += statements[next].text;
+    emitted[next] = true;
+    std::erase(pending, statements[next].creates);
+    ++done;
+  }
+  return ordered;
+}
+
+}  // namespace
+
 std::string postgresql_schema_sql(std::string_view sqlite_sql) {
   std::string sql(sqlite_sql);
   // A column declared COLLATE NOCASE compares and sorts ignoring ASCII case:
@@ -262,7 +328,8 @@ std::string postgresql_schema_sql(std::string_view sqlite_sql) {
   static const std::regex integer(R"(\bINTEGER\b)");
   sql = std::regex_replace(sql, integer, "BIGINT");
   static const std::regex without_rowid(R"(\)\s*WITHOUT ROWID)");
-  return std::regex_replace(sql, without_rowid, ")");
+  sql = std::regex_replace(sql, without_rowid, ")");
+  return referenced_tables_first(sql);
 }
 
 }  // namespace dirproxy
