@@ -20,12 +20,14 @@ Result<bool> creation_recorded(const StateDatabase::Lease& lease, std::string_vi
   return query->step();
 }
 
-Result<std::vector<CreationRecord>> creation_records_of_other_processes(const StateDatabase::Lease& lease,
-                                                                        std::string_view process) {
+Result<std::vector<CreationRecord>> creation_records_of_gone_processes(const StateDatabase::Lease& lease,
+                                                                       std::string_view process,
+                                                                       std::int64_t live_since) {
   auto query = lease.prepare(
       "SELECT id, username, groups, reset_token_hash, invitation_id, pending_signup_id, process, started_at"
-      " FROM account_creations WHERE process <> ?1 ORDER BY id",
-      process);
+      " FROM account_creations c WHERE c.process <> ?1 AND NOT EXISTS"
+      " (SELECT 1 FROM nodes n WHERE n.process = c.process AND n.last_seen_at >= ?2) ORDER BY c.id",
+      process, live_since);
   RETURN_IF_ERROR(query);
   std::vector<CreationRecord> records;
   for (;;) {
@@ -51,10 +53,15 @@ Result<void> hand_over_creation_record(const StateDatabase::Lease& lease, std::i
   return update->run();
 }
 
-Result<void> delete_creation_record(const StateDatabase::Lease& lease, std::int64_t id) {
-  auto remove = lease.prepare("DELETE FROM account_creations WHERE id = ?1", id);
+Result<bool> delete_creation_record(const StateDatabase::Lease& lease, const CreationRecord& record) {
+  auto remove = lease.prepare(
+      "DELETE FROM account_creations WHERE id = ?1 AND process = ?2 AND started_at = ?3 RETURNING id", record.id,
+      record.process, record.started_at);
   RETURN_IF_ERROR(remove);
-  return remove->run();
+  auto deleted = remove->step();
+  RETURN_IF_ERROR(deleted);
+  RETURN_IF_ERROR(remove->run());
+  return *deleted;
 }
 
 }  // namespace dirproxy

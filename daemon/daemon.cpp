@@ -24,6 +24,7 @@
 #include "frontends/web/web_server.hpp"
 #include "service/account_creation.hpp"
 #include "service/runtime_metrics.hpp"
+#include "storage/node_registry.hpp"
 
 namespace dirproxy {
 namespace {
@@ -190,9 +191,17 @@ int Daemon::run() {
     log()->critical("{}", runtime.error().message);
     return 1;
   }
+  // This run's row in nodes first: from now on what it records is its own,
+  // and no other node's recovery takes it.
+  if (auto alive = record_node_heartbeat(database_->acquire(), this_process(), (*runtime)->clock->unix_seconds());
+      !alive) {
+    log()->error("cannot record this node in the state database: {}", alive.error().message);
+  }
   // Before the first request: account creations that an earlier run left
-  // unfinished (it died) are completed or undone; those that cannot be
-  // decided yet are tried again while the daemon runs.
+  // unfinished (it stopped or died, and its row is gone or stale), or a
+  // dead node sharing the database, are completed or undone; those that
+  // cannot be decided yet, and those of a node that died less than
+  // kNodeStaleAfter ago, are settled while the daemon runs.
   (void)recover_account_creations(**runtime);
   runtime_.store(std::move(*runtime));
 
@@ -307,6 +316,7 @@ int Daemon::run() {
       },
       asio::detached);
   asio::co_spawn(io, settle_account_creations(), asio::detached);
+  asio::co_spawn(io, keep_node_alive(), asio::detached);
   if (auto interval = notifier_.watchdog_interval()) {
     asio::co_spawn(io, feed_watchdog(*interval, connection_threads), asio::detached);
   }
@@ -327,6 +337,11 @@ int Daemon::run() {
   // Blocking work still queued finishes before the database closes.
   pool.join();
   pool_ = nullptr;
+  // A clean stop: nothing of this run is left in progress, and the next
+  // start (or another node) settles at once whatever it handed over.
+  if (auto removed = remove_node(database_->acquire(), this_process()); !removed) {
+    log()->error("cannot remove this node from the state database: {}", removed.error().message);
+  }
   io_ = nullptr;
   ldap_server_ = nullptr;
   web_server_ = nullptr;
@@ -392,6 +407,23 @@ awaitable<void> Daemon::settle_account_creations() {
     RuntimePtr runtime = runtime_.load();
     auto settle = [runtime] { return recover_account_creations(*runtime); };
     (void)co_await pool_->run(settle);
+  }
+}
+
+awaitable<void> Daemon::keep_node_alive() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping_) {
+    timer.expires_after(kNodeHeartbeatInterval);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+    if (stopping_) break;
+    RuntimePtr runtime = runtime_.load();
+    auto heartbeat = [runtime] {
+      auto alive = record_node_heartbeat(runtime->database->acquire(), this_process(), runtime->clock->unix_seconds());
+      if (!alive) log()->error("cannot refresh this node's row in the state database: {}", alive.error().message);
+      return alive.has_value();
+    };
+    (void)co_await pool_->run(heartbeat);
   }
 }
 

@@ -49,9 +49,14 @@ class Daemon final {
   // has answered, so that any wedged event loop stops it.
   awaitable<void> feed_watchdog(std::chrono::microseconds interval, IoThreads& connection_threads);
   // Every 30 s on the worker pool: settles the account creations left
-  // unfinished by an earlier run that could not be decided at start, and
-  // those this run handed over after a failure it could not undo.
+  // unfinished by an earlier run that could not be decided at start, those
+  // of another node sharing the database that died (its nodes row went
+  // stale), and those any run handed over after a failure it could not undo.
   awaitable<void> settle_account_creations();
+  // Every kNodeHeartbeatInterval on the worker pool: refreshes this run's row
+  // in nodes (storage/node_registry.hpp), which tells the other nodes that
+  // what it recorded is still its own.
+  awaitable<void> keep_node_alive();
 
   std::filesystem::path config_path_;
   // Read by every connection thread, replaced by a reload on the daemon's

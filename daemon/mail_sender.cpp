@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/logging.hpp"
+#include "storage/node_registry.hpp"
 
 namespace dirproxy {
 namespace {
@@ -18,7 +19,7 @@ std::shared_ptr<spdlog::logger> log() { return logging::logger("mail"); }
 MailSender::~MailSender() { stop(); }
 
 void MailSender::start(RuntimePtr runtime) {
-  delivery_.emplace();
+  delivery_.emplace(this_process());
   {
     std::lock_guard lock(mutex_);
     runtime_ = std::move(runtime);

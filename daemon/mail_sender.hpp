@@ -8,7 +8,8 @@
 // It reads the Runtime in force at each step (use() swaps it on reload);
 // without a mail section pending rows simply wait. Delivery is at least
 // once: a crash between the server's 250 and the row's update sends that
-// message again after the restart.
+// message again once its lease has run out, from the restarted daemon or
+// from another node.
 #pragma once
 
 #include <atomic>

@@ -33,40 +33,73 @@ Result<void> discard_held_mail(const StateDatabase::Lease& lease, std::string_vi
   return remove->run();
 }
 
-Result<std::optional<DueMail>> next_due_mail(const StateDatabase::Lease& lease, std::int64_t now) {
-  auto select = lease.prepare(
-      "SELECT id, template, recipient, message, attempts FROM outbox"
-      " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1",
-      now);
-  RETURN_IF_ERROR(select);
-  auto row = select->step();
-  RETURN_IF_ERROR(row);
-  if (!*row) return std::optional<DueMail>();
-  return std::optional<DueMail>(DueMail{select->column_int64(0), select->column_text(1), select->column_text(2),
-                                        select->column_text(3), select->column_int64(4)});
+namespace {
+
+// Runs `update` (an UPDATE ... RETURNING id) and tells whether it changed a
+// row. RETURNING rather than a count of changes: both SQLite and
+// PostgreSQL answer it the same way.
+Result<bool> changed_a_row(Result<SqlStatement> update) {
+  RETURN_IF_ERROR(update);
+  auto changed = update->step();
+  RETURN_IF_ERROR(changed);
+  RETURN_IF_ERROR(update->run());
+  return *changed;
 }
 
-Result<void> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t now) {
-  auto update = lease.prepare(
-      "UPDATE outbox SET state = 'sent', message = '', sent_at = ?2, last_error = NULL WHERE id = ?1", id, now);
-  RETURN_IF_ERROR(update);
-  return update->run();
+}  // namespace
+
+Result<std::optional<DueMail>> claim_due_mail(const StateDatabase::Lease& lease, std::string_view owner,
+                                              std::int64_t now, std::int64_t lease_seconds) {
+  // One statement in a write transaction: on SQLite the write lock, on
+  // PostgreSQL the advisory lock of write transactions, serializes claims,
+  // so two senders never both see a row free.
+  return lease.write_transaction([&](const StateDatabase::Lease& lease) -> Result<std::optional<DueMail>> {
+    auto claim = lease.prepare(
+        "UPDATE outbox SET lease_owner = ?1, lease_until = ?3 WHERE id ="
+        " (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?2"
+        " AND (lease_until IS NULL OR lease_until <= ?2) ORDER BY next_attempt_at, id LIMIT 1)"
+        " RETURNING id, template, recipient, message, attempts",
+        owner, now, now + lease_seconds);
+    RETURN_IF_ERROR(claim);
+    auto row = claim->step();
+    RETURN_IF_ERROR(row);
+    if (!*row) return std::optional<DueMail>();
+    DueMail due{claim->column_int64(0), claim->column_text(1), claim->column_text(2), claim->column_text(3),
+                claim->column_int64(4)};
+    RETURN_IF_ERROR(claim->run());
+    return std::optional<DueMail>(std::move(due));
+  });
 }
 
-Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t attempts,
-                                   std::optional<std::int64_t> next_attempt_at, const std::string& error) {
-  auto update = next_attempt_at ? lease.prepare(
-                                      "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4"
-                                      " WHERE id = ?1",
-                                      id, attempts, *next_attempt_at, error)
-                                // A failed message is never sent: its text (which may
-                                // hold a live token) is erased as a sent one's is.
-                                : lease.prepare(
-                                      "UPDATE outbox SET attempts = ?2, state = 'failed', last_error = ?3,"
-                                      " message = '' WHERE id = ?1",
-                                      id, attempts, error);
-  RETURN_IF_ERROR(update);
-  return update->run();
+Result<bool> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, std::string_view owner,
+                            std::int64_t now) {
+  return changed_a_row(lease.prepare(
+      "UPDATE outbox SET state = 'sent', message = '', sent_at = ?3, last_error = NULL, lease_owner = NULL,"
+      " lease_until = NULL WHERE id = ?1 AND lease_owner = ?2 RETURNING id",
+      id, owner, now));
+}
+
+Result<bool> record_failed_attempt(const StateDatabase::Lease& lease, std::int64_t id, std::string_view owner,
+                                   std::int64_t attempts, std::optional<std::int64_t> next_attempt_at,
+                                   const std::string& error) {
+  if (next_attempt_at) {
+    return changed_a_row(lease.prepare(
+        "UPDATE outbox SET attempts = ?3, next_attempt_at = ?4, last_error = ?5, lease_owner = NULL,"
+        " lease_until = NULL WHERE id = ?1 AND lease_owner = ?2 RETURNING id",
+        id, owner, attempts, *next_attempt_at, error));
+  }
+  // A failed message is never sent: its text (which may hold a live token)
+  // is erased as a sent one's is.
+  return changed_a_row(lease.prepare(
+      "UPDATE outbox SET attempts = ?3, state = 'failed', last_error = ?4, message = '', lease_owner = NULL,"
+      " lease_until = NULL WHERE id = ?1 AND lease_owner = ?2 RETURNING id",
+      id, owner, attempts, error));
+}
+
+Result<bool> release_mail_lease(const StateDatabase::Lease& lease, std::int64_t id, std::string_view owner) {
+  return changed_a_row(lease.prepare(
+      "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND lease_owner = ?2 RETURNING id",
+      id, owner));
 }
 
 std::int64_t retry_delay_seconds(std::chrono::milliseconds retry_backoff, std::int64_t attempt) {

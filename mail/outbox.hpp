@@ -4,6 +4,14 @@
 // no email goes out for a change that did not commit. The background sender
 // (mail_sender.hpp) delivers due rows with doubling backoff.
 //
+// Several nodes may deliver from one outbox (one database shared by several
+// dirproxyd). A sender first claims a due row: the claim is a lease, the
+// row's lease_owner (the claiming run's process name) and lease_until, taken
+// in one write transaction, so no other sender gets the row while the lease
+// lasts. The outcome is written only while the lease is still the claimer's;
+// a claimer that dies leaves a lease that expires, and then another sender
+// claims the row and sends it.
+//
 // A change that is not wholly in the state database (a new account that the
 // chain creates in an LDAP directory) enqueues its mail *held* for the
 // account's username before the change, then releases it once the account
@@ -45,7 +53,7 @@ Result<void> discard_held_mail(const StateDatabase::Lease& lease, std::string_vi
 
 // --- For the sender (mail_sender.hpp) and mail_queue -----------------------
 
-// A pending row due for delivery.
+// A pending row claimed for delivery.
 struct DueMail {
   std::int64_t id = 0;
   std::string template_name;
@@ -54,18 +62,35 @@ struct DueMail {
   std::int64_t attempts = 0;  // failed attempts so far
 };
 
-// The pending row that has waited longest among those due at `now` (Unix
-// seconds), or nullopt.
-Result<std::optional<DueMail>> next_due_mail(const StateDatabase::Lease& lease, std::int64_t now);
+// Claims for `owner` (a process name, storage/node_registry.hpp) the pending
+// row that has waited longest among those due at `now` (Unix seconds) and
+// not leased to anyone (no lease, or one that ended at or before `now`): in
+// one write transaction of its own on `lease` (so not inside another), the
+// row is leased to `owner` until now + lease_seconds and returned. nullopt
+// when no row is due and free. A leased row stays pending.
+Result<std::optional<DueMail>> claim_due_mail(const StateDatabase::Lease& lease, std::string_view owner,
+                                              std::int64_t now, std::int64_t lease_seconds);
+
+// The functions below change row `id` only while `owner` holds its lease
+// (also one that has run out, as long as nobody claimed the row since), and
+// clear the lease. They answer false, changing nothing, when the lease was
+// lost: the row was claimed by another sender after this one's lease ran
+// out.
 
 // Marks row `id` sent at `now` and erases its text, which may hold a token.
-Result<void> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t now);
+Result<bool> mark_mail_sent(const StateDatabase::Lease& lease, std::int64_t id, std::string_view owner,
+                            std::int64_t now);
 
 // Records a failed attempt on row `id` (its attempts become `attempts`):
 // pending again at `next_attempt_at`, or failed for good when that is
 // nullopt. `error` is the delivery error (never the message text).
-Result<void> record_failed_attempt(const StateDatabase::Lease& lease, std::int64_t id, std::int64_t attempts,
-                                   std::optional<std::int64_t> next_attempt_at, const std::string& error);
+Result<bool> record_failed_attempt(const StateDatabase::Lease& lease, std::int64_t id, std::string_view owner,
+                                   std::int64_t attempts, std::optional<std::int64_t> next_attempt_at,
+                                   const std::string& error);
+
+// Gives row `id` back unchanged, due as before, for anyone to claim: an
+// attempt cut short (the sender is stopping) that does not count.
+Result<bool> release_mail_lease(const StateDatabase::Lease& lease, std::int64_t id, std::string_view owner);
 
 // How long to wait after failed attempt number `attempt` (from 1):
 // retry_backoff·2^(attempt-1), in whole seconds (at least 1), capped so that
@@ -78,7 +103,7 @@ Result<void> purge_sent_mail(const StateDatabase::Lease& lease, std::int64_t sen
 
 // What mail_queue reports.
 struct OutboxCounts {
-  std::int64_t pending = 0;
+  std::int64_t pending = 0;  // including those a sender holds a lease on right now
   std::int64_t failed = 0;
   std::int64_t held = 0;
   std::optional<std::int64_t> oldest_pending_created_at;  // Unix seconds; nullopt when none is pending

@@ -3,12 +3,12 @@
 #include <algorithm>
 
 #include "accounts/account_creation_store.hpp"
-#include "accounts/account_token.hpp"
 #include "accounts/invitation_store.hpp"
 #include "accounts/pending_signup_store.hpp"
 #include "core/logging.hpp"
 #include "core/names.hpp"
 #include "mail/mail_composer.hpp"
+#include "storage/node_registry.hpp"
 #include "service/account_operation_support.hpp"
 
 namespace dirproxy {
@@ -21,13 +21,6 @@ const std::shared_ptr<spdlog::logger>& log() {
   return logger;
 }
 
-// This process's name in the records of its creations: random, so that a
-// record of any other name belongs to a process that no longer runs it.
-const std::string& this_process() {
-  static const std::string name = issue_token().hash;
-  return name;
-}
-
 Error username_taken(const std::string& username) {
   return make_error(ErrorCode::conflict, "the username '" + username + "' is taken", "username");
 }
@@ -35,7 +28,7 @@ Error username_taken(const std::string& username) {
 // One write transaction on a fresh lease: the chain calls around it may need
 // pooled connections of their own, so no lease is held across them.
 template <typename Work>
-Result<void> in_write_transaction(const Runtime& runtime, const Work& work) {
+auto in_write_transaction(const Runtime& runtime, const Work& work) {
   return runtime.database->acquire().write_transaction(work);
 }
 
@@ -87,22 +80,34 @@ Result<void> give_claim_back(const Lease& lease, const CreationRecord& record) {
   return {};
 }
 
+// complete() and undo() first delete the record and act only when it was
+// still there: the recoveries of two nodes may take up the same record of
+// a dead node at once, and the one that comes second must not give back a
+// claim, or discard mail, that a new creation of the username has taken
+// meanwhile. They answer false when the record was gone (settled already).
+
 // The recorded creation is complete: its mail goes out and its record goes.
-Result<void> complete(const Runtime& runtime, const CreationRecord& record) {
-  return in_write_transaction(runtime, [&](const Lease& lease) -> Result<void> {
+Result<bool> complete(const Runtime& runtime, const CreationRecord& record) {
+  return in_write_transaction(runtime, [&](const Lease& lease) -> Result<bool> {
+    auto deleted = delete_creation_record(lease, record);
+    RETURN_IF_ERROR(deleted);
+    if (!*deleted) return false;
     RETURN_IF_ERROR(finish_claim(lease, record));
     RETURN_IF_ERROR(release_held_mail(lease, record.username, runtime.clock->unix_seconds()));
-    return delete_creation_record(lease, record.id);
+    return true;
   });
 }
 
 // The recorded creation did not happen: the claim is given back, the held
 // mail discarded and the record dropped, together.
-Result<void> undo(const Runtime& runtime, const CreationRecord& record) {
-  return in_write_transaction(runtime, [&](const Lease& lease) -> Result<void> {
+Result<bool> undo(const Runtime& runtime, const CreationRecord& record) {
+  return in_write_transaction(runtime, [&](const Lease& lease) -> Result<bool> {
+    auto deleted = delete_creation_record(lease, record);
+    RETURN_IF_ERROR(deleted);
+    if (!*deleted) return false;
     RETURN_IF_ERROR(give_claim_back(lease, record));
     RETURN_IF_ERROR(discard_held_mail(lease, record.username));
-    return delete_creation_record(lease, record.id);
+    return true;
   });
 }
 
@@ -231,10 +236,16 @@ RecoveredCreation recover(const Runtime& runtime, const CreationRecord& record) 
     log()->warn("creation of account {} stays unfinished, to be tried again: {}", name, why);
     return RecoveredCreation{record.username, CreationOutcome::unfinished, why};
   };
+  auto settled_elsewhere = [&] {
+    log()->info("creation of account {} was settled by another node meanwhile", name);
+    return RecoveredCreation{record.username, CreationOutcome::settled_elsewhere, {}};
+  };
   auto found = runtime.chain->find_user(record.username);
   if (!found) return unfinished(found.error().message);
   if (!found->has_value()) {
-    if (auto undone = undo(runtime, record); !undone) return unfinished(undone.error().message);
+    auto undone = undo(runtime, record);
+    if (!undone) return unfinished(undone.error().message);
+    if (!*undone) return settled_elsewhere();
     log()->warn(
         "creation of account {} undone: the account was never made; its claim was given back and its mail "
         "dropped",
@@ -247,7 +258,9 @@ RecoveredCreation recover(const Runtime& runtime, const CreationRecord& record) 
       return unfinished("cannot join group '" + group + "': " + joined.error().message);
     }
   }
-  if (auto completed = complete(runtime, record); !completed) return unfinished(completed.error().message);
+  auto completed = complete(runtime, record);
+  if (!completed) return unfinished(completed.error().message);
+  if (!*completed) return settled_elsewhere();
   log()->warn(
       "creation of account {} completed: the account exists in directory '{}'; groups joined: {}; its mail "
       "released",
@@ -306,9 +319,13 @@ Result<User> create_account(const Runtime& runtime, const NewAccount& account) {
 }
 
 std::vector<RecoveredCreation> recover_account_creations(const Runtime& runtime) {
+  // A node whose heartbeat is older than kNodeStaleAfter is dead: what it
+  // recorded is settled here; a live node's creations are its own.
+  const std::int64_t live_since =
+      runtime.clock->unix_seconds() - std::chrono::seconds(kNodeStaleAfter).count();
   auto records = [&] {
     auto lease = runtime.database->acquire();
-    return creation_records_of_other_processes(lease, this_process());
+    return creation_records_of_gone_processes(lease, this_process(), live_since);
   }();
   if (!records) {
     log()->error("cannot read the unfinished account creations: {}", records.error().message);

@@ -20,8 +20,8 @@
 //   When a write fails, what was written is removed again, the claim given
 //   back and the held mail discarded. A record that nobody settled (the
 //   daemon died, or removing the account failed) is settled by
-//   recover_account_creations: completed when the account exists, undone
-//   when it does not.
+//   recover_account_creations, on this node or on another sharing the
+//   database: completed when the account exists, undone when it does not.
 //
 // No lease is held across a chain call outside the one transaction: the
 // chain's directories may need pooled connections of their own.
@@ -76,6 +76,7 @@ enum class CreationOutcome {
   completed,   // the account exists: its groups joined, its mail released
   undone,      // no such account: the claim given back, the mail discarded
   unfinished,  // not known yet (a directory is down): tried again later
+  settled_elsewhere,  // another node's recovery settled it first
 };
 
 struct RecoveredCreation {
@@ -85,8 +86,12 @@ struct RecoveredCreation {
 };
 
 // Settles every recorded creation that no running creation owns: those
-// left by an earlier process (a crash) and those this process handed over
-// after a failure it could not undo. Completes one whose account exists
+// left by a process whose row in nodes is missing or older than
+// kNodeStaleAfter at the Runtime clock's time (an earlier run of this node
+// that stopped or crashed, another node that died; storage/node_registry.hpp)
+// and those any process handed over after a failure it could not undo. The
+// creations of live nodes, this one included, are left alone. Safe to run
+// on several nodes at once: a record is settled by one of them. Completes one whose account exists
 // (joins its groups, creating missing ones; releases its mail; deletes a
 // confirmed pending signup) and undoes one whose account does not exist
 // (gives its claim back, discards its mail); each gets one log line. One

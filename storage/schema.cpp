@@ -223,6 +223,30 @@ CREATE TABLE admin_sessions (
 );
 CREATE INDEX admin_sessions_last_seen ON admin_sessions (last_seen_at);
 )sql"},
+    // Several dirproxyd nodes over one database (docs/scaling.md). An outbox
+    // row is claimed for delivery by one node at a time: lease_owner is the
+    // claiming run's process name, lease_until (Unix seconds) when its claim
+    // ends, both NULL while nobody holds it (mail/outbox.hpp). nodes: one row
+    // per running dirproxyd, refreshed by its heartbeat and deleted at a clean
+    // shutdown (storage/node_registry.hpp); recovery settles only what a node
+    // whose row is missing or stale left behind.
+    // Not compatible with older code, although it only adds a table and
+    // nullable columns: an older node beside a newer one would neither
+    // honour the leases nor keep a nodes row, so a message could go out
+    // twice and a creation in progress on the old node could be settled by
+    // the new one's recovery.
+    {6, R"sql(
+ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+
+CREATE TABLE nodes (
+  process      TEXT PRIMARY KEY,     -- the run's random name, as in account_creations.process
+  host         TEXT NOT NULL,        -- gethostname()
+  pid          INTEGER NOT NULL,
+  started_at   INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+);
+)sql"},
 };
 
 constexpr bool versions_are_consecutive() {

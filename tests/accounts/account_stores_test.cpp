@@ -11,6 +11,7 @@
 #include "accounts/account_token.hpp"
 #include "accounts/pending_signup_store.hpp"
 #include "accounts/shared_invitation.hpp"
+#include "storage/node_registry.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy {
@@ -267,8 +268,8 @@ TEST_F(AccountStores, ACreationRecordKeepsItsGroupsAndClaimAndHoldsItsUsernameOn
 
   record.process = "this";
   auto again = insert_creation_record(lease, record);
-  auto of_others = creation_records_of_other_processes(lease, "this");
-  auto of_earlier = creation_records_of_other_processes(lease, "earlier");
+  auto of_others = creation_records_of_gone_processes(lease, "this", kNow);
+  auto of_earlier = creation_records_of_gone_processes(lease, "earlier", kNow);
 
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::conflict);
@@ -284,8 +285,51 @@ TEST_F(AccountStores, ACreationRecordKeepsItsGroupsAndClaimAndHoldsItsUsernameOn
   EXPECT_EQ(found.invitation_id, 7);
   EXPECT_EQ(found.pending_signup_id, std::nullopt);
   EXPECT_EQ(found.started_at, kNow);
-  ASSERT_TRUE(delete_creation_record(lease, *id));
+  EXPECT_EQ(delete_creation_record(lease, found).value(), true);
   EXPECT_FALSE(*creation_recorded(lease, "ann"));
+  EXPECT_EQ(delete_creation_record(lease, found).value(), false) << "settled already";
+}
+
+TEST_F(AccountStores, DeletingASettledRecordLeavesANewRecordThatGotItsIdAlone) {
+  auto lease = database_->acquire();
+  CreationRecord old_record;
+  old_record.username = "ann";
+  old_record.process = "dead";
+  old_record.started_at = kNow;
+  old_record.id = insert_creation_record(lease, old_record).value();
+  ASSERT_TRUE(delete_creation_record(lease, old_record).value());
+  CreationRecord new_record = old_record;
+  new_record.process = "live";
+  new_record.started_at = kNow + 5;
+  new_record.id = insert_creation_record(lease, new_record).value();
+
+  auto again = delete_creation_record(lease, old_record);
+
+  EXPECT_EQ(new_record.id, old_record.id) << "SQLite gave the new row the old id (else this test proves nothing)";
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  EXPECT_TRUE(*creation_recorded(lease, "ann"));
+}
+
+TEST_F(AccountStores, RecordsOfLiveNodesAreNotGoneOnlyThoseOfStaleMissingOrHandedOverOnes) {
+  auto lease = database_->acquire();
+  const std::int64_t live_since = kNow - 60;
+  ASSERT_TRUE(record_node_heartbeat(lease, "live", live_since));
+  ASSERT_TRUE(record_node_heartbeat(lease, "stale", live_since - 1));
+  for (const char* process : {"live", "stale", "no-row", "", "this"}) {
+    CreationRecord record;
+    record.username = std::string("user-of-") + process;
+    record.process = process;
+    record.started_at = kNow;
+    ASSERT_TRUE(insert_creation_record(lease, record));
+  }
+
+  auto gone = creation_records_of_gone_processes(lease, "this", live_since);
+
+  ASSERT_TRUE(gone) << gone.error().message;
+  std::vector<std::string> usernames;
+  for (const auto& record : *gone) usernames.push_back(record.username);
+  EXPECT_EQ(usernames, (std::vector<std::string>{"user-of-stale", "user-of-no-row", "user-of-"}));
 }
 
 TEST_F(AccountStores, APendingSignupCanBeConfirmedUntilTheSecondBeforeItExpires) {

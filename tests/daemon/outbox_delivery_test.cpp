@@ -1,7 +1,12 @@
 // The mail sender's steps on a ManualClock: the retry back-off, giving up
-// after max_attempts and the purge of old records, each to the second and without waiting, against a real state
-// database, in-memory directories and a real SMTP server (aiosmtpd).
+// after max_attempts, the leases that let several nodes share the outbox and
+// the purge of old records, each to the second and without waiting, against
+// a real state database, in-memory directories and a real SMTP server
+// (aiosmtpd).
 #include "daemon/outbox_delivery.hpp"
+
+#include <map>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -42,8 +47,9 @@ class OutboxDeliveryTest : public ::testing::Test {
     users_->put_user(alice, "correct horse battery");
   }
 
-  // A Runtime on clock_ that sends through smtp_ with a 30 s back-off.
-  Runtime runtime(unsigned max_attempts = 10) {
+  // A Runtime on clock_ that sends through smtp_ with a 30 s back-off, on
+  // `database` (default: database_).
+  Runtime runtime(unsigned max_attempts = 10, StateDatabasePtr database = nullptr) {
     auto config = std::make_shared<config::Config>();
     config::Mail mail;
     mail.smtp_url = smtp_.url();
@@ -56,7 +62,8 @@ class OutboxDeliveryTest : public ::testing::Test {
     auto hasher = std::make_shared<const PasswordHasher>(1, 8192, 1);
     auto chain = std::make_shared<DirectoryChain>(std::vector<DirectoryPtr>{users_}, ChainOptions{}, hasher);
     return Runtime{
-        config, hasher, chain, AccountPolicy(config->accounts), database_, nullptr, std::make_shared<RateLimiter>(),
+        config, hasher, chain, AccountPolicy(config->accounts), database ? database : database_, nullptr,
+        std::make_shared<RateLimiter>(),
         clock_};
   }
 
@@ -76,9 +83,31 @@ class OutboxDeliveryTest : public ::testing::Test {
 
   // A row recording mail to `recipient` sent at `sent_at`.
   void sent_record(const std::string& recipient, std::int64_t sent_at) {
-    const std::int64_t id = enqueue(recipient, sent_at);
+    (void)enqueue(recipient, sent_at);
     auto lease = database_->acquire();
-    if (auto sent = mark_mail_sent(lease, id, sent_at); !sent) throw std::runtime_error(sent.error().message);
+    auto claimed = claim_due_mail(lease, "earlier", sent_at, 80);
+    if (!claimed || !*claimed) throw std::runtime_error("cannot claim the row of " + recipient);
+    auto sent = mark_mail_sent(lease, (*claimed)->id, "earlier", sent_at);
+    if (!sent || !*sent) throw std::runtime_error("cannot mark the row of " + recipient + " sent");
+  }
+
+  struct MailLease {
+    std::optional<std::string> owner;
+    std::optional<std::int64_t> until;
+  };
+  MailLease lease_of(std::int64_t id) {
+    auto lease = database_->acquire();
+    auto select = lease.prepare("SELECT lease_owner, lease_until FROM outbox WHERE id = ?1", id);
+    if (!select || !select->step().value()) throw std::runtime_error("no row " + std::to_string(id));
+    return {select->column_optional_text(0), select->column_optional_int64(1)};
+  }
+
+  // Claims the next due row for `owner` as a sender would, and returns its id.
+  std::int64_t claim_as(const std::string& owner, std::int64_t lease_seconds) {
+    auto lease = database_->acquire();
+    auto claimed = claim_due_mail(lease, owner, now(), lease_seconds);
+    if (!claimed || !*claimed) throw std::runtime_error("nothing to claim for " + owner);
+    return (*claimed)->id;
   }
 
   std::optional<OutboxRow> row(std::int64_t id) {
@@ -113,7 +142,7 @@ class OutboxDeliveryTest : public ::testing::Test {
 
 TEST_F(OutboxDeliveryTest, DueMailIsSentAndMarkedWithTheClocksTime) {
   const Runtime rt = runtime();
-  OutboxDelivery delivery;
+  OutboxDelivery delivery("node-a");
   const std::int64_t id = enqueue("bob@example.com");
 
   delivery.step(rt, not_aborted_);
@@ -131,7 +160,7 @@ TEST_F(OutboxDeliveryTest, DueMailIsSentAndMarkedWithTheClocksTime) {
 TEST_F(OutboxDeliveryTest, EachFailedAttemptSchedulesTheNextAfterADoublingBackoff) {
   smtp_.set_temporary_failure(true);
   const Runtime rt = runtime();
-  OutboxDelivery delivery;
+  OutboxDelivery delivery("node-a");
   const std::int64_t queued_at = now();
   const std::int64_t id = enqueue("bob@example.com");
 
@@ -161,7 +190,7 @@ TEST_F(OutboxDeliveryTest, EachFailedAttemptSchedulesTheNextAfterADoublingBackof
 TEST_F(OutboxDeliveryTest, MailThatFailedMaxAttemptsTimesIsMarkedFailedAndLosesItsText) {
   smtp_.set_temporary_failure(true);
   const Runtime rt = runtime(/*max_attempts=*/2);
-  OutboxDelivery delivery;
+  OutboxDelivery delivery("node-a");
   const std::int64_t id = enqueue("bob@example.com");
 
   delivery.step(rt, not_aborted_);
@@ -181,7 +210,7 @@ TEST_F(OutboxDeliveryTest, MailThatFailedMaxAttemptsTimesIsMarkedFailedAndLosesI
 TEST_F(OutboxDeliveryTest, MailDueAgainIsSentOnceTheServerIsBack) {
   smtp_.set_temporary_failure(true);
   const Runtime rt = runtime();
-  OutboxDelivery delivery;
+  OutboxDelivery delivery("node-a");
   const std::int64_t id = enqueue("bob@example.com");
   delivery.step(rt, not_aborted_);
   smtp_.set_temporary_failure(false);
@@ -194,11 +223,91 @@ TEST_F(OutboxDeliveryTest, MailDueAgainIsSentOnceTheServerIsBack) {
   EXPECT_EQ(smtp_.messages().size(), 1u);
 }
 
+// --- several nodes --------------------------------------------------------------
+
+TEST_F(OutboxDeliveryTest, TheLeaseOutlastsTwiceTheSmtpTimeoutByAMinute) {
+  config::Mail mail;
+  mail.timeout = 10s;
+  const std::int64_t default_lease = mail_lease_seconds(mail);
+  mail.timeout = 1500ms;
+  const std::int64_t rounded_up = mail_lease_seconds(mail);
+
+  EXPECT_EQ(default_lease, 80);
+  EXPECT_EQ(rounded_up, 64);
+}
+
+TEST_F(OutboxDeliveryTest, TwoNodesSendingAtOnceDeliverEveryMessageExactlyOnce) {
+  // Two senders as two nodes would run them: each with a database handle of
+  // its own over the one file, at the same time.
+  auto opened = StateDatabase::open(temp_.path() / "state", 2);
+  ASSERT_TRUE(opened) << opened.error().message;
+  const Runtime node_a = runtime();
+  const Runtime node_b = runtime(10, *opened);
+  constexpr int kMessages = 40;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < kMessages; ++i) ids.push_back(enqueue("user" + std::to_string(i) + "@example.com"));
+  OutboxDelivery sender_a("node-a");
+  OutboxDelivery sender_b("node-b");
+
+  std::thread b([&] { sender_b.step(node_b, not_aborted_); });
+  sender_a.step(node_a, not_aborted_);
+  b.join();
+
+  std::map<std::string, int> received;
+  for (const auto& mail : smtp_.messages()) {
+    for (const auto& to : mail.envelope_to) ++received[to];
+  }
+  ASSERT_EQ(received.size(), static_cast<std::size_t>(kMessages));
+  for (const auto& [recipient, count] : received) EXPECT_EQ(count, 1) << recipient;
+  for (const std::int64_t id : ids) {
+    EXPECT_EQ(row(id)->state, "sent") << id;
+    EXPECT_EQ(lease_of(id).owner, std::nullopt) << id;
+  }
+}
+
+TEST_F(OutboxDeliveryTest, AMessageClaimedByANodeThatDiedIsSentByAnotherOnceTheLeaseEnds) {
+  const Runtime rt = runtime();
+  const std::int64_t lease_seconds = mail_lease_seconds(*rt.config->mail);
+  OutboxDelivery survivor("node-a");
+  const std::int64_t id = enqueue("bob@example.com");
+  (void)claim_as("dead-node", lease_seconds);  // it died before the SMTP exchange ended
+
+  survivor.step(rt, not_aborted_);
+  const std::size_t while_leased = smtp_.messages().size();
+  clock_->advance(std::chrono::seconds(lease_seconds - 1));
+  survivor.step(rt, not_aborted_);
+  const std::size_t just_before = smtp_.messages().size();
+  clock_->advance(1s);
+  survivor.step(rt, not_aborted_);
+
+  EXPECT_EQ(while_leased, 0u);
+  EXPECT_EQ(just_before, 0u);
+  ASSERT_EQ(smtp_.messages().size(), 1u);
+  EXPECT_EQ(smtp_.messages()[0].envelope_to, std::vector<std::string>{"bob@example.com"});
+  EXPECT_EQ(row(id)->state, "sent");
+  EXPECT_EQ(row(id)->attempts, 0) << "the dead node's attempt never finished, so it does not count";
+}
+
+TEST_F(OutboxDeliveryTest, AFailedAttemptGivesUpTheLeaseSoTheRetryMayBeAnyNodes) {
+  smtp_.set_temporary_failure(true);
+  const Runtime rt = runtime();
+  OutboxDelivery delivery("node-a");
+  const std::int64_t id = enqueue("bob@example.com");
+
+  delivery.step(rt, not_aborted_);
+
+  EXPECT_EQ(row(id)->attempts, 1);
+  EXPECT_EQ(lease_of(id).owner, std::nullopt);
+  EXPECT_EQ(lease_of(id).until, std::nullopt);
+  clock_->advance(30s);
+  EXPECT_EQ(claim_as("node-b", 80), id) << "due again at its next attempt, for whichever node comes first";
+}
+
 // --- purge ---------------------------------------------------------------------
 
 TEST_F(OutboxDeliveryTest, RecordsOfSentMailArePurgedThirtyDaysAfterDelivery) {
   const Runtime rt = runtime();
-  OutboxDelivery delivery;
+  OutboxDelivery delivery("node-a");
   sent_record("old@example.com", now() - 30 * kDay);
   sent_record("recent@example.com", now() - 30 * kDay + 30);
 

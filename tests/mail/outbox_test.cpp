@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -42,6 +45,34 @@ class OutboxRows : public ::testing::Test {
     database_ = std::move(*opened);
   }
 
+  // What `owner` claims at `now` with a lease of kLease seconds.
+  std::optional<DueMail> claim(const StateDatabase::Lease& lease, std::int64_t now,
+                               const std::string& owner = kNodeA) {
+    auto claimed = claim_due_mail(lease, owner, now, kLease);
+    if (!claimed) throw std::runtime_error(claimed.error().message);
+    return std::move(*claimed);
+  }
+
+  // The id of the row `owner` claims at `now`; throws when none is due.
+  std::int64_t claimed_id(const StateDatabase::Lease& lease, std::int64_t now, const std::string& owner = kNodeA) {
+    auto due = claim(lease, now, owner);
+    if (!due) throw std::runtime_error("nothing to claim");
+    return due->id;
+  }
+
+  struct MailLease {
+    std::optional<std::string> owner;
+    std::optional<std::int64_t> until;
+  };
+  MailLease lease_of(const StateDatabase::Lease& lease, std::int64_t id) {
+    auto select = lease.prepare("SELECT lease_owner, lease_until FROM outbox WHERE id = ?1", id);
+    if (!select || !select->step().value()) throw std::runtime_error("no row");
+    return {select->column_optional_text(0), select->column_optional_int64(1)};
+  }
+
+  static constexpr std::int64_t kLease = 80;
+  inline static const std::string kNodeA = "node-a";
+  inline static const std::string kNodeB = "node-b";
   testing::TemporaryDirectory scratch_{"dpo"};
   std::shared_ptr<StateDatabase> database_;
 };
@@ -52,79 +83,180 @@ TEST_F(OutboxRows, DueMailIsTheOldestPendingRowThatIsDue) {
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "b@example.com", "second"}, kNow));
   ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "held"}, kNow, std::string("carol")));
 
-  auto due = next_due_mail(lease, /*now=*/std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(claim(lease, /*now=*/0), std::nullopt) << "nothing is due before it was queued";
+  auto due = claim(lease, kNow);
 
-  ASSERT_TRUE(due && *due);
-  EXPECT_EQ((*due)->recipient, "a@example.com");
-  EXPECT_EQ((*due)->message, "first");
-  EXPECT_EQ((*due)->attempts, 0);
-  EXPECT_TRUE(next_due_mail(lease, /*now=*/0).value() == std::nullopt) << "nothing is due before it was queued";
+  ASSERT_TRUE(due);
+  EXPECT_EQ(due->recipient, "a@example.com");
+  EXPECT_EQ(due->message, "first");
+  EXPECT_EQ(due->attempts, 0);
 }
 
-TEST_F(OutboxRows, SentMailLosesItsTextAndIsNoLongerDue) {
+TEST_F(OutboxRows, AClaimLeasesTheRowToItsOwnerAndLeavesItPending) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
+
+  const std::int64_t id = claimed_id(lease, kNow + 5);
+
+  const MailLease held = lease_of(lease, id);
+  EXPECT_EQ(held.owner, kNodeA);
+  EXPECT_EQ(held.until, kNow + 5 + kLease);
+  EXPECT_EQ(count_outbox(lease).value().pending, 1) << "a message being sent still counts as pending";
+}
+
+TEST_F(OutboxRows, TwoNodesClaimingInTurnGetEachMessageOnce) {
+  auto lease = database_->acquire();
+  for (const char* to : {"a@example.com", "b@example.com", "c@example.com"}) {
+    ASSERT_TRUE(enqueue_mail(lease, {"invitation", to, "m"}, kNow));
+  }
+
+  auto first = claim(lease, kNow, kNodeA);
+  auto second = claim(lease, kNow, kNodeB);
+  auto third = claim(lease, kNow, kNodeA);
+  auto none = claim(lease, kNow, kNodeB);
+
+  ASSERT_TRUE(first && second && third);
+  EXPECT_EQ(first->recipient, "a@example.com");
+  EXPECT_EQ(second->recipient, "b@example.com");
+  EXPECT_EQ(third->recipient, "c@example.com");
+  EXPECT_EQ(none, std::nullopt) << "every due message is leased";
+}
+
+TEST_F(OutboxRows, AClaimedMessageIsClaimableByAnotherNodeOnlyOnceItsLeaseEnds) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
+  const std::int64_t id = claimed_id(lease, kNow, kNodeA);
+
+  auto while_leased = claim(lease, kNow + kLease - 1, kNodeB);
+  auto once_ended = claim(lease, kNow + kLease, kNodeB);
+
+  EXPECT_EQ(while_leased, std::nullopt);
+  ASSERT_TRUE(once_ended);
+  EXPECT_EQ(once_ended->id, id);
+  EXPECT_EQ(lease_of(lease, id).owner, kNodeB);
+  EXPECT_EQ(lease_of(lease, id).until, kNow + 2 * kLease);
+}
+
+TEST_F(OutboxRows, ALostLeaseMakesTheOutcomeOfTheFormerOwnerChangeNothing) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
+  const std::int64_t id = claimed_id(lease, kNow, kNodeA);
+  ASSERT_EQ(claimed_id(lease, kNow + kLease, kNodeB), id);
+
+  auto sent_by_a = mark_mail_sent(lease, id, kNodeA, kNow + kLease + 1);
+  auto failed_by_a = record_failed_attempt(lease, id, kNodeA, 1, std::nullopt, "550");
+  auto released_by_a = release_mail_lease(lease, id, kNodeA);
+
+  ASSERT_TRUE(sent_by_a && failed_by_a && released_by_a);
+  EXPECT_FALSE(*sent_by_a);
+  EXPECT_FALSE(*failed_by_a);
+  EXPECT_FALSE(*released_by_a);
+  auto select = lease.prepare("SELECT state, attempts, message, lease_owner FROM outbox WHERE id = ?1", id);
+  ASSERT_TRUE(select && select->step().value());
+  EXPECT_EQ(select->column_text(0), "pending");
+  EXPECT_EQ(select->column_int64(1), 0);
+  EXPECT_EQ(select->column_text(2), "m");
+  EXPECT_EQ(select->column_text(3), kNodeB);
+}
+
+TEST_F(OutboxRows, AnOwnerWhoseLeaseRanOutUnclaimedStillRecordsItsOutcome) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
+  const std::int64_t id = claimed_id(lease, kNow, kNodeA);
+
+  auto sent = mark_mail_sent(lease, id, kNodeA, kNow + 10 * kLease);
+
+  ASSERT_TRUE(sent);
+  EXPECT_TRUE(*sent) << "nobody else took it: marking it sent prevents a second delivery";
+  EXPECT_EQ(claim(lease, kNow + 20 * kLease, kNodeB), std::nullopt);
+}
+
+TEST_F(OutboxRows, AReleasedLeaseMakesTheRowClaimableAtOnceWithNoAttemptCounted) {
+  auto lease = database_->acquire();
+  ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
+  const std::int64_t id = claimed_id(lease, kNow, kNodeA);
+
+  auto released = release_mail_lease(lease, id, kNodeA);
+  auto again = claim(lease, kNow + 1, kNodeB);
+
+  ASSERT_TRUE(released);
+  EXPECT_TRUE(*released);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, id);
+  EXPECT_EQ(again->attempts, 0);
+}
+
+TEST_F(OutboxRows, SentMailLosesItsTextAndLeaseAndIsNoLongerDue) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "token inside"}, kNow));
-  const std::int64_t id = next_due_mail(lease, INT64_MAX).value()->id;
+  const std::int64_t id = claimed_id(lease, kNow);
 
-  ASSERT_TRUE(mark_mail_sent(lease, id, 1234));
+  auto sent = mark_mail_sent(lease, id, kNodeA, 1234);
 
-  EXPECT_EQ(next_due_mail(lease, INT64_MAX).value(), std::nullopt);
+  ASSERT_TRUE(sent);
+  EXPECT_TRUE(*sent);
+  EXPECT_EQ(claim(lease, INT64_MAX - kLease, kNodeB), std::nullopt);
   auto select = lease.prepare("SELECT state, message, sent_at FROM outbox WHERE id = ?1", id);
   ASSERT_TRUE(select && select->step().value());
   EXPECT_EQ(select->column_text(0), "sent");
   EXPECT_EQ(select->column_text(1), "");
   EXPECT_EQ(select->column_int64(2), 1234);
+  EXPECT_EQ(lease_of(lease, id).owner, std::nullopt);
+  EXPECT_EQ(lease_of(lease, id).until, std::nullopt);
 }
 
 TEST_F(OutboxRows, QueuedMailIsDueFromTheSecondItWasQueued) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
 
-  auto before = next_due_mail(lease, kNow - 1);
-  auto at_once = next_due_mail(lease, kNow);
+  auto before = claim(lease, kNow - 1);
+  auto at_once = claim(lease, kNow);
 
-  ASSERT_TRUE(before && at_once);
-  EXPECT_EQ(*before, std::nullopt);
-  ASSERT_TRUE(at_once->has_value());
-  EXPECT_EQ((*at_once)->recipient, "a@example.com");
+  EXPECT_EQ(before, std::nullopt);
+  ASSERT_TRUE(at_once);
+  EXPECT_EQ(at_once->recipient, "a@example.com");
 }
 
 TEST_F(OutboxRows, AFailedAttemptMakesTheRowDueAgainAtItsNextAttemptOnly) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
-  const std::int64_t id = next_due_mail(lease, kNow).value()->id;
+  const std::int64_t id = claimed_id(lease, kNow);
 
-  ASSERT_TRUE(record_failed_attempt(lease, id, 1, kNow + 30, "connection refused"));
+  auto recorded = record_failed_attempt(lease, id, kNodeA, 1, kNow + 30, "connection refused");
 
-  EXPECT_EQ(next_due_mail(lease, kNow + 29).value(), std::nullopt);
-  auto due = next_due_mail(lease, kNow + 30);
-  ASSERT_TRUE(due && due->has_value());
-  EXPECT_EQ((*due)->id, id);
-  EXPECT_EQ((*due)->attempts, 1);
+  ASSERT_TRUE(recorded);
+  EXPECT_TRUE(*recorded);
+  EXPECT_EQ(claim(lease, kNow + 29, kNodeB), std::nullopt);
+  auto due = claim(lease, kNow + 30, kNodeB);
+  ASSERT_TRUE(due);
+  EXPECT_EQ(due->id, id);
+  EXPECT_EQ(due->attempts, 1);
 }
 
 TEST_F(OutboxRows, HeldMailIsNeverDueAndReleasedMailIsDueFromItsRelease) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "m"}, kNow, std::string("carol")));
-  EXPECT_EQ(next_due_mail(lease, INT64_MAX).value(), std::nullopt) << "held mail waits for its change";
+  EXPECT_EQ(claim(lease, INT64_MAX - kLease), std::nullopt) << "held mail waits for its change";
 
   ASSERT_TRUE(release_held_mail(lease, "carol", kNow + 100));
 
-  EXPECT_EQ(next_due_mail(lease, kNow + 99).value(), std::nullopt);
-  auto due = next_due_mail(lease, kNow + 100);
-  ASSERT_TRUE(due && due->has_value());
-  EXPECT_EQ((*due)->recipient, "c@example.com");
+  EXPECT_EQ(claim(lease, kNow + 99), std::nullopt);
+  auto due = claim(lease, kNow + 100);
+  ASSERT_TRUE(due);
+  EXPECT_EQ(due->recipient, "c@example.com");
 }
 
 TEST_F(OutboxRows, FailedAttemptsRescheduleThenFail) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
-  const std::int64_t id = next_due_mail(lease, INT64_MAX).value()->id;
+  const std::int64_t id = claimed_id(lease, kNow);
 
-  ASSERT_TRUE(record_failed_attempt(lease, id, 1, INT64_MAX - 1, "connection refused"));
-  EXPECT_EQ(next_due_mail(lease, INT64_MAX - 2).value(), std::nullopt);
-  EXPECT_EQ(next_due_mail(lease, INT64_MAX - 1).value()->attempts, 1);
-  ASSERT_TRUE(record_failed_attempt(lease, id, 2, std::nullopt, "connection refused"));
+  ASSERT_TRUE(record_failed_attempt(lease, id, kNodeA, 1, kNow + 1000, "connection refused").value());
+  EXPECT_EQ(claim(lease, kNow + 999), std::nullopt);
+  const auto again = claim(lease, kNow + 1000);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->attempts, 1);
+  ASSERT_TRUE(record_failed_attempt(lease, id, kNodeA, 2, std::nullopt, "connection refused").value());
 
   // Never to be sent, so its text (which may hold a token) goes.
   auto select = lease.prepare("SELECT state, message FROM outbox WHERE id = ?1", id);
@@ -153,9 +285,9 @@ TEST_F(OutboxRows, CountsSeparatePendingFailedAndHeld) {
 TEST_F(OutboxRows, PurgeDeletesOnlySentRowsUpToTheCutoff) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "old@example.com", "m"}, kNow));
-  ASSERT_TRUE(mark_mail_sent(lease, next_due_mail(lease, INT64_MAX).value()->id, 1000));
+  ASSERT_TRUE(mark_mail_sent(lease, claimed_id(lease, kNow), kNodeA, 1000).value());
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "new@example.com", "m"}, kNow));
-  ASSERT_TRUE(mark_mail_sent(lease, next_due_mail(lease, INT64_MAX).value()->id, 3000));
+  ASSERT_TRUE(mark_mail_sent(lease, claimed_id(lease, kNow), kNodeA, 3000).value());
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "pending@example.com", "m"}, kNow));
 
   ASSERT_TRUE(purge_sent_mail(lease, 2000));
@@ -170,7 +302,7 @@ TEST_F(OutboxRows, PurgeDeletesOnlySentRowsUpToTheCutoff) {
 TEST_F(OutboxRows, PurgeLeavesFailedRowsForMailQueue) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "failed@example.com", "m"}, kNow));
-  ASSERT_TRUE(record_failed_attempt(lease, next_due_mail(lease, kNow).value()->id, 1, std::nullopt, "550"));
+  ASSERT_TRUE(record_failed_attempt(lease, claimed_id(lease, kNow), kNodeA, 1, std::nullopt, "550").value());
 
   ASSERT_TRUE(purge_sent_mail(lease, INT64_MAX));
 

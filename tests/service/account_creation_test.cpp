@@ -17,6 +17,7 @@
 #include "service/captured_log.hpp"
 #include "service/intercepted_directory.hpp"
 #include "support/manual_clock.hpp"
+#include "storage/node_registry.hpp"
 #include "support/temporary_directory.hpp"
 
 namespace dirproxy {
@@ -420,6 +421,81 @@ TEST_F(AccountCreation, DefaultGroupsComeFirstWithoutRepeats) {
 
   EXPECT_EQ(groups_for_new_account(config, {"staff", "dev", "DEV"}),
             std::vector<std::string>({"users", "Staff", "dev"}));
+}
+
+// --- several nodes over one database ------------------------------------------
+
+// The unfinished creation is now node-b's, whose heartbeat was last seen at
+// `last_seen_at`.
+void hand_to_another_node(const StateDatabasePtr& database, std::int64_t last_seen_at) {
+  auto lease = database->acquire();
+  if (auto moved = lease.execute("UPDATE account_creations SET process = 'node-b'"); !moved) {
+    throw std::runtime_error(moved.error().message);
+  }
+  if (auto seen = lease.execute("DELETE FROM nodes WHERE process = 'node-b'"); !seen) {
+    throw std::runtime_error(seen.error().message);
+  }
+  if (auto seen = record_node_heartbeat(lease, "node-b", last_seen_at); !seen) {
+    throw std::runtime_error(seen.error().message);
+  }
+}
+
+TEST_F(AccountCreation, RecoveryLeavesALiveNodesCreationAloneAndSettlesItOnceThatNodeIsStale) {
+  const std::int64_t stale_after = std::chrono::seconds(kNodeStaleAfter).count();
+  auto crashing = runtime(Users::outside, {"users"}, crash_at("create_user", "ann"));
+  EXPECT_THROW((void)create_account(crashing, account(crashing)), Crash);
+  auto rt = runtime(Users::outside, {"users"});
+
+  hand_to_another_node(database_, kNow - stale_after);
+  auto while_live = recover_account_creations(rt);
+  const auto records_while_live = records();
+  hand_to_another_node(database_, kNow - stale_after - 1);
+  auto once_stale = recover_account_creations(rt);
+
+  EXPECT_TRUE(while_live.empty()) << "node-b, seen " << stale_after << " s ago, may still be creating ann";
+  EXPECT_EQ(records_while_live, std::vector<std::string>{"ann"});
+  ASSERT_EQ(once_stale.size(), 1u);
+  EXPECT_EQ(once_stale[0].username, "ann");
+  EXPECT_EQ(once_stale[0].outcome, CreationOutcome::undone);
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(reset_tokens().empty());
+  EXPECT_TRUE(outbox_states().empty());
+}
+
+TEST_F(AccountCreation, OfTwoNodesRecoveringOneRecordAtOnceOnlyTheFirstSettlesIt) {
+  auto crashing = runtime(Users::outside, {"users"}, crash_at("create_user", "ann"));
+  EXPECT_THROW((void)create_account(crashing, account(crashing)), Crash);
+  restart();
+  // While this node asks the directory about ann, the other node's recovery
+  // undoes the record, and a new creation of ann takes a new link and holds
+  // its mail (and is still under way when this node goes on).
+  Runtime other = runtime(Users::outside, {"users"}, crash_at("create_user", "ann"));
+  std::vector<RecoveredCreation> other_node;
+  bool interleaved = false;
+  bool new_ann_under_way = false;
+  auto rt = runtime(Users::outside, {"users"}, [&](std::string_view method, std::string_view argument) -> Result<void> {
+    if (method == "find_user_by_name" && argument == "ann" && !interleaved) {
+      interleaved = true;
+      other_node = recover_account_creations(other);
+      try {
+        (void)create_account(other, account(other));
+      } catch (const Crash&) {
+        new_ann_under_way = true;
+      }
+    }
+    return {};
+  });
+
+  auto this_node = recover_account_creations(rt);
+
+  ASSERT_EQ(other_node.size(), 1u);
+  EXPECT_EQ(other_node[0].outcome, CreationOutcome::undone);
+  EXPECT_TRUE(new_ann_under_way);
+  ASSERT_EQ(this_node.size(), 1u);
+  EXPECT_EQ(this_node[0].outcome, CreationOutcome::settled_elsewhere);
+  EXPECT_EQ(outbox_states(), std::vector<std::string>{"held"}) << "the new creation's mail stays";
+  EXPECT_EQ(reset_tokens(), std::vector<std::string>{"ann"}) << "the new creation's link stays";
+  EXPECT_EQ(records(), std::vector<std::string>{"ann"}) << "the new creation's record stays";
 }
 
 }  // namespace

@@ -34,9 +34,9 @@ TEST_F(RuntimeMetrics, TheOutboxIsCountedByStateWithTheOldestPendingAge) {
     ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "first"}, now()));
     ASSERT_TRUE(enqueue_mail(lease, {"invitation", "b@example.com", "second"}, now() + 30));
     ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "held"}, now(), std::string("carol")));
-    auto due = next_due_mail(lease, now());
+    auto due = claim_due_mail(lease, "node", now(), /*lease_seconds=*/80);
     ASSERT_TRUE(due && due->has_value());
-    ASSERT_TRUE(record_failed_attempt(lease, (*due)->id, 10, std::nullopt, "550 no such mailbox"));
+    ASSERT_TRUE(record_failed_attempt(lease, (*due)->id, "node", 10, std::nullopt, "550 no such mailbox").value());
   }
   clock_->advance(100s);
   auto hook = watch_runtime(registry_, [this] { return shared_runtime(); });

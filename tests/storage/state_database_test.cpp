@@ -64,13 +64,13 @@ TEST_F(StateDatabaseTest, ANewDatabaseIsMigratedToTheNewestSchemaVersion) {
   ASSERT_TRUE(database);
   auto lease = database->acquire();
 
-  EXPECT_EQ(StateDatabase::schema_version(), 5);
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "5");
+  EXPECT_EQ(StateDatabase::schema_version(), 6);
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "6");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'table' ORDER BY name)"),
             "access_requests,account_creations,admin_sessions,groups,identities,identity_counters,invitations,login_failures,"
-            "memberships,outbox,pending_signups,reset_tokens,settings,users");
+            "memberships,nodes,outbox,pending_signups,reset_tokens,settings,users");
   EXPECT_EQ(query_text(lease,
                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"
                        " WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)"),
@@ -90,7 +90,7 @@ TEST_F(StateDatabaseTest, ReopeningKeepsTheDataAndDoesNotMigrateAgain) {
   auto reopened = open();
   ASSERT_TRUE(reopened);
   auto lease = reopened->acquire();
-  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), "5");
+  EXPECT_EQ(query_text(lease, "PRAGMA user_version"), std::to_string(StateDatabase::schema_version()));
   EXPECT_EQ(query_text(lease, "SELECT name FROM groups"), "staff");
 }
 
@@ -164,6 +164,20 @@ TEST_F(StateDatabaseTest, HeldMailOfAVersionTwoDatabaseGetsARecordOfItsCreationP
                        "SELECT group_concat(row, ';') FROM (SELECT lower(username) || ',' || groups || ',' || process"
                        " || ',' || started_at AS row FROM account_creations ORDER BY lower(username))"),
             "ann,[],,100;bob,[],,300");
+}
+
+TEST_F(StateDatabaseTest, AnOutboxRowInsertedTheVersionFiveWayHasNoLease) {
+  // Migration 6 is backwards-compatible: the statements of version 5 (an
+  // older node in a rolling upgrade) still work, and their rows are free.
+  auto database = open();
+  ASSERT_TRUE(database);
+  auto lease = database->acquire();
+
+  ASSERT_TRUE(lease.execute(
+      "INSERT INTO outbox (template, recipient, message, state, hold_username, next_attempt_at, created_at)"
+      " VALUES ('invitation', 'a@example.com', 'm', 'pending', NULL, 5, 5)"));
+
+  EXPECT_EQ(query_text(lease, "SELECT count(*) FROM outbox WHERE lease_owner IS NULL AND lease_until IS NULL"), "1");
 }
 
 TEST_F(StateDatabaseTest, EveryPooledConnectionUsesWalFullSyncForeignKeysAndABusyTimeout) {
