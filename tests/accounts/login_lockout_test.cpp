@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/temporary_directory.hpp"
+#include "support/test_state_database.hpp"
 
 namespace dirproxy {
 namespace {
@@ -22,10 +23,13 @@ config::Lockout settings(unsigned max_failures, config::Duration window, config:
   return lockout;
 }
 
-class LoginLockoutTest : public ::testing::Test {
+class LoginLockoutTest : public ::testing::TestWithParam<StateBackend> {
+ protected:
+  std::shared_ptr<void> keep_database_;  // a PostgreSQL test database, dropped last
+
  protected:
   LoginLockoutTest() {
-    auto opened = StateDatabase::open(temp_.path() / "state", 2);
+    auto opened = testing::open_state_database(GetParam(), temp_.path() / "state", 2, keep_database_);
     if (!opened) throw std::runtime_error(opened.error().message);
     database_ = *opened;
   }
@@ -45,20 +49,20 @@ class LoginLockoutTest : public ::testing::Test {
   StateDatabasePtr database_;
 };
 
-TEST_F(LoginLockoutTest, AUsernameWithoutFailuresIsOpen) {
+TEST_P(LoginLockoutTest, AUsernameWithoutFailuresIsOpen) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
 
   EXPECT_TRUE(lockout.check("alice", kStart));
 }
 
-TEST_F(LoginLockoutTest, FailuresBelowTheLimitDoNotLock) {
+TEST_P(LoginLockoutTest, FailuresBelowTheLimitDoNotLock) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 2, kStart);
 
   EXPECT_TRUE(lockout.check("alice", kStart + 1));
 }
 
-TEST_F(LoginLockoutTest, ReachingMaxFailuresLocksWithRetryAfterTheRestOfTheDuration) {
+TEST_P(LoginLockoutTest, ReachingMaxFailuresLocksWithRetryAfterTheRestOfTheDuration) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 3, kStart + 10);
 
@@ -69,7 +73,7 @@ TEST_F(LoginLockoutTest, ReachingMaxFailuresLocksWithRetryAfterTheRestOfTheDurat
   EXPECT_EQ(locked.error().retry_after, 90);
 }
 
-TEST_F(LoginLockoutTest, TheLockEndsWhenTheDurationHasPassed) {
+TEST_P(LoginLockoutTest, TheLockEndsWhenTheDurationHasPassed) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 3, kStart);
 
@@ -77,7 +81,7 @@ TEST_F(LoginLockoutTest, TheLockEndsWhenTheDurationHasPassed) {
   EXPECT_TRUE(lockout.check("alice", kStart + 120));
 }
 
-TEST_F(LoginLockoutTest, RetryAfterCountsDownToOneInTheLastLockedSecond) {
+TEST_P(LoginLockoutTest, RetryAfterCountsDownToOneInTheLastLockedSecond) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 3, kStart);
 
@@ -90,7 +94,7 @@ TEST_F(LoginLockoutTest, RetryAfterCountsDownToOneInTheLastLockedSecond) {
   EXPECT_EQ(last_second.error().retry_after, 1);
 }
 
-TEST_F(LoginLockoutTest, FailuresInTheLastSecondOfTheWindowStillAddUp) {
+TEST_P(LoginLockoutTest, FailuresInTheLastSecondOfTheWindowStillAddUp) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 2, kStart);
   fail_times(lockout, "alice", 1, kStart + 59);
@@ -102,7 +106,7 @@ TEST_F(LoginLockoutTest, FailuresInTheLastSecondOfTheWindowStillAddUp) {
   EXPECT_EQ(locked.error().retry_after, 120) << "the lock runs from the failure that reached the limit";
 }
 
-TEST_F(LoginLockoutTest, AFailureAtTheEndOfTheWindowStartsANewCount) {
+TEST_P(LoginLockoutTest, AFailureAtTheEndOfTheWindowStartsANewCount) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 2, kStart);
   fail_times(lockout, "alice", 2, kStart + 60);  // the first of these ends the old window
@@ -112,7 +116,7 @@ TEST_F(LoginLockoutTest, AFailureAtTheEndOfTheWindowStartsANewCount) {
   EXPECT_FALSE(lockout.check("alice", kStart + 119));
 }
 
-TEST_F(LoginLockoutTest, AfterTheLockEndsCountingStartsAgain) {
+TEST_P(LoginLockoutTest, AfterTheLockEndsCountingStartsAgain) {
   LoginLockout lockout(*database_, settings(3, 600s, 60s));
   fail_times(lockout, "alice", 3, kStart);
   fail_times(lockout, "alice", 2, kStart + 61);
@@ -120,7 +124,7 @@ TEST_F(LoginLockoutTest, AfterTheLockEndsCountingStartsAgain) {
   EXPECT_TRUE(lockout.check("alice", kStart + 62));
 }
 
-TEST_F(LoginLockoutTest, FailuresOutsideTheWindowDoNotAddUp) {
+TEST_P(LoginLockoutTest, FailuresOutsideTheWindowDoNotAddUp) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 2, kStart);
   fail_times(lockout, "alice", 2, kStart + 60);
@@ -128,7 +132,7 @@ TEST_F(LoginLockoutTest, FailuresOutsideTheWindowDoNotAddUp) {
   EXPECT_TRUE(lockout.check("alice", kStart + 61));
 }
 
-TEST_F(LoginLockoutTest, FailuresWhileLockedDoNotLengthenTheLock) {
+TEST_P(LoginLockoutTest, FailuresWhileLockedDoNotLengthenTheLock) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 3, kStart);
   fail_times(lockout, "alice", 5, kStart + 100);
@@ -136,7 +140,7 @@ TEST_F(LoginLockoutTest, FailuresWhileLockedDoNotLengthenTheLock) {
   EXPECT_TRUE(lockout.check("alice", kStart + 120));
 }
 
-TEST_F(LoginLockoutTest, ASuccessClearsTheCount) {
+TEST_P(LoginLockoutTest, ASuccessClearsTheCount) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 2, kStart);
   ASSERT_TRUE(lockout.record_success("alice"));
@@ -146,7 +150,7 @@ TEST_F(LoginLockoutTest, ASuccessClearsTheCount) {
   EXPECT_EQ(rows(), 1);
 }
 
-TEST_F(LoginLockoutTest, UsernamesCompareCaseInsensitively) {
+TEST_P(LoginLockoutTest, UsernamesCompareCaseInsensitively) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "Alice", 1, kStart);
   fail_times(lockout, "ALICE", 1, kStart);
@@ -157,7 +161,7 @@ TEST_F(LoginLockoutTest, UsernamesCompareCaseInsensitively) {
   EXPECT_EQ(locked.error().code, ErrorCode::account_locked);
 }
 
-TEST_F(LoginLockoutTest, UsernamesAreCountedSeparately) {
+TEST_P(LoginLockoutTest, UsernamesAreCountedSeparately) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 3, kStart);
 
@@ -165,14 +169,14 @@ TEST_F(LoginLockoutTest, UsernamesAreCountedSeparately) {
   EXPECT_TRUE(lockout.check("bob", kStart));
 }
 
-TEST_F(LoginLockoutTest, AFloodOfFailuresForOneUsernameKeepsOneRow) {
+TEST_P(LoginLockoutTest, AFloodOfFailuresForOneUsernameKeepsOneRow) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   fail_times(lockout, "alice", 200, kStart);
 
   EXPECT_EQ(rows(), 1);
 }
 
-TEST_F(LoginLockoutTest, RowsOfFinishedWindowsArePrunedAsNewUsernamesArrive) {
+TEST_P(LoginLockoutTest, RowsOfFinishedWindowsArePrunedAsNewUsernamesArrive) {
   LoginLockout lockout(*database_, settings(3, 60s, 120s));
   for (int i = 0; i < 50; ++i) fail_times(lockout, "old" + std::to_string(i), 1, kStart);
   fail_times(lockout, "locked", 3, kStart + 30);
@@ -184,7 +188,7 @@ TEST_F(LoginLockoutTest, RowsOfFinishedWindowsArePrunedAsNewUsernamesArrive) {
   EXPECT_FALSE(lockout.check("locked", kStart + 61));
 }
 
-TEST_F(LoginLockoutTest, EachLockThatBeginsIsCountedOnce) {
+TEST_P(LoginLockoutTest, EachLockThatBeginsIsCountedOnce) {
   metrics::Registry registry;
   LoginLockout lockout(*database_, settings(3, 60s, 120s), &registry);
   fail_times(lockout, "alice", 3, kStart);
@@ -194,7 +198,7 @@ TEST_F(LoginLockoutTest, EachLockThatBeginsIsCountedOnce) {
   EXPECT_EQ(LoginLockout::locks_begun(registry).value(), 1u);
 }
 
-TEST_F(LoginLockoutTest, CountsTheUsernamesLockedNow) {
+TEST_P(LoginLockoutTest, CountsTheUsernamesLockedNow) {
   LoginLockout lockout(*database_, settings(2, 60s, 120s));
   fail_times(lockout, "alice", 2, kStart);
   fail_times(lockout, "bob", 2, kStart + 100);
@@ -204,6 +208,8 @@ TEST_F(LoginLockoutTest, CountsTheUsernamesLockedNow) {
   EXPECT_EQ(LoginLockout::count_locked(*database_, kStart + 120).value(), 1) << "alice's lock has ended";
   EXPECT_EQ(LoginLockout::count_locked(*database_, kStart + 220).value(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, LoginLockoutTest, testing::every_state_backend(), testing::state_backend_name);
 
 }  // namespace
 }  // namespace dirproxy

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/temporary_directory.hpp"
+#include "support/test_state_database.hpp"
 
 namespace dirproxy {
 namespace {
@@ -13,10 +14,13 @@ using testing::TemporaryDirectory;
 
 constexpr std::int64_t kNow = 1'700'000'000;
 
-class ResetTokenStoreTest : public ::testing::Test {
+class ResetTokenStoreTest : public ::testing::TestWithParam<StateBackend> {
+ protected:
+  std::shared_ptr<void> keep_database_;  // a PostgreSQL test database, dropped last
+
  protected:
   ResetTokenStoreTest() {
-    auto opened = StateDatabase::open(temp_.path() / "state", 2);
+    auto opened = testing::open_state_database(GetParam(), temp_.path() / "state", 2, keep_database_);
     if (!opened) throw std::runtime_error(opened.error().message);
     database_ = *opened;
   }
@@ -50,14 +54,14 @@ class ResetTokenStoreTest : public ::testing::Test {
   StateDatabasePtr database_;
 };
 
-TEST_F(ResetTokenStoreTest, OnlyTheHashIsStored) {
+TEST_P(ResetTokenStoreTest, OnlyTheHashIsStored) {
   IssuedToken token = store("alice");
 
   EXPECT_EQ(stored_text("SELECT token_hash FROM reset_tokens"), token_hash(token.token));
   EXPECT_EQ(stored_text("SELECT COUNT(*) FROM reset_tokens WHERE token_hash = '" + token.token + "'"), "0");
 }
 
-TEST_F(ResetTokenStoreTest, AStoredTokenIsConsumedForItsUserAndPurpose) {
+TEST_P(ResetTokenStoreTest, AStoredTokenIsConsumedForItsUserAndPurpose) {
   IssuedToken token = store("alice", kNow + 3600, ResetPurpose::new_user);
 
   auto consumed = consume(token.token);
@@ -68,20 +72,20 @@ TEST_F(ResetTokenStoreTest, AStoredTokenIsConsumedForItsUserAndPurpose) {
   EXPECT_EQ(stored_text("SELECT used_at FROM reset_tokens"), std::to_string(kNow + 1));
 }
 
-TEST_F(ResetTokenStoreTest, ATokenIsConsumedOnlyOnce) {
+TEST_P(ResetTokenStoreTest, ATokenIsConsumedOnlyOnce) {
   IssuedToken token = store("alice");
   ASSERT_TRUE(consume(token.token).has_value());
 
   EXPECT_FALSE(consume(token.token).has_value());
 }
 
-TEST_F(ResetTokenStoreTest, AnExpiredTokenIsNotConsumed) {
+TEST_P(ResetTokenStoreTest, AnExpiredTokenIsNotConsumed) {
   IssuedToken token = store("alice", kNow + 10);
 
   EXPECT_FALSE(consume(token.token, kNow + 10).has_value());
 }
 
-TEST_F(ResetTokenStoreTest, ATokenIsConsumedInTheLastSecondBeforeItExpires) {
+TEST_P(ResetTokenStoreTest, ATokenIsConsumedInTheLastSecondBeforeItExpires) {
   IssuedToken token = store("alice", kNow + 3600);
 
   auto consumed = consume(token.token, kNow + 3599);
@@ -91,7 +95,7 @@ TEST_F(ResetTokenStoreTest, ATokenIsConsumedInTheLastSecondBeforeItExpires) {
   EXPECT_EQ(consumed->used_at, kNow + 3599);
 }
 
-TEST_F(ResetTokenStoreTest, AnUnknownOrMalformedTokenIsNotConsumed) {
+TEST_P(ResetTokenStoreTest, AnUnknownOrMalformedTokenIsNotConsumed) {
   store("alice");
 
   EXPECT_FALSE(consume(issue_token().token).has_value());
@@ -99,7 +103,7 @@ TEST_F(ResetTokenStoreTest, AnUnknownOrMalformedTokenIsNotConsumed) {
   EXPECT_FALSE(consume("'; DROP TABLE reset_tokens; --").has_value());
 }
 
-TEST_F(ResetTokenStoreTest, ARestoredTokenCanBeConsumedAgain) {
+TEST_P(ResetTokenStoreTest, ARestoredTokenCanBeConsumedAgain) {
   IssuedToken token = store("alice");
   auto consumed = consume(token.token);
   ASSERT_TRUE(consumed.has_value());
@@ -111,7 +115,7 @@ TEST_F(ResetTokenStoreTest, ARestoredTokenCanBeConsumedAgain) {
   EXPECT_TRUE(consume(token.token).has_value());
 }
 
-TEST_F(ResetTokenStoreTest, InvalidatingKillsEveryUnusedTokenOfThatUserOnly) {
+TEST_P(ResetTokenStoreTest, InvalidatingKillsEveryUnusedTokenOfThatUserOnly) {
   IssuedToken first = store("alice");
   IssuedToken second = store("alice");
   IssuedToken other = store("bob");
@@ -125,7 +129,7 @@ TEST_F(ResetTokenStoreTest, InvalidatingKillsEveryUnusedTokenOfThatUserOnly) {
   EXPECT_TRUE(consume(other.token).has_value());
 }
 
-TEST_F(ResetTokenStoreTest, ATokenBeingRedeemedWhenTheLinksAreInvalidatedIsNeverRestored) {
+TEST_P(ResetTokenStoreTest, ATokenBeingRedeemedWhenTheLinksAreInvalidatedIsNeverRestored) {
   IssuedToken token = store("alice");
   auto consumed = consume(token.token, kNow + 1);
   ASSERT_TRUE(consumed.has_value());
@@ -140,7 +144,7 @@ TEST_F(ResetTokenStoreTest, ATokenBeingRedeemedWhenTheLinksAreInvalidatedIsNever
   EXPECT_FALSE(consume(token.token, kNow + 3).has_value());
 }
 
-TEST_F(ResetTokenStoreTest, PruningDeletesOnlyExpiredTokens) {
+TEST_P(ResetTokenStoreTest, PruningDeletesOnlyExpiredTokens) {
   store("alice", kNow + 10);
   IssuedToken live = store("bob", kNow + 100);
   {
@@ -152,7 +156,7 @@ TEST_F(ResetTokenStoreTest, PruningDeletesOnlyExpiredTokens) {
   EXPECT_TRUE(consume(live.token).has_value());
 }
 
-TEST_F(ResetTokenStoreTest, DeletingByHashRemovesThatTokenOnly) {
+TEST_P(ResetTokenStoreTest, DeletingByHashRemovesThatTokenOnly) {
   IssuedToken gone = store("alice");
   IssuedToken kept = store("alice");
   {
@@ -163,6 +167,8 @@ TEST_F(ResetTokenStoreTest, DeletingByHashRemovesThatTokenOnly) {
   EXPECT_FALSE(consume(gone.token).has_value());
   EXPECT_TRUE(consume(kept.token).has_value());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ResetTokenStoreTest, testing::every_state_backend(), testing::state_backend_name);
 
 }  // namespace
 }  // namespace dirproxy

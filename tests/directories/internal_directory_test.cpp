@@ -13,6 +13,7 @@
 #include "core/timestamp.hpp"
 #include "directories/timed_directory.hpp"
 #include "support/temporary_directory.hpp"
+#include "support/test_state_database.hpp"
 
 namespace dirproxy {
 namespace {
@@ -36,10 +37,13 @@ User user_named(std::string username) {
   return user;
 }
 
-class InternalDirectoryTest : public ::testing::Test {
+class InternalDirectoryTest : public ::testing::TestWithParam<StateBackend> {
+ protected:
+  std::shared_ptr<void> keep_database_;  // a PostgreSQL test database, dropped last
+
  protected:
   InternalDirectoryTest() {
-    auto opened = StateDatabase::open(temp_.path() / "state", 4);
+    auto opened = testing::open_state_database(GetParam(), temp_.path() / "state", 4, keep_database_);
     if (!opened) {
       throw std::runtime_error(opened.error().message);
     }
@@ -89,7 +93,7 @@ class InternalDirectoryTest : public ::testing::Test {
 
 // --- Identity ---------------------------------------------------------------
 
-TEST_F(InternalDirectoryTest, ReportsItsConfiguredNameTypeAndPermissions) {
+TEST_P(InternalDirectoryTest, ReportsItsConfiguredNameTypeAndPermissions) {
   EXPECT_EQ(directory_->name(), "internal");
   EXPECT_EQ(directory_->type(), DirectoryType::internal);
   EXPECT_EQ(directory_->permissions(), Permissions::read_write);
@@ -98,7 +102,7 @@ TEST_F(InternalDirectoryTest, ReportsItsConfiguredNameTypeAndPermissions) {
 
 // --- Users ------------------------------------------------------------------
 
-TEST_F(InternalDirectoryTest, CreatedUserIsReturnedAndFoundAsStored) {
+TEST_P(InternalDirectoryTest, CreatedUserIsReturnedAndFoundAsStored) {
   NewUser alice = new_user("alice", "alice@example.com");
   alice.display_name = "Alice Liddell";
   alice.first_name = "Alice";
@@ -121,7 +125,7 @@ TEST_F(InternalDirectoryTest, CreatedUserIsReturnedAndFoundAsStored) {
   }
 }
 
-TEST_F(InternalDirectoryTest, TimestampsAreStoredAsRfc3339Utc) {
+TEST_P(InternalDirectoryTest, TimestampsAreStoredAsRfc3339Utc) {
   create(new_user("alice", "alice@example.com"));
 
   const std::regex rfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)");
@@ -129,7 +133,7 @@ TEST_F(InternalDirectoryTest, TimestampsAreStoredAsRfc3339Utc) {
   EXPECT_TRUE(std::regex_match(stored("alice", "updated_at").value_or(""), rfc3339));
 }
 
-TEST_F(InternalDirectoryTest, EmptyOptionalFieldsAreStoredAsNull) {
+TEST_P(InternalDirectoryTest, EmptyOptionalFieldsAreStoredAsNull) {
   NewUser bare = new_user("bare", "");
   bare.display_name = "";
   bare.first_name = "";
@@ -147,7 +151,7 @@ TEST_F(InternalDirectoryTest, EmptyOptionalFieldsAreStoredAsNull) {
   EXPECT_EQ(stored("bare", "password_hash"), std::nullopt);
 }
 
-TEST_F(InternalDirectoryTest, UnknownUsersAreNotFoundByNameOrEmail) {
+TEST_P(InternalDirectoryTest, UnknownUsersAreNotFoundByNameOrEmail) {
   create(new_user("alice", "alice@example.com"));
 
   auto by_name = directory_->find_user_by_name("bob");
@@ -159,7 +163,7 @@ TEST_F(InternalDirectoryTest, UnknownUsersAreNotFoundByNameOrEmail) {
   EXPECT_EQ(*by_email, std::nullopt);
 }
 
-TEST_F(InternalDirectoryTest, LookupByNameIgnoresCaseAndReturnsTheStoredSpelling) {
+TEST_P(InternalDirectoryTest, LookupByNameIgnoresCaseAndReturnsTheStoredSpelling) {
   create(new_user("Alice", "alice@example.com"));
 
   auto found = directory_->find_user_by_name("aLiCe");
@@ -169,7 +173,7 @@ TEST_F(InternalDirectoryTest, LookupByNameIgnoresCaseAndReturnsTheStoredSpelling
   EXPECT_EQ((*found)->username, "Alice");
 }
 
-TEST_F(InternalDirectoryTest, LookupByEmailIgnoresCase) {
+TEST_P(InternalDirectoryTest, LookupByEmailIgnoresCase) {
   create(new_user("alice", "Alice@Example.com"));
 
   auto found = directory_->find_user_by_email("alice@EXAMPLE.COM");
@@ -180,7 +184,7 @@ TEST_F(InternalDirectoryTest, LookupByEmailIgnoresCase) {
   EXPECT_EQ((*found)->email, "Alice@Example.com");
 }
 
-TEST_F(InternalDirectoryTest, LookupByASharedEmailReturnsTheSmallestUsername) {
+TEST_P(InternalDirectoryTest, LookupByASharedEmailReturnsTheSmallestUsername) {
   directory_ = make_directory(Permissions::read_write, /*unique_email=*/false);
   create(new_user("carol", "shared@example.com"));
   create(new_user("Bob", "shared@example.com"));
@@ -193,7 +197,7 @@ TEST_F(InternalDirectoryTest, LookupByASharedEmailReturnsTheSmallestUsername) {
   EXPECT_EQ((*found)->username, "Bob");
 }
 
-TEST_F(InternalDirectoryTest, UsernamesAreUniqueIgnoringCase) {
+TEST_P(InternalDirectoryTest, UsernamesAreUniqueIgnoringCase) {
   create(new_user("Alice", "alice@example.com"));
 
   auto again = directory_->create_user(new_user("alice", "other@example.com"));
@@ -204,7 +208,7 @@ TEST_F(InternalDirectoryTest, UsernamesAreUniqueIgnoringCase) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM users"), 1);
 }
 
-TEST_F(InternalDirectoryTest, ADuplicateEmailIsAConflictWhenEmailsAreUnique) {
+TEST_P(InternalDirectoryTest, ADuplicateEmailIsAConflictWhenEmailsAreUnique) {
   create(new_user("alice", "alice@example.com"));
 
   auto second = directory_->create_user(new_user("bob", "ALICE@example.com"));
@@ -217,7 +221,7 @@ TEST_F(InternalDirectoryTest, ADuplicateEmailIsAConflictWhenEmailsAreUnique) {
   EXPECT_EQ(*bob, std::nullopt);
 }
 
-TEST_F(InternalDirectoryTest, ADuplicateEmailIsAllowedWhenEmailsAreNotUnique) {
+TEST_P(InternalDirectoryTest, ADuplicateEmailIsAllowedWhenEmailsAreNotUnique) {
   directory_ = make_directory(Permissions::read_write, /*unique_email=*/false);
   create(new_user("alice", "alice@example.com"));
 
@@ -227,7 +231,7 @@ TEST_F(InternalDirectoryTest, ADuplicateEmailIsAllowedWhenEmailsAreNotUnique) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE email = 'alice@example.com'"), 2);
 }
 
-TEST_F(InternalDirectoryTest, UsersWithoutEmailDoNotConflictWithEachOther) {
+TEST_P(InternalDirectoryTest, UsersWithoutEmailDoNotConflictWithEachOther) {
   create(new_user("alice", ""));
 
   auto second = directory_->create_user(new_user("bob", ""));
@@ -235,7 +239,7 @@ TEST_F(InternalDirectoryTest, UsersWithoutEmailDoNotConflictWithEachOther) {
   EXPECT_TRUE(second.has_value());
 }
 
-TEST_F(InternalDirectoryTest, UpdateChangesOnlyTheGivenFields) {
+TEST_P(InternalDirectoryTest, UpdateChangesOnlyTheGivenFields) {
   NewUser alice = new_user("alice", "alice@example.com");
   alice.first_name = "Alice";
   alice.last_name = "Liddell";
@@ -262,7 +266,7 @@ TEST_F(InternalDirectoryTest, UpdateChangesOnlyTheGivenFields) {
   }
 }
 
-TEST_F(InternalDirectoryTest, UpdateOfAMissingUserIsNotFound) {
+TEST_P(InternalDirectoryTest, UpdateOfAMissingUserIsNotFound) {
   UserChanges changes;
   changes.display_name = "Nobody";
 
@@ -272,7 +276,7 @@ TEST_F(InternalDirectoryTest, UpdateOfAMissingUserIsNotFound) {
   EXPECT_EQ(updated.error().code, ErrorCode::not_found);
 }
 
-TEST_F(InternalDirectoryTest, UpdateToAnEmailInUseIsAConflict) {
+TEST_P(InternalDirectoryTest, UpdateToAnEmailInUseIsAConflict) {
   create(new_user("alice", "alice@example.com"));
   create(new_user("bob", "bob@example.com"));
   UserChanges changes;
@@ -286,7 +290,7 @@ TEST_F(InternalDirectoryTest, UpdateToAnEmailInUseIsAConflict) {
   EXPECT_EQ(stored("bob", "email"), "bob@example.com");
 }
 
-TEST_F(InternalDirectoryTest, UpdateMayChangeTheCaseOfTheUsersOwnEmail) {
+TEST_P(InternalDirectoryTest, UpdateMayChangeTheCaseOfTheUsersOwnEmail) {
   create(new_user("alice", "alice@example.com"));
   UserChanges changes;
   changes.email = "Alice@Example.com";
@@ -297,7 +301,7 @@ TEST_F(InternalDirectoryTest, UpdateMayChangeTheCaseOfTheUsersOwnEmail) {
   EXPECT_EQ(stored("alice", "email"), "Alice@Example.com");
 }
 
-TEST_F(InternalDirectoryTest, DeleteRemovesTheUser) {
+TEST_P(InternalDirectoryTest, DeleteRemovesTheUser) {
   create(new_user("alice", "alice@example.com"));
 
   auto deleted = directory_->delete_user("ALICE");
@@ -308,14 +312,14 @@ TEST_F(InternalDirectoryTest, DeleteRemovesTheUser) {
   EXPECT_EQ(*found, std::nullopt);
 }
 
-TEST_F(InternalDirectoryTest, DeleteOfAMissingUserIsNotFound) {
+TEST_P(InternalDirectoryTest, DeleteOfAMissingUserIsNotFound) {
   auto deleted = directory_->delete_user("nobody");
 
   ASSERT_FALSE(deleted.has_value());
   EXPECT_EQ(deleted.error().code, ErrorCode::not_found);
 }
 
-TEST_F(InternalDirectoryTest, DeleteRemovesTheUsersMemberships) {
+TEST_P(InternalDirectoryTest, DeleteRemovesTheUsersMemberships) {
   create(new_user("alice", "alice@example.com"));
   create(new_user("bob", "bob@example.com"));
   ASSERT_TRUE(directory_->create_group("devs", std::nullopt));
@@ -335,7 +339,7 @@ TEST_F(InternalDirectoryTest, DeleteRemovesTheUsersMemberships) {
 
 // --- Read-only --------------------------------------------------------------
 
-TEST_F(InternalDirectoryTest, AReadOnlyDirectoryRefusesEveryWrite) {
+TEST_P(InternalDirectoryTest, AReadOnlyDirectoryRefusesEveryWrite) {
   create(new_user("alice", "alice@example.com", "password-1"));
   ASSERT_TRUE(directory_->create_group("devs", std::nullopt));
   auto read_only = make_directory(Permissions::read_only, /*unique_email=*/true);
@@ -365,7 +369,7 @@ TEST_F(InternalDirectoryTest, AReadOnlyDirectoryRefusesEveryWrite) {
   EXPECT_EQ(*login, AuthOutcome::success);
 }
 
-TEST_F(InternalDirectoryTest, ReadOnlyLocalGroupsRefusesUserWritesButAllowsGroupWrites) {
+TEST_P(InternalDirectoryTest, ReadOnlyLocalGroupsRefusesUserWritesButAllowsGroupWrites) {
   create(new_user("alice", "alice@example.com"));
   auto local_groups = make_directory(Permissions::read_only_local_groups, /*unique_email=*/true);
 
@@ -381,7 +385,7 @@ TEST_F(InternalDirectoryTest, ReadOnlyLocalGroupsRefusesUserWritesButAllowsGroup
 
 // --- Authentication ---------------------------------------------------------
 
-TEST_F(InternalDirectoryTest, AuthenticateSucceedsWithTheRightPassword) {
+TEST_P(InternalDirectoryTest, AuthenticateSucceedsWithTheRightPassword) {
   const User alice = create(new_user("alice", "alice@example.com", "correct horse"));
 
   auto outcome = directory_->authenticate(alice, "correct horse");
@@ -390,7 +394,7 @@ TEST_F(InternalDirectoryTest, AuthenticateSucceedsWithTheRightPassword) {
   EXPECT_EQ(*outcome, AuthOutcome::success);
 }
 
-TEST_F(InternalDirectoryTest, AuthenticateRejectsAWrongPassword) {
+TEST_P(InternalDirectoryTest, AuthenticateRejectsAWrongPassword) {
   const User alice = create(new_user("alice", "alice@example.com", "correct horse"));
 
   auto outcome = directory_->authenticate(alice, "Correct horse");
@@ -399,7 +403,7 @@ TEST_F(InternalDirectoryTest, AuthenticateRejectsAWrongPassword) {
   EXPECT_EQ(*outcome, AuthOutcome::wrong_password);
 }
 
-TEST_F(InternalDirectoryTest, ADisabledAccountWithTheRightPasswordIsDisabled) {
+TEST_P(InternalDirectoryTest, ADisabledAccountWithTheRightPasswordIsDisabled) {
   NewUser alice = new_user("alice", "alice@example.com", "correct horse");
   alice.active = false;
   const User created = create(alice);
@@ -413,7 +417,7 @@ TEST_F(InternalDirectoryTest, ADisabledAccountWithTheRightPasswordIsDisabled) {
   EXPECT_EQ(*wrong, AuthOutcome::wrong_password);
 }
 
-TEST_F(InternalDirectoryTest, AnAccountWithoutAPasswordCannotLogInYet) {
+TEST_P(InternalDirectoryTest, AnAccountWithoutAPasswordCannotLogInYet) {
   const User alice = create(new_user("alice", "alice@example.com"));
 
   auto outcome = directory_->authenticate(alice, "anything");
@@ -422,14 +426,14 @@ TEST_F(InternalDirectoryTest, AnAccountWithoutAPasswordCannotLogInYet) {
   EXPECT_EQ(*outcome, AuthOutcome::wrong_password);
 }
 
-TEST_F(InternalDirectoryTest, AnUnknownUserGetsWrongPassword) {
+TEST_P(InternalDirectoryTest, AnUnknownUserGetsWrongPassword) {
   auto outcome = directory_->authenticate(user_named("ghost"), "anything");
 
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(*outcome, AuthOutcome::wrong_password);
 }
 
-TEST_F(InternalDirectoryTest, AuthenticateIgnoresTheCaseOfTheUsername) {
+TEST_P(InternalDirectoryTest, AuthenticateIgnoresTheCaseOfTheUsername) {
   create(new_user("alice", "alice@example.com", "correct horse"));
 
   auto outcome = directory_->authenticate(user_named("ALICE"), "correct horse");
@@ -438,7 +442,7 @@ TEST_F(InternalDirectoryTest, AuthenticateIgnoresTheCaseOfTheUsername) {
   EXPECT_EQ(*outcome, AuthOutcome::success);
 }
 
-TEST_F(InternalDirectoryTest, OnlyAnArgon2idHashOfThePasswordIsStored) {
+TEST_P(InternalDirectoryTest, OnlyAnArgon2idHashOfThePasswordIsStored) {
   create(new_user("alice", "alice@example.com", "correct horse"));
 
   const auto hash = stored("alice", "password_hash");
@@ -449,7 +453,7 @@ TEST_F(InternalDirectoryTest, OnlyAnArgon2idHashOfThePasswordIsStored) {
   EXPECT_TRUE(hasher_->verify(*hash, "correct horse"));
 }
 
-TEST_F(InternalDirectoryTest, SetPasswordReplacesThePassword) {
+TEST_P(InternalDirectoryTest, SetPasswordReplacesThePassword) {
   const User alice = create(new_user("alice", "alice@example.com", "old password"));
 
   ASSERT_TRUE(directory_->set_password("Alice", "new password"));
@@ -462,7 +466,7 @@ TEST_F(InternalDirectoryTest, SetPasswordReplacesThePassword) {
   EXPECT_EQ(*new_outcome, AuthOutcome::success);
 }
 
-TEST_F(InternalDirectoryTest, SetPasswordGivesAnAccountWithoutPasswordOne) {
+TEST_P(InternalDirectoryTest, SetPasswordGivesAnAccountWithoutPasswordOne) {
   const User alice = create(new_user("alice", "alice@example.com"));
 
   ASSERT_TRUE(directory_->set_password("alice", "first password"));
@@ -472,14 +476,14 @@ TEST_F(InternalDirectoryTest, SetPasswordGivesAnAccountWithoutPasswordOne) {
   EXPECT_EQ(*outcome, AuthOutcome::success);
 }
 
-TEST_F(InternalDirectoryTest, SetPasswordOfAMissingUserIsNotFound) {
+TEST_P(InternalDirectoryTest, SetPasswordOfAMissingUserIsNotFound) {
   auto result = directory_->set_password("nobody", "password");
 
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code, ErrorCode::not_found);
 }
 
-TEST_F(InternalDirectoryTest, ALoginRehashesAHashMadeWithOtherLimits) {
+TEST_P(InternalDirectoryTest, ALoginRehashesAHashMadeWithOtherLimits) {
   const User alice = create(new_user("alice", "alice@example.com", "correct horse"));
   const std::string old_hash = stored("alice", "password_hash").value_or("");
   auto stronger = std::make_shared<PasswordHasher>(2, 16384, 1);
@@ -496,7 +500,7 @@ TEST_F(InternalDirectoryTest, ALoginRehashesAHashMadeWithOtherLimits) {
   EXPECT_TRUE(stronger->verify(new_hash, "correct horse"));
 }
 
-TEST_F(InternalDirectoryTest, AFailedLoginDoesNotRehash) {
+TEST_P(InternalDirectoryTest, AFailedLoginDoesNotRehash) {
   const User alice = create(new_user("alice", "alice@example.com", "correct horse"));
   const auto old_hash = stored("alice", "password_hash");
   auto rehashing =
@@ -511,7 +515,7 @@ TEST_F(InternalDirectoryTest, AFailedLoginDoesNotRehash) {
 
 // --- Groups -----------------------------------------------------------------
 
-TEST_F(InternalDirectoryTest, ACreatedGroupIsReturnedAndFoundIgnoringCase) {
+TEST_P(InternalDirectoryTest, ACreatedGroupIsReturnedAndFoundIgnoringCase) {
   auto created = directory_->create_group("Developers", std::string("the devs"));
 
   ASSERT_TRUE(created.has_value()) << created.error().message;
@@ -527,7 +531,7 @@ TEST_F(InternalDirectoryTest, ACreatedGroupIsReturnedAndFoundIgnoringCase) {
   EXPECT_EQ((*found)->directory, "internal");
 }
 
-TEST_F(InternalDirectoryTest, AnEmptyGroupDescriptionIsStoredAsNull) {
+TEST_P(InternalDirectoryTest, AnEmptyGroupDescriptionIsStoredAsNull) {
   auto created = directory_->create_group("devs", std::string());
 
   ASSERT_TRUE(created.has_value());
@@ -538,14 +542,14 @@ TEST_F(InternalDirectoryTest, AnEmptyGroupDescriptionIsStoredAsNull) {
   EXPECT_EQ((*found)->description, std::nullopt);
 }
 
-TEST_F(InternalDirectoryTest, AnUnknownGroupIsNotFound) {
+TEST_P(InternalDirectoryTest, AnUnknownGroupIsNotFound) {
   auto found = directory_->find_group("nobody");
 
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(*found, std::nullopt);
 }
 
-TEST_F(InternalDirectoryTest, GroupNamesAreUniqueIgnoringCase) {
+TEST_P(InternalDirectoryTest, GroupNamesAreUniqueIgnoringCase) {
   ASSERT_TRUE(directory_->create_group("devs", std::nullopt));
 
   auto again = directory_->create_group("DEVS", std::nullopt);
@@ -555,7 +559,7 @@ TEST_F(InternalDirectoryTest, GroupNamesAreUniqueIgnoringCase) {
   EXPECT_EQ(again.error().field, "name");
 }
 
-TEST_F(InternalDirectoryTest, DeleteGroupRemovesTheGroupAndItsMemberships) {
+TEST_P(InternalDirectoryTest, DeleteGroupRemovesTheGroupAndItsMemberships) {
   ASSERT_TRUE(directory_->create_group("devs", std::nullopt));
   ASSERT_TRUE(directory_->add_member("devs", "alice"));
 
@@ -567,14 +571,14 @@ TEST_F(InternalDirectoryTest, DeleteGroupRemovesTheGroupAndItsMemberships) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM memberships"), 0);
 }
 
-TEST_F(InternalDirectoryTest, DeleteOfAMissingGroupIsNotFound) {
+TEST_P(InternalDirectoryTest, DeleteOfAMissingGroupIsNotFound) {
   auto deleted = directory_->delete_group("nobody");
 
   ASSERT_FALSE(deleted.has_value());
   EXPECT_EQ(deleted.error().code, ErrorCode::not_found);
 }
 
-TEST_F(InternalDirectoryTest, MembersAreSortedAndKeepTheirStoredSpelling) {
+TEST_P(InternalDirectoryTest, MembersAreSortedAndKeepTheirStoredSpelling) {
   create(new_user("Carol", "carol@example.com"));
   ASSERT_TRUE(directory_->create_group("devs", std::nullopt));
   ASSERT_TRUE(directory_->add_member("devs", "dave"));
@@ -588,7 +592,7 @@ TEST_F(InternalDirectoryTest, MembersAreSortedAndKeepTheirStoredSpelling) {
   EXPECT_EQ((*found)->members, (std::vector<std::string>{"Bob", "Carol", "dave"}));
 }
 
-TEST_F(InternalDirectoryTest, AGroupMayHoldAUsernameOfAnotherDirectory) {
+TEST_P(InternalDirectoryTest, AGroupMayHoldAUsernameOfAnotherDirectory) {
   ASSERT_TRUE(directory_->create_group("devs", std::nullopt));
 
   ASSERT_TRUE(directory_->add_member("devs", "ldap.user"));  // no internal user of that name
@@ -602,7 +606,7 @@ TEST_F(InternalDirectoryTest, AGroupMayHoldAUsernameOfAnotherDirectory) {
   EXPECT_EQ((*found)->members, std::vector<std::string>{"ldap.user"});
 }
 
-TEST_F(InternalDirectoryTest, AddingAMemberTwiceIsIdempotent) {
+TEST_P(InternalDirectoryTest, AddingAMemberTwiceIsIdempotent) {
   ASSERT_TRUE(directory_->create_group("devs", std::nullopt));
   ASSERT_TRUE(directory_->add_member("devs", "alice"));
 
@@ -612,7 +616,7 @@ TEST_F(InternalDirectoryTest, AddingAMemberTwiceIsIdempotent) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM memberships"), 1);
 }
 
-TEST_F(InternalDirectoryTest, RemovingAMemberIgnoresCaseAndAnAbsentMemberSucceeds) {
+TEST_P(InternalDirectoryTest, RemovingAMemberIgnoresCaseAndAnAbsentMemberSucceeds) {
   ASSERT_TRUE(directory_->create_group("devs", std::nullopt));
   ASSERT_TRUE(directory_->add_member("devs", "alice"));
 
@@ -624,7 +628,7 @@ TEST_F(InternalDirectoryTest, RemovingAMemberIgnoresCaseAndAnAbsentMemberSucceed
   EXPECT_EQ(count("SELECT COUNT(*) FROM memberships"), 0);
 }
 
-TEST_F(InternalDirectoryTest, MembershipChangesOfAMissingGroupAreNotFound) {
+TEST_P(InternalDirectoryTest, MembershipChangesOfAMissingGroupAreNotFound) {
   auto added = directory_->add_member("nobody", "alice");
   auto removed = directory_->remove_member("nobody", "alice");
 
@@ -634,7 +638,7 @@ TEST_F(InternalDirectoryTest, MembershipChangesOfAMissingGroupAreNotFound) {
   EXPECT_EQ(removed.error().code, ErrorCode::not_found);
 }
 
-TEST_F(InternalDirectoryTest, GroupsOfListsTheGroupNamesSorted) {
+TEST_P(InternalDirectoryTest, GroupsOfListsTheGroupNamesSorted) {
   for (const char* name : {"ops", "Admins", "devs", "other"}) {
     ASSERT_TRUE(directory_->create_group(name, std::nullopt));
   }
@@ -649,7 +653,7 @@ TEST_F(InternalDirectoryTest, GroupsOfListsTheGroupNamesSorted) {
   EXPECT_EQ(*groups, (std::vector<std::string>{"Admins", "devs", "ops"}));
 }
 
-TEST_F(InternalDirectoryTest, GroupsOfAUserInNoGroupIsEmpty) {
+TEST_P(InternalDirectoryTest, GroupsOfAUserInNoGroupIsEmpty) {
   auto groups = directory_->groups_of("alice");
 
   ASSERT_TRUE(groups.has_value());
@@ -666,7 +670,7 @@ std::vector<std::string> usernames(const std::vector<User>& users) {
   return names;
 }
 
-TEST_F(InternalDirectoryTest, SearchMatchesUsernameEmailOrDisplayNameIgnoringCase) {
+TEST_P(InternalDirectoryTest, SearchMatchesUsernameEmailOrDisplayNameIgnoringCase) {
   NewUser alice = new_user("alice", "alice@example.com");
   alice.display_name = "Alice Liddell";
   NewUser bob = new_user("bob", "bob@wonderland.org");
@@ -687,7 +691,7 @@ TEST_F(InternalDirectoryTest, SearchMatchesUsernameEmailOrDisplayNameIgnoringCas
   EXPECT_EQ((*by_username)[0].directory, "internal");
 }
 
-TEST_F(InternalDirectoryTest, SearchTreatsLikeWildcardsAndBackslashLiterally) {
+TEST_P(InternalDirectoryTest, SearchTreatsLikeWildcardsAndBackslashLiterally) {
   directory_ = make_directory(Permissions::read_write, /*unique_email=*/false);
   NewUser percent = new_user("percent", "");
   percent.display_name = "100% sure";
@@ -714,7 +718,7 @@ TEST_F(InternalDirectoryTest, SearchTreatsLikeWildcardsAndBackslashLiterally) {
   EXPECT_TRUE(by_pattern->empty());
 }
 
-TEST_F(InternalDirectoryTest, AnEmptySearchListsEveryUserSortedAndLimited) {
+TEST_P(InternalDirectoryTest, AnEmptySearchListsEveryUserSortedAndLimited) {
   for (const char* name : {"dave", "Bob", "alice", "carol"}) {
     create(new_user(name, std::string(name) + "@example.com"));
   }
@@ -733,7 +737,7 @@ TEST_F(InternalDirectoryTest, AnEmptySearchListsEveryUserSortedAndLimited) {
 
 // --- Status -----------------------------------------------------------------
 
-TEST_F(InternalDirectoryTest, StatusIsUpAndCountsTheUsers) {
+TEST_P(InternalDirectoryTest, StatusIsUpAndCountsTheUsers) {
   create(new_user("alice", "alice@example.com"));
   create(new_user("bob", "bob@example.com"));
 
@@ -746,7 +750,7 @@ TEST_F(InternalDirectoryTest, StatusIsUpAndCountsTheUsers) {
 
 // --- Concurrency ------------------------------------------------------------
 
-TEST_F(InternalDirectoryTest, ConcurrentCreatesOfTheSameUsernameLetExactlyOneSucceed) {
+TEST_P(InternalDirectoryTest, ConcurrentCreatesOfTheSameUsernameLetExactlyOneSucceed) {
   constexpr int kThreads = 8;
   std::latch start(kThreads);
   std::atomic<int> created{0};
@@ -773,7 +777,7 @@ TEST_F(InternalDirectoryTest, ConcurrentCreatesOfTheSameUsernameLetExactlyOneSuc
   EXPECT_EQ(count("SELECT COUNT(*) FROM users"), 1);
 }
 
-TEST_F(InternalDirectoryTest, ConcurrentCreatesWithTheSameEmailLetExactlyOneSucceed) {
+TEST_P(InternalDirectoryTest, ConcurrentCreatesWithTheSameEmailLetExactlyOneSucceed) {
   constexpr int kThreads = 8;
   std::latch start(kThreads);
   std::atomic<int> created{0};
@@ -799,7 +803,7 @@ TEST_F(InternalDirectoryTest, ConcurrentCreatesWithTheSameEmailLetExactlyOneSucc
   EXPECT_EQ(email_conflicts.load(), kThreads - 1);
 }
 
-TEST_F(InternalDirectoryTest, ManyThreadsReadAndWriteConcurrently) {
+TEST_P(InternalDirectoryTest, ManyThreadsReadAndWriteConcurrently) {
   constexpr int kThreads = 8;
   constexpr int kUsersPerThread = 10;
   std::atomic<int> failures{0};
@@ -824,7 +828,7 @@ TEST_F(InternalDirectoryTest, ManyThreadsReadAndWriteConcurrently) {
   EXPECT_EQ(directory_->status().users, std::optional<std::size_t>(kThreads * kUsersPerThread));
 }
 
-TEST_F(InternalDirectoryTest, TimedItAnswersAsItselfAndCountsEachCall) {
+TEST_P(InternalDirectoryTest, TimedItAnswersAsItselfAndCountsEachCall) {
   metrics::Registry registry;
   config::DirectoryConfig settings;
   settings.name = "internal";
@@ -863,7 +867,7 @@ std::vector<std::string> names_of(const std::vector<User>& users) {
   return names;
 }
 
-TEST_F(InternalDirectoryTest, ListUsersPagesInFoldedNameOrderStrictlyAfterTheGivenName) {
+TEST_P(InternalDirectoryTest, ListUsersPagesInFoldedNameOrderStrictlyAfterTheGivenName) {
   for (const char* name : {"carol", "Alice", "bob", "dave"}) create(new_user(name, std::string(name) + "@example.com"));
 
   auto first = directory_->list_users("", 2);
@@ -876,7 +880,7 @@ TEST_F(InternalDirectoryTest, ListUsersPagesInFoldedNameOrderStrictlyAfterTheGiv
   EXPECT_TRUE(past_the_end->empty());
 }
 
-TEST_F(InternalDirectoryTest, ListGroupsPagesWithEachGroupsMembers) {
+TEST_P(InternalDirectoryTest, ListGroupsPagesWithEachGroupsMembers) {
   for (const char* name : {"ops", "devs", "empty"}) ASSERT_TRUE(directory_->create_group(name, std::nullopt));
   ASSERT_TRUE(directory_->add_member("devs", "zoe"));
   ASSERT_TRUE(directory_->add_member("devs", "adam"));
@@ -896,7 +900,7 @@ TEST_F(InternalDirectoryTest, ListGroupsPagesWithEachGroupsMembers) {
   EXPECT_EQ((*second)[0].members, (std::vector<std::string>{"kim"}));
 }
 
-TEST_F(InternalDirectoryTest, AUserCarriesItsCreationAndModificationTimes) {
+TEST_P(InternalDirectoryTest, AUserCarriesItsCreationAndModificationTimes) {
   create(new_user("alice", "alice@example.com"));
 
   auto found = directory_->find_user_by_name("alice");
@@ -907,7 +911,7 @@ TEST_F(InternalDirectoryTest, AUserCarriesItsCreationAndModificationTimes) {
   EXPECT_EQ((*found)->modified_at, parse_rfc3339(stored("alice", "updated_at").value_or("")));
 }
 
-TEST_F(InternalDirectoryTest, DeletingAUserOrGroupRetiresItsIdentity) {
+TEST_P(InternalDirectoryTest, DeletingAUserOrGroupRetiresItsIdentity) {
   auto identities = std::make_shared<IdentityStore>(database_, IdentitySettings{});
   config::DirectoryConfig settings;
   settings.name = "internal";
@@ -931,6 +935,8 @@ TEST_F(InternalDirectoryTest, DeletingAUserOrGroupRetiresItsIdentity) {
   EXPECT_NE(group_after->uuid, group_before->uuid);
   EXPECT_GT(group_after->number, group_before->number);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, InternalDirectoryTest, testing::every_state_backend(), testing::state_backend_name);
 
 }  // namespace
 }  // namespace dirproxy

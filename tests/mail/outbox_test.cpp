@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "support/temporary_directory.hpp"
+#include "support/test_state_database.hpp"
 
 namespace dirproxy {
 namespace {
@@ -37,10 +38,13 @@ TEST(Outbox, RetryDelayNeverOverflows) {
   EXPECT_GT(retry_delay_seconds(30s, 1000), 0);
 }
 
-class OutboxRows : public ::testing::Test {
+class OutboxRows : public ::testing::TestWithParam<StateBackend> {
+ protected:
+  std::shared_ptr<void> keep_database_;  // a PostgreSQL test database, dropped last
+
  protected:
   void SetUp() override {
-    auto opened = StateDatabase::open(scratch_.path(), 1);
+    auto opened = testing::open_state_database(GetParam(), scratch_.path(), 1, keep_database_);
     ASSERT_TRUE(opened) << opened.error().message;
     database_ = std::move(*opened);
   }
@@ -77,7 +81,7 @@ class OutboxRows : public ::testing::Test {
   std::shared_ptr<StateDatabase> database_;
 };
 
-TEST_F(OutboxRows, DueMailIsTheOldestPendingRowThatIsDue) {
+TEST_P(OutboxRows, DueMailIsTheOldestPendingRowThatIsDue) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "first"}, kNow));
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "b@example.com", "second"}, kNow));
@@ -92,7 +96,7 @@ TEST_F(OutboxRows, DueMailIsTheOldestPendingRowThatIsDue) {
   EXPECT_EQ(due->attempts, 0);
 }
 
-TEST_F(OutboxRows, AClaimLeasesTheRowToItsOwnerAndLeavesItPending) {
+TEST_P(OutboxRows, AClaimLeasesTheRowToItsOwnerAndLeavesItPending) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
 
@@ -104,7 +108,7 @@ TEST_F(OutboxRows, AClaimLeasesTheRowToItsOwnerAndLeavesItPending) {
   EXPECT_EQ(count_outbox(lease).value().pending, 1) << "a message being sent still counts as pending";
 }
 
-TEST_F(OutboxRows, TwoNodesClaimingInTurnGetEachMessageOnce) {
+TEST_P(OutboxRows, TwoNodesClaimingInTurnGetEachMessageOnce) {
   auto lease = database_->acquire();
   for (const char* to : {"a@example.com", "b@example.com", "c@example.com"}) {
     ASSERT_TRUE(enqueue_mail(lease, {"invitation", to, "m"}, kNow));
@@ -122,7 +126,7 @@ TEST_F(OutboxRows, TwoNodesClaimingInTurnGetEachMessageOnce) {
   EXPECT_EQ(none, std::nullopt) << "every due message is leased";
 }
 
-TEST_F(OutboxRows, AClaimedMessageIsClaimableByAnotherNodeOnlyOnceItsLeaseEnds) {
+TEST_P(OutboxRows, AClaimedMessageIsClaimableByAnotherNodeOnlyOnceItsLeaseEnds) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
   const std::int64_t id = claimed_id(lease, kNow, kNodeA);
@@ -137,7 +141,7 @@ TEST_F(OutboxRows, AClaimedMessageIsClaimableByAnotherNodeOnlyOnceItsLeaseEnds) 
   EXPECT_EQ(lease_of(lease, id).until, kNow + 2 * kLease);
 }
 
-TEST_F(OutboxRows, ALostLeaseMakesTheOutcomeOfTheFormerOwnerChangeNothing) {
+TEST_P(OutboxRows, ALostLeaseMakesTheOutcomeOfTheFormerOwnerChangeNothing) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
   const std::int64_t id = claimed_id(lease, kNow, kNodeA);
@@ -159,7 +163,7 @@ TEST_F(OutboxRows, ALostLeaseMakesTheOutcomeOfTheFormerOwnerChangeNothing) {
   EXPECT_EQ(select->column_text(3), kNodeB);
 }
 
-TEST_F(OutboxRows, AnOwnerWhoseLeaseRanOutUnclaimedStillRecordsItsOutcome) {
+TEST_P(OutboxRows, AnOwnerWhoseLeaseRanOutUnclaimedStillRecordsItsOutcome) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
   const std::int64_t id = claimed_id(lease, kNow, kNodeA);
@@ -171,7 +175,7 @@ TEST_F(OutboxRows, AnOwnerWhoseLeaseRanOutUnclaimedStillRecordsItsOutcome) {
   EXPECT_EQ(claim(lease, kNow + 20 * kLease, kNodeB), std::nullopt);
 }
 
-TEST_F(OutboxRows, AReleasedLeaseMakesTheRowClaimableAtOnceWithNoAttemptCounted) {
+TEST_P(OutboxRows, AReleasedLeaseMakesTheRowClaimableAtOnceWithNoAttemptCounted) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
   const std::int64_t id = claimed_id(lease, kNow, kNodeA);
@@ -186,7 +190,7 @@ TEST_F(OutboxRows, AReleasedLeaseMakesTheRowClaimableAtOnceWithNoAttemptCounted)
   EXPECT_EQ(again->attempts, 0);
 }
 
-TEST_F(OutboxRows, SentMailLosesItsTextAndLeaseAndIsNoLongerDue) {
+TEST_P(OutboxRows, SentMailLosesItsTextAndLeaseAndIsNoLongerDue) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "token inside"}, kNow));
   const std::int64_t id = claimed_id(lease, kNow);
@@ -205,7 +209,7 @@ TEST_F(OutboxRows, SentMailLosesItsTextAndLeaseAndIsNoLongerDue) {
   EXPECT_EQ(lease_of(lease, id).until, std::nullopt);
 }
 
-TEST_F(OutboxRows, QueuedMailIsDueFromTheSecondItWasQueued) {
+TEST_P(OutboxRows, QueuedMailIsDueFromTheSecondItWasQueued) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
 
@@ -217,7 +221,7 @@ TEST_F(OutboxRows, QueuedMailIsDueFromTheSecondItWasQueued) {
   EXPECT_EQ(at_once->recipient, "a@example.com");
 }
 
-TEST_F(OutboxRows, AFailedAttemptMakesTheRowDueAgainAtItsNextAttemptOnly) {
+TEST_P(OutboxRows, AFailedAttemptMakesTheRowDueAgainAtItsNextAttemptOnly) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
   const std::int64_t id = claimed_id(lease, kNow);
@@ -233,7 +237,7 @@ TEST_F(OutboxRows, AFailedAttemptMakesTheRowDueAgainAtItsNextAttemptOnly) {
   EXPECT_EQ(due->attempts, 1);
 }
 
-TEST_F(OutboxRows, HeldMailIsNeverDueAndReleasedMailIsDueFromItsRelease) {
+TEST_P(OutboxRows, HeldMailIsNeverDueAndReleasedMailIsDueFromItsRelease) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "m"}, kNow, std::string("carol")));
   EXPECT_EQ(claim(lease, INT64_MAX - kLease), std::nullopt) << "held mail waits for its change";
@@ -246,7 +250,7 @@ TEST_F(OutboxRows, HeldMailIsNeverDueAndReleasedMailIsDueFromItsRelease) {
   EXPECT_EQ(due->recipient, "c@example.com");
 }
 
-TEST_F(OutboxRows, FailedAttemptsRescheduleThenFail) {
+TEST_P(OutboxRows, FailedAttemptsRescheduleThenFail) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
   const std::int64_t id = claimed_id(lease, kNow);
@@ -269,7 +273,7 @@ TEST_F(OutboxRows, FailedAttemptsRescheduleThenFail) {
   EXPECT_EQ(counts.oldest_pending_created_at, std::nullopt);
 }
 
-TEST_F(OutboxRows, CountsSeparatePendingFailedAndHeld) {
+TEST_P(OutboxRows, CountsSeparatePendingFailedAndHeld) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "a@example.com", "m"}, kNow));
   ASSERT_TRUE(enqueue_mail(lease, {"new_user", "c@example.com", "m"}, kNow, std::string("carol")));
@@ -282,7 +286,7 @@ TEST_F(OutboxRows, CountsSeparatePendingFailedAndHeld) {
   EXPECT_EQ(counts.oldest_pending_created_at, kNow);
 }
 
-TEST_F(OutboxRows, PurgeDeletesOnlySentRowsUpToTheCutoff) {
+TEST_P(OutboxRows, PurgeDeletesOnlySentRowsUpToTheCutoff) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "old@example.com", "m"}, kNow));
   ASSERT_TRUE(mark_mail_sent(lease, claimed_id(lease, kNow), kNodeA, 1000).value());
@@ -299,7 +303,7 @@ TEST_F(OutboxRows, PurgeDeletesOnlySentRowsUpToTheCutoff) {
   EXPECT_EQ(left, (std::vector<std::string>{"new@example.com", "pending@example.com"}));
 }
 
-TEST_F(OutboxRows, PurgeLeavesFailedRowsForMailQueue) {
+TEST_P(OutboxRows, PurgeLeavesFailedRowsForMailQueue) {
   auto lease = database_->acquire();
   ASSERT_TRUE(enqueue_mail(lease, {"invitation", "failed@example.com", "m"}, kNow));
   ASSERT_TRUE(record_failed_attempt(lease, claimed_id(lease, kNow), kNodeA, 1, std::nullopt, "550").value());
@@ -308,6 +312,8 @@ TEST_F(OutboxRows, PurgeLeavesFailedRowsForMailQueue) {
 
   EXPECT_EQ(count_outbox(lease).value().failed, 1) << "an admin sees failed mail in mail_queue until it is dealt with";
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, OutboxRows, testing::every_state_backend(), testing::state_backend_name);
 
 }  // namespace
 }  // namespace dirproxy

@@ -13,6 +13,7 @@
 
 #include "core/uuid.hpp"
 #include "support/temporary_directory.hpp"
+#include "support/test_state_database.hpp"
 
 namespace dirproxy {
 namespace {
@@ -24,10 +25,13 @@ std::string upper_case(std::string text) {
   return text;
 }
 
-class IdentityStoreTest : public ::testing::Test {
+class IdentityStoreTest : public ::testing::TestWithParam<StateBackend> {
+ protected:
+  std::shared_ptr<void> keep_database_;  // a PostgreSQL test database, dropped last
+
  protected:
   StateDatabasePtr open_database(std::size_t connections = 2) {
-    auto database = StateDatabase::open(temp_.path() / "state", connections);
+    auto database = testing::open_state_database(GetParam(), temp_.path() / "state", connections, keep_database_);
     EXPECT_TRUE(database.has_value()) << database.error().message;
     return database ? *database : nullptr;
   }
@@ -45,7 +49,7 @@ class IdentityStoreTest : public ::testing::Test {
   StateDatabasePtr database_ = open_database();
 };
 
-TEST_F(IdentityStoreTest, AllocationStartsAtTheConfiguredMinimumPerKind) {
+TEST_P(IdentityStoreTest, AllocationStartsAtTheConfiguredMinimumPerKind) {
   IdentityStore store(database_, IdentitySettings{.uid_number_min = 20000, .gid_number_min = 30000});
 
   auto alice = store.identity_of(IdentityKind::user, "local", "alice");
@@ -60,7 +64,7 @@ TEST_F(IdentityStoreTest, AllocationStartsAtTheConfiguredMinimumPerKind) {
   EXPECT_EQ(alice->name, "alice");
 }
 
-TEST_F(IdentityStoreTest, UserAndGroupNumbersNeverCollideWhenTheRangesOverlap) {
+TEST_P(IdentityStoreTest, UserAndGroupNumbersNeverCollideWhenTheRangesOverlap) {
   IdentityStore store(database_, IdentitySettings{.uid_number_min = 10000, .gid_number_min = 10000});
 
   auto alice = store.identity_of(IdentityKind::user, "local", "alice");
@@ -76,7 +80,7 @@ TEST_F(IdentityStoreTest, UserAndGroupNumbersNeverCollideWhenTheRangesOverlap) {
   EXPECT_EQ(admins->number, 10003u);
 }
 
-TEST_F(IdentityStoreTest, AnAllocatedUuidIsARandomVersion4UuidInLowerCase) {
+TEST_P(IdentityStoreTest, AnAllocatedUuidIsARandomVersion4UuidInLowerCase) {
   IdentityStore store(database_, {});
 
   auto alice = store.identity_of(IdentityKind::user, "local", "alice");
@@ -89,7 +93,7 @@ TEST_F(IdentityStoreTest, AnAllocatedUuidIsARandomVersion4UuidInLowerCase) {
   EXPECT_NE(alice->uuid, bob->uuid);
 }
 
-TEST_F(IdentityStoreTest, TheSameNameInAnyCaseKeepsItsIdentity) {
+TEST_P(IdentityStoreTest, TheSameNameInAnyCaseKeepsItsIdentity) {
   IdentityStore store(database_, {});
   auto first = store.identity_of(IdentityKind::user, "local", "Alice");
   ASSERT_TRUE(first);
@@ -101,7 +105,7 @@ TEST_F(IdentityStoreTest, TheSameNameInAnyCaseKeepsItsIdentity) {
   EXPECT_EQ(again->number, first->number);
 }
 
-TEST_F(IdentityStoreTest, TheSameNameInAnotherDirectoryIsAnotherIdentity) {
+TEST_P(IdentityStoreTest, TheSameNameInAnotherDirectoryIsAnotherIdentity) {
   IdentityStore store(database_, {});
 
   auto local = store.identity_of(IdentityKind::user, "local", "alice");
@@ -112,7 +116,7 @@ TEST_F(IdentityStoreTest, TheSameNameInAnotherDirectoryIsAnotherIdentity) {
   EXPECT_NE(local->number, corp->number);
 }
 
-TEST_F(IdentityStoreTest, IdentitiesAreStableAcrossARestart) {
+TEST_P(IdentityStoreTest, IdentitiesAreStableAcrossARestart) {
   StoredIdentity before;
   {
     IdentityStore store(database_, {});
@@ -133,7 +137,7 @@ TEST_F(IdentityStoreTest, IdentitiesAreStableAcrossARestart) {
   EXPECT_EQ(next->number, before.number + 1);  // the counter was kept too
 }
 
-TEST_F(IdentityStoreTest, ARetiredNumberIsNeverReused) {
+TEST_P(IdentityStoreTest, ARetiredNumberIsNeverReused) {
   IdentityStore store(database_, {});
   auto first = store.identity_of(IdentityKind::user, "local", "alice");
   ASSERT_TRUE(first);
@@ -152,7 +156,7 @@ TEST_F(IdentityStoreTest, ARetiredNumberIsNeverReused) {
   EXPECT_FALSE(by_old_uuid->has_value());
 }
 
-TEST_F(IdentityStoreTest, ARaisedMinimumMovesTheCounterUpAndALoweredOneDoesNotMoveItBack) {
+TEST_P(IdentityStoreTest, ARaisedMinimumMovesTheCounterUpAndALoweredOneDoesNotMoveItBack) {
   {
     IdentityStore store(database_, {});
     ASSERT_TRUE(store.identity_of(IdentityKind::user, "local", "alice"));  // 10000
@@ -167,7 +171,7 @@ TEST_F(IdentityStoreTest, ARaisedMinimumMovesTheCounterUpAndALoweredOneDoesNotMo
   EXPECT_EQ(carol->number, 50001u);
 }
 
-TEST_F(IdentityStoreTest, ThreadsAllocatingAtOnceGetDistinctNumbers) {
+TEST_P(IdentityStoreTest, ThreadsAllocatingAtOnceGetDistinctNumbers) {
   database_.reset();
   database_ = open_database(4);
   IdentityStore store(database_, {});
@@ -207,7 +211,7 @@ TEST_F(IdentityStoreTest, ThreadsAllocatingAtOnceGetDistinctNumbers) {
   EXPECT_FALSE(numbers.contains(shared->number));
 }
 
-TEST_F(IdentityStoreTest, ReverseLookupsFindTheNameByNumberAndByUuid) {
+TEST_P(IdentityStoreTest, ReverseLookupsFindTheNameByNumberAndByUuid) {
   IdentityStore store(database_, {});
   auto staff = store.identity_of(IdentityKind::group, "local", "Staff");
   ASSERT_TRUE(staff);
@@ -225,7 +229,7 @@ TEST_F(IdentityStoreTest, ReverseLookupsFindTheNameByNumberAndByUuid) {
   EXPECT_FALSE(as_user->has_value());
 }
 
-TEST_F(IdentityStoreTest, ADirectorysOwnValuesAreRecordedAndFoundByReverseLookup) {
+TEST_P(IdentityStoreTest, ADirectorysOwnValuesAreRecordedAndFoundByReverseLookup) {
   IdentityStore store(database_, {});
   OwnIdentity own{.uuid = "6F9619FF-8B86-D011-B42D-00C04FC964FF", .number = 1234};
 
@@ -242,7 +246,7 @@ TEST_F(IdentityStoreTest, ADirectorysOwnValuesAreRecordedAndFoundByReverseLookup
   EXPECT_EQ(next->number, 10000u);  // the directory's own number took none of the counter
 }
 
-TEST_F(IdentityStoreTest, ADirectorysOwnUuidWithoutANumberGetsAnAllocatedNumber) {
+TEST_P(IdentityStoreTest, ADirectorysOwnUuidWithoutANumberGetsAnAllocatedNumber) {
   IdentityStore store(database_, {});
 
   auto bob = store.identity_of(IdentityKind::user, "corp", "bob",
@@ -253,7 +257,7 @@ TEST_F(IdentityStoreTest, ADirectorysOwnUuidWithoutANumberGetsAnAllocatedNumber)
   EXPECT_EQ(bob->number, 10000u);
 }
 
-TEST_F(IdentityStoreTest, ADirectorysOwnValuesReplaceOnesAllocatedBeforeItHadThem) {
+TEST_P(IdentityStoreTest, ADirectorysOwnValuesReplaceOnesAllocatedBeforeItHadThem) {
   IdentityStore store(database_, {});
   auto allocated = store.identity_of(IdentityKind::user, "corp", "bob");
   ASSERT_TRUE(allocated);
@@ -269,7 +273,7 @@ TEST_F(IdentityStoreTest, ADirectorysOwnValuesReplaceOnesAllocatedBeforeItHadThe
   EXPECT_EQ(reopened->number, 4321u);
 }
 
-TEST_F(IdentityStoreTest, AnIdentityIsRememberedBeyondTheCacheSize) {
+TEST_P(IdentityStoreTest, AnIdentityIsRememberedBeyondTheCacheSize) {
   IdentityStore store(database_,
                       IdentitySettings{.uid_number_min = 10000, .gid_number_min = 10000, .cached_identities = 2});
   std::vector<StoredIdentity> first;
@@ -287,7 +291,7 @@ TEST_F(IdentityStoreTest, AnIdentityIsRememberedBeyondTheCacheSize) {
   }
 }
 
-TEST_F(IdentityStoreTest, ABatchGivesEachNewNameItsOwnIdentityAndKeepsTheOnesThatExist) {
+TEST_P(IdentityStoreTest, ABatchGivesEachNewNameItsOwnIdentityAndKeepsTheOnesThatExist) {
   {
     IdentityStore earlier(database_, {});
     ASSERT_TRUE(earlier.identity_of(IdentityKind::user, "local", "bob"));
@@ -338,7 +342,7 @@ TEST_F(IdentityStoreTest, ABatchGivesEachNewNameItsOwnIdentityAndKeepsTheOnesTha
   }
 }
 
-TEST_F(IdentityStoreTest, ABatchTakesADirectorysNewOwnValuesAndAnEmptyBatchIsNothing) {
+TEST_P(IdentityStoreTest, ABatchTakesADirectorysNewOwnValuesAndAnEmptyBatchIsNothing) {
   IdentityStore store(database_, {});
   auto allocated = store.identity_of(IdentityKind::group, "corp", "staff");
   ASSERT_TRUE(allocated);
@@ -355,7 +359,7 @@ TEST_F(IdentityStoreTest, ABatchTakesADirectorysNewOwnValuesAndAnEmptyBatchIsNot
   EXPECT_TRUE(empty->empty());
 }
 
-TEST_F(IdentityStoreTest, ARetiredNameInABatchGetsANewIdentity) {
+TEST_P(IdentityStoreTest, ARetiredNameInABatchGetsANewIdentity) {
   IdentityStore store(database_, {});
   auto first = store.identity_of(IdentityKind::user, "local", "alice");
   ASSERT_TRUE(first);
@@ -374,7 +378,7 @@ TEST_F(IdentityStoreTest, ARetiredNameInABatchGetsANewIdentity) {
 // Two stores over one database stand for two nodes (or the pool's threads)
 // meeting a name first at once: one through an enumeration's page, the
 // other through a search by that name.
-TEST_F(IdentityStoreTest, ABatchRacingSingleFirstSightsGivesEachNameOneIdentity) {
+TEST_P(IdentityStoreTest, ABatchRacingSingleFirstSightsGivesEachNameOneIdentity) {
   database_.reset();
   database_ = open_database(4);
   constexpr int kRounds = 20;
@@ -419,6 +423,8 @@ TEST_F(IdentityStoreTest, ABatchRacingSingleFirstSightsGivesEachNameOneIdentity)
   EXPECT_EQ(rows->column_int64(0), kRounds * kBatch);
   EXPECT_EQ(rows->column_int64(1), kRounds * kBatch);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, IdentityStoreTest, testing::every_state_backend(), testing::state_backend_name);
 
 }  // namespace
 }  // namespace dirproxy

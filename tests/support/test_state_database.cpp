@@ -26,6 +26,15 @@ StateDatabasePtr TestStateDatabase::reopen(std::size_t connections) const {
   return *opened;
 }
 
+Result<StateDatabasePtr> open_state_database(StateBackend backend, const std::filesystem::path& dir,
+                                             std::size_t connections, std::shared_ptr<void>& keep) {
+  if (backend == StateBackend::sqlite) return StateDatabase::open(dir, connections);
+  if (!keep) keep = std::make_shared<PostgresDatabase>(PostgresCluster::shared().create_database());
+  PostgresqlOptions options;
+  options.url = static_cast<const PostgresDatabase*>(keep.get())->url();
+  return StateDatabase::open_postgresql(options, connections);
+}
+
 std::optional<std::string> skip_reason(StateBackend backend) {
   if (backend == StateBackend::sqlite) return std::nullopt;
   return PostgresCluster::unavailable_reason();

@@ -40,6 +40,13 @@ class TestStateDatabase final {
   std::shared_ptr<PostgresDatabase> postgres_;  // dropped with the last copy
 };
 
+// StateDatabase::open of `backend` for a fixture that keeps `keep` as a
+// member: SQLite opens `dir`/dirproxy.db; PostgreSQL opens the database
+// held in `keep`, creating it on the shared cluster on the first call (a
+// second call is a restart of the same database).
+Result<StateDatabasePtr> open_state_database(StateBackend backend, const std::filesystem::path& dir,
+                                             std::size_t connections, std::shared_ptr<void>& keep);
+
 // The reason PostgreSQL tests skip (PostgreSQL not installed), or nullopt:
 //   if (auto why = skip_reason(GetParam())) GTEST_SKIP() << *why;
 std::optional<std::string> skip_reason(StateBackend backend);
