@@ -356,4 +356,19 @@ std::string postgresql_schema_sql(std::string_view sqlite_sql) {
   return referenced_tables_first(sql);
 }
 
+std::vector<std::string> schema_tables() {
+  // The PostgreSQL translation already puts a migration's referenced tables
+  // first, and a table only ever refers to one of its own migration or of
+  // an earlier one.
+  static const std::regex creates(R"(CREATE TABLE (\w+))");
+  std::vector<std::string> tables;
+  for (const Migration& migration : kMigrations) {
+    const std::string sql = postgresql_schema_sql(migration.sql);
+    for (auto it = std::sregex_iterator(sql.begin(), sql.end(), creates); it != std::sregex_iterator(); ++it) {
+      tables.push_back((*it)[1]);
+    }
+  }
+  return tables;
+}
+
 }  // namespace dirproxy

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dirproxy {
 
@@ -36,5 +37,11 @@ int oldest_compatible_code_version(int version);
 // citext (in a database of locale C, which folds ASCII only, as NOCASE
 // does), and WITHOUT ROWID goes.
 std::string postgresql_schema_sql(std::string_view sqlite_sql);
+
+// Every table the migrations create, in an order where a table comes after
+// the tables it REFERENCES (groups before memberships, access_requests
+// before invitations): the order to fill an empty database in. Not the
+// PostgreSQL backend's own schema_version.
+std::vector<std::string> schema_tables();
 
 }  // namespace dirproxy
