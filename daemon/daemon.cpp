@@ -41,12 +41,18 @@ const std::shared_ptr<spdlog::logger>& log() {
 // server.workers: 0 means one thread per core for CPU work (Argon2id, whose
 // concurrency the hasher bounds to the cores anyway) plus one per pooled LDAP
 // connection, since those threads mostly wait on the network: a hung LDAP
-// server must not occupy every thread the internal directory needs.
+// server must not occupy every thread the internal directory needs. On
+// PostgreSQL the internal directory's requests wait on the network too: one
+// more thread per pooled connection (state.postgresql.pool_size), so that
+// the pool is used (docs/benchmarks.md measured two workers idling it).
 unsigned worker_count(const config::Config& config) {
   if (config.server.workers != 0) return config.server.workers;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   for (const auto& directory : config.directories) {
     if (directory.type == config::DirectoryType::ldap) threads += directory.ldap.pool_size;
+  }
+  if (config.state.backend == config::StateBackend::postgresql) {
+    threads += static_cast<unsigned>(config.state.postgresql.pool_size);
   }
   return threads;
 }
