@@ -218,12 +218,16 @@ Result<ResultPtr> PostgresConnection::run(std::string_view sql, int parameters, 
     changes_ = tuples[0] != '\0' ? parse_int64(tuples).value_or(0) : 0;
     return result;
   }
-  const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+  return failure(result.get(), "running '" + text + "'");
+}
+
+Error PostgresConnection::failure(const PGresult* result, std::string_view what) {
+  const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string state = sqlstate != nullptr ? sqlstate : "";
   const std::string detail =
-      trimmed(result && PQresultErrorMessage(result.get())[0] != '\0' ? PQresultErrorMessage(result.get())
-                                                                      : PQerrorMessage(handle_.get()));
-  std::string message = "postgresql: running '" + text + "': " + detail;
+      trimmed(result != nullptr && PQresultErrorMessage(result)[0] != '\0' ? PQresultErrorMessage(result)
+                                                                            : PQerrorMessage(handle_.get()));
+  std::string message = "postgresql: " + std::string(what) + ": " + detail;
   if (PQstatus(handle_.get()) != CONNECTION_OK || state.empty() || breaks_connection(state)) {
     broken_ = true;
     return make_error(ErrorCode::directory_unavailable, std::move(message));
@@ -250,17 +254,7 @@ Result<void> PostgresConnection::execute(std::string_view sql) {
   if (result && (PQresultStatus(result.get()) == PGRES_COMMAND_OK || PQresultStatus(result.get()) == PGRES_TUPLES_OK)) {
     return {};
   }
-  // Re-run nothing: report as run() does.
-  const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-  const std::string state = sqlstate != nullptr ? sqlstate : "";
-  std::string message = "postgresql: executing SQL: " + trimmed(PQerrorMessage(handle_.get()));
-  if (PQstatus(handle_.get()) != CONNECTION_OK || state.empty() || breaks_connection(state)) {
-    broken_ = true;
-    return make_error(ErrorCode::directory_unavailable, std::move(message));
-  }
-  if (state == "23505") return make_error(ErrorCode::conflict, std::move(message));
-  if (is_unavailable(state)) return make_error(ErrorCode::directory_unavailable, std::move(message));
-  return make_error(ErrorCode::internal_error, std::move(message));
+  return failure(result.get(), "executing SQL");
 }
 
 Result<void> PostgresConnection::begin(TransactionMode mode) {

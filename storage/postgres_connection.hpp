@@ -79,6 +79,10 @@ class PostgresConnection final : public SqlConnection {
   explicit PostgresConnection(PgConnectionPtr handle) : handle_(std::move(handle)) {}
 
   Result<void> run_command(std::string_view sql);
+  // The error `result` (null: none came back) stands for, "postgresql:
+  // WHAT: the server's message"; marks the connection broken when its
+  // server went away or is read-only.
+  Error failure(const PGresult* result, std::string_view what);
 
   PgConnectionPtr handle_;
   std::int64_t changes_ = 0;
