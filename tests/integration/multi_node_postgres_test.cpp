@@ -1,0 +1,193 @@
+// Three real dirproxyd processes sharing one PostgreSQL database
+// (SCALE.md): each node has its own state_dir, socket and configuration
+// file, and state.backend postgresql on a fresh database of the ctest run's
+// cluster (support/postgres_server.hpp). The account life cycle spread over
+// the nodes, many concurrent clients on every node, one invitation redeemed
+// on three nodes at once, a node killed in the middle of an SMTP exchange,
+// and a failover from a primary to its promoted synchronous standby.
+#include <array>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "account_test_support.hpp"
+#include "support/postgres_server.hpp"
+#include "support/smtp_server.hpp"
+
+namespace dirproxy::integration {
+namespace {
+
+using dirproxy::testing::CapturedMail;
+using dirproxy::testing::PostgresCluster;
+using dirproxy::testing::PostgresDatabase;
+using dirproxy::testing::SmtpServer;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kNewPassword = "a brand new passphrase";
+constexpr const char* kWrong = "not the password";
+constexpr int kNodes = 3;
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+// psql's output without its final line break.
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+std::string token_in_mail(const CapturedMail& mail) {
+  auto link = dirproxy::testing::first_link(mail.body);
+  if (!link) throw std::runtime_error("no link in mail: " + mail.body);
+  return token_in_link(*link);
+}
+
+class ThreeNodesOnPostgres : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = PostgresCluster::unavailable_reason()) GTEST_SKIP() << *why;
+  }
+
+  // The database of the test, made on first use on the shared cluster.
+  PostgresDatabase& database() {
+    if (!database_) database_.emplace(PostgresCluster::shared().create_database());
+    return *database_;
+  }
+
+  // node i's default configuration with its state in PostgreSQL at `url`,
+  // mail through smtp_ (mail.timeout `mail_timeout`) and single-use
+  // invitations mailed one per recipient.
+  Json config_for(int i, const std::string& url, const std::string& mail_timeout = "10s") const {
+    Json config = nodes_[i].default_config();
+    config["state"] = {{"backend", "postgresql"},
+                       {"postgresql", {{"url", url}, {"connect_timeout", "2s"}, {"statement_timeout", "3s"}}}};
+    config["site"] = {{"name", "Test Site"}, {"base_url", "https://dir.example"}};
+    config["mail"] = {{"smtp_url", smtp_.url()},        {"starttls", "none"},
+                      {"from", "dirproxy <dirproxy@dir.example>"}, {"retry_backoff", "1s"},
+                      {"timeout", mail_timeout},        {"max_attempts", 10}};
+    config["invitations"] = {{"per_recipient", true}};
+    config["security"] = {{"lockout", {{"max_failures", 3}, {"window", "1m"}, {"duration", "1m"}}}};
+    return config;
+  }
+
+  // Starts the nodes given by `which` at once (the first to reach the
+  // database migrates it, the others wait for it), each with
+  // config_for(i, url) as `adjust` leaves it.
+  void start_nodes(const std::vector<int>& which, const std::string& url,
+                   const std::function<void(Json&)>& adjust = [](Json&) {}) {
+    for (int i : which) {
+      Json config = config_for(i, url);
+      adjust(config);
+      nodes_[i].write_config(config);
+      nodes_[i].spawn();
+    }
+    for (int i : which) nodes_[i].wait_until_ready(20s);
+  }
+
+  void start_all(const std::function<void(Json&)>& adjust = [](Json&) {}) {
+    start_nodes({0, 1, 2}, database().url(), adjust);
+  }
+
+  // Sends `request` (id 1) to node i.
+  Json send(int i, Json request) {
+    if (!request.contains("id")) request["id"] = 1;
+    return nodes_[i].call(request);
+  }
+
+  Json arrange(int i, const Json& request) {
+    Json response = send(i, request);
+    if (outcome_of(response) != "ok") {
+      throw std::runtime_error("arranging request failed: " + request.dump() + " -> " + response.dump());
+    }
+    return response;
+  }
+
+  Json authenticate(int i, const std::string& username, const std::string& password) {
+    return send(i, {{"op", "authenticate"}, {"username", username}, {"password", password}});
+  }
+
+  Json signup(int i, const std::string& username, const std::string& token) {
+    return send(i, {{"op", "signup"},
+                    {"username", username},
+                    {"email", username + "@example.com"},
+                    {"display_name", "User " + username},
+                    {"password", kPassword},
+                    {"token", token}});
+  }
+
+  // One number from the database of the test.
+  std::int64_t count(const std::string& sql) { return std::stoll(trimmed(database().psql(sql))); }
+
+  // Declared first so that the nodes stop before the database is dropped.
+  std::optional<PostgresDatabase> database_;
+  SmtpServer smtp_;
+  std::array<DaemonHarness, kNodes> nodes_;
+};
+
+TEST_F(ThreeNodesOnPostgres, TheAccountLifeCycleSpreadOverTheNodesHoldsOnEveryNode) {
+  start_all();
+  for (int i = 0; i < kNodes; ++i) {
+    auto directories = nodes_[i].run_ctl({"directories"});
+    ASSERT_EQ(directories.exit_code, 0) << directories.err;
+    EXPECT_NE(directories.out.find("state: postgresql postgresql://127.0.0.1:" +
+                                   std::to_string(PostgresCluster::shared().port()) + "/" + database().name() + "\n"),
+              std::string::npos)
+        << directories.out;
+  }
+
+  // Invited on node 1, redeemed on node 2 through the mailed link.
+  Json invited = arrange(0, {{"op", "send_invitations"}, {"emails", "carol@example.com"}});
+  EXPECT_EQ(invited["sent"], Json({"carol@example.com"}));
+  auto mails = smtp_.wait_for_messages(1, 15s);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].envelope_to, std::vector<std::string>{"carol@example.com"});
+  EXPECT_EQ(mails[0].subject, "You are invited to join Test Site");
+  Json redeemed = signup(1, "carol", token_in_mail(mails[0]));
+  ASSERT_EQ(outcome_of(redeemed), "ok") << redeemed.dump();
+  EXPECT_EQ(redeemed["status"], "created");
+
+  // Authenticated on node 3; a reset asked for there and completed on node 1.
+  EXPECT_EQ(outcome_of(authenticate(2, "carol", kPassword)), "ok");
+  EXPECT_EQ(send(2, {{"op", "request_password_reset"}, {"username", "carol"}}), (Json{{"id", 1}, {"ok", true}}));
+  mails = smtp_.wait_for_messages(2, 15s);
+  ASSERT_EQ(mails.size(), 2u);
+  EXPECT_EQ(mails[1].envelope_to, std::vector<std::string>{"carol@example.com"});
+  EXPECT_EQ(mails[1].subject.rfind("Reset your password", 0), 0u) << mails[1].subject;
+  EXPECT_EQ(outcome_of(send(0, {{"op", "reset_password"}, {"token", token_in_mail(mails[1])}, {"password", kNewPassword}})),
+            "ok");
+  EXPECT_EQ(outcome_of(authenticate(1, "carol", kNewPassword)), "ok");
+
+  // A lockout reached through node 1 holds on node 2, for the right password.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    ASSERT_EQ(outcome_of(authenticate(0, "carol", kWrong)), "invalid_credentials");
+  }
+  Json locked = authenticate(1, "carol", kNewPassword);
+  EXPECT_EQ(outcome_of(locked), "account_locked") << locked.dump();
+  EXPECT_GE(locked.value("retry_after", 0), 58);
+  EXPECT_EQ(outcome_of(authenticate(2, "carol", kNewPassword)), "account_locked");
+
+  // An admin's changes on node 2 are what node 3 answers.
+  arrange(1, {{"op", "update_user"}, {"username", "carol"}, {"display_name", "Carol Changed"}});
+  arrange(1, {{"op", "add_group"}, {"name", "editors"}});
+  arrange(1, {{"op", "add_member"}, {"group", "editors"}, {"username", "carol"}});
+  Json seen = send(2, {{"op", "get_user"}, {"username", "carol"}});
+  ASSERT_EQ(outcome_of(seen), "ok") << seen.dump();
+  EXPECT_EQ(seen["user"]["display_name"], "Carol Changed");
+  EXPECT_EQ(send(2, {{"op", "get_user_groups"}, {"username", "carol"}})["groups"], Json({"editors"}));
+  EXPECT_EQ(smtp_.messages().size(), 2u);
+}
+
+}  // namespace
+}  // namespace dirproxy::integration
