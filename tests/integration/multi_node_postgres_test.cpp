@@ -189,5 +189,90 @@ TEST_F(ThreeNodesOnPostgres, TheAccountLifeCycleSpreadOverTheNodesHoldsOnEveryNo
   EXPECT_EQ(smtp_.messages().size(), 2u);
 }
 
+
+TEST_F(ThreeNodesOnPostgres, ThirtyTwoClientsPerNodeOfMixedRequestsLeaveAConsistentState) {
+  start_all();
+  arrange(0, add_user_request("seed"));
+  arrange(1, {{"op", "add_group"}, {"name", "team"}});
+  constexpr int kClients = 32;
+  constexpr int kContested = 8;  // usernames every node's clients try to create
+  // What went wrong, one line per unexpected outcome; and who got each contested name.
+  std::mutex results_mutex;
+  std::vector<std::string> unexpected;
+  std::map<std::string, int> contested_created;
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> clients;
+  for (int node = 0; node < kNodes; ++node) {
+    for (int k = 0; k < kClients; ++k) {
+      clients.emplace_back([&, node, k] {
+        auto client = nodes_[node].connect();
+        ++ready;
+        while (!go.load()) std::this_thread::yield();
+        int id = 0;
+        auto expect = [&](Json request, const std::string& expected) {
+          request["id"] = ++id;
+          Json response = call_on(client, request);
+          const std::string outcome = outcome_of(response);
+          if (outcome != expected || response["id"] != id) {
+            std::lock_guard lock(results_mutex);
+            unexpected.push_back("node " + std::to_string(node + 1) + ": " + request.dump() + " -> " + response.dump());
+          }
+          return response;
+        };
+        const std::string me = "u" + std::to_string(node) + "_" + std::to_string(k);
+        expect(add_user_request(me), "ok");
+        expect({{"op", "authenticate"}, {"username", me}, {"password", kPassword}}, "ok");
+        Json seed = expect({{"op", "get_user"}, {"username", "seed"}}, "ok");
+        Json found = expect({{"op", "find_users"}, {"query", "seed"}}, "ok");
+        expect({{"op", "add_member"}, {"group", "team"}, {"username", me}}, "ok");
+        const std::string contested = "contested" + std::to_string(k % kContested);
+        Json request = add_user_request(contested);
+        request["id"] = ++id;
+        Json created = call_on(client, request);
+        expect({{"op", "authenticate"}, {"username", "seed"}, {"password", kPassword}}, "ok");
+        if (k % 2 == 1) {
+          expect({{"op", "delete_user"}, {"username", me}}, "ok");
+        } else if (k % 4 == 0) {
+          expect({{"op", "remove_member"}, {"group", "team"}, {"username", me}}, "ok");
+        }
+        std::lock_guard lock(results_mutex);
+        if (seed["user"]["username"] != "seed") unexpected.push_back("get_user seed: " + seed.dump());
+        if (found["users"].size() != 1) unexpected.push_back("find_users seed: " + found.dump());
+        if (outcome_of(created) == "ok") {
+          ++contested_created[contested];
+        } else if (outcome_of(created) != "conflict") {
+          unexpected.push_back("add_user " + contested + ": " + created.dump());
+        }
+      });
+    }
+  }
+  ASSERT_TRUE(wait_until([&] { return ready.load() == kNodes * kClients; }, 20s));
+  go = true;
+  for (auto& client : clients) client.join();
+
+  EXPECT_EQ(unexpected, std::vector<std::string>{});
+  EXPECT_EQ(contested_created.size(), static_cast<std::size_t>(kContested));
+  for (const auto& [name, created] : contested_created) EXPECT_EQ(created, 1) << name;
+  // Of the 32 per node, the 16 odd ones deleted themselves and 8 of the even
+  // ones left the team: 48 users left, 24 of them in the team.
+  EXPECT_EQ(count("SELECT count(*) FROM users WHERE username LIKE 'u%'"), 48);
+  EXPECT_EQ(count("SELECT count(*) FROM users WHERE username LIKE 'contested%'"), kContested);
+  EXPECT_EQ(count("SELECT count(*) FROM (SELECT lower(username::text) FROM users GROUP BY 1 HAVING count(*) > 1) d"),
+            0);
+  Json team = send(2, {{"op", "get_group"}, {"name", "team"}});
+  ASSERT_EQ(outcome_of(team), "ok") << team.dump();
+  std::set<std::string> members;
+  for (const auto& member : team["group"]["members"]) members.insert(member.get<std::string>());
+  std::set<std::string> expected_members;
+  for (int node = 0; node < kNodes; ++node) {
+    for (int k = 2; k < kClients; k += 4) expected_members.insert("u" + std::to_string(node) + "_" + std::to_string(k));
+  }
+  EXPECT_EQ(members, expected_members);
+  for (int node = 0; node < kNodes; ++node) {
+    EXPECT_EQ(outcome_of(send(node, {{"op", "get_user"}, {"username", "u0_1"}})), "not_found");
+    EXPECT_EQ(outcome_of(authenticate(node, "u2_30", kPassword)), "ok");
+  }
+}
 }  // namespace
 }  // namespace dirproxy::integration
