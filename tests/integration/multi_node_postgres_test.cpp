@@ -274,5 +274,50 @@ TEST_F(ThreeNodesOnPostgres, ThirtyTwoClientsPerNodeOfMixedRequestsLeaveAConsist
     EXPECT_EQ(outcome_of(authenticate(node, "u2_30", kPassword)), "ok");
   }
 }
+
+TEST_F(ThreeNodesOnPostgres, OneInvitationRedeemedOnThreeNodesAtOnceCreatesExactlyOneAccount) {
+  start_all();
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string token = arrange(0, {{"op", "create_invitation"}})["token"];
+    std::array<Json, kNodes> responses;
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> racers;
+    for (int node = 0; node < kNodes; ++node) {
+      racers.emplace_back([&, node] {
+        auto client = nodes_[node].connect();
+        ++ready;
+        while (!go.load()) std::this_thread::yield();
+        const std::string name = "racer" + std::to_string(round) + "n" + std::to_string(node);
+        responses[node] = call_on(client, {{"op", "signup"},
+                                           {"id", node},
+                                           {"username", name},
+                                           {"email", name + "@example.com"},
+                                           {"display_name", name},
+                                           {"password", kPassword},
+                                           {"token", token}});
+      });
+    }
+    while (ready.load() < kNodes) std::this_thread::yield();
+    go = true;
+    for (auto& racer : racers) racer.join();
+
+    int created = 0;
+    for (const auto& response : responses) {
+      if (outcome_of(response) == "ok") {
+        ++created;
+        EXPECT_EQ(response["status"], "created");
+      } else {
+        EXPECT_EQ(outcome_of(response), "invalid_token") << response.dump();
+        EXPECT_EQ(field_of(response), "token");
+      }
+    }
+    EXPECT_EQ(created, 1) << "round " << round;
+    EXPECT_EQ(count("SELECT count(*) FROM users WHERE username LIKE 'racer" + std::to_string(round) + "n%'"), 1);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM invitations WHERE used_at IS NULL"), 0);
+}
+
 }  // namespace
 }  // namespace dirproxy::integration
