@@ -319,5 +319,53 @@ TEST_F(ThreeNodesOnPostgres, OneInvitationRedeemedOnThreeNodesAtOnceCreatesExact
   EXPECT_EQ(count("SELECT count(*) FROM invitations WHERE used_at IS NULL"), 0);
 }
 
+
+TEST_F(ThreeNodesOnPostgres, ANodeKilledMidDeliveryLeavesEveryMessageSentExactlyOnceByTheOthers) {
+  // A long mail.timeout: the SMTP exchanges held up below must outlast the
+  // pause rather than fail.
+  start_all([](Json& config) { config["mail"]["timeout"] = "20s"; });
+  smtp_.pause();  // every node's first SMTP exchange hangs
+  constexpr int kMessages = 30;
+  std::vector<std::string> recipients;
+  std::string emails;
+  for (int i = 0; i < kMessages; ++i) {
+    recipients.push_back("guest" + std::to_string(i) + "@example.com");
+    emails += (i == 0 ? "" : ",") + recipients.back();
+  }
+  ASSERT_EQ(arrange(1, {{"op", "send_invitations"}, {"emails", emails}})["sent"].size(),
+            static_cast<std::size_t>(kMessages));
+  const std::string victim =
+      trimmed(database().psql("SELECT process FROM nodes WHERE pid = " + std::to_string(nodes_[0].pid())));
+  ASSERT_FALSE(victim.empty());
+  // Each node claims one message and hangs in its SMTP exchange.
+  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL") == kNodes; },
+                         15s));
+  ASSERT_EQ(count("SELECT count(*) FROM outbox WHERE lease_owner = '" + victim + "'"), 1);
+
+  nodes_[0].kill9();
+  smtp_.resume();
+
+  // The two others send everything but the message the dead node held...
+  ASSERT_EQ(smtp_.wait_for_messages(kMessages - 1, 30s).size(), static_cast<std::size_t>(kMessages - 1));
+  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM outbox WHERE state = 'sent'") == kMessages - 1; },
+                         10s));
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE state = 'pending' AND lease_owner = '" + victim + "'"), 1);
+  EXPECT_EQ(smtp_.messages().size(), static_cast<std::size_t>(kMessages - 1)) << "nobody sends a leased message";
+  // ...and that one once its lease ends: rather than wait out the whole
+  // lease (2 × 20 s + 60 s), let it end in a second.
+  database().psql("UPDATE outbox SET lease_until = extract(epoch FROM now())::bigint + 1 WHERE lease_owner = '" +
+                  victim + "'");
+  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM outbox WHERE state = 'sent'") == kMessages; }, 15s));
+
+  // Captured before it was marked sent, so every delivery is in by now.
+  std::map<std::string, int> received;
+  for (const auto& mail : smtp_.messages()) {
+    for (const auto& to : mail.envelope_to) ++received[to];
+  }
+  EXPECT_EQ(received.size(), static_cast<std::size_t>(kMessages));
+  for (const auto& to : recipients) EXPECT_EQ(received[to], 1) << to;
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL OR lease_until IS NOT NULL"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE attempts <> 0"), 0);
+}
 }  // namespace
 }  // namespace dirproxy::integration
