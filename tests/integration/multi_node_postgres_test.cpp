@@ -367,5 +367,47 @@ TEST_F(ThreeNodesOnPostgres, ANodeKilledMidDeliveryLeavesEveryMessageSentExactly
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL OR lease_until IS NOT NULL"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE attempts <> 0"), 0);
 }
+
+TEST_F(ThreeNodesOnPostgres, AfterTheStandbyIsPromotedEveryNodeCarriesOnWithoutARestart) {
+  // The recipe of PostgresFailover (tests/storage): remote_apply on the
+  // primary's command line, the database made before the base backup, then
+  // the standby made synchronous.
+  PostgresCluster::Options primary_settings;
+  primary_settings.settings = {"synchronous_commit=remote_apply"};
+  auto primary = PostgresCluster::start_private(primary_settings);
+  PostgresDatabase shared = primary->create_database();
+  PostgresCluster::Options named;
+  named.settings = {"cluster_name=standby1"};
+  auto standby = primary->start_standby(named);
+  primary->psql("postgres", "ALTER SYSTEM SET synchronous_standby_names = 'standby1'; SELECT pg_reload_conf();");
+  ASSERT_TRUE(wait_until(
+      [&] { return trimmed(primary->psql("postgres", "SELECT sync_state FROM pg_stat_replication")) == "sync"; }, 10s));
+  const std::string url = "postgresql://postgres@127.0.0.1:" + std::to_string(primary->port()) + ",127.0.0.1:" +
+                          std::to_string(standby->port()) + "/" + shared.name() + "?target_session_attrs=read-write";
+  start_nodes({0, 1, 2}, url);
+  for (int i = 0; i < kNodes; ++i) arrange(i, add_user_request("before" + std::to_string(i)));
+
+  primary->halt();
+  // The switch: a request fails cleanly, well within statement_timeout (3 s).
+  for (int i = 0; i < kNodes; ++i) {
+    const auto started = Clock::now();
+    Json during = send(i, add_user_request("during" + std::to_string(i)));
+    EXPECT_EQ(outcome_of(during), "directory_unavailable") << during.dump();
+    EXPECT_LT(Clock::now() - started, 3s) << "node " << i + 1;
+  }
+  standby->promote();
+
+  for (int i = 0; i < kNodes; ++i) {
+    const std::string after = "after" + std::to_string(i);
+    Json written = send(i, add_user_request(after));
+    EXPECT_EQ(outcome_of(written), "ok") << "node " << i + 1 << ": " << written.dump();
+    EXPECT_EQ(outcome_of(authenticate(i, "before" + std::to_string((i + 1) % kNodes), kPassword)), "ok")
+        << "node " << i + 1;
+    EXPECT_EQ(outcome_of(authenticate(i, after, kPassword)), "ok") << "node " << i + 1;
+  }
+  EXPECT_EQ(trimmed(standby->psql(shared.name(), "SELECT string_agg(username::text, ',' ORDER BY username) FROM users")),
+            "after0,after1,after2,before0,before1,before2");
+}
+
 }  // namespace
 }  // namespace dirproxy::integration
