@@ -405,6 +405,14 @@ TEST_F(ThreeNodesOnPostgres, AfterTheStandbyIsPromotedEveryNodeCarriesOnWithoutA
         << "node " << i + 1;
     EXPECT_EQ(outcome_of(authenticate(i, after, kPassword)), "ok") << "node " << i + 1;
   }
+  // Each node names the server it now writes to.
+  for (int i = 0; i < kNodes; ++i) {
+    auto directories = nodes_[i].run_ctl({"directories"});
+    EXPECT_NE(directories.out.find("state: postgresql postgresql://127.0.0.1:" + std::to_string(standby->port()) + "/" +
+                                   shared.name() + "\n"),
+              std::string::npos)
+        << "node " << i + 1 << ": " << directories.out;
+  }
   EXPECT_EQ(trimmed(standby->psql(shared.name(), "SELECT string_agg(username::text, ',' ORDER BY username) FROM users")),
             "after0,after1,after2,before0,before1,before2");
 }
