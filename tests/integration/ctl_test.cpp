@@ -748,6 +748,9 @@ TEST_F(DirproxyCtl, DirectoriesPrintsATableOfTheConfiguredDirectories) {
       std::regex_match(result.out.substr(0, newline), std::regex("NAME +TYPE +PERMISSIONS +STATUS +USERS +DETAIL")))
       << result.out;
   std::string rows = result.out.substr(newline + 1);
+  const std::string state_line = "\nstate: sqlite " + daemon_.state_dir() + "/dirproxy.db\n";
+  ASSERT_TRUE(rows.ends_with(state_line)) << result.out;
+  rows.resize(rows.size() - state_line.size());
   EXPECT_TRUE(std::regex_match(rows, std::regex("internal +internal +read_write +up( +\\S.*)?\n"))) << result.out;
 }
 
@@ -756,7 +759,8 @@ TEST_F(DirproxyCtl, DirectoriesJsonListsTheInternalDirectory) {
 
   ASSERT_EQ(result.exit_code, 0) << describe(result);
   Json out = parse_stdout(result);
-  ASSERT_EQ(keys_of(out), (std::set<std::string>{"directories"}));
+  ASSERT_EQ(keys_of(out), (std::set<std::string>{"directories", "state"}));
+  EXPECT_EQ(out["state"], (Json{{"backend", "sqlite"}, {"location", daemon_.state_dir() + "/dirproxy.db"}}));
   ASSERT_EQ(out["directories"].size(), 1u);
   Json directory = out["directories"][0];
   EXPECT_EQ(directory["name"], "internal");
