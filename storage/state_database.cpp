@@ -328,7 +328,7 @@ Result<std::shared_ptr<StateDatabase>> StateDatabase::open_postgresql(const Post
 Result<std::uint64_t> StateDatabase::backup_to(const std::filesystem::path& target) {
   if (backend_ == StateBackend::postgresql) {
     return fail(ErrorCode::bad_request,
-                "the state is in PostgreSQL (" + location_ +
+                "the state is in PostgreSQL (" + location() +
                     "): back it up with pg_dump (docs/operations.md), not dirproxyctl backup");
   }
   // The daemon resolves nothing against its own working directory: a
@@ -379,6 +379,11 @@ StateDatabase::StateDatabase(StateBackend backend, std::filesystem::path path, s
   }
 }
 
+std::string StateDatabase::location() const {
+  std::lock_guard lock(location_mutex_);
+  return location_;
+}
+
 StateDatabase::Lease StateDatabase::acquire() {
   if (joined_lease != nullptr && joined_lease->owner_ == this) {
     return Lease(this, joined_lease->slot_, joined_lease->connection_, /*joined=*/true);
@@ -395,8 +400,11 @@ StateDatabase::Lease StateDatabase::acquire() {
     const std::uint64_t losses = loss_epoch_.load();
     if (!connections_[slot]->healthy() || opened_epoch_[slot] < losses) {
       if (auto replacement = PostgresConnection::open(*postgresql_)) {
+        std::string location = postgresql_location(**replacement);
         connections_[slot] = std::move(replacement).value();
         opened_epoch_[slot] = losses;
+        std::lock_guard lock(location_mutex_);
+        location_ = std::move(location);
       }
     }
   }

@@ -229,8 +229,10 @@ class StateDatabase final {
   StateBackend backend() const { return backend_; }
   // Where the state is, for the readiness line and `dirproxyctl
   // directories`: the SQLite file, or "postgresql://host:port/database" of
-  // the server the pool connected to first (no user, no password).
-  const std::string& location() const { return location_; }
+  // the server the pool connected to last (no user, no password): after a
+  // failover, the promoted standby once a connection has followed the URL
+  // there.
+  std::string location() const;
   // The SQLite database file; empty on PostgreSQL.
   const std::filesystem::path& path() const { return path_; }
 
@@ -256,7 +258,10 @@ class StateDatabase final {
 
   const StateBackend backend_;
   const std::filesystem::path path_;
-  const std::string location_;
+  // Changed by acquire() when it replaces a PostgreSQL connection; guarded
+  // by location_mutex_.
+  std::string location_;
+  mutable std::mutex location_mutex_;
   // What a replacement connection is opened with (PostgreSQL only).
   const std::optional<PostgresqlOptions> postgresql_;
   // Owns the connections. A slot is only written by the thread its lease is

@@ -338,6 +338,9 @@ TEST(PostgresFailover, AfterThePrimaryStopsAndTheStandbyIsPromotedTheNodeWritesT
   }
   EXPECT_EQ(rows(standby->psql(shared.name(), "SELECT string_agg(key, ',' ORDER BY key) FROM settings")),
             "after0,after1,before");
+  // It names the server it writes to now, not the one it started with.
+  EXPECT_EQ(database->location(),
+            "postgresql://127.0.0.1:" + std::to_string(standby->port()) + "/" + shared.name());
 }
 
 }  // namespace
