@@ -29,11 +29,6 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
-#define SKIP_WITHOUT_POSTGRES()                                                  \
-  if (auto why = PostgresCluster::unavailable_reason(); why.has_value()) {        \
-    GTEST_SKIP() << *why;                                                        \
-  }
-
 // psql's answer to `sql` on `database` once it is `expected`, or the last
 // answer after `timeout`: a standby replays a moment after the primary
 // commits.

@@ -26,11 +26,6 @@ using testing::PostgresCluster;
 using testing::PostgresDatabase;
 using ::testing::HasSubstr;
 
-#define SKIP_WITHOUT_POSTGRES()                                           \
-  if (auto why = PostgresCluster::unavailable_reason(); why.has_value()) { \
-    GTEST_SKIP() << *why;                                                 \
-  }
-
 PostgresqlOptions options_for(const std::string& url) {
   PostgresqlOptions options;
   options.url = url;

@@ -63,11 +63,6 @@ INSERT INTO admin_sessions (id, session_hash, username, csrf_token, groups, grou
 INSERT INTO nodes (process, host, pid, started_at, last_seen_at) VALUES ('old-run', 'host1', 123, 1, 2);
 )sql";
 
-#define SKIP_WITHOUT_POSTGRES()                                           \
-  if (auto why = PostgresCluster::unavailable_reason(); why.has_value()) { \
-    GTEST_SKIP() << *why;                                                 \
-  }
-
 std::string rows(std::string printed) {
   while (!printed.empty() && printed.back() == '\n') printed.pop_back();
   return printed;

@@ -35,6 +35,13 @@
 
 #include "support/temporary_directory.hpp"
 
+// The tests' first line when they need PostgreSQL: skips, saying why, where
+// it is not installed.
+#define SKIP_WITHOUT_POSTGRES()                                                                 \
+  if (auto why = ::dirproxy::testing::PostgresCluster::unavailable_reason(); why.has_value()) { \
+    GTEST_SKIP() << *why;                                                                       \
+  }
+
 namespace dirproxy::testing {
 
 class PostgresCluster;
